@@ -1,0 +1,207 @@
+/// Reverse-mode automatic differentiation on a dynamic tape, as in PyTorch.
+///
+/// Each op on tensors that require gradients makes a `GradNode` holding its parents' nodes and a
+/// backward function. `backward()` walks the graph from a result in reverse topological order and
+/// accumulates `grad` on the leaves. Backward functions are written with differentiable tensor
+/// ops, so `backward(createGraph: true)` records the backward pass itself: gradients of
+/// gradients (Hessian-vector products) and, by the double-backward trick, Jacobian-vector
+/// products (`Tensor.jvp`), which MeanFlow / flow-map training needs.
+
+/// Whether ops record the tape. Task-local, so a no-gradient scope in one task or thread does not
+/// leak into another.
+public enum GradMode {
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording gradients (for optimizer updates and evaluation).
+@inlinable
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    try GradMode.$isEnabled.withValue(false, operation: body)
+}
+
+/// Runs `body` with gradient recording on, even inside a no-gradient scope.
+@inlinable
+public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
+    try GradMode.$isEnabled.withValue(true, operation: body)
+}
+
+/// One node of the tape. A leaf (`backward == nil`) is a tensor created with `requiresGrad`; its
+/// gradient accumulates in `grad`.
+public final class GradNode {
+    /// Maps the upstream gradient (and the op's output, when `savedOutput` is set) to one gradient
+    /// per input, `nil` for inputs that need none.
+    typealias Backward = (_ upstream: Tensor, _ output: Tensor) -> [Tensor?]
+
+    let parents: [GradNode?]
+    let backward: Backward?
+    let shape: [Int]
+    /// The op's output value, for ops whose derivative is cheapest from it (exp, tanh, softmax).
+    let savedOutput: [Float]?
+    /// Accumulated gradient of a leaf.
+    var grad: Tensor?
+    let name: String
+
+    init(name: String, shape: [Int], parents: [GradNode?], savedOutput: [Float]?, backward: Backward?) {
+        self.name = name
+        self.shape = shape
+        self.parents = parents
+        self.savedOutput = savedOutput
+        self.backward = backward
+    }
+
+    var isLeaf: Bool { backward == nil }
+}
+
+extension Tensor {
+    /// Whether this tensor takes part in differentiation. Setting it on a tensor makes it a leaf
+    /// (a fresh one, with no accumulated gradient); clearing it detaches the tensor.
+    public var requiresGrad: Bool {
+        get { node != nil }
+        set {
+            if newValue {
+                if node == nil || !node!.isLeaf {
+                    node = GradNode(name: "leaf", shape: shape, parents: [], savedOutput: nil, backward: nil)
+                }
+            } else {
+                node = nil
+            }
+        }
+    }
+
+    /// The same values marked as a leaf that requires gradients.
+    public func requiringGrad() -> Tensor {
+        var t = self
+        t.node = GradNode(name: "leaf", shape: shape, parents: [], savedOutput: nil, backward: nil)
+        return t
+    }
+
+    /// The accumulated gradient of a leaf; `nil` before any backward pass reached it.
+    public var grad: Tensor? {
+        get { node?.grad }
+        nonmutating set { node?.grad = newValue }
+    }
+
+    /// Clears the accumulated gradient of a leaf.
+    public func zeroGrad() { node?.grad = nil }
+
+    /// The same values, cut off from the tape.
+    public func detached() -> Tensor { Tensor(shape: shape, storage: storage, node: nil) }
+
+    /// Whether this tensor is the result of an op (not a leaf) on the tape.
+    public var isLeaf: Bool { node?.isLeaf ?? true }
+
+    /// Name of the op that made this tensor (`"leaf"` for a leaf, `nil` off the tape).
+    public var gradFunctionName: String? { node?.name }
+
+    /// Records an op on the tape when gradients are on and an input requires them.
+    @usableFromInline
+    static func record(
+        _ name: String, _ result: Tensor, inputs: [Tensor], savesOutput: Bool = false,
+        backward: @escaping (_ upstream: Tensor, _ output: Tensor) -> [Tensor?]
+    ) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
+        var out = result
+        out.node = GradNode(
+            name: name, shape: result.shape, parents: inputs.map(\.node),
+            savedOutput: savesOutput ? result.storage : nil, backward: backward)
+        return out
+    }
+
+    /// Backpropagates from this tensor. A non-scalar result needs the upstream gradient `seed`
+    /// (of the same shape). With `createGraph`, the backward pass is itself recorded, so the
+    /// accumulated gradients can be differentiated again.
+    public func backward(_ seed: Tensor? = nil, createGraph: Bool = false) {
+        guard let root = node else {
+            preconditionFailure("backward: this tensor does not require gradients (no input had requiresGrad, or it was made in a no-gradient scope)")
+        }
+        let upstream: Tensor
+        if let seed {
+            validated {
+                guard seed.shape == shape else {
+                    throw TensorError.shapeMismatch(op: "backward", detail: "seed gradient has shape \(seed.shape), the tensor \(shape)")
+                }
+            }
+            upstream = seed
+        } else {
+            validated {
+                guard count == 1 else {
+                    throw TensorError.invalidArgument(
+                        op: "backward", detail: "needs a seed gradient for a non-scalar tensor of shape \(shape)")
+                }
+            }
+            upstream = Tensor.ones(shape)
+        }
+        GradMode.$isEnabled.withValue(createGraph) {
+            Self.runBackward(from: root, upstream: upstream)
+        }
+    }
+
+    static func runBackward(from root: GradNode, upstream: Tensor) {
+        // Reverse topological order by an iterative depth-first search (deep graphs must not
+        // overflow the stack).
+        var order: [GradNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(GradNode, Int)] = [(root, 0)]
+        visited.insert(ObjectIdentifier(root))
+        while let (node, next) = stack.popLast() {
+            if next < node.parents.count {
+                stack.append((node, next + 1))
+                if let p = node.parents[next], visited.insert(ObjectIdentifier(p)).inserted {
+                    stack.append((p, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): upstream]
+        for node in order.reversed() {
+            guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            guard let backward = node.backward else {
+                node.grad = node.grad.map { $0 + g } ?? g
+                continue
+            }
+            let output = Tensor(
+                shape: node.shape, storage: node.savedOutput ?? [], node: node)
+            let inputGrads = backward(g, output)
+            for (parent, grad) in zip(node.parents, inputGrads) {
+                guard let parent, let grad else { continue }
+                let key = ObjectIdentifier(parent)
+                grads[key] = grads[key].map { $0 + grad } ?? grad
+            }
+        }
+    }
+
+    /// The vector-Jacobian product `vᵀ J` of `f` at `x`: the gradient of `sum(f(x) * v)`.
+    public static func vjp(of f: (Tensor) -> Tensor, at x: Tensor, cotangent v: Tensor, createGraph: Bool = false)
+        -> (value: Tensor, vjp: Tensor)
+    {
+        let leaf = x.detached().requiringGrad()
+        let y = withGradients { f(leaf) }
+        y.backward(v, createGraph: createGraph)
+        let g = leaf.grad ?? Tensor.zeros(x.shape)
+        return (y.detached(), createGraph ? g : g.detached())
+    }
+
+    /// The Jacobian-vector product `J u` of `f` at `x`, by the double-backward trick: with a
+    /// dummy cotangent `w`, `g(w) = Jᵀ w` is linear in `w`, and its own vector-Jacobian product with
+    /// `u` is `J u`. Costs two backward passes; exact, not a finite difference.
+    public static func jvp(of f: (Tensor) -> Tensor, at x: Tensor, tangent u: Tensor) -> (value: Tensor, jvp: Tensor) {
+        validated {
+            guard u.shape == x.shape else {
+                throw TensorError.shapeMismatch(op: "jvp", detail: "tangent has shape \(u.shape), the point \(x.shape)")
+            }
+        }
+        return withGradients {
+            let leaf = x.detached().requiringGrad()
+            let y = f(leaf)
+            let w = Tensor.zeros(y.shape).requiringGrad()
+            y.backward(w, createGraph: true)
+            guard let g = leaf.grad, g.node != nil else {
+                // f does not depend on x through differentiable ops: J = 0.
+                return (y.detached(), Tensor.zeros(y.shape))
+            }
+            g.backward(u)
+            return (y.detached(), (w.grad ?? Tensor.zeros(y.shape)).detached())
+        }
+    }
+}

@@ -1,0 +1,146 @@
+/// Reduction kernels over any set of axes of a contiguous tensor.
+///
+/// Adjacent axes that are all reduced (or all kept) are merged first, so a reduction is a loop
+/// over rows of the merged innermost dimension: a vector reduction of each row when that
+/// dimension is reduced, a vector accumulation of whole rows into the output when it is kept.
+/// The order of operations depends only on the shapes, so results are deterministic.
+public enum ReductionKernels {
+    public enum Operation {
+        case sum, max, min
+
+        @inlinable var identity: Float {
+            switch self {
+            case .sum: return 0
+            case .max: return -.infinity
+            case .min: return .infinity
+            }
+        }
+
+        @inlinable @inline(__always)
+        func combine(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+            switch self {
+            case .sum: return a + b
+            case .max: return MaximumKernel()(a, b)
+            case .min: return MinimumKernel()(a, b)
+            }
+        }
+
+        @inlinable @inline(__always)
+        func combine(_ a: Float, _ b: Float) -> Float { combine(SIMD8(repeating: a), SIMD8(repeating: b))[0] }
+    }
+
+    /// Reduces `x` (of `shape`) over the sorted, distinct `axes` into `out`, which holds
+    /// `Shape.count` of the reduced shape.
+    public static func reduce(
+        _ op: Operation, _ x: UnsafePointer<Float>, shape: [Int], axes: [Int], into out: UnsafeMutablePointer<Float>
+    ) {
+        var dims: [(size: Int, reduced: Bool)] = []
+        for (i, size) in shape.enumerated() where size != 1 {
+            let reduced = axes.contains(i)
+            if let last = dims.last, last.reduced == reduced {
+                dims[dims.count - 1].size *= size
+            } else {
+                dims.append((size, reduced))
+            }
+        }
+        let outCount = dims.filter { !$0.reduced }.reduce(1) { $0 * $1.size }
+        for i in 0..<outCount { out[i] = op.identity }
+        guard let last = dims.last else {
+            if Shape.count(shape) == 1 { out[0] = x[0] }
+            return
+        }
+        if dims.contains(where: { $0.size == 0 }) { return }
+        let inner = last.size
+        let outer = Array(dims.dropLast())
+        let rows = outer.reduce(1) { $0 * $1.size }
+        // Output stride of each outer dimension (0 where reduced).
+        var outStrides = [Int](repeating: 0, count: outer.count)
+        var s = last.reduced ? 1 : inner
+        for k in stride(from: outer.count - 1, through: 0, by: -1) where !outer[k].reduced {
+            outStrides[k] = s
+            s *= outer[k].size
+        }
+        var index = [Int](repeating: 0, count: outer.count)
+        var o = 0
+        for row in 0..<rows {
+            let src = x + row * inner
+            if last.reduced {
+                out[o] = op.combine(out[o], reduceRow(op, src, inner))
+            } else {
+                accumulateRow(op, src, out + o, inner)
+            }
+            var k = outer.count - 1
+            while k >= 0 {
+                index[k] += 1
+                o += outStrides[k]
+                if index[k] < outer[k].size { break }
+                o -= outStrides[k] * index[k]
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+
+    /// Reduces a contiguous row to one value (two vector accumulators, then the lanes).
+    @inlinable
+    public static func reduceRow(_ op: Operation, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc0 = SIMD8<Float>(repeating: op.identity)
+        var acc1 = acc0
+        var i = 0
+        while i + 16 <= n {
+            acc0 = op.combine(acc0, ElementwiseKernels.load(x + i))
+            acc1 = op.combine(acc1, ElementwiseKernels.load(x + i + 8))
+            i += 16
+        }
+        if i + 8 <= n {
+            acc0 = op.combine(acc0, ElementwiseKernels.load(x + i))
+            i += 8
+        }
+        if i < n {
+            var tail = SIMD8<Float>(repeating: op.identity)
+            for j in 0..<(n - i) { tail[j] = x[i + j] }
+            acc1 = op.combine(acc1, tail)
+        }
+        let acc = op.combine(acc0, acc1)
+        var r = op.combine(op.combine(acc[0], acc[1]), op.combine(acc[2], acc[3]))
+        r = op.combine(r, op.combine(op.combine(acc[4], acc[5]), op.combine(acc[6], acc[7])))
+        return r
+    }
+
+    @inlinable
+    static func accumulateRow(_ op: Operation, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            ElementwiseKernels.store(op.combine(ElementwiseKernels.load(out + i), ElementwiseKernels.load(x + i)), out + i)
+            i += 8
+        }
+        while i < n {
+            out[i] = op.combine(out[i], x[i])
+            i += 1
+        }
+    }
+
+    /// Maximum (or minimum) along one axis with its index: `x` viewed as `[outer, n, inner]`.
+    /// The first index wins ties; a NaN wins over numbers, as in PyTorch.
+    public static func argExtremum(
+        maximum: Bool, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
+        values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+    ) {
+        for o in 0..<outer {
+            for j in 0..<inner {
+                let base = o * n * inner + j
+                var best = x[base]
+                var bestIndex = 0
+                if !best.isNaN {
+                    for i in 1..<n {
+                        let v = x[base + i * inner]
+                        if v.isNaN { best = v; bestIndex = i; break }
+                        if maximum ? v > best : v < best { best = v; bestIndex = i }
+                    }
+                }
+                values[o * inner + j] = best
+                indices[o * inner + j] = bestIndex
+            }
+        }
+    }
+}

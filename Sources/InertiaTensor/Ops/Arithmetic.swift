@@ -1,0 +1,180 @@
+/// Binary elementwise ops with NumPy broadcasting, and their gradients.
+
+/// Copies its first operand (an `expand` through the broadcasting kernel).
+struct FirstKernel: BinaryKernel {
+    @inlinable func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a }
+}
+
+extension Tensor {
+    /// Forward of a broadcast binary op, off the tape.
+    static func broadcastForward<K: BinaryKernel>(_ name: String, _ a: Tensor, _ b: Tensor, _ kernel: K) -> Tensor {
+        let shape = validated { try Shape.broadcast(a.shape, b.shape, op: name) }
+        return Tensor(shape: shape) { out in
+            a.storage.withUnsafeBufferPointer { pa in
+                b.storage.withUnsafeBufferPointer { pb in
+                    ElementwiseKernels.broadcastZip(
+                        kernel, pa.baseAddress!, shapeA: a.shape, pb.baseAddress!, shapeB: b.shape,
+                        out.baseAddress!, shapeZ: shape)
+                }
+            }
+        }
+    }
+
+    /// Forward of a unary op, off the tape.
+    func mapForward<K: UnaryKernel>(_ kernel: K) -> Tensor {
+        Tensor(shape: shape) { out in
+            storage.withUnsafeBufferPointer { p in
+                ElementwiseKernels.map(kernel, p.baseAddress!, out.baseAddress!, count: p.count)
+            }
+        }
+    }
+
+    /// A broadcast binary op on the tape; `backward` gets the upstream gradient (of the broadcast
+    /// shape) and returns gradients of that shape, which are summed back to each input's shape.
+    static func binaryOp<K: BinaryKernel>(
+        _ name: String, _ a: Tensor, _ b: Tensor, _ kernel: K,
+        backward: @escaping (_ g: Tensor, _ needA: Bool, _ needB: Bool) -> (Tensor?, Tensor?)
+    ) -> Tensor {
+        let result = broadcastForward(name, a, b, kernel)
+        let needA = a.node != nil, needB = b.node != nil
+        let shapeA = a.shape, shapeB = b.shape
+        return record(name, result, inputs: [a, b]) { g, _ in
+            let (ga, gb) = backward(g, needA, needB)
+            return [needA ? ga?.summed(toShape: shapeA) : nil, needB ? gb?.summed(toShape: shapeB) : nil]
+        }
+    }
+
+    /// Sums a (broadcast) gradient back to `target`, the shape it was broadcast from.
+    public func summed(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        validated { try Shape.checkExpandable(target, to: shape, op: "summed(toShape:)") }
+        let offset = rank - target.count
+        var axes = Array(0..<offset)
+        for (i, d) in target.enumerated() where d == 1 && shape[i + offset] != 1 { axes.append(i + offset) }
+        return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: target)
+    }
+
+    /// This tensor broadcast to `target` (NumPy's `broadcast_to`, PyTorch's `expand`), copied.
+    public func expanded(to target: [Int]) -> Tensor {
+        if shape == target { return self }
+        validated { try Shape.checkExpandable(shape, to: target, op: "expanded(to:)") }
+        let source = shape
+        let result = Tensor(shape: target) { out in
+            storage.withUnsafeBufferPointer { p in
+                let zero: Float = 0
+                withUnsafePointer(to: zero) { z in
+                    ElementwiseKernels.broadcastZip(
+                        FirstKernel(), p.baseAddress!, shapeA: source, z, shapeB: [], out.baseAddress!, shapeZ: target)
+                }
+            }
+        }
+        return Tensor.record("expand", result, inputs: [self]) { g, _ in [g.summed(toShape: source)] }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        binaryOp("add", a, b, AddKernel()) { g, _, _ in (g, g) }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        binaryOp("subtract", a, b, SubtractKernel()) { g, _, needB in (g, needB ? -g : nil) }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        binaryOp("multiply", a, b, MultiplyKernel()) { g, needA, needB in
+            (needA ? g * b : nil, needB ? g * a : nil)
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        binaryOp("divide", a, b, DivideKernel()) { g, needA, needB in
+            (needA ? g / b : nil, needB ? -g * a / (b * b) : nil)
+        }
+    }
+
+    public static func + (a: Tensor, s: Float) -> Tensor { a + Tensor(s) }
+    public static func + (s: Float, a: Tensor) -> Tensor { Tensor(s) + a }
+    public static func - (a: Tensor, s: Float) -> Tensor { a - Tensor(s) }
+    public static func - (s: Float, a: Tensor) -> Tensor { Tensor(s) - a }
+    public static func * (a: Tensor, s: Float) -> Tensor { a * Tensor(s) }
+    public static func * (s: Float, a: Tensor) -> Tensor { Tensor(s) * a }
+    public static func / (a: Tensor, s: Float) -> Tensor { a / Tensor(s) }
+    public static func / (s: Float, a: Tensor) -> Tensor { Tensor(s) / a }
+
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+
+    public static prefix func - (a: Tensor) -> Tensor {
+        let result = a.mapForward(NegateKernel())
+        return record("negate", result, inputs: [a]) { g, _ in [-g] }
+    }
+
+    /// Elementwise maximum (NaN propagates; a tie sends half the gradient to each side, as PyTorch).
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binaryOp("maximum", a, b, MaximumKernel()) { g, needA, needB in
+            let aWins = Tensor.broadcastForward("maximum", a, b, CompareKernel(.greater))
+            let tie = Tensor.broadcastForward("maximum", a, b, CompareKernel(.equal)) * 0.5
+            return (needA ? g * (aWins + tie) : nil, needB ? g * (1 - aWins - tie) : nil)
+        }
+    }
+
+    /// Elementwise minimum (NaN propagates; a tie sends half the gradient to each side).
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binaryOp("minimum", a, b, MinimumKernel()) { g, needA, needB in
+            let aWins = Tensor.broadcastForward("minimum", a, b, CompareKernel(.less))
+            let tie = Tensor.broadcastForward("minimum", a, b, CompareKernel(.equal)) * 0.5
+            return (needA ? g * (aWins + tie) : nil, needB ? g * (1 - aWins - tie) : nil)
+        }
+    }
+
+    /// `condition ? a : b` elementwise, where `condition` is nonzero; all three broadcast. The
+    /// unselected side never leaks into the result (an infinity there stays out).
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let shape = validated {
+            try Shape.broadcast(condition.shape, try Shape.broadcast(a.shape, b.shape, op: "where"), op: "where")
+        }
+        let mask = condition.detached().expanded(to: shape).mapForward(CompareKernel.NonZero())
+        let av = a.detached().expanded(to: shape), bv = b.detached().expanded(to: shape)
+        let result = Tensor(shape: shape) { out in
+            mask.storage.withUnsafeBufferPointer { m in
+                av.storage.withUnsafeBufferPointer { x in
+                    bv.storage.withUnsafeBufferPointer { y in
+                        for i in 0..<out.count { out[i] = m[i] != 0 ? x[i] : y[i] }
+                    }
+                }
+            }
+        }
+        let needA = a.node != nil, needB = b.node != nil
+        let shapeA = a.shape, shapeB = b.shape
+        return record("where", result, inputs: [a, b]) { g, _ in
+            [needA ? (g * mask).summed(toShape: shapeA) : nil, needB ? (g * (1 - mask)).summed(toShape: shapeB) : nil]
+        }
+    }
+
+    // MARK: Comparisons: masks of 1 (holds) and 0, off the tape.
+
+    public static func .< (a: Tensor, b: Tensor) -> Tensor { broadcastForward("<", a, b, CompareKernel(.less)) }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor { broadcastForward("<=", a, b, CompareKernel(.lessOrEqual)) }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor { broadcastForward(">", a, b, CompareKernel(.greater)) }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor {
+        broadcastForward(">=", a, b, CompareKernel(.greaterOrEqual))
+    }
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { broadcastForward("==", a, b, CompareKernel(.equal)) }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { broadcastForward("!=", a, b, CompareKernel(.notEqual)) }
+    public static func .< (a: Tensor, s: Float) -> Tensor { a .< Tensor(s) }
+    public static func .<= (a: Tensor, s: Float) -> Tensor { a .<= Tensor(s) }
+    public static func .> (a: Tensor, s: Float) -> Tensor { a .> Tensor(s) }
+    public static func .>= (a: Tensor, s: Float) -> Tensor { a .>= Tensor(s) }
+    public static func .== (a: Tensor, s: Float) -> Tensor { a .== Tensor(s) }
+    public static func .!= (a: Tensor, s: Float) -> Tensor { a .!= Tensor(s) }
+}
+
+extension CompareKernel {
+    /// 1 where the lane is nonzero (NaN counts as nonzero).
+    struct NonZero: UnaryKernel {
+        @inlinable func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8<Float>(repeating: 1).replacing(with: 0, where: x .== 0)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Unary elementwise ops and their gradients. Gradients are written with tensor ops, so they are
+/// differentiable again (double backward).
+extension Tensor {
+    /// A unary op on the tape. `backward(g, x, y)` gets the upstream gradient, the input and (when
+    /// `savesOutput`) the output.
+    func unaryOp<K: UnaryKernel>(
+        _ name: String, _ kernel: K, savesOutput: Bool = false,
+        backward: @escaping (_ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor
+    ) -> Tensor {
+        let result = mapForward(kernel)
+        let input = self
+        return Tensor.record(name, result, inputs: [self], savesOutput: savesOutput) { g, y in
+            [backward(g, input, y)]
+        }
+    }
+
+    public func abs() -> Tensor { unaryOp("abs", AbsKernel()) { g, x, _ in g * x.sign() } }
+
+    public func squareRoot() -> Tensor {
+        unaryOp("sqrt", SqrtKernel(), savesOutput: true) { g, _, y in g * 0.5 / y }
+    }
+
+    /// `1 / sqrt(x)`.
+    public func rsqrt() -> Tensor {
+        unaryOp("rsqrt", RsqrtKernel(), savesOutput: true) { g, _, y in g * -0.5 * y * y * y }
+    }
+
+    public func exp() -> Tensor { unaryOp("exp", ExpKernel(), savesOutput: true) { g, _, y in g * y } }
+
+    public func log() -> Tensor { unaryOp("log", LogKernel()) { g, x, _ in g / x } }
+
+    /// `log(1 + x)`, accurate for small `x`.
+    public func log1p() -> Tensor {
+        unaryOp("log1p", ScalarUnaryKernel { Foundation.log1p($0) }) { g, x, _ in g / (x + 1) }
+    }
+
+    public func tanh() -> Tensor {
+        unaryOp("tanh", ScalarUnaryKernel { Foundation.tanh($0) }, savesOutput: true) { g, _, y in g * (1 - y * y) }
+    }
+
+    public func sigmoid() -> Tensor {
+        unaryOp("sigmoid", SigmoidKernel(), savesOutput: true) { g, _, y in g * y * (1 - y) }
+    }
+
+    /// The error function.
+    public func erf() -> Tensor {
+        unaryOp("erf", ScalarUnaryKernel { Foundation.erf($0) }) { g, x, _ in
+            g * (-(x * x)).exp() * Float(2 / Double.pi.squareRoot())
+        }
+    }
+
+    public func relu() -> Tensor { unaryOp("relu", ReluKernel()) { g, x, _ in g * (x .> 0) } }
+
+    public func leakyRelu(negativeSlope: Float = 0.01) -> Tensor {
+        unaryOp("leakyRelu", LeakyReluKernel(slope: negativeSlope)) { g, x, _ in
+            let positive = x .> 0
+            return g * (positive + (1 - positive) * negativeSlope)
+        }
+    }
+
+    /// How `gelu` computes the Gaussian CDF.
+    public enum GELUApproximation { case none, tanh }
+
+    /// `x * Φ(x)`: exact with `erf` (PyTorch's default) or the tanh approximation.
+    public func gelu(approximation: GELUApproximation = .none) -> Tensor {
+        switch approximation {
+        case .none:
+            let kernel = ScalarUnaryKernel { x in Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))) }
+            return unaryOp("gelu", kernel) { g, x, _ in
+                let cdf = 0.5 * ((x * Float(1 / 2.0.squareRoot())).erf() + 1)
+                let pdf = (-0.5 * x * x).exp() * Float(1 / (2 * Double.pi).squareRoot())
+                return g * (cdf + x * pdf)
+            }
+        case .tanh:
+            let c = Float((2 / Double.pi).squareRoot())
+            let kernel = ScalarUnaryKernel { x in
+                0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x)))
+            }
+            return unaryOp("geluTanh", kernel) { g, x, _ in
+                let t = (c * (x + 0.044715 * x * x * x)).tanh()
+                return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x))
+            }
+        }
+    }
+
+    /// `x * sigmoid(x)` (swish).
+    public func silu() -> Tensor {
+        unaryOp("silu", SiluKernel()) { g, x, _ in
+            let s = x.sigmoid()
+            return g * s * (1 + x * (1 - s))
+        }
+    }
+
+    /// `log(1 + e^x)`, computed stably as `max(x, 0) + log1p(e^-|x|)`.
+    public func softplus() -> Tensor {
+        let kernel = ScalarUnaryKernel { x in Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+        return unaryOp("softplus", kernel) { g, x, _ in g * x.sigmoid() }
+    }
+
+    /// -1, 0 or 1 (NaN stays NaN); its gradient is zero.
+    public func sign() -> Tensor { mapForward(SignKernel()) }
+
+    /// Values limited to `lower...upper`; the gradient passes where `lower <= x <= upper`.
+    public func clamped(lower: Float = -.infinity, upper: Float = .infinity) -> Tensor {
+        validated {
+            guard !(lower > upper) else {
+                throw TensorError.invalidArgument(op: "clamped", detail: "lower bound \(lower) exceeds upper bound \(upper)")
+            }
+        }
+        return unaryOp("clamp", ClampKernel(lower: lower, upper: upper)) { g, x, _ in
+            g * (x .>= lower) * (x .<= upper)
+        }
+    }
+
+    /// `x^p` for a scalar exponent.
+    public func pow(_ p: Float) -> Tensor {
+        unaryOp("pow", PowKernel(exponent: p)) { g, x, _ in
+            p == 0 ? Tensor.zeros(x.shape) : g * p * x.pow(p - 1)
+        }
+    }
+
+    public func squared() -> Tensor { self * self }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011), the
+/// counter-based generator of cuRAND, JAX and PyTorch's CUDA backend.
+///
+/// Output block `i` is a pure function of (key, counter `i`), so the stream is the same on every
+/// machine and for every thread count, and a generator is saved and restored exactly (`Codable`).
+/// Everything random in Inertia draws from an explicit generator; there is no hidden global one.
+public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
+    /// The 64-bit key (the seed).
+    public let seed: UInt64
+    /// Index of the next 128-bit block.
+    public private(set) var counter: UInt64
+    /// How many 32-bit words of the current block are used (4: none left).
+    private var used: Int
+    private var block: [UInt32]
+    /// A normal deviate left over from the last Box–Muller pair.
+    private var spareNormal: Double?
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        self.counter = 0
+        self.used = 4
+        self.block = [0, 0, 0, 0]
+        self.spareNormal = nil
+    }
+
+    /// The Philox4x32-10 bijection of one 128-bit counter under a 64-bit key.
+    public static func block(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32))
+        -> (UInt32, UInt32, UInt32, UInt32)
+    {
+        var (c0, c1, c2, c3) = counter
+        var (k0, k1) = key
+        for _ in 0..<10 {
+            let p0 = UInt64(0xD251_1F53) &* UInt64(c0)
+            let p1 = UInt64(0xCD9E_8D57) &* UInt64(c2)
+            let (hi0, lo0) = (UInt32(truncatingIfNeeded: p0 >> 32), UInt32(truncatingIfNeeded: p0))
+            let (hi1, lo1) = (UInt32(truncatingIfNeeded: p1 >> 32), UInt32(truncatingIfNeeded: p1))
+            (c0, c1, c2, c3) = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+            k0 = k0 &+ 0x9E37_79B9
+            k1 = k1 &+ 0xBB67_AE85
+        }
+        return (c0, c1, c2, c3)
+    }
+
+    public mutating func nextUInt32() -> UInt32 {
+        if used == 4 {
+            let r = Self.block(
+                counter: (UInt32(truncatingIfNeeded: counter), UInt32(truncatingIfNeeded: counter >> 32), 0, 0),
+                key: (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
+            block = [r.0, r.1, r.2, r.3]
+            counter &+= 1
+            used = 0
+        }
+        defer { used += 1 }
+        return block[used]
+    }
+
+    public mutating func next() -> UInt64 {
+        let lo = UInt64(nextUInt32())
+        return (UInt64(nextUInt32()) << 32) | lo
+    }
+
+    /// Uniform in `[0, 1)` with 24 random bits.
+    public mutating func nextFloat() -> Float { Float(nextUInt32() >> 8) * 0x1p-24 }
+
+    /// Uniform in `[0, 1)` with 53 random bits.
+    public mutating func nextDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A standard normal deviate (Box–Muller in Double).
+    public mutating func nextNormal() -> Double {
+        if let spare = spareNormal {
+            spareNormal = nil
+            return spare
+        }
+        let u1 = (Double(next() >> 11) + 1) * 0x1p-53  // (0, 1]: log stays finite
+        let u2 = nextDouble()
+        let r = (-2 * Foundation.log(u1)).squareRoot()
+        spareNormal = r * Foundation.sin(2 * Double.pi * u2)
+        return r * Foundation.cos(2 * Double.pi * u2)
+    }
+
+    /// Uniform in `0..<bound` without modulo bias (Lemire's multiply-and-reject), the same on
+    /// every platform and Swift version.
+    public mutating func nextInt(below bound: Int) -> Int {
+        validated {
+            guard bound > 0 else { throw TensorError.invalidArgument(op: "nextInt(below:)", detail: "bound must be positive, got \(bound)") }
+        }
+        let b = UInt64(bound)
+        var product = next().multipliedFullWidth(by: b)
+        if product.low < b {
+            let threshold = (0 &- b) % b
+            while product.low < threshold { product = next().multipliedFullWidth(by: b) }
+        }
+        return Int(product.high)
+    }
+
+    /// Uniform in `range`.
+    public mutating func nextInt(in range: Range<Int>) -> Int { range.lowerBound + nextInt(below: range.count) }
+
+    /// A uniformly random permutation of `0..<n` (Fisher–Yates).
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        var i = n - 1
+        while i > 0 {
+            p.swapAt(i, nextInt(below: i + 1))
+            i -= 1
+        }
+        return p
+    }
+
+    /// `true` with probability `p`.
+    public mutating func nextBernoulli(_ p: Double) -> Bool { nextDouble() < p }
+}
+
+/// SplitMix64 as the peer benchmarks define it (`shared/peers/peerutil.py`): output `i` of seed
+/// `s` is `mix(s + (i + 1) * 0x9E3779B97F4A7C15)`, so Inertia and the Python peers can be fed
+/// identical inputs. As a stateful generator it yields outputs 0, 1, 2, ...
+public struct SplitMix64: RandomNumberGenerator, Codable, Equatable, Sendable {
+    public static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    public let seed: UInt64
+    public private(set) var index: UInt64
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        self.index = 0
+    }
+
+    /// Output `index` of the stream of `seed`.
+    @inlinable
+    public static func value(seed: UInt64, index: UInt64) -> UInt64 {
+        var z = seed &+ (index &+ 1) &* golden
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func next() -> UInt64 {
+        defer { index &+= 1 }
+        return Self.value(seed: seed, index: index)
+    }
+
+    /// `count` uniform floats in `[0, 1)`: `(z >> 40) * 2^-24`, as `peerutil.uniform_f32`.
+    public static func uniformFloat32(seed: UInt64, count: Int) -> [Float] {
+        (0..<count).map { Float(value(seed: seed, index: UInt64($0)) >> 40) * 0x1p-24 }
+    }
+
+    /// `count` uniform doubles in `[0, 1)`: `(z >> 11) * 2^-53`, as `peerutil.uniform_f64`.
+    public static func uniformFloat64(seed: UInt64, count: Int) -> [Double] {
+        (0..<count).map { Double(value(seed: seed, index: UInt64($0)) >> 11) * 0x1p-53 }
+    }
+}
+
+// MARK: - Random tensors
+
+extension Tensor {
+    /// Uniform in `[low, high)`.
+    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout PhiloxGenerator) -> Tensor {
+        validated { try Shape.validate(shape, op: "uniform") }
+        return Tensor(shape: shape) { out in
+            for i in 0..<out.count { out[i] = low + (high - low) * rng.nextFloat() }
+        }
+    }
+
+    /// Normal with the given mean and standard deviation.
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1, using rng: inout PhiloxGenerator
+    ) -> Tensor {
+        validated { try Shape.validate(shape, op: "normal") }
+        return Tensor(shape: shape) { out in
+            for i in 0..<out.count { out[i] = Float(Double(mean) + Double(standardDeviation) * rng.nextNormal()) }
+        }
+    }
+
+    /// Integers uniform in `range`, stored as floats.
+    public static func randomIntegers(_ shape: [Int], in range: Range<Int>, using rng: inout PhiloxGenerator) -> Tensor {
+        validated {
+            try Shape.validate(shape, op: "randomIntegers")
+            guard !range.isEmpty else { throw TensorError.invalidArgument(op: "randomIntegers", detail: "empty range \(range)") }
+        }
+        return Tensor(shape: shape) { out in
+            for i in 0..<out.count { out[i] = Float(rng.nextInt(in: range)) }
+        }
+    }
+
+    /// 1 with probability `p`, else 0.
+    public static func bernoulli(_ shape: [Int], probability p: Double, using rng: inout PhiloxGenerator) -> Tensor {
+        validated {
+            try Shape.validate(shape, op: "bernoulli")
+            guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "bernoulli", detail: "probability \(p) is outside [0, 1]") }
+        }
+        return Tensor(shape: shape) { out in
+            for i in 0..<out.count { out[i] = rng.nextBernoulli(p) ? 1 : 0 }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Errors of the tensor layer.
+///
+/// Policy: the shape logic of every op lives in throwing validators (`Shape.broadcast`,
+/// `Shape.normalizedAxis`, `Shape.matmulShape`, ...). Code handling untrusted shapes (files, user
+/// input) calls them and gets a `TensorError`. The ops themselves treat a bad shape, axis or index as
+/// a programming error, as `Array` does with an out-of-range index: they stop with the same message,
+/// which names the op, the shapes and the values involved.
+public enum TensorError: Error, Equatable, CustomStringConvertible {
+    case shapeMismatch(op: String, detail: String)
+    case invalidAxis(op: String, axis: Int, rank: Int)
+    case indexOutOfRange(op: String, index: Int, bound: Int)
+    case invalidArgument(op: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(op, detail):
+            return "\(op): shape mismatch: \(detail)"
+        case let .invalidAxis(op, axis, rank):
+            return "\(op): axis \(axis) is out of range for a tensor of rank \(rank) (valid: \(-max(rank, 1))..<\(max(rank, 1)))"
+        case let .indexOutOfRange(op, index, bound):
+            return "\(op): index \(index) is out of range 0..<\(bound)"
+        case let .invalidArgument(op, detail):
+            return "\(op): \(detail)"
+        }
+    }
+}
+
+/// Runs a validator and stops with its message if it throws (see `TensorError` for the policy).
+@inline(__always)
+@usableFromInline
+func validated<T>(_ body: () throws -> T) -> T {
+    do {
+        return try body()
+    } catch {
+        preconditionFailure("\(error)")
+    }
+}

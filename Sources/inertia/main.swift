@@ -1,0 +1,2 @@
+import Inertia
+print(Tensor.eye(3))
