@@ -1,0 +1,64 @@
+import XCTest
+@testable import InertiaTensor
+
+final class RandomTests: XCTestCase {
+    func testSplitMix64TestVectorOfThePeers() {
+        var g = SplitMix64(seed: 0)
+        XCTAssertEqual(g.next(), 0xE220_A839_7B1D_CDAF)
+        XCTAssertEqual(g.next(), 0x6E78_9E6A_A1B9_65F4)
+        XCTAssertEqual(g.next(), 0x06C4_5D18_8009_454F)
+        XCTAssertEqual(SplitMix64.value(seed: 0, index: 2), 0x06C4_5D18_8009_454F)
+        XCTAssertEqual(SplitMix64.uniformFloat32(seed: 0, count: 1), [Float(UInt64(0xE220_A839_7B1D_CDAF) >> 40) * 0x1p-24])
+    }
+
+    func testPhiloxKnownAnswers() {
+        // Random123's known-answer tests for philox4x32_10.
+        let zero = PhiloxGenerator.block(counter: (0, 0, 0, 0), key: (0, 0))
+        XCTAssertEqual([zero.0, zero.1, zero.2, zero.3], [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8])
+        let ones = PhiloxGenerator.block(counter: (.max, .max, .max, .max), key: (.max, .max))
+        XCTAssertEqual([ones.0, ones.1, ones.2, ones.3], [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD])
+        let pi = PhiloxGenerator.block(
+            counter: (0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344), key: (0xA409_3822, 0x299F_31D0))
+        XCTAssertEqual([pi.0, pi.1, pi.2, pi.3], [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1])
+    }
+
+    func testSameSeedSameNumbersAndStateRoundTrip() throws {
+        var a = PhiloxGenerator(seed: 42), b = PhiloxGenerator(seed: 42)
+        XCTAssertEqual(Tensor.normal([100], using: &a).scalars, Tensor.normal([100], using: &b).scalars)
+        _ = a.nextUInt32()
+        let saved = try JSONEncoder().encode(a)
+        var restored = try JSONDecoder().decode(PhiloxGenerator.self, from: saved)
+        XCTAssertEqual((0..<10).map { _ in a.nextNormal() }, (0..<10).map { _ in restored.nextNormal() })
+        var c = PhiloxGenerator(seed: 43)
+        XCTAssertNotEqual(Tensor.uniform([10], using: &c).scalars, Tensor.uniform([10], using: &b).scalars)
+    }
+
+    func testDistributionsHaveTheRightMoments() {
+        var rng = PhiloxGenerator(seed: 7)
+        let n = 200_000
+        let u = Tensor.uniform([n], low: -1, high: 3, using: &rng)
+        XCTAssertEqual(u.mean().item, 1, accuracy: 0.02)
+        XCTAssertGreaterThanOrEqual(u.min().item, -1)
+        XCTAssertLessThan(u.max().item, 3)
+        let z = Tensor.normal([n], mean: 2, standardDeviation: 3, using: &rng)
+        XCTAssertEqual(z.mean().item, 2, accuracy: 0.03)
+        XCTAssertEqual(z.variance().item.squareRoot(), 3, accuracy: 0.03)
+        let k = Tensor.randomIntegers([n], in: 3..<8, using: &rng)
+        XCTAssertEqual(Set(k.scalars), [3, 4, 5, 6, 7])
+        XCTAssertEqual(k.mean().item, 5, accuracy: 0.02)
+        let bern = Tensor.bernoulli([n], probability: 0.3, using: &rng)
+        XCTAssertEqual(bern.mean().item, 0.3, accuracy: 0.005)
+        let p = rng.permutation(1000)
+        XCTAssertEqual(p.sorted(), Array(0..<1000))
+        XCTAssertNotEqual(p, Array(0..<1000))
+    }
+
+    func testIntegerDrawsAreUnbiased() {
+        var rng = PhiloxGenerator(seed: 9)
+        var counts = [Int](repeating: 0, count: 3)
+        for _ in 0..<30_000 { counts[rng.nextInt(below: 3)] += 1 }
+        // chi-square with 2 degrees of freedom; 13.8 is the 0.1 % quantile.
+        let chi2 = counts.reduce(0.0) { $0 + Foundation.pow(Double($1) - 10_000, 2) / 10_000 }
+        XCTAssertLessThan(chi2, 13.8)
+    }
+}
