@@ -173,24 +173,24 @@ public enum ElementwiseKernels {
 
 public struct AddKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a + b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a + b }
 }
 public struct SubtractKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a - b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a - b }
 }
 public struct MultiplyKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a * b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a * b }
 }
 public struct DivideKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a / b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a / b }
 }
 /// Lane-wise maximum that propagates NaN, as `torch.maximum`.
 public struct MaximumKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
         let m = a.replacing(with: b, where: b .> a)
         return m.replacing(with: a + b, where: (a .!= a) .| (b .!= b))
     }
@@ -198,7 +198,7 @@ public struct MaximumKernel: BinaryKernel {
 /// Lane-wise minimum that propagates NaN, as `torch.minimum`.
 public struct MinimumKernel: BinaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
         let m = a.replacing(with: b, where: b .< a)
         return m.replacing(with: a + b, where: (a .!= a) .| (b .!= b))
     }
@@ -208,7 +208,7 @@ public struct CompareKernel: BinaryKernel {
     public enum Relation { case less, lessOrEqual, greater, greaterOrEqual, equal, notEqual }
     public let relation: Relation
     public init(_ relation: Relation) { self.relation = relation }
-    @inlinable public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
         let mask: SIMDMask<SIMD8<Int32>>
         switch relation {
         case .less: mask = a .< b
@@ -224,56 +224,56 @@ public struct CompareKernel: BinaryKernel {
 
 public struct NegateKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { -x }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { -x }
 }
 public struct AbsKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         FastMath.float(FastMath.bits(x) & 0x7FFF_FFFF)
     }
 }
 public struct SqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x.squareRoot() }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x.squareRoot() }
 }
 public struct RsqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / x.squareRoot() }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / x.squareRoot() }
 }
 public struct ExpKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.exp(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.exp(x) }
 }
 public struct LogKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.log(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.log(x) }
 }
 public struct SigmoidKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.sigmoid(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.sigmoid(x) }
 }
 public struct ReluKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         x.replacing(with: 0, where: x .< 0)
     }
 }
 public struct LeakyReluKernel: UnaryKernel {
     public let slope: Float
     public init(slope: Float) { self.slope = slope }
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         x.replacing(with: x * slope, where: x .< 0)
     }
 }
 /// `x * sigmoid(x)`.
 public struct SiluKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
 }
 public struct ClampKernel: UnaryKernel {
     public let lower: Float, upper: Float
     public init(lower: Float, upper: Float) { self.lower = lower; self.upper = upper }
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let lo = x.replacing(with: lower, where: x .< lower)
         return lo.replacing(with: upper, where: lo .> upper)
     }
@@ -282,13 +282,13 @@ public struct ClampKernel: UnaryKernel {
 public struct AffineKernel: UnaryKernel {
     public let scale: Float, shift: Float
     public init(scale: Float, shift: Float) { self.scale = scale; self.shift = shift }
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         FastMath.fma(x, SIMD8(repeating: scale), SIMD8(repeating: shift))
     }
 }
 public struct SignKernel: UnaryKernel {
     public init() {}
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         SIMD8<Float>(repeating: 0).replacing(with: 1, where: x .> 0).replacing(with: -1, where: x .< 0)
             .replacing(with: x, where: x .!= x)
     }
@@ -298,7 +298,7 @@ public struct SignKernel: UnaryKernel {
 public struct PowKernel: UnaryKernel {
     public let exponent: Float
     public init(exponent: Float) { self.exponent = exponent }
-    @inlinable public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         switch exponent {
         case 0: return SIMD8(repeating: 1)
         case 1: return x

@@ -28,7 +28,9 @@ public enum FastMath {
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5 * 2^23: adding it rounds to an integer
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -104), upperBound: SIMD8(repeating: 89))
+        // Selects, not `clamped`: the generic pointwise min / max are not inlined.
+        var clamped = x.replacing(with: -104, where: x .< -104)
+        clamped = clamped.replacing(with: 89, where: clamped .> 89)
         let t = fma(clamped, SIMD8(repeating: 1.442_695_04), magic)
         let n = t - magic
         var r = fma(n, SIMD8(repeating: -0.693_359_375), clamped)

@@ -50,6 +50,10 @@ public enum ReductionKernels {
             return
         }
         if dims.contains(where: { $0.size == 0 }) { return }
+        if dims.count == 1 && last.reduced {
+            out[0] = contiguous(op, x, count: last.size)
+            return
+        }
         let inner = last.size
         let outer = Array(dims.dropLast())
         let rows = outer.reduce(1) { $0 * $1.size }
@@ -81,30 +85,62 @@ public enum ReductionKernels {
         }
     }
 
-    /// Reduces a contiguous row to one value (two vector accumulators, then the lanes).
+    /// Reduces `count` contiguous values: chunks of `Parallel.elementwiseGrain` reduced on the
+    /// pool, their partial results combined in chunk order (so the result does not depend on the
+    /// thread count).
+    public static func contiguous(_ op: Operation, _ x: UnsafePointer<Float>, count: Int) -> Float {
+        let grain = Parallel.elementwiseGrain
+        let chunks = (count + grain - 1) / grain
+        if chunks <= 1 { return reduceRow(op, x, count) }
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks)
+        defer { partials.deallocate() }
+        Parallel.forEachRange(count: count, grain: grain) { range in
+            partials[range.lowerBound / grain] = reduceRow(op, x + range.lowerBound, range.count)
+        }
+        return reduceRow(op, partials, chunks)
+    }
+
+    /// Reduces a contiguous row to one value.
     @inlinable
     public static func reduceRow(_ op: Operation, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc0 = SIMD8<Float>(repeating: op.identity)
-        var acc1 = acc0
-        var i = 0
-        while i + 16 <= n {
-            acc0 = op.combine(acc0, ElementwiseKernels.load(x + i))
-            acc1 = op.combine(acc1, ElementwiseKernels.load(x + i + 8))
-            i += 16
+        switch op {
+        case .sum: return reduceRow(AddKernel(), identity: 0, x, n)
+        case .max: return reduceRow(MaximumKernel(), identity: -.infinity, x, n)
+        case .min: return reduceRow(MinimumKernel(), identity: .infinity, x, n)
         }
-        if i + 8 <= n {
-            acc0 = op.combine(acc0, ElementwiseKernels.load(x + i))
+    }
+
+    /// Four vector accumulators over the row, then a fixed tree over them and their lanes.
+    @inlinable @inline(__always)
+    static func reduceRow<K: BinaryKernel>(_ f: K, identity: Float, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc0 = SIMD8<Float>(repeating: identity)
+        var acc1 = acc0, acc2 = acc0, acc3 = acc0
+        var i = 0
+        while i + 32 <= n {
+            acc0 = f(acc0, ElementwiseKernels.load(x + i))
+            acc1 = f(acc1, ElementwiseKernels.load(x + i + 8))
+            acc2 = f(acc2, ElementwiseKernels.load(x + i + 16))
+            acc3 = f(acc3, ElementwiseKernels.load(x + i + 24))
+            i += 32
+        }
+        while i + 8 <= n {
+            acc0 = f(acc0, ElementwiseKernels.load(x + i))
             i += 8
         }
         if i < n {
-            var tail = SIMD8<Float>(repeating: op.identity)
+            var tail = SIMD8<Float>(repeating: identity)
             for j in 0..<(n - i) { tail[j] = x[i + j] }
-            acc1 = op.combine(acc1, tail)
+            acc1 = f(acc1, tail)
         }
-        let acc = op.combine(acc0, acc1)
-        var r = op.combine(op.combine(acc[0], acc[1]), op.combine(acc[2], acc[3]))
-        r = op.combine(r, op.combine(op.combine(acc[4], acc[5]), op.combine(acc[6], acc[7])))
-        return r
+        var acc = f(f(acc0, acc1), f(acc2, acc3))
+        var width = 4
+        while width >= 1 {
+            var shifted = SIMD8<Float>(repeating: identity)
+            for j in 0..<width { shifted[j] = acc[j + width] }
+            acc = f(acc, shifted)
+            width /= 2
+        }
+        return acc[0]
     }
 
     @inlinable

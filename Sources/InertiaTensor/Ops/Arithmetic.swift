@@ -2,7 +2,7 @@
 
 /// Copies its first operand (an `expand` through the broadcasting kernel).
 struct FirstKernel: BinaryKernel {
-    @inlinable func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a }
+    @inlinable @inline(__always) func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a }
 }
 
 extension Tensor {
@@ -173,7 +173,7 @@ extension Tensor {
 extension CompareKernel {
     /// 1 where the lane is nonzero (NaN counts as nonzero).
     struct NonZero: UnaryKernel {
-        @inlinable func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        @inlinable @inline(__always) func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
             SIMD8<Float>(repeating: 1).replacing(with: 0, where: x .== 0)
         }
     }

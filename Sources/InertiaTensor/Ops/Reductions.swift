@@ -179,7 +179,7 @@ extension Tensor {
 
 /// Maps infinities and NaN to 0.
 struct FiniteOrZeroKernel: UnaryKernel {
-    @inlinable func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         x.replacing(with: 0, where: (x - x) .!= 0)
     }
 }

@@ -1,2 +1,0 @@
-import Inertia
-print(Tensor.eye(3))
