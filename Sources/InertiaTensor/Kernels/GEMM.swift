@@ -14,7 +14,7 @@ public enum GEMMKernel {
     public static let mc = 96
     public static let nc = 4096
     /// Columns of one chunk of work.
-    public static let columnGroup = 256
+    public static let columnGroup = 128
 
     /// `C[m x n] = alpha * op(A) * op(B) + beta * C`. `op(A)` is `m x k`: `A` is stored `m x k`
     /// (leading dimension `lda`) or, with `transposeA`, `k x m`; likewise `B`. With `beta == 0`,
@@ -32,52 +32,49 @@ public enum GEMMKernel {
             return
         }
         let serial = m * n * k < 48 * 48 * 48
+        func run(_ chunks: Int, _ body: (Int) -> Void) {
+            if serial {
+                for i in 0..<chunks { body(i) }
+            } else {
+                Parallel.forEach(chunks: chunks, body)
+            }
+        }
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * min(nc, roundUp(n, nr)))
         defer { packedB.deallocate() }
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(m, mr) * min(kc, k))
+        defer { packedA.deallocate() }
+        let rowPanels = (m + mr - 1) / mr
+        let rowBlocks = (m + mc - 1) / mc
         for jc in stride(from: 0, to: n, by: nc) {
             let ncb = min(nc, n - jc)
+            let columnPanels = (ncb + nr - 1) / nr
+            let groups = (ncb + columnGroup - 1) / columnGroup
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcb = min(kc, k - pc)
-                let panels = (ncb + nr - 1) / nr
-                let packB = { (panel: Int) in
+                run(columnPanels) { panel in
                     packPanelB(
                         transposeB, b, ldb, row: pc, column: jc + panel * nr, depth: kcb,
                         width: min(nr, ncb - panel * nr), into: packedB + panel * nr * kcb)
                 }
-                if serial {
-                    for p in 0..<panels { packB(p) }
-                } else {
-                    Parallel.forEach(chunks: panels, { packB($0) })
+                run(rowPanels) { panel in
+                    packPanelA(
+                        transposeA, a, lda, row: panel * mr, column: pc, depth: kcb,
+                        height: min(mr, m - panel * mr), into: packedA + panel * mr * kcb)
                 }
                 let betaBlock = pc == 0 ? beta : 1
-                let rowBlocks = (m + mc - 1) / mc
-                let groups = (ncb + columnGroup - 1) / columnGroup
-                let chunk = { (index: Int) in
+                run(rowBlocks * groups) { index in
                     let ic = (index / groups) * mc
-                    let group = index % groups
                     let mcb = min(mc, m - ic)
-                    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(mcb, mr) * kcb)
-                    defer { packedA.deallocate() }
-                    for ir in stride(from: 0, to: mcb, by: mr) {
-                        packPanelA(
-                            transposeA, a, lda, row: ic + ir, column: pc, depth: kcb,
-                            height: min(mr, mcb - ir), into: packedA + ir * kcb)
-                    }
-                    let firstColumn = group * columnGroup
+                    let firstColumn = (index % groups) * columnGroup
                     let lastColumn = min(ncb, firstColumn + columnGroup)
                     for jr in stride(from: firstColumn, to: lastColumn, by: nr) {
                         for ir in stride(from: 0, to: mcb, by: mr) {
                             microKernel(
-                                depth: kcb, a: packedA + ir * kcb, b: packedB + (jr / nr) * nr * kcb,
+                                depth: kcb, a: packedA + (ic + ir) * kcb, b: packedB + (jr / nr) * nr * kcb,
                                 c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
                                 rows: min(mr, mcb - ir), columns: min(nr, ncb - jr), alpha: alpha, beta: betaBlock)
                         }
                     }
-                }
-                if serial {
-                    for i in 0..<rowBlocks * groups { chunk(i) }
-                } else {
-                    Parallel.forEach(chunks: rowBlocks * groups, chunk)
                 }
             }
         }
