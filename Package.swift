@@ -13,6 +13,10 @@ let package = Package(
     products: [
         .library(name: "Inertia", targets: ["Inertia"]),
         .library(name: "InertiaTensor", targets: ["InertiaTensor"]),
+        .library(name: "InertiaData", targets: ["InertiaData"]),
+        .library(name: "InertiaNN", targets: ["InertiaNN"]),
+        .library(name: "InertiaOptim", targets: ["InertiaOptim"]),
+        .library(name: "InertiaTraining", targets: ["InertiaTraining"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
     traits: [
@@ -36,7 +40,16 @@ let package = Package(
             dependencies: ["CInertiaSupport"],
             swiftSettings: nativeSIMD
         ),
-        .target(name: "Inertia", dependencies: ["InertiaTensor"], swiftSettings: nativeSIMD),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")], swiftSettings: nativeSIMD),
+        .target(name: "InertiaNN", dependencies: ["InertiaTensor"], swiftSettings: nativeSIMD),
+        .target(name: "InertiaOptim", dependencies: ["InertiaNN"], swiftSettings: nativeSIMD),
+        .target(
+            name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: nativeSIMD),
+        .target(
+            name: "Inertia",
+            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining"],
+            swiftSettings: nativeSIMD),
         .executableTarget(
             name: "inertia",
             dependencies: [
@@ -45,11 +58,12 @@ let package = Package(
             ],
             swiftSettings: nativeSIMD
         ),
+        .testTarget(name: "InertiaTensorTests", dependencies: ["InertiaTensor"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData"], swiftSettings: nativeSIMD),
         .testTarget(
-            name: "InertiaTensorTests",
-            dependencies: ["InertiaTensor"],
-            swiftSettings: nativeSIMD
-        ),
+            name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -220,3 +220,10 @@ extension Tensor: CustomStringConvertible {
         out += "]"
     }
 }
+
+extension Tensor: Equatable {
+    /// Same shape and bit-for-bit the same scalars (NaN equals NaN); the tape is ignored.
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        a.shape == b.shape && a.storage.elementsEqual(b.storage) { $0.bitPattern == $1.bitPattern }
+    }
+}

@@ -1,0 +1,50 @@
+import InertiaTensor
+
+/// Mini-batches of a `Dataset`: seeded shuffling (a new permutation each epoch, a pure function
+/// of the seed and the epoch, so a run can resume at any batch), optional drop of the last
+/// incomplete batch.
+public struct DataLoader {
+    public let dataset: Dataset
+    public let batchSize: Int
+    public let shuffles: Bool
+    public let dropsLast: Bool
+    public let seed: UInt64
+
+    public init(_ dataset: Dataset, batchSize: Int, shuffles: Bool = true, dropsLast: Bool = false, seed: UInt64 = 0) throws {
+        guard batchSize > 0 else { throw DataError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.shuffles = shuffles
+        self.dropsLast = dropsLast
+        self.seed = seed
+    }
+
+    /// Batches per epoch.
+    public var batchCount: Int {
+        dropsLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+    }
+
+    /// Sample order of `epoch` (0-based).
+    public func order(epoch: Int) -> [Int] {
+        guard shuffles else { return Array(0..<dataset.count) }
+        var rng = PhiloxGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        return rng.permutation(dataset.count)
+    }
+
+    /// The batches of `epoch`, from batch `start` on.
+    public func batches(epoch: Int, startingAt start: Int = 0) -> [(inputs: Tensor, targets: Tensor)] {
+        let order = order(epoch: epoch)
+        return (start..<batchCount).map { b in
+            let indices = Array(order[(b * batchSize)..<Swift.min(order.count, (b + 1) * batchSize)])
+            return (dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
+                    dataset.targets.indexSelect(alongAxis: 0, indices: indices))
+        }
+    }
+
+    /// One batch of `epoch`.
+    public func batch(epoch: Int, index: Int, order: [Int]) -> (inputs: Tensor, targets: Tensor) {
+        let indices = Array(order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
+        return (dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
+                dataset.targets.indexSelect(alongAxis: 0, indices: indices))
+    }
+}

@@ -1,0 +1,51 @@
+import CZlib
+import Foundation
+
+/// gzip and zlib decompression through the system's zlib.
+public enum Gzip {
+    /// Whether `data` starts with the gzip magic bytes.
+    public static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
+
+    /// Inflates a gzip (or zlib) stream; `source` names the data in errors.
+    public static func decompress(_ data: Data, source: String) throws -> Data {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw DataError.malformed(source: source, detail: "zlib failed to initialize")
+        }
+        defer { inflateEnd(&stream) }
+        var output = Data()
+        let chunk = 1 << 16
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var status: Int32 = Z_OK
+        try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
+            stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
+            stream.avail_in = uInt(input.count)
+            repeat {
+                let produced = buffer.withUnsafeMutableBufferPointer { out -> Int in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(chunk)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return chunk - Int(stream.avail_out)
+                }
+                guard status == Z_OK || status == Z_STREAM_END else {
+                    let reason = status == Z_BUF_ERROR ? "truncated compressed data" : "corrupted compressed data (zlib status \(status))"
+                    throw DataError.malformed(source: source, detail: reason)
+                }
+                output.append(contentsOf: buffer[0..<produced])
+                if status == Z_OK && stream.avail_in == 0 && produced == 0 {
+                    throw DataError.malformed(source: source, detail: "truncated compressed data")
+                }
+            } while status != Z_STREAM_END
+        }
+        return output
+    }
+
+    /// Reads a file, inflating it when it is gzip-compressed.
+    public static func readFile(_ path: String) throws -> Data {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DataError.fileNotFound(path: path, hint: "Check the path.")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return isCompressed(data) ? try decompress(data, source: path) : data
+    }
+}

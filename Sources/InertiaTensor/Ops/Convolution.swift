@@ -1,0 +1,125 @@
+/// Sliding windows over the two spatial dimensions of `[N, C, H, W]` tensors (im2col) and their
+/// adjoint (col2im): the building blocks of 2-d convolution and pooling.
+public struct Window2D: Equatable, Sendable {
+    public var kernel: (height: Int, width: Int)
+    public var stride: (height: Int, width: Int)
+    public var padding: (height: Int, width: Int)
+    public var dilation: (height: Int, width: Int)
+
+    public init(
+        kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    ) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+    }
+
+    public static func == (a: Window2D, b: Window2D) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
+    }
+
+    /// Output height and width for an input of `height x width`.
+    public func outputSize(height: Int, width: Int) throws -> (height: Int, width: Int) {
+        guard kernel.height > 0, kernel.width > 0, stride.height > 0, stride.width > 0, dilation.height > 0,
+              dilation.width > 0, padding.height >= 0, padding.width >= 0
+        else {
+            throw TensorError.invalidArgument(
+                op: "Window2D", detail: "kernel, stride and dilation must be positive and padding non-negative, got kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation)")
+        }
+        let h = (height + 2 * padding.height - dilation.height * (kernel.height - 1) - 1) / stride.height + 1
+        let w = (width + 2 * padding.width - dilation.width * (kernel.width - 1) - 1) / stride.width + 1
+        guard h > 0, w > 0 else {
+            throw TensorError.shapeMismatch(
+                op: "Window2D", detail: "input \(height)x\(width) is smaller than the (dilated) kernel \(kernel) with padding \(padding)")
+        }
+        return (h, w)
+    }
+}
+
+extension Tensor {
+    /// The windows of a `[N, C, H, W]` tensor as `[N, C, kh * kw, Ho * Wo]`: entry
+    /// `[n, c, i * kw + j, y * Wo + x]` is the input at row `y * sh - ph + i * dh`, column
+    /// `x * sw - pw + j * dw`, or `paddingValue` outside the input.
+    public func windows(_ window: Window2D, paddingValue: Float = 0) -> Tensor {
+        let (n, c, h, w, oh, ow) = validated { () -> (Int, Int, Int, Int, Int, Int) in
+            guard rank == 4 else {
+                throw TensorError.shapeMismatch(op: "windows", detail: "needs a [N, C, H, W] tensor, got shape \(shape)")
+            }
+            let (oh, ow) = try window.outputSize(height: shape[2], width: shape[3])
+            return (shape[0], shape[1], shape[2], shape[3], oh, ow)
+        }
+        let kh = window.kernel.height, kw = window.kernel.width
+        let result = Tensor(shape: [n, c, kh * kw, oh * ow]) { out in
+            storage.withUnsafeBufferPointer { src in
+                let planes = n * c
+                Parallel.forEachRange(count: planes, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))) { range in
+                    for plane in range {
+                        let s = src.baseAddress! + plane * h * w
+                        let d = out.baseAddress! + plane * kh * kw * oh * ow
+                        for i in 0..<kh {
+                            for j in 0..<kw {
+                                let row = d + (i * kw + j) * oh * ow
+                                for y in 0..<oh {
+                                    let iy = y * window.stride.height - window.padding.height + i * window.dilation.height
+                                    let line = row + y * ow
+                                    if iy < 0 || iy >= h {
+                                        for x in 0..<ow { line[x] = paddingValue }
+                                        continue
+                                    }
+                                    let srcRow = s + iy * w
+                                    for x in 0..<ow {
+                                        let ix = x * window.stride.width - window.padding.width + j * window.dilation.width
+                                        line[x] = ix >= 0 && ix < w ? srcRow[ix] : paddingValue
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let inputShape = shape
+        return Tensor.record("windows", result, inputs: [self]) { g, _ in
+            [g.foldingWindows(window, into: inputShape)]
+        }
+    }
+
+    /// The adjoint of `windows`: adds each window entry back to the input position it came from
+    /// (positions in the padding are dropped). `self` is `[N, C, kh * kw, Ho * Wo]`.
+    public func foldingWindows(_ window: Window2D, into imageShape: [Int]) -> Tensor {
+        let (n, c, h, w) = (imageShape[0], imageShape[1], imageShape[2], imageShape[3])
+        let (oh, ow) = validated { try window.outputSize(height: h, width: w) }
+        let kh = window.kernel.height, kw = window.kernel.width
+        validated {
+            guard shape == [n, c, kh * kw, oh * ow] else {
+                throw TensorError.shapeMismatch(op: "foldingWindows", detail: "got \(shape), expected \([n, c, kh * kw, oh * ow]) for image \(imageShape)")
+            }
+        }
+        var result = Tensor.zeros(imageShape)
+        result.storage.withUnsafeMutableBufferPointer { out in
+            storage.withUnsafeBufferPointer { src in
+                Parallel.forEachRange(count: n * c, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))) { range in
+                    for plane in range {
+                        let d = out.baseAddress! + plane * h * w
+                        let s = src.baseAddress! + plane * kh * kw * oh * ow
+                        for i in 0..<kh {
+                            for j in 0..<kw {
+                                let row = s + (i * kw + j) * oh * ow
+                                for y in 0..<oh {
+                                    let iy = y * window.stride.height - window.padding.height + i * window.dilation.height
+                                    if iy < 0 || iy >= h { continue }
+                                    for x in 0..<ow {
+                                        let ix = x * window.stride.width - window.padding.width + j * window.dilation.width
+                                        if ix >= 0 && ix < w { d[iy * w + ix] += row[y * ow + x] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor.record("foldWindows", result, inputs: [self]) { g, _ in [g.windows(window)] }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import InertiaNN
+import InertiaOptim
+import InertiaTensor
+
+/// A training checkpoint in one safetensors file: the model's parameters and buffers
+/// (`model/<name>`), the optimizer's state tensors (`optimizer/<parameter>/<slot>`), and in the
+/// metadata the format version, the position (epoch, batch, step), the optimizer's step counts and
+/// learning rate, and the random generators of the model's `RandomStateful` modules. The weights
+/// under `model/` load in PyTorch with the prefix stripped.
+public struct Checkpoint {
+    public static let format = "inertia-checkpoint"
+    public static let formatVersion = 1
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
+    public var model: [(name: String, tensor: Tensor)]
+    public var optimizer: OptimizerState
+    public var generators: [String: PhiloxGenerator]
+    public var epoch: Int
+    public var batch: Int
+    public var step: Int
+    public var loaderSeed: UInt64
+
+    public init(model: Module, optimizer: Optimizer, epoch: Int, batch: Int, step: Int, loaderSeed: UInt64) {
+        self.model = model.stateDictionary().map { (name: $0.name, tensor: $0.value) }
+        self.optimizer = optimizer.state()
+        self.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { entry in
+            (entry.module as? RandomStateful).map { (entry.name, $0.generator) }
+        })
+        self.epoch = epoch
+        self.batch = batch
+        self.step = step
+        self.loaderSeed = loaderSeed
+    }
+
+    private init(model: [(name: String, tensor: Tensor)], optimizer: OptimizerState, generators: [String: PhiloxGenerator],
+                 epoch: Int, batch: Int, step: Int, loaderSeed: UInt64) {
+        self.model = model
+        self.optimizer = optimizer
+        self.generators = generators
+        self.epoch = epoch
+        self.batch = batch
+        self.step = step
+        self.loaderSeed = loaderSeed
+    }
+
+    public func write(to path: String) throws {
+        let json = { (value: Encodable) throws -> String in
+            String(decoding: try Checkpoint.encoder.encode(AnyEncodable(value)), as: UTF8.self)
+        }
+        let tensors = model.map { (name: "model/" + $0.name, tensor: $0.tensor) }
+            + optimizer.slots.sorted { $0.key < $1.key }.map { (name: "optimizer/" + $0.key, tensor: $0.value) }
+        let metadata: [String: String] = [
+            "format": Checkpoint.format,
+            "format_version": String(Checkpoint.formatVersion),
+            "epoch": String(epoch), "batch": String(batch), "step": String(step),
+            "loader_seed": String(loaderSeed),
+            "optimizer": optimizer.optimizer,
+            "optimizer_learning_rate": String(optimizer.learningRate.bitPattern),
+            "optimizer_steps": try json(optimizer.steps),
+            "generators": try json(generators),
+        ]
+        try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: metadata), to: path)
+    }
+
+    public static func read(_ path: String) throws -> Checkpoint {
+        let file: SafeTensors.File
+        do { file = try SafeTensors.read(path) } catch {
+            throw CheckpointError.unreadable(path: path, detail: "\(error)")
+        }
+        let m = file.metadata
+        func field(_ key: String) throws -> String {
+            guard let v = m[key] else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is missing") }
+            return v
+        }
+        guard m["format"] == format else {
+            throw CheckpointError.mismatch(path: path, detail: "not an Inertia checkpoint (format '\(m["format"] ?? "none")')")
+        }
+        guard let version = Int(try field("format_version")), version == formatVersion else {
+            throw CheckpointError.mismatch(path: path, detail: "format version \(m["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
+        }
+        func integer(_ key: String) throws -> Int {
+            guard let v = Int(try field(key)), v >= 0 else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is not a count") }
+            return v
+        }
+        guard let seed = UInt64(try field("loader_seed")), let lrBits = UInt64(try field("optimizer_learning_rate")) else {
+            throw CheckpointError.mismatch(path: path, detail: "metadata fields loader_seed / optimizer_learning_rate are malformed")
+        }
+        let decoder = JSONDecoder()
+        guard let steps = try? decoder.decode([String: Int].self, from: Data(try field("optimizer_steps").utf8)),
+              let generators = try? decoder.decode([String: PhiloxGenerator].self, from: Data(try field("generators").utf8))
+        else { throw CheckpointError.mismatch(path: path, detail: "metadata fields optimizer_steps / generators are malformed") }
+        var model: [(name: String, tensor: Tensor)] = []
+        var slots: [String: Tensor] = [:]
+        for (name, tensor) in file.tensors {
+            if name.hasPrefix("model/") {
+                model.append((String(name.dropFirst(6)), tensor))
+            } else if name.hasPrefix("optimizer/") {
+                slots[String(name.dropFirst(10))] = tensor
+            } else {
+                throw CheckpointError.mismatch(path: path, detail: "unexpected tensor '\(name)'")
+            }
+        }
+        let state = OptimizerState(optimizer: try field("optimizer"), learningRate: Double(bitPattern: lrBits), steps: steps, slots: slots)
+        return Checkpoint(
+            model: model, optimizer: state, generators: generators, epoch: try integer("epoch"), batch: try integer("batch"),
+            step: try integer("step"), loaderSeed: seed)
+    }
+
+    /// Loads weights, optimizer state and generators; validates everything first.
+    public func restore(into module: Module, optimizer target: Optimizer, source: String) throws {
+        let weights = Dictionary(model.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let randomModules = module.namedModules().compactMap { entry in (entry.module as? RandomStateful).map { (entry.name, $0) } }
+        for (name, _) in randomModules where generators[name] == nil {
+            throw CheckpointError.mismatch(path: source, detail: "no random-generator state for module '\(name)'")
+        }
+        do {
+            try validate(module: module, weights: weights)
+            let backup = target.state()
+            do {
+                try target.load(optimizer, for: module.namedParameters())
+            } catch {
+                try? target.load(backup, for: module.namedParameters())
+                throw error
+            }
+            try module.loadStateDictionary(weights)
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw CheckpointError.mismatch(path: source, detail: "\(error)")
+        }
+        for (name, stateful) in randomModules { stateful.generator = generators[name]! }
+    }
+
+    private func validate(module: Module, weights: [String: Tensor]) throws {
+        var expected: [String: [Int]] = [:]
+        for (name, p) in module.namedParameters() { expected[name] = p.shape }
+        for (name, b) in module.namedBuffers() { expected[name] = b.value.shape }
+        for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let t = weights[name] else { throw ModuleError.missingEntry(name) }
+            guard t.shape == shape else { throw ModuleError.shapeMismatch(name: name, expected: shape, found: t.shape) }
+        }
+        if let extra = weights.keys.sorted().first(where: { expected[$0] == nil }) { throw ModuleError.unexpectedEntry(extra) }
+    }
+}
+
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, detail: String)
+    case mismatch(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(_, detail): return "cannot read checkpoint: \(detail)"
+        case let .mismatch(path, detail): return "\(path): checkpoint does not fit: \(detail)"
+        }
+    }
+}
+
+private struct AnyEncodable: Encodable {
+    let value: Encodable
+    init(_ value: Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

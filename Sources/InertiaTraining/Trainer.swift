@@ -1,0 +1,217 @@
+import Foundation
+import InertiaData
+import InertiaNN
+import InertiaOptim
+import InertiaTensor
+
+/// What the training loop reports.
+public enum TrainingEvent {
+    case step(StepReport)
+    case evaluation(EvaluationReport)
+    case checkpoint(path: String, step: Int)
+}
+
+public struct StepReport {
+    public var epoch: Int
+    /// Optimizer steps taken so far (this one included).
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    /// Accuracy on this step's batches, for classification.
+    public var accuracy: Double?
+    public var samplesPerSecond: Double
+    public var elapsedSeconds: Double
+    public var learningRate: Double
+}
+
+public struct EvaluationReport {
+    public var epoch: Int
+    public var step: Int
+    public var loss: Double
+    public var accuracy: Double?
+}
+
+public struct TrainingOptions {
+    public var epochs: Int
+    /// Micro-batches whose gradients add up before each optimizer step (loss scaled by 1/k).
+    public var accumulationSteps: Int
+    /// Evaluate on the test set every this many optimizer steps (0: at the end of each epoch).
+    public var evaluateEvery: Int
+    /// Write a checkpoint every this many optimizer steps (0: at the end of each epoch), when
+    /// `checkpointPath` is set.
+    public var checkpointEvery: Int
+    public var checkpointPath: String?
+
+    public init(epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0, checkpointPath: String? = nil) {
+        self.epochs = epochs
+        self.accumulationSteps = accumulationSteps
+        self.evaluateEvery = evaluateEvery
+        self.checkpointEvery = checkpointEvery
+        self.checkpointPath = checkpointPath
+    }
+}
+
+public struct TrainingSummary {
+    public var steps: Int
+    public var epochs: Int
+    public var finalTrainLoss: Double
+    public var finalEvaluation: EvaluationReport?
+    public var seconds: Double
+}
+
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, step: Int, value: Double)
+    case invalidOptions(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, step, value):
+            return "training stopped: the loss is \(value) at epoch \(epoch + 1), step \(step + 1) (the last checkpoint, if any, is intact)"
+        case let .invalidOptions(detail): return "invalid training options: \(detail)"
+        }
+    }
+}
+
+/// The training loop: mini-batches from a `DataLoader`, a loss, backward, an optimizer step;
+/// evaluation and atomic checkpoints on a schedule; exact resume from a checkpoint.
+public final class Trainer {
+    public let model: Module
+    public let optimizer: Optimizer
+    public let loader: DataLoader
+    public let testSet: Dataset?
+    public let options: TrainingOptions
+    /// `loss(outputs, targets)`; cross-entropy for classification datasets unless given.
+    public let loss: (Tensor, Tensor) -> Tensor
+    /// Position: the next micro-batch to run.
+    public private(set) var epoch = 0
+    public private(set) var batch = 0
+    public private(set) var step = 0
+
+    public init(
+        model: Module, optimizer: Optimizer, loader: DataLoader, testSet: Dataset? = nil, options: TrainingOptions,
+        loss: ((Tensor, Tensor) -> Tensor)? = nil
+    ) throws {
+        guard options.epochs > 0 else { throw TrainingError.invalidOptions("epochs must be positive, got \(options.epochs)") }
+        guard options.accumulationSteps > 0 else {
+            throw TrainingError.invalidOptions("accumulation steps must be positive, got \(options.accumulationSteps)")
+        }
+        guard options.evaluateEvery >= 0, options.checkpointEvery >= 0 else {
+            throw TrainingError.invalidOptions("evaluation and checkpoint intervals must be >= 0")
+        }
+        self.model = model
+        self.optimizer = optimizer
+        self.loader = loader
+        self.testSet = testSet
+        self.options = options
+        if let loss {
+            self.loss = loss
+        } else if loader.dataset.classCount != nil {
+            self.loss = { Loss.crossEntropy(logits: $0, targets: $1) }
+        } else {
+            self.loss = { Loss.meanSquaredError($0, $1) }
+        }
+    }
+
+    var stepsPerEpoch: Int { (loader.batchCount + options.accumulationSteps - 1) / options.accumulationSteps }
+
+    /// Runs from the current position to the last epoch.
+    @discardableResult
+    public func run(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainingSummary {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let total = stepsPerEpoch * options.epochs
+        var lastLoss = Double.nan
+        var lastEvaluation: EvaluationReport?
+        let named = model.namedParameters()
+        let classification = loader.dataset.classCount != nil
+        while epoch < options.epochs {
+            let order = loader.order(epoch: epoch)
+            model.train()
+            while batch < loader.batchCount {
+                let stepStart = DispatchTime.now().uptimeNanoseconds
+                let group = min(options.accumulationSteps, loader.batchCount - batch)
+                var lossSum = 0.0, correct = 0.0, samples = 0
+                model.zeroGradients()
+                for micro in 0..<group {
+                    let (x, y) = loader.batch(epoch: epoch, index: batch + micro, order: order)
+                    let outputs = model(x)
+                    let value = loss(outputs, y)
+                    let scalar = Double(value.item)
+                    guard scalar.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: scalar) }
+                    (value * Float(1 / Double(group))).backward()
+                    lossSum += scalar * Double(x.shape[0])
+                    samples += x.shape[0]
+                    if classification {
+                        correct += Metrics.accuracy(logits: outputs.detached(), labels: y.scalars.map { Int($0) }) * Double(x.shape[0])
+                    }
+                }
+                optimizer.step(named)
+                batch += group
+                step += 1
+                lastLoss = lossSum / Double(samples)
+                let now = DispatchTime.now().uptimeNanoseconds
+                onEvent(.step(StepReport(
+                    epoch: epoch, step: step, totalSteps: total, loss: lastLoss,
+                    accuracy: classification ? correct / Double(samples) : nil,
+                    samplesPerSecond: Double(samples) / (Double(now - stepStart) * 1e-9),
+                    elapsedSeconds: Double(now - start) * 1e-9, learningRate: optimizer.learningRate)))
+                let endOfEpoch = batch >= loader.batchCount
+                if endOfEpoch {
+                    epoch += 1
+                    batch = 0
+                }
+                if testSet != nil, options.evaluateEvery > 0 ? step % options.evaluateEvery == 0 : endOfEpoch {
+                    let report = evaluate()
+                    lastEvaluation = report
+                    onEvent(.evaluation(report))
+                    model.train()
+                }
+                if let path = options.checkpointPath, options.checkpointEvery > 0 ? step % options.checkpointEvery == 0 : endOfEpoch {
+                    try saveCheckpoint(to: path)
+                    onEvent(.checkpoint(path: path, step: step))
+                }
+                if endOfEpoch { break }
+            }
+        }
+        return TrainingSummary(
+            steps: step, epochs: epoch, finalTrainLoss: lastLoss, finalEvaluation: lastEvaluation,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+
+    /// Loss and accuracy on the test set, in evaluation mode, without gradients.
+    public func evaluate(batchSize: Int = 1000) -> EvaluationReport {
+        guard let testSet else { return EvaluationReport(epoch: epoch, step: step, loss: .nan, accuracy: nil) }
+        model.eval()
+        return withoutGradients {
+            var lossSum = 0.0, correct = 0.0
+            for start in stride(from: 0, to: testSet.count, by: batchSize) {
+                let part = testSet.subset(Array(start..<min(testSet.count, start + batchSize)))
+                let outputs = model(part.inputs)
+                lossSum += Double(loss(outputs, part.targets).item) * Double(part.count)
+                if testSet.classCount != nil {
+                    correct += Metrics.accuracy(logits: outputs, labels: part.labels) * Double(part.count)
+                }
+            }
+            return EvaluationReport(
+                epoch: epoch, step: step, loss: lossSum / Double(testSet.count),
+                accuracy: testSet.classCount != nil ? correct / Double(testSet.count) : nil)
+        }
+    }
+
+    /// Writes weights, optimizer state, position and random-generator states (atomically).
+    public func saveCheckpoint(to path: String) throws {
+        try Checkpoint(model: model, optimizer: optimizer, epoch: epoch, batch: batch, step: step, loaderSeed: loader.seed)
+            .write(to: path)
+    }
+
+    /// Restores everything `saveCheckpoint` wrote; nothing changes when it throws.
+    public func resume(from path: String) throws {
+        let checkpoint = try Checkpoint.read(path)
+        guard checkpoint.loaderSeed == loader.seed else {
+            throw CheckpointError.mismatch(path: path, detail: "it was written with data seed \(checkpoint.loaderSeed), this run uses \(loader.seed)")
+        }
+        try checkpoint.restore(into: model, optimizer: optimizer, source: path)
+        epoch = checkpoint.epoch
+        batch = checkpoint.batch
+        step = checkpoint.step
+    }
+}

@@ -1,0 +1,251 @@
+import ArgumentParser
+import Foundation
+import Inertia
+
+/// `inertia train`: trains a model on built-in, synthetic, Fashion-MNIST or CSV data, with a
+/// progress bar, metrics as JSON lines, checkpoints and exact resume.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model; writes metrics.jsonl, checkpoint.safetensors and model.safetensors to --out.",
+        discussion: """
+            Data: digits (built in), moons, circles, spirals, checkerboard (synthetic), fashion-mnist \
+            (Debian's dataset-fashion-mnist package), or a CSV file of numbers whose last column is the class.
+            """)
+
+    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist | <file.csv>")
+    var data = "digits"
+
+    @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's location).")
+    var dataDir = FashionMNIST.debianDirectory
+
+    @Option(help: "mlp | cnn (image data only)")
+    var model = "mlp"
+
+    @Option(help: "Hidden layer sizes of the MLP, comma separated.")
+    var hidden = "64"
+
+    @Option(help: "Optimizer (sgd).")
+    var optimizer = "sgd"
+
+    @Option(help: "Learning rate.")
+    var lr: Double = 0.1
+
+    @Option(help: "Momentum (SGD).")
+    var momentum: Double = 0.9
+
+    @Option(help: "Weight decay.")
+    var weightDecay: Double = 0
+
+    @Option(help: "Epochs.")
+    var epochs = 10
+
+    @Option(help: "Batch size.")
+    var batchSize = 32
+
+    @Option(help: "Micro-batches per optimizer step.")
+    var accumulation = 1
+
+    @Option(help: "Seed of initialization, data split and shuffling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Fraction held out for testing (built-in, synthetic and CSV data).")
+    var testFraction = 0.2
+
+    @Option(help: "Run folder.")
+    var out = "runs/train"
+
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Continue from the checkpoint in --out.")
+    var resume = false
+
+    func validate() throws {
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard accumulation > 0 else { throw ValidationError("--accumulation must be positive") }
+        guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1)") }
+        guard ["mlp", "cnn"].contains(model) else { throw ValidationError("unknown --model '\(model)' (choose mlp or cnn)") }
+        guard optimizer == "sgd" else { throw ValidationError("unknown --optimizer '\(optimizer)' (available: sgd)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
+    }
+
+    var hiddenSizes: [Int]? {
+        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    func loadData() throws -> (train: Dataset, test: Dataset) {
+        switch data {
+        case "digits": return try Digits.load().split(testFraction: testFraction, seed: seed)
+        case "moons": return try Synthetic.moons(count: 2000, noise: 0.15, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "circles": return try Synthetic.circles(count: 2000, noise: 0.08, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "spirals": return try Synthetic.spirals(count: 3000, classes: 3, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "checkerboard": return try Synthetic.checkerboard(count: 4000, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "fashion-mnist": return try FashionMNIST.load(directory: dataDir)
+        default: return try CSVData.load(data).split(testFraction: testFraction, seed: seed)
+        }
+    }
+
+    func makeModel(features: Int, classes: Int, using rng: inout PhiloxGenerator) throws -> Module {
+        if model == "mlp" { return MLP(sizes: [features] + hiddenSizes! + [classes], using: &rng) }
+        let side = Int(Double(features).squareRoot())
+        guard side * side == features, side >= 4 else {
+            throw ValidationError("--model cnn needs square images; this data has \(features) features")
+        }
+        let pooled = side / 4
+        return Sequential(
+            Reshape([1, side, side]),
+            Conv2d(1, 16, kernelSize: 3, padding: 1, using: &rng), Activation(.relu), MaxPool2d(kernelSize: 2),
+            Conv2d(16, 32, kernelSize: 3, padding: 1, using: &rng), Activation(.relu), MaxPool2d(kernelSize: 2),
+            Flatten(), Linear(32 * pooled * pooled, classes, using: &rng))
+    }
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        let (train, test) = try loadData()
+        guard let classes = train.classCount else { throw ValidationError("the data has no classes") }
+        var rng = PhiloxGenerator(seed: seed)
+        let network = try makeModel(features: train.inputs.shape[1], classes: classes, using: &rng)
+        let optim = try SGD(learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+        let loader = try DataLoader(train, batchSize: batchSize, seed: seed)
+        let checkpoint = out + "/checkpoint.safetensors"
+        let trainer = try Trainer(
+            model: network, optimizer: optim, loader: loader, testSet: test,
+            options: TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint))
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw ValidationError("--resume: no checkpoint at \(checkpoint)")
+            }
+            try trainer.resume(from: checkpoint)
+        }
+        let metrics = try MetricsLog(path: out + "/metrics.jsonl", truncate: !resume)
+        let progress = ProgressDisplay()
+        print("training \(model) (\(network.parameterCount()) parameters) on \(data): \(train.count) train / \(test.count) test samples, \(epochs) epochs")
+        if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.run { event in
+                switch event {
+                case let .step(r):
+                    progress.update(r)
+                    metrics.write([("event", "step"), ("epoch", .number(Double(r.epoch + 1))), ("step", .number(Double(r.step))),
+                                   ("loss", .number(r.loss)), ("accuracy", r.accuracy.map { .number($0) } ?? .null),
+                                   ("lr", .number(r.learningRate)), ("samples_per_s", .number(r.samplesPerSecond))])
+                case let .evaluation(e):
+                    progress.finishLine()
+                    print(String(format: "epoch %d  step %d  test loss %.4f  test accuracy %.4f", e.epoch, e.step, e.loss, e.accuracy ?? .nan))
+                    metrics.write([("event", "evaluation"), ("epoch", .number(Double(e.epoch))), ("step", .number(Double(e.step))),
+                                   ("test_loss", .number(e.loss)), ("test_accuracy", e.accuracy.map { .number($0) } ?? .null)])
+                case .checkpoint: break
+                }
+            }
+        } catch let error as TrainingError {
+            progress.finishLine()
+            throw ValidationError("\(error)")
+        }
+        progress.finishLine()
+        let weights = out + "/model.safetensors"
+        try SafeTensors.write(SafeTensors.File(tensors: network.stateDictionary().map { (name: $0.name, tensor: $0.value) },
+                                               metadata: ["format": "pt"]), to: weights)
+        print(String(format: "done: %d steps in %.1f s, final train loss %.4f, test accuracy %.4f", summary.steps, summary.seconds,
+                     summary.finalTrainLoss, summary.finalEvaluation?.accuracy ?? .nan))
+        print("wrote \(weights), \(checkpoint), \(out)/metrics.jsonl")
+    }
+}
+
+/// Reshapes each sample: `[N, ...]` to `[N] + shape`.
+final class Reshape: Module {
+    let shape: [Int]
+    init(_ shape: [Int]) {
+        self.shape = shape
+        super.init()
+    }
+
+    override func forward(_ x: Tensor) -> Tensor { x.reshaped(to: [x.shape[0]] + shape) }
+}
+
+/// A CSV file of numbers, one sample per row, the class index in the last column.
+enum CSVData {
+    static func load(_ path: String) throws -> Dataset {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("--data: '\(path)' is neither a built-in dataset nor an existing file")
+        }
+        let data = try Gzip.readFile(path)
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError.malformed(source: path, detail: "not UTF-8 text") }
+        var rows: [[Float]] = []
+        for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let fields = line.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            if i == 0 && fields.contains(where: { $0 == nil }) { continue }  // a header row
+            guard fields.allSatisfy({ $0 != nil }) else { throw DataError.malformed(source: path, detail: "line \(i + 1) has a non-numeric field") }
+            rows.append(fields.map { $0! })
+        }
+        guard let width = rows.first?.count, width >= 2 else { throw DataError.malformed(source: path, detail: "needs rows of at least two columns") }
+        if let bad = rows.firstIndex(where: { $0.count != width }) {
+            throw DataError.malformed(source: path, detail: "row \(bad + 1) has \(rows[bad].count) columns, the first has \(width)")
+        }
+        let labels = rows.map { $0[width - 1] }
+        guard labels.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
+            throw DataError.malformed(source: path, detail: "the last column must hold class indices 0, 1, 2, ...")
+        }
+        let classes = Int(labels.max()!) + 1
+        return try Dataset(inputs: Tensor(shape: [rows.count, width - 1], scalars: rows.flatMap { $0.dropLast() }),
+                           targets: Tensor(labels), classCount: classes)
+    }
+}
+
+/// Metrics as JSON lines, flushed after each line.
+final class MetricsLog {
+    let handle: FileHandle
+
+    init(path: String, truncate: Bool) throws {
+        if truncate || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw ValidationError("cannot create \(path)") }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot open \(path) for writing") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    func write(_ fields: [(String, JSONValue)]) {
+        handle.write(Data((JSONValue.object(fields).text + "\n").utf8))
+    }
+}
+
+/// A one-line progress bar on a terminal; a plain log line every few seconds otherwise.
+final class ProgressDisplay {
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    var lastPlain = 0.0
+    var onLine = false
+
+    func update(_ r: StepReport) {
+        let fraction = Double(r.step) / Double(max(r.totalSteps, 1))
+        let eta = r.elapsedSeconds / max(fraction, 1e-9) * (1 - fraction)
+        let accuracy = r.accuracy.map { String(format: " acc %.3f", $0) } ?? ""
+        let text = String(format: "epoch %d  step %d/%d  loss %.4f%@  %.0f samples/s  ETA %.0fs", r.epoch + 1, r.step, r.totalSteps,
+                          r.loss, accuracy, r.samplesPerSecond, eta)
+        if isTerminal {
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            print("\r[\(bar)] \(text)\u{1B}[K", terminator: "")
+            fflush(stdout)
+            onLine = true
+        } else if r.elapsedSeconds - lastPlain >= 2 || r.step == r.totalSteps {
+            lastPlain = r.elapsedSeconds
+            print(text)
+        }
+    }
+
+    func finishLine() {
+        if onLine {
+            print("")
+            onLine = false
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+/// End-to-end runs of the built `inertia` executable.
+final class CLITests: XCTestCase {
+    var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inertia")
+    }
+
+    var candidates: [URL] {
+        let bundle = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("inertia")
+        return [bundle, executable]
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "inertia executable not built")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testTrainOnBuiltInDataWritesRunFolderAndResumes() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-cli-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let first = try run(["train", "--epochs", "2", "--out", out, "--threads", "1"])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("test accuracy"), first.output)
+        for file in ["metrics.jsonl", "checkpoint.safetensors", "model.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + file), file)
+        }
+        let lines = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains("\"event\":\"step\"") }.count, 2 * 45)
+        for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
+        let resumed = try run(["train", "--epochs", "3", "--out", out, "--resume", "--threads", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("resumed at epoch 3, step 90"), resumed.output)
+    }
+
+    func testBadInputGivesAClearErrorAndNonZeroStatus() throws {
+        let badRate = try run(["train", "--lr=-1"])
+        XCTAssertNotEqual(badRate.status, 0)
+        XCTAssertTrue(badRate.output.contains("--lr must be a positive number"), badRate.output)
+        let missing = try run(["train", "--data", "/nonexistent/data.csv"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.output.contains("neither a built-in dataset nor an existing file"), missing.output)
+        let noCheckpoint = try run(["train", "--resume", "--out", "/tmp/inertia-no-such-run-\(getpid())"])
+        XCTAssertNotEqual(noCheckpoint.status, 0)
+        XCTAssertTrue(noCheckpoint.output.contains("no checkpoint"), noCheckpoint.output)
+    }
+
+    func testVersionAndBenchPrintJSON() throws {
+        let version = try run(["version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.output.contains("gemm backend"))
+        let bench = try run(["bench", "gemm", "--sizes", "32", "--threads", "1", "--min-time", "0.01", "--backends", "swift"])
+        XCTAssertEqual(bench.status, 0, bench.output)
+        let line = try XCTUnwrap(bench.output.split(separator: "\n").first { $0.hasPrefix("{") })
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(json["bench"] as? String, "gemm")
+        let results = try XCTUnwrap(json["results"] as? [String: Any])
+        let swift = try XCTUnwrap(results["inertia_swift"] as? [String: Any])
+        let figure = try XCTUnwrap(swift["1thr_n32"] as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(figure["gflops_best"] as? Double), 0)
+    }
+}

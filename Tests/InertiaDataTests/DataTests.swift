@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+@testable import InertiaData
+import InertiaTensor
+
+final class DataTests: XCTestCase {
+    func testBuiltInDigits() throws {
+        let digits = try Digits.load()
+        XCTAssertEqual(digits.inputs.shape, [1797, 64])
+        XCTAssertEqual(digits.classCount, 10)
+        XCTAssertEqual(Set(digits.labels), Set(0..<10))
+        XCTAssertLessThanOrEqual(digits.inputs.max().item, 1)
+        XCTAssertEqual(Array(digits.inputs.scalars.prefix(5)), [0, 0, 5.0 / 16, 13.0 / 16, 9.0 / 16])
+        XCTAssertThrowsError(try Digits.parse(Data("1,2,3\n".utf8), source: "bad.csv")) {
+            XCTAssertEqual("\($0)", "bad.csv: line 1 has 3 fields, expected 65")
+        }
+    }
+
+    func testLoaderIsDeterministicCoversEverySampleAndDropsLast() throws {
+        let data = try Dataset(inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)), targets: Tensor.zeros([10]))
+        let loader = try DataLoader(data, batchSize: 4, seed: 3)
+        XCTAssertEqual(loader.batchCount, 3)
+        let seen = loader.batches(epoch: 0).flatMap { $0.inputs.scalars }
+        XCTAssertEqual(seen.sorted(), (0..<10).map(Float.init))
+        XCTAssertNotEqual(seen, (0..<10).map(Float.init))
+        XCTAssertEqual(loader.batches(epoch: 0).map(\.inputs), try DataLoader(data, batchSize: 4, seed: 3).batches(epoch: 0).map(\.inputs))
+        XCTAssertNotEqual(loader.order(epoch: 0), loader.order(epoch: 1))
+        XCTAssertEqual(loader.batches(epoch: 1, startingAt: 1).map(\.inputs), Array(loader.batches(epoch: 1).dropFirst()).map(\.inputs))
+        let dropping = try DataLoader(data, batchSize: 4, shuffles: false, dropsLast: true)
+        XCTAssertEqual(dropping.batches(epoch: 0).map { $0.inputs.count }, [4, 4])
+        XCTAssertThrowsError(try DataLoader(data, batchSize: 0))
+        let (train, test) = try data.split(testFraction: 0.3, seed: 1)
+        XCTAssertEqual(train.count, 7)
+        XCTAssertEqual((train.inputs.scalars + test.inputs.scalars).sorted(), (0..<10).map(Float.init))
+    }
+
+    func idxBytes(_ shape: [Int], _ payload: [UInt8], type: UInt8 = 0x08) -> Data {
+        var d = Data([0, 0, type, UInt8(shape.count)])
+        for s in shape { d.append(contentsOf: [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)]) }
+        d.append(contentsOf: payload)
+        return d
+    }
+
+    func testIDXParserOnValidAndMalformedFilesAndGzip() throws {
+        let parsed = try IDX.parse(idxBytes([2, 3], [1, 2, 3, 4, 5, 6]), source: "ok")
+        XCTAssertEqual(parsed.shape, [2, 3])
+        XCTAssertEqual(parsed.bytes, [1, 2, 3, 4, 5, 6])
+        XCTAssertThrowsError(try IDX.parse(idxBytes([2, 3], [1, 2, 3]), source: "short.idx")) {
+            XCTAssertEqual("\($0)", "short.idx: IDX shape [2, 3] needs 6 bytes of data, the file has 3 (truncated)")
+        }
+        XCTAssertThrowsError(try IDX.parse(idxBytes([1], [0, 0, 0, 0], type: 0x0D), source: "float.idx")) {
+            XCTAssertTrue("\($0)".contains("0x0d is not supported"))
+        }
+        XCTAssertThrowsError(try IDX.parse(Data([1, 2, 8, 1]), source: "magic.idx")) { XCTAssertTrue("\($0)".contains("bad IDX magic")) }
+        XCTAssertThrowsError(try IDX.parse(Data([0, 0]), source: "tiny.idx")) { XCTAssertTrue("\($0)".contains("shorter")) }
+        // gzip round trip through the system's gzip.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-idx-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let raw = folder.appendingPathComponent("x.idx")
+        try idxBytes([3], [7, 8, 9]).write(to: raw)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-k", raw.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        XCTAssertEqual(try IDX.read(raw.path + ".gz").bytes, [7, 8, 9])
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: raw.path + ".gz"))
+        XCTAssertThrowsError(try Gzip.decompress(compressed.prefix(compressed.count - 12), source: "cut.gz")) {
+            XCTAssertTrue("\($0)".contains("cut.gz"), "\($0)")
+        }
+    }
+
+    func testFashionMNISTMissingGivesInstallHint() {
+        XCTAssertThrowsError(try FashionMNIST.load(directory: "/nonexistent")) { error in
+            XCTAssertTrue("\(error)".contains("apt-get install dataset-fashion-mnist"), "\(error)")
+        }
+    }
+
+    func testSyntheticGeneratorsAreSeededAndShaped() throws {
+        XCTAssertEqual(Synthetic.moons(count: 100, seed: 1).inputs, Synthetic.moons(count: 100, seed: 1).inputs)
+        XCTAssertNotEqual(Synthetic.moons(count: 100, seed: 1).inputs, Synthetic.moons(count: 100, seed: 2).inputs)
+        let circles = Synthetic.circles(count: 200, noise: 0, seed: 1)
+        let radii = (0..<200).map { i in (circles.inputs[i, 0] * circles.inputs[i, 0] + circles.inputs[i, 1] * circles.inputs[i, 1]).squareRoot() }
+        for (r, label) in zip(radii, circles.labels) { XCTAssertEqual(r, label == 0 ? 1 : 0.5, accuracy: 1e-5) }
+        let (mixture, centers) = try Synthetic.gaussianMixture(count: 3000, components: 3, spread: 0.1, seed: 4)
+        for k in 0..<3 {
+            let rows = (0..<3000).filter { mixture.labels[$0] == k }
+            let meanX = rows.map { Double(mixture.inputs[$0, 0]) }.reduce(0, +) / Double(rows.count)
+            XCTAssertEqual(meanX, centers[k][0], accuracy: 0.02)
+        }
+        let board = Synthetic.checkerboard(count: 500, seed: 2)
+        XCTAssertEqual(board.inputs.shape, [500, 2])
+        XCTAssertEqual(Set(Synthetic.spirals(count: 90, classes: 3, seed: 1).labels), [0, 1, 2])
+        let (linear, w, b) = Synthetic.linearRegression(count: 50, dimension: 3, noise: 0, seed: 5)
+        let row0 = (0..<3).map { Double(linear.inputs[0, $0]) }
+        XCTAssertEqual(Double(linear.targets[0, 0]), zip(row0, w).reduce(b) { $0 + $1.0 * $1.1 }, accuracy: 1e-4)
+        let logistic = Synthetic.logisticRegression(count: 100, dimension: 2, seed: 1)
+        XCTAssertEqual(Set(logistic.data.labels).isSubset(of: [0, 1]), true)
+    }
+
+    func testCharacterText() throws {
+        let text = try CharacterText(text: "hello world", contextLength: 3)
+        XCTAssertEqual(String(text.vocabulary), " dehlorw")
+        let data = text.dataset()
+        XCTAssertEqual(data.count, 8)
+        XCTAssertEqual(text.decode(data.inputs.scalars.prefix(3).map { Int($0) }), "hel")
+        XCTAssertEqual(text.decode([Int(data.targets.scalars[0])]), "l")
+        XCTAssertThrowsError(try CharacterText(text: "ab", contextLength: 3))
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import XCTest
+import InertiaData
+import InertiaNN
+import InertiaOptim
+import InertiaTensor
+@testable import InertiaTraining
+
+final class TrainingTests: XCTestCase {
+    var folder: String!
+
+    override func setUp() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-train-\(getpid())-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    func makeRun(seed: UInt64 = 0, epochs: Int = 2, learningRate: Double = 0.1, checkpoint: String? = nil, dropout: Double = 0.1)
+        throws -> (Trainer, Module)
+    {
+        let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 1)
+        var rng = PhiloxGenerator(seed: seed)
+        let model = MLP(sizes: [64, 32, 10], dropout: dropout, using: &rng)
+        let optimizer = try SGD(learningRate: learningRate, momentum: 0.9)
+        let loader = try DataLoader(train, batchSize: 32, seed: 5)
+        let trainer = try Trainer(model: model, optimizer: optimizer, loader: loader, testSet: test,
+                                  options: TrainingOptions(epochs: epochs, checkpointPath: checkpoint))
+        return (trainer, model)
+    }
+
+    func testTrainingOnDigitsLearns() throws {
+        let (trainer, _) = try makeRun(epochs: 5)
+        var losses: [Double] = []
+        let summary = try trainer.run { if case let .step(r) = $0 { losses.append(r.loss) } }
+        XCTAssertEqual(summary.steps, 5 * 45)
+        XCTAssertLessThan(losses.suffix(20).reduce(0, +) / 20, losses.prefix(5).reduce(0, +) / 5 / 4)
+        XCTAssertGreaterThan(try XCTUnwrap(summary.finalEvaluation?.accuracy), 0.9)
+    }
+
+    func testResumeFromACheckpointIsBitIdentical() throws {
+        let (straight, straightModel) = try makeRun(epochs: 2)
+        try straight.run()
+        let path = folder + "/ckpt.safetensors"
+        let (first, _) = try makeRun(epochs: 1, checkpoint: path)
+        try first.run()
+        // A new process would rebuild everything from scratch, with another initialization even.
+        let (resumed, resumedModel) = try makeRun(seed: 99, epochs: 2)
+        try resumed.resume(from: path)
+        XCTAssertEqual(resumed.epoch, 1)
+        try resumed.run()
+        for ((name, a), (_, b)) in zip(straightModel.namedParameters(), resumedModel.namedParameters()) {
+            XCTAssertEqual(a.value, b.value, "parameter \(name) differs after resume")
+        }
+    }
+
+    func testNonFiniteLossStopsAndLeavesTheCheckpointIntact() throws {
+        let path = folder + "/ckpt.safetensors"
+        let (good, _) = try makeRun(epochs: 1, checkpoint: path)
+        try good.run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        // The same run, continued, whose loss turns NaN on the 30th batch.
+        let (template, model) = try makeRun(epochs: 3, checkpoint: path)
+        var calls = 0
+        let bad = try Trainer(
+            model: model, optimizer: template.optimizer, loader: template.loader, testSet: template.testSet,
+            options: template.options,
+            loss: { outputs, targets in
+                calls += 1
+                let loss = Loss.crossEntropy(logits: outputs, targets: targets)
+                return calls == 30 ? loss * Float.nan : loss
+            })
+        try bad.resume(from: path)
+        XCTAssertThrowsError(try bad.run()) { error in
+            guard case TrainingError.nonFiniteLoss = error else { return XCTFail("\(error)") }
+            XCTAssertEqual("\(error)", "training stopped: the loss is nan at epoch 2, step 75 (the last checkpoint, if any, is intact)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+    }
+
+    func testCheckpointErrorsNameTheProblemAndChangeNothing() throws {
+        let path = folder + "/ckpt.safetensors"
+        let (trainer, _) = try makeRun(epochs: 1, checkpoint: path)
+        try trainer.run()
+        var rng = PhiloxGenerator(seed: 1)
+        let other = MLP(sizes: [64, 16, 10], using: &rng)
+        let before = other.stateDictionary().map(\.value)
+        let otherTrainer = try Trainer(model: other, optimizer: try SGD(learningRate: 0.1, momentum: 0.9),
+                                       loader: trainer.loader, options: TrainingOptions(epochs: 1))
+        XCTAssertThrowsError(try otherTrainer.resume(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("layers.0.bias") || "\(error)".contains("layers.0.weight"), "\(error)")
+        }
+        XCTAssertEqual(other.stateDictionary().map(\.value), before)
+        var truncated = try Data(contentsOf: URL(fileURLWithPath: path))
+        truncated = truncated.prefix(truncated.count / 2)
+        try truncated.write(to: URL(fileURLWithPath: folder + "/cut.safetensors"))
+        XCTAssertThrowsError(try trainer.resume(from: folder + "/cut.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("cut.safetensors"), "\(error)")
+        }
+        XCTAssertThrowsError(try trainer.resume(from: folder + "/missing.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
+    }
+
+    func testGradientAccumulationMatchesOneLargeBatch() throws {
+        let data = Synthetic.linearRegression(count: 64, dimension: 3, seed: 2).data
+        func run(batch: Int, accumulation: Int) throws -> Tensor {
+            var rng = PhiloxGenerator(seed: 3)
+            let model = Linear(3, 1, using: &rng)
+            let trainer = try Trainer(
+                model: model, optimizer: try SGD(learningRate: 0.05), loader: try DataLoader(data, batchSize: batch, shuffles: false),
+                options: TrainingOptions(epochs: 2, accumulationSteps: accumulation))
+            try trainer.run()
+            return model.weight.value
+        }
+        let big = try run(batch: 16, accumulation: 1), small = try run(batch: 4, accumulation: 4)
+        for (a, b) in zip(big.scalars, small.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testSGDMomentumFollowsPyTorchsFirstStepRule() throws {
+        // lr 0.1, momentum 0.9, dampening 0.5: step 1 moves by lr * g (no dampening), step 2 by
+        // lr * (0.9 g + 0.5 g) for a constant gradient g = 2 (loss 2θ).
+        let p = Parameter(Tensor([1]))
+        let sgd = try SGD(learningRate: 0.1, momentum: 0.9, dampening: 0.5)
+        for _ in 0..<2 {
+            p.zeroGrad()
+            (p.value * 2).sum().backward()
+            sgd.step([("p", p)])
+        }
+        XCTAssertEqual(p.value.item, 1 - 0.2 - 0.1 * (0.9 * 2 + 0.5 * 2), accuracy: 1e-6)
+        XCTAssertThrowsError(try SGD(learningRate: 0.1, nesterov: true)) { XCTAssertTrue("\($0)".contains("Nesterov")) }
+        XCTAssertThrowsError(try SGD(learningRate: -1)) { XCTAssertTrue("\($0)".contains("learning rate")) }
+    }
+}
