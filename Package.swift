@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData"], swiftSettings: nativeSIMD),
         .testTarget(
             name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaOptimTests", dependencies: ["InertiaOptim"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],

@@ -1,3 +1,4 @@
+import Foundation
 import InertiaNN
 import InertiaTensor
 
@@ -7,49 +8,93 @@ public typealias NamedParameter = (name: String, parameter: Parameter)
 /// The interface every optimizer implements.
 ///
 /// `step` updates, in place and without recording gradients, every parameter that has a
-/// gradient; a parameter without one (absent, not zero) is skipped and its state does not advance,
-/// as PyTorch. State is kept per parameter name, so it can be saved and loaded by name.
+/// gradient; a parameter without one (absent, not zero) is skipped and its state does not
+/// advance, as in PyTorch. State is kept per parameter name, so it is saved and loaded by name.
 public protocol Optimizer: AnyObject {
     /// The registry name (`"sgd"`, `"adamw"`).
     var name: String { get }
-    /// The learning rate of the next step (schedules set it).
+    /// The base learning rate (schedules multiply it).
     var learningRate: Double { get set }
+    /// The learning rate the last step used for parameters of the default group.
+    var currentLearningRate: Double { get }
     /// The hyper-parameters in force, for logging.
     var hyperparameters: [String: Double] { get }
     func step(_ parameters: [NamedParameter])
     /// State keyed by parameter name.
     func state() -> OptimizerState
     /// Restores state saved by `state()`; fails naming the parameter whose entry is missing or
-    /// has another shape.
+    /// has another shape, and changes nothing then.
     func load(_ state: OptimizerState, for parameters: [NamedParameter]) throws
 }
 
-/// Saved optimizer state: per-parameter step counts and state tensors, keyed by name.
+/// Saved optimizer state: the number of `step()` calls (the schedule position), per-parameter
+/// step counts and per-parameter state tensors, all keyed by parameter name.
 public struct OptimizerState: Equatable {
     public static let formatVersion = 1
     public var optimizer: String
     public var learningRate: Double
+    /// Calls of `step()` so far.
+    public var updates: Int
     /// Steps taken by each parameter.
     public var steps: [String: Int]
     /// State tensors keyed `"<parameter>/<slot>"` (slot: `momentum_buffer`, `exp_avg`, ...).
     public var slots: [String: Tensor]
 
-    public init(optimizer: String, learningRate: Double, steps: [String: Int], slots: [String: Tensor]) {
+    public init(optimizer: String, learningRate: Double, updates: Int = 0, steps: [String: Int], slots: [String: Tensor]) {
         self.optimizer = optimizer
         self.learningRate = learningRate
+        self.updates = updates
         self.steps = steps
         self.slots = slots
+    }
+
+    /// Writes the state as a safetensors file (atomically): the tensors under their keys, the
+    /// rest in the metadata with a format version.
+    public func write(to path: String) throws {
+        let steps = String(decoding: try JSONEncoder.sorted.encode(self.steps), as: UTF8.self)
+        let metadata = [
+            "format": "inertia-optimizer-state", "format_version": String(Self.formatVersion), "optimizer": optimizer,
+            "learning_rate": String(learningRate.bitPattern), "updates": String(updates), "steps": steps,
+        ]
+        try SafeTensors.write(SafeTensors.File(tensors: slots.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) },
+                                               metadata: metadata), to: path)
+    }
+
+    public static func read(_ path: String) throws -> OptimizerState {
+        let file = try SafeTensors.read(path)
+        let m = file.metadata
+        func bad(_ detail: String) -> OptimizerError { .stateMismatch(optimizer: m["optimizer"] ?? "?", detail: "\(path): \(detail)") }
+        guard m["format"] == "inertia-optimizer-state" else { throw bad("not an Inertia optimizer state file") }
+        guard m["format_version"] == String(formatVersion) else {
+            throw bad("format version \(m["format_version"] ?? "none") is not supported (this build reads \(formatVersion))")
+        }
+        guard let optimizer = m["optimizer"], let lr = m["learning_rate"].flatMap(UInt64.init), let updates = m["updates"].flatMap(Int.init),
+              let stepsText = m["steps"], let steps = try? JSONDecoder().decode([String: Int].self, from: Data(stepsText.utf8))
+        else { throw bad("malformed metadata") }
+        return OptimizerState(optimizer: optimizer, learningRate: Double(bitPattern: lr), updates: updates, steps: steps,
+                              slots: file.dictionary)
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
     }
 }
 
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case invalidHyperparameter(optimizer: String, detail: String)
     case stateMismatch(optimizer: String, detail: String)
+    case nonFiniteGradient(optimizer: String, parameter: String, update: Int)
 
     public var description: String {
         switch self {
         case let .invalidHyperparameter(optimizer, detail): return "\(optimizer): invalid hyper-parameter: \(detail)"
         case let .stateMismatch(optimizer, detail): return "\(optimizer): cannot load state: \(detail)"
+        case let .nonFiniteGradient(optimizer, parameter, update):
+            return "\(optimizer): the gradient of '\(parameter)' has NaN or infinite entries at update \(update + 1)"
         }
     }
 }

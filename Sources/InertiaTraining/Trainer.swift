@@ -41,9 +41,13 @@ public struct TrainingOptions {
     /// `checkpointPath` is set.
     public var checkpointEvery: Int
     public var checkpointPath: String?
+    /// Clip gradients to this global norm before each step (PyTorch's `clip_grad_norm_`).
+    public var clipGradientNorm: Double?
 
-    public init(epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0, checkpointPath: String? = nil) {
+    public init(epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0, checkpointPath: String? = nil,
+                clipGradientNorm: Double? = nil) {
         self.epochs = epochs
+        self.clipGradientNorm = clipGradientNorm
         self.accumulationSteps = accumulationSteps
         self.evaluateEvery = evaluateEvery
         self.checkpointEvery = checkpointEvery
@@ -61,12 +65,14 @@ public struct TrainingSummary {
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Double)
+    case nonFiniteGradient(String)
     case invalidOptions(String)
 
     public var description: String {
         switch self {
         case let .nonFiniteLoss(epoch, step, value):
             return "training stopped: the loss is \(value) at epoch \(epoch + 1), step \(step + 1) (the last checkpoint, if any, is intact)"
+        case let .nonFiniteGradient(detail): return "training stopped: \(detail) (the last checkpoint, if any, is intact)"
         case let .invalidOptions(detail): return "invalid training options: \(detail)"
         }
     }
@@ -94,6 +100,9 @@ public final class Trainer {
         guard options.epochs > 0 else { throw TrainingError.invalidOptions("epochs must be positive, got \(options.epochs)") }
         guard options.accumulationSteps > 0 else {
             throw TrainingError.invalidOptions("accumulation steps must be positive, got \(options.accumulationSteps)")
+        }
+        if let clip = options.clipGradientNorm, !(clip > 0) {
+            throw TrainingError.invalidOptions("the clipping norm must be positive, got \(clip)")
         }
         guard options.evaluateEvery >= 0, options.checkpointEvery >= 0 else {
             throw TrainingError.invalidOptions("evaluation and checkpoint intervals must be >= 0")
@@ -144,7 +153,11 @@ public final class Trainer {
                         correct += Metrics.accuracy(logits: outputs.detached(), labels: y.scalars.map { Int($0) }) * Double(x.shape[0])
                     }
                 }
+                if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
                 optimizer.step(named)
+                if let fused = optimizer as? FusedOptimizer, let error = fused.nonFiniteError {
+                    throw TrainingError.nonFiniteGradient("\(error)")
+                }
                 batch += group
                 step += 1
                 lastLoss = lossSum / Double(samples)
@@ -153,7 +166,7 @@ public final class Trainer {
                     epoch: epoch, step: step, totalSteps: total, loss: lastLoss,
                     accuracy: classification ? correct / Double(samples) : nil,
                     samplesPerSecond: Double(samples) / (Double(now - stepStart) * 1e-9),
-                    elapsedSeconds: Double(now - start) * 1e-9, learningRate: optimizer.learningRate)))
+                    elapsedSeconds: Double(now - start) * 1e-9, learningRate: optimizer.currentLearningRate)))
                 let endOfEpoch = batch >= loader.batchCount
                 if endOfEpoch {
                     epoch += 1

@@ -3,7 +3,7 @@ import Foundation
 import Inertia
 
 /// `inertia bench elementwise`: memory bandwidth (STREAM-like copy, triad, read-only sum, as the
-/// bandwidth test of `shared/peers/optim_step.py`), the fused AdamW pass (28 bytes per element)
+/// bandwidth test of `shared/peers/optim_step.py`), one AdamW step (a fused pass, 28 bytes per element)
 /// against the triad floor, and the vector `exp` against Foundation's `exp` in a loop.
 struct ElementwiseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,9 +23,10 @@ struct ElementwiseBench: ParsableCommand {
         let n = count
         var a = [Float](repeating: 0, count: n), b = [Float](repeating: 1, count: n), c = [Float](repeating: 2, count: n)
         var rng = PhiloxGenerator(seed: 0)
-        var p = Tensor.normal([n], using: &rng).scalars
-        let g = Tensor.normal([n], standardDeviation: 1e-2, using: &rng).scalars
-        var m = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n)
+        let parameter = Parameter(Tensor.normal([n], using: &rng))
+        parameter.value.grad = Tensor.normal([n], standardDeviation: 1e-2, using: &rng)
+        let parameters: [NamedParameter] = [("p", parameter)]
+        let optimizer = try! AdamW()
         let x = Tensor.uniform([n], low: -10, high: 10, using: &rng).scalars
         var y = [Float](repeating: 0, count: n)
         var results: [(String, JSONValue)] = [("n", .number(Double(n)))]
@@ -56,21 +57,7 @@ struct ElementwiseBench: ParsableCommand {
                     sink += ReductionKernels.contiguous(.sum, pb.baseAddress!, count: n)
                 }
             }
-            var step = 0
-            let adamw = p.withUnsafeMutableBufferPointer { pp in
-                g.withUnsafeBufferPointer { pg in
-                    m.withUnsafeMutableBufferPointer { pm in
-                        v.withUnsafeMutableBufferPointer { pv in
-                            measure(minTime: options.minTime) {
-                                step += 1
-                                AdamWKernel.step(
-                                    .init(), step: step, parameters: pp.baseAddress!, gradients: pg.baseAddress!,
-                                    firstMoments: pm.baseAddress!, secondMoments: pv.baseAddress!, count: n)
-                            }
-                        }
-                    }
-                }
-            }
+            let adamw = measure(minTime: options.minTime) { optimizer.step(parameters) }
             let vectorExp = x.withUnsafeBufferPointer { px in
                 y.withUnsafeMutableBufferPointer { py in
                     measure(minTime: options.minTime) {

@@ -7,7 +7,7 @@ struct InertiaCommand: ParsableCommand {
         commandName: "inertia",
         abstract: "Momentum-based and physics-inspired optimization: train, compare, reproduce, benchmark.",
         version: InertiaVersion.string,
-        subcommands: [TrainCommand.self, VersionCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self]
     )
 }
 

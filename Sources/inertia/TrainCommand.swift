@@ -25,17 +25,32 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hidden layer sizes of the MLP, comma separated.")
     var hidden = "64"
 
-    @Option(help: "Optimizer (sgd).")
+    @Option(help: "Optimizer (see `inertia optimizers`).")
     var optimizer = "sgd"
 
-    @Option(help: "Learning rate.")
-    var lr: Double = 0.1
+    @Option(help: "Peak learning rate (default: 0.1 for sgd, else the optimizer's default).")
+    var lr: Double?
 
-    @Option(help: "Momentum (SGD).")
-    var momentum: Double = 0.9
+    @Option(help: "Momentum (sgd, rmsprop; default 0.9 for sgd).")
+    var momentum: Double?
 
-    @Option(help: "Weight decay.")
-    var weightDecay: Double = 0
+    @Option(help: "Weight decay (the optimizer's default if not given).")
+    var weightDecay: Double?
+
+    @Option(name: .customLong("set"), help: "Other hyper-parameters as name=value (e.g. --set beta2=0.95 --set nesterov=1).")
+    var settings: [String] = []
+
+    @Option(help: "Learning-rate schedule: constant | cosine | warmup-cosine | step | wsd.")
+    var schedule = "constant"
+
+    @Option(help: "Warmup steps (warmup-cosine, wsd).")
+    var warmup = 0
+
+    @Option(help: "Clip gradients to this global norm.")
+    var clip: Double?
+
+    @Option(help: "No weight decay on parameters whose name contains one of these comma-separated words (e.g. bias,norm).")
+    var noDecayOn: String?
 
     @Option(help: "Epochs.")
     var epochs = 10
@@ -62,15 +77,56 @@ struct TrainCommand: ParsableCommand {
     var resume = false
 
     func validate() throws {
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard OptimizerRegistry.entry(named: optimizer) != nil else {
+            throw ValidationError("unknown --optimizer '\(optimizer)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
+        }
+        guard ["constant", "cosine", "warmup-cosine", "step", "wsd"].contains(schedule) else {
+            throw ValidationError("unknown --schedule '\(schedule)' (constant, cosine, warmup-cosine, step, wsd)")
+        }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
+        if let clip, !(clip > 0) { throw ValidationError("--clip must be positive, got \(clip)") }
+        _ = try hyperparameters()
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard accumulation > 0 else { throw ValidationError("--accumulation must be positive") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1)") }
         guard ["mlp", "cnn"].contains(model) else { throw ValidationError("unknown --model '\(model)' (choose mlp or cnn)") }
-        guard optimizer == "sgd" else { throw ValidationError("unknown --optimizer '\(optimizer)' (available: sgd)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
+    }
+
+    /// The optimizer's hyper-parameters from the flags.
+    func hyperparameters() throws -> [String: Double] {
+        var h: [String: Double] = [:]
+        if let lr { h["lr"] = lr } else if optimizer == "sgd" { h["lr"] = 0.1 }
+        if let momentum { h["momentum"] = momentum } else if optimizer == "sgd" { h["momentum"] = 0.9 }
+        if let weightDecay { h["weight_decay"] = weightDecay }
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let value = Double(parts[1]) else {
+                throw ValidationError("--set takes name=value with a number, got '\(setting)'")
+            }
+            h[String(parts[0])] = value
+        }
+        let entry = OptimizerRegistry.entry(named: optimizer)!
+        if let unknown = h.keys.sorted().first(where: { entry.defaults[$0] == nil }) {
+            throw ValidationError("\(optimizer) has no hyper-parameter '\(unknown)' (it has: \(entry.defaults.keys.sorted().joined(separator: ", ")))")
+        }
+        return h
+    }
+
+    func makeSchedule(totalSteps: Int) -> Schedule {
+        switch schedule {
+        case "cosine": return .cosine(steps: max(totalSteps, 1), endFactor: 0, periodic: false)
+        case "warmup-cosine":
+            return .linearWarmupCosine(warmup: min(warmup, max(totalSteps - 1, 0)), total: max(totalSteps, 1), endFactor: 0, startFactor: 0)
+        case "step": return .stepDecay(every: max(totalSteps / 3, 1), gamma: 0.1)
+        case "wsd":
+            let decay = max(totalSteps / 5, 1)
+            return .warmupStableDecay(warmup: max(warmup, 1), stable: max(totalSteps - max(warmup, 1) - decay, 0), decay: decay, endFactor: 0)
+        default: return .constant
+        }
     }
 
     var hiddenSizes: [Int]? {
@@ -111,12 +167,15 @@ struct TrainCommand: ParsableCommand {
         guard let classes = train.classCount else { throw ValidationError("the data has no classes") }
         var rng = PhiloxGenerator(seed: seed)
         let network = try makeModel(features: train.inputs.shape[1], classes: classes, using: &rng)
-        let optim = try SGD(learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+        let optim = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters())
         let loader = try DataLoader(train, batchSize: batchSize, seed: seed)
+        optim.schedule = makeSchedule(totalSteps: epochs * ((loader.batchCount + accumulation - 1) / accumulation))
+        try optim.schedule.validate()
+        if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
         let checkpoint = out + "/checkpoint.safetensors"
         let trainer = try Trainer(
             model: network, optimizer: optim, loader: loader, testSet: test,
-            options: TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint))
+            options: TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
@@ -127,6 +186,8 @@ struct TrainCommand: ParsableCommand {
         let metrics = try MetricsLog(path: out + "/metrics.jsonl", truncate: !resume)
         let progress = ProgressDisplay()
         print("training \(model) (\(network.parameterCount()) parameters) on \(data): \(train.count) train / \(test.count) test samples, \(epochs) epochs")
+        print("optimizer \(optim.name): " + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+              + ", schedule \(schedule)")
         if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {

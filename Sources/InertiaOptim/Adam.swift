@@ -1,0 +1,84 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// Adam (Kingma & Ba, ICLR 2015) with AMSGrad (Reddi et al., ICLR 2018), exactly as
+/// `torch.optim.Adam` (`shared/papers/classic-momentum.md`, section 2.2): coupled L2 weight decay
+/// added to the gradient, `ε` outside the square root after bias correction, AMSGrad's maximum
+/// over the raw second moment. One fused pass reads parameter, gradient and moments once.
+public class Adam: FusedOptimizer {
+    public let beta1: Double
+    public let beta2: Double
+    public let epsilon: Double
+    public let amsgrad: Bool
+    /// Decoupled, learning-rate-scaled decay `θ ← θ(1 − lr·wd)` before the moments (AdamW).
+    public let decoupledWeightDecay: Bool
+
+    public init(name: String = "adam", learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false,
+                maximize: Bool = false) throws {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.decoupledWeightDecay = decoupledWeightDecay
+        try super.init(name: name, learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
+        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(epsilon >= 0, "epsilon must be >= 0, got \(epsilon)")
+    }
+
+    public class var registryEntry: OptimizerEntry {
+        OptimizerEntry(
+            name: "adam", summary: "Adam with coupled L2 weight decay and optional AMSGrad (torch.optim.Adam)",
+            paper: "Kingma & Ba, ICLR 2015; AMSGrad: Reddi et al., ICLR 2018",
+            defaults: ["lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0, "amsgrad": 0, "maximize": 0]
+        ) { h in
+            try Adam(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
+                     amsgrad: h["amsgrad"]! != 0, maximize: h["maximize"]! != 0)
+        }
+    }
+
+    public override var slotNames: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }
+    public override var otherHyperparameters: [String: Double] {
+        ["beta1": beta1, "beta2": beta2, "eps": epsilon, "amsgrad": amsgrad ? 1 : 0]
+    }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let t = Double(u.step)
+        let biasCorrection1 = 1 - Foundation.pow(beta1, t)
+        let biasCorrection2Root = (1 - Foundation.pow(beta2, t)).squareRoot()
+        let stepSize = SIMD8<Float>(repeating: Float(u.learningRate / biasCorrection1))
+        let root2 = SIMD8<Float>(repeating: Float(biasCorrection2Root))
+        let eps = SIMD8<Float>(repeating: Float(epsilon))
+        let wd = SIMD8<Float>(repeating: Float(u.weightDecay))
+        let decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
+        let w1 = Float(1 - beta1), lerpLow = w1 < 0.5
+        let weight1 = SIMD8<Float>(repeating: w1), rest1 = SIMD8<Float>(repeating: 1 - w1)
+        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
+        let sign = SIMD8<Float>(repeating: u.sign)
+        let decoupled = decoupledWeightDecay, coupled = !decoupledWeightDecay && u.weightDecay != 0, amsgrad = self.amsgrad
+        let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
+        let vMax = amsgrad ? u.slots[2] : u.slots[1]
+        forEachChunk(u.count) { range in
+            Lanes.forEach(range) { i, n in
+                var pv = Lanes.load(p, i, n)
+                var gv = Lanes.load(g, i, n) * sign
+                if decoupled { pv = pv * decay } else if coupled { gv = gv + wd * pv }
+                let mOld = Lanes.load(m, i, n)
+                // torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start)(1 - w).
+                let mv = lerpLow ? mOld + weight1 * (gv - mOld) : gv - (gv - mOld) * rest1
+                let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
+                Lanes.store(mv, m, i, n)
+                Lanes.store(vv, v, i, n)
+                var second = vv
+                if amsgrad {
+                    let old = Lanes.load(vMax, i, n)
+                    second = old.replacing(with: vv, where: vv .> old)
+                    Lanes.store(second, vMax, i, n)
+                }
+                let denominator = second.squareRoot() / root2 + eps
+                Lanes.store(pv - stepSize * (mv / denominator), p, i, n)
+            }
+        }
+    }
+}

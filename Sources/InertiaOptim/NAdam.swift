@@ -1,0 +1,67 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// NAdam (Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop) exactly as
+/// `torch.optim.NAdam`: the momentum schedule `μ_t = β₁(1 − ½·0.96^(tψ))`, its running product
+/// kept per parameter, and coupled (or decoupled) weight decay.
+public final class NAdam: FusedOptimizer {
+    public let beta1: Double, beta2: Double, epsilon: Double, momentumDecay: Double
+    public let decoupledWeightDecay: Bool
+
+    public init(learningRate: Double = 2e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                weightDecay: Double = 0, momentumDecay: Double = 4e-3, decoupledWeightDecay: Bool = false, maximize: Bool = false) throws {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.momentumDecay = momentumDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        try super.init(name: "nadam", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
+        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(epsilon >= 0 && momentumDecay >= 0, "epsilon and momentum decay must be >= 0")
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "nadam", summary: "Adam with Nesterov momentum and the momentum-decay schedule (torch.optim.NAdam)",
+        paper: "Dozat, ICLR 2016 workshop",
+        defaults: ["lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0, "momentum_decay": 4e-3,
+                   "decoupled_weight_decay": 0, "maximize": 0]
+    ) { h in
+        try NAdam(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
+                  momentumDecay: h["momentum_decay"]!, decoupledWeightDecay: h["decoupled_weight_decay"]! != 0,
+                  maximize: h["maximize"]! != 0)
+    }
+
+    public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    public override var scalarNames: [String] { ["mu_product"] }
+    public override var initialScalars: [Double] { [1] }
+    public override var otherHyperparameters: [String: Double] {
+        ["beta1": beta1, "beta2": beta2, "eps": epsilon, "momentum_decay": momentumDecay]
+    }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let t = Double(u.step)
+        let biasCorrection2 = 1 - Foundation.pow(beta2, t)
+        let mu = beta1 * (1 - 0.5 * Foundation.pow(0.96, t * momentumDecay))
+        let muNext = beta1 * (1 - 0.5 * Foundation.pow(0.96, (t + 1) * momentumDecay))
+        let muProduct = u.scalars[0] * mu
+        u.scalars[0] = muProduct
+        let gradientStep = Float(u.learningRate * (1 - mu) / (1 - muProduct))
+        let momentumStep = Float(u.learningRate * muNext / (1 - muProduct * muNext))
+        let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), bc2 = Float(biasCorrection2)
+        let wd = Float(u.weightDecay), decay = Float(1 - u.learningRate * u.weightDecay), sign = u.sign
+        let decoupled = decoupledWeightDecay
+        let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
+        forEachChunk(u.count) { range in
+            for i in range {
+                var gi = sign * g[i]
+                if decoupled { p[i] *= decay } else { gi += wd * p[i] }
+                m[i] += (1 - b1) * (gi - m[i])
+                v[i] = v[i] * b2 + (1 - b2) * (gi * gi)
+                let denominator = (v[i] / bc2).squareRoot() + eps
+                p[i] -= gradientStep * (gi / denominator)
+                p[i] -= momentumStep * (m[i] / denominator)
+            }
+        }
+    }
+}

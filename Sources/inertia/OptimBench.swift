@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Inertia
+
+/// `inertia bench optim`: one optimizer step over N Float32 parameters, in ns per parameter, with
+/// the row fields of `shared/peers/optim_step.py` (opt, impl, variant, n, ns_per_param,
+/// ns_per_param_min, reps, eff_GBps_best) and its parameter shape `(N/1000, 1000)`.
+struct OptimBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optim", abstract: "ns per parameter per optimizer step (SGD-momentum, Adam, AdamW, and --all).")
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Parameter counts N (multiples of 1000).")
+    var sizes: [Int] = [100_000, 1_000_000, 10_000_000]
+
+    @Flag(help: "Every registered optimizer, not only the three of the peers' table.")
+    var all = false
+
+    @OptionGroup var options: BenchOptions
+
+    func validate() throws {
+        guard sizes.allSatisfy({ $0 >= 1000 && $0 % 1000 == 0 }) else { throw ValidationError("--sizes must be multiples of 1000") }
+    }
+
+    /// Least bytes moved per parameter (reads and writes of p, grad and state), as the peers count.
+    static let minimumBytes: [String: Int] = [
+        "sgd_momentum": 20, "adam": 28, "adamw": 28, "nadam": 28, "radam": 28, "rmsprop": 16, "adagrad": 16, "sgd": 12,
+    ]
+
+    func run() throws {
+        let loadStart = BenchEnvironment.loadAverage
+        var cases: [(String, OptimizerEntry, [String: Double])] = [
+            ("sgd_momentum", OptimizerRegistry.entry(named: "sgd")!, ["lr": 1e-3, "momentum": 0.9]),
+            ("adam", OptimizerRegistry.entry(named: "adam")!, ["lr": 1e-3]),
+            ("adamw", OptimizerRegistry.entry(named: "adamw")!, ["lr": 1e-3, "weight_decay": 0.01]),
+        ]
+        if all {
+            for e in OptimizerRegistry.entries where !["sgd", "adam", "adamw"].contains(e.name) { cases.append((e.name, e, ["lr": 1e-3])) }
+        }
+        var rows: [JSONValue] = []
+        let saved = Parallel.threadCount
+        for threads in options.threads {
+            Parallel.threadCount = threads
+            for n in sizes {
+                var rng = PhiloxGenerator(seed: 0)
+                let parameter = Parameter(Tensor.normal([n / 1000, 1000], using: &rng))
+                parameter.value.grad = Tensor.normal([n / 1000, 1000], standardDeviation: 1e-2, using: &rng)
+                for (label, entry, h) in cases {
+                    let optimizer = try entry(h)
+                    let r = measure(minTime: options.minTime) { optimizer.step([("p", parameter)]) }
+                    let bytes = Double(Self.minimumBytes[label] ?? 28)
+                    rows.append(.object([
+                        ("opt", .string(label)), ("impl", "inertia"), ("variant", "fused"), ("threads", .number(Double(threads))),
+                        ("n", .number(Double(n))), ("ns_per_param", .number(1e9 * r.median / Double(n))),
+                        ("ns_per_param_min", .number(1e9 * r.min / Double(n))), ("reps", .number(Double(r.reps))),
+                        ("eff_GBps_best", .number(bytes * Double(n) / r.min / 1e9)),
+                    ]))
+                    FileHandle.standardError.write(Data(String(format: "optim %@ %d thr n=%d: %.3f ns/param (best)\n", label, threads, n,
+                                                               1e9 * r.min / Double(n)).utf8))
+                }
+            }
+        }
+        Parallel.threadCount = saved
+        print(BenchEnvironment.line(
+            bench: "optim_step", threads: options.threads, loadStart: loadStart,
+            results: .object([("steps", .array(rows)),
+                              ("min_bytes_per_param", .object(Self.minimumBytes.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+                              ("param_shape", "(N/1000, 1000) float32")])))
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+import InertiaNN
+@testable import InertiaOptim
+import InertiaTensor
+
+/// Reads a fixture of `Tests/Fixtures/<slug>/` (copied from `shared/fixtures`, or made by
+/// `Scripts/fixtures/`).
+func fixture(_ slug: String, _ file: String) throws -> [String: Any] {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/\(slug)/\(file)")
+    return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+}
+
+func doubles(_ any: Any?) -> [Double] { (any as! [NSNumber]).map(\.doubleValue) }
+
+/// Builds the optimizer of a fixture case from PyTorch's class name and keyword arguments.
+func makeOptimizer(_ className: String, _ h: [String: Any]) throws -> FusedOptimizer {
+    func d(_ key: String, _ fallback: Double) -> Double { (h[key] as? NSNumber)?.doubleValue ?? fallback }
+    func b(_ key: String) -> Bool { (h[key] as? NSNumber)?.boolValue ?? false }
+    let betas = (h["betas"] as? [NSNumber])?.map(\.doubleValue)
+    switch className {
+    case "SGD":
+        return try SGD(learningRate: d("lr", 0), momentum: d("momentum", 0), dampening: d("dampening", 0),
+                       weightDecay: d("weight_decay", 0), nesterov: b("nesterov"), maximize: b("maximize"))
+    case "Adam":
+        return try Adam(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+                        weightDecay: d("weight_decay", 0), amsgrad: b("amsgrad"), maximize: b("maximize"))
+    case "AdamW":
+        return try AdamW(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+                         weightDecay: d("weight_decay", 0.01), amsgrad: b("amsgrad"), maximize: b("maximize"))
+    case "NAdam":
+        return try NAdam(learningRate: d("lr", 2e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+                         weightDecay: d("weight_decay", 0), momentumDecay: d("momentum_decay", 4e-3),
+                         decoupledWeightDecay: b("decoupled_weight_decay"), maximize: b("maximize"))
+    case "RAdam":
+        return try RAdam(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+                         weightDecay: d("weight_decay", 0), decoupledWeightDecay: b("decoupled_weight_decay"), maximize: b("maximize"))
+    case "RMSprop":
+        return try RMSprop(learningRate: d("lr", 1e-2), alpha: d("alpha", 0.99), epsilon: d("eps", 1e-8), weightDecay: d("weight_decay", 0),
+                           momentum: d("momentum", 0), centered: b("centered"), maximize: b("maximize"))
+    case "Adagrad":
+        return try Adagrad(learningRate: d("lr", 1e-2), learningRateDecay: d("lr_decay", 0), weightDecay: d("weight_decay", 0),
+                           initialAccumulator: d("initial_accumulator_value", 0), epsilon: d("eps", 1e-10), maximize: b("maximize"))
+    default:
+        throw XCTSkip("no optimizer for \(className)")
+    }
+}
+
+final class FixtureTests: XCTestCase {
+    /// Replays every case step by step; Float32 round-off tolerance 2e-6 absolute (spec 5.1).
+    func replay(_ data: [String: Any], file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+        let p0 = doubles(data["p0"]).map(Float.init)
+        let grads = (data["grads"] as! [Any]).map { doubles($0).map(Float.init) }
+        let cases = data["cases"] as! [[String: Any]]
+        for c in cases {
+            let name = c["name"] as! String
+            let optimizer = try makeOptimizer(c["optimizer"] as! String, c["hyperparameters"] as! [String: Any])
+            let p = Parameter(Tensor(p0))
+            for (t, g) in grads.enumerated() {
+                p.value.grad = Tensor(g)
+                optimizer.step([("p", p)])
+                let expected = doubles((c["params"] as! [Any])[t])
+                for (a, e) in zip(p.value.scalars, expected) where Swift.abs(Double(a) - e) > 2e-6 {
+                    XCTFail("\(name) step \(t + 1): \(p.value.scalars) vs \(expected)", file: file, line: line)
+                    break
+                }
+            }
+        }
+        return cases.count
+    }
+
+    func testClassicMomentumTrajectoriesOfPyTorch() throws {
+        XCTAssertEqual(try replay(try fixture("classic-momentum", "torch_optim_trajectories.json")), 10)
+    }
+
+    func testNAdamRAdamRMSpropAdagradAndMaximizeTrajectoriesOfPyTorch() throws {
+        XCTAssertEqual(try replay(try fixture("torch-optim-extra", "trajectories.json")), 13)
+    }
+
+    func testSchedulesMatchPyTorchAndOptax() throws {
+        let s = try fixture("classic-momentum", "schedules.json")
+        func check(_ key: String, _ schedule: Schedule, tolerance: Double) {
+            let expected = doubles(s[key])
+            XCTAssertGreaterThan(expected.count, 10, key)
+            for (k, e) in expected.enumerated() {
+                XCTAssertEqual(schedule.factor(at: k), e, accuracy: tolerance, "\(key) at step \(k)")
+            }
+        }
+        check("optax_warmup_cosine_decay(init=0,peak=1,W=5,decay_steps=20,end=0)",
+              .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0), tolerance: 1e-7)
+        check("canonical_values", .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0), tolerance: 1e-10)
+        check("torch_SequentialLR_LinearLR_start0.2_then_Cosine_Tmax15",
+              .sequence([.linearWarmup(steps: 5, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)], milestones: [5]),
+              tolerance: 1e-10)
+        check("torch_LambdaLR_warmup_(t+1)/W_then_cosine",
+              .sequence([.linearWarmup(steps: 4, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)], milestones: [5]),
+              tolerance: 1e-10)
+        check("torch_CosineAnnealingLR(T_max=10, eta_min=0.1)_past_T_max", .cosine(steps: 10, endFactor: 0.1, periodic: true), tolerance: 1e-10)
+        check("optax_cosine_decay_schedule(init=1, decay_steps=10, alpha=0.1)", .cosine(steps: 10, endFactor: 0.1, periodic: false),
+              tolerance: 1e-7)
+    }
+
+    func testScheduleMultipliesTheLearningRateWithPyTorchIndexing() throws {
+        let sgd = try SGD(learningRate: 0.5)
+        sgd.schedule = .stepDecay(every: 2, gamma: 0.1)
+        let p = Parameter(Tensor([0]))
+        var moves: [Float] = []
+        for _ in 0..<4 {
+            let before = p.value.item
+            p.value.grad = Tensor([1])
+            sgd.step([("p", p)])
+            moves.append(before - p.value.item)
+        }
+        XCTAssertEqual(moves[0], 0.5, accuracy: 1e-7)
+        XCTAssertEqual(moves[1], 0.5, accuracy: 1e-7)
+        XCTAssertEqual(moves[2], 0.05, accuracy: 1e-7)
+        XCTAssertEqual(moves[3], 0.05, accuracy: 1e-7)
+        XCTAssertEqual(sgd.currentLearningRate, 0.05, accuracy: 1e-12)
+        XCTAssertThrowsError(try Schedule.linearWarmup(steps: 5, startFactor: 0).validate()) { XCTAssertTrue("\($0)".contains("start factor")) }
+        XCTAssertEqual(Schedule.warmupStableDecay(warmup: 2, stable: 2, decay: 4, endFactor: 0).factor(at: 6), 0.5)
+        XCTAssertEqual(Schedule.polynomial(steps: 4, power: 2, endFactor: 0).factor(at: 2), 0.25)
+    }
+}
