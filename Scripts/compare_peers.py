@@ -2,11 +2,15 @@
 """Runs Inertia's benchmarks and the peers' in one sitting and prints the ratios the README quotes.
 
     python3 Scripts/compare_peers.py [--peers ../shared/peers] [--sizes 256 1024] [--rounds 2]
+                                     [--torch-python PATH] [--only gemm elementwise optim]
 
 sgemm: `inertia bench gemm` against numpy's OpenBLAS (`shared/peers/gemm.py --numpy-only`, the
 environment as it is), alternating Inertia and numpy for each round, best GFLOP/s of all rounds.
 Elementwise: the fused AdamW pass against the triad floor and exp against Foundation, as
-`inertia bench elementwise` measures them. Needs numpy and threadpoolctl (pip install threadpoolctl).
+`inertia bench elementwise` measures them. Optimizer step: `inertia bench optim` against the fastest
+torch.optim variant of `shared/peers/optim_step.py` (run with --torch-python, a Python that has torch),
+at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures in the same run.
+Needs numpy and threadpoolctl (pip install threadpoolctl).
 """
 import argparse
 import json
@@ -29,9 +33,20 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
+    ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
+    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
+    if "gemm" in args.only:
+        gemm(args)
+    if "elementwise" in args.only:
+        elementwise(args)
+    if "optim" in args.only and args.torch_python:
+        optim(args)
+
+
+def gemm(args):
     best = {}
     for _ in range(args.rounds):
         swift = run_json([args.binary, "bench", "gemm", "--sizes", *map(str, args.sizes), "--threads", "1", "2",
@@ -56,6 +71,9 @@ def main():
                 continue
             print("| %d | %d | %.1f | %s | %.1f | %.2f | %s |" % (
                 threads, n, s, "%.1f" % o if o else "-", p, s / p, "%.2f" % (o / p) if o else "-"))
+
+
+def elementwise(args):
     elementwise = run_json([args.binary, "bench", "elementwise", "--threads", "1", "2"])
     r = elementwise["results"]
     print("\n| threads | triad GB/s | AdamW ns/param | AdamW / triad floor | exp ns/elem | exp speedup over Foundation |")
@@ -65,6 +83,38 @@ def main():
         print("| %d | %.1f | %.3f | %.2f | %.3f | %.1fx |" % (
             threads, r[p + "triad_GBps"], r[p + "adamw_ns_per_param_min"], r[p + "adamw_over_triad_floor"],
             r[p + "exp_ns_per_element"], r[p + "exp_speedup_over_foundation"]))
+
+
+def optim(args):
+    """Alternates Inertia and torch per thread count; best ns/param of all rounds."""
+    sizes = ["1000000", "10000000"]
+    ours, theirs, triad = {}, {}, {}
+    for threads in (1, 2):
+        for _ in range(args.rounds):
+            r = run_json([args.binary, "bench", "optim", "--sizes", *sizes, "--threads", str(threads)])
+            for row in r["results"]["steps"]:
+                key = (row["opt"], row["n"], threads)
+                ours[key] = min(ours.get(key, 1e9), row["ns_per_param_min"])
+            env = dict(os.environ, PEERS_THREADS=str(threads))
+            t = run_json([args.torch_python, os.path.join(args.peers, "optim_step.py"), "--sizes", *sizes], env=env)
+            for row in t["results"]["steps"]:
+                if row.get("impl") != "torch" or "ns_per_param_min" not in row:
+                    continue
+                key = (row["opt"], row["n"], threads)
+                if row["ns_per_param_min"] < theirs.get(key, (1e9, ""))[0]:
+                    theirs[key] = (row["ns_per_param_min"], row["variant"])
+            bw = t["results"]["bandwidth"]
+            triad[threads] = max(triad.get(threads, 0), bw["torch_triad_%dthr_GBps" % threads])
+    bytes_per = {"sgd_momentum": 20, "adam": 28, "adamw": 28}
+    print("\n| threads | optimizer | N | Inertia ns/param | fastest torch ns/param (variant) | Inertia / torch | Inertia / triad floor |")
+    print("|---|---|---|---|---|---|---|")
+    for (opt, n, threads), ns in sorted(ours.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
+        if (opt, n, threads) not in theirs:
+            continue
+        tns, variant = theirs[(opt, n, threads)]
+        floor = bytes_per[opt] / triad[threads]
+        print("| %d | %s | %.0e | %.3f | %.3f (%s) | %.2f | %.2f |" % (threads, opt, n, ns, tns, variant, ns / tns, ns / floor))
+    print("\ntriad GB/s (torch one-pass, same runs): %s" % ", ".join("%d thr %.1f" % kv for kv in sorted(triad.items())))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@ import InertiaTensor
 /// A trainable tensor owned by a module. A reference type: the module, the optimizer and the
 /// training loop all see the one value, which the optimizer updates in place.
 public final class Parameter {
-    /// The current value, a leaf that requires gradients (unless frozen).
-    public var value: Tensor {
-        didSet { if oldValue.shape != value.shape { preconditionFailure("Parameter: shape changed from \(oldValue.shape) to \(value.shape)") } }
-    }
+    /// The current value, a leaf that requires gradients (unless frozen). Optimizers write it in
+    /// place (`value.withUnsafeMutableBufferPointer`); no property observer, which would turn each
+    /// in-place write into a copy of the whole tensor. Use `assign` to replace it.
+    public var value: Tensor
     /// A frozen parameter gets no gradient and no update.
     public var isFrozen: Bool {
         didSet { value.requiresGrad = !isFrozen }

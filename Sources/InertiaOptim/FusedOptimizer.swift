@@ -123,10 +123,11 @@ open class FusedOptimizer: Optimizer {
             slotValues[name] = slots
             let (lr, wd) = hyperparameters(for: name, parameter: p, update: updates)
             let scalars = scalarValues[name] ?? initialScalars
+            let shape = p.shape
             p.value.withUnsafeMutableBufferPointer { pp in
                 grad.withUnsafeBufferPointer { gp in
                     var u = ParameterUpdate(
-                        name: name, shape: p.shape, count: pp.count, parameter: pp.baseAddress!, gradient: gp.baseAddress!,
+                        name: name, shape: shape, count: pp.count, parameter: pp.baseAddress!, gradient: gp.baseAddress!,
                         slots: slots.map(\.pointer), step: step, learningRate: lr, weightDecay: wd, sign: maximize ? -1 : 1,
                         scalars: scalars)
                     update(&u)

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The worker pool for kernels: a fixed width over Dispatch's threads.
+/// Parallel loops for the kernels, on `ThreadPool`'s workers.
 ///
 /// Work is cut into chunks whose boundaries depend on the problem size only, never on the thread
 /// count, and each chunk's arithmetic is independent of which thread runs it, so 1 and 2 threads
@@ -23,21 +23,13 @@ public enum Parallel {
     }
 
     /// Calls `body` once per chunk index in `0..<chunks`, on up to `threadCount` threads.
-    @inlinable
     public static func forEach(chunks: Int, _ body: (Int) -> Void) {
         let threads = min(threadCount, chunks)
         if threads <= 1 {
             for c in 0..<chunks { body(c) }
             return
         }
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if c >= chunks { break }
-                body(c)
-            }
-        }
+        ThreadPool.shared.run(chunks: chunks, helpers: threads - 1, body)
     }
 
     /// Splits `0..<count` into ranges of `grain` elements (the last shorter) and runs `body` on each;
