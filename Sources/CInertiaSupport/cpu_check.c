@@ -4,6 +4,16 @@
 #include "CInertiaSupport.h"
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void inertia_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+#endif
+}
 
 int inertia_built_for_avx2_fma(void) {
 #ifdef INERTIA_REQUIRE_AVX2_FMA

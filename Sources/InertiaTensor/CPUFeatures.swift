@@ -7,3 +7,11 @@ public enum CPUFeatures {
     /// Whether the running CPU has AVX2 and FMA.
     public static var cpuHasAVX2FMA: Bool { inertia_cpu_has_avx2_fma() != 0 }
 }
+
+/// Process-wide memory settings.
+public enum Allocator {
+    /// Keeps freed blocks of up to 32 MiB in the heap (glibc `mallopt`), so large temporaries
+    /// freed and reallocated every training step cost no page faults. The CLI calls it at start;
+    /// a program embedding Inertia may too.
+    public static func keepFreedMemory() { inertia_keep_freed_memory() }
+}

@@ -3,6 +3,16 @@ import Inertia
 
 @main
 struct InertiaCommand: ParsableCommand {
+    static func main() {
+        Allocator.keepFreedMemory()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "inertia",
         abstract: "Momentum-based and physics-inspired optimization: train, compare, reproduce, benchmark.",

@@ -6,8 +6,11 @@ import Foundation
 /// The GEMM used by `matmul`: the pure-Swift kernel, or OpenBLAS's `cblas_sgemm` loaded at run
 /// time with `dlopen` when `libopenblas.so.0` is installed (never needed to build or run).
 ///
-/// The backend is chosen on first use from `INERTIA_GEMM` (`swift`, `openblas` or `auto`, the
-/// default: OpenBLAS when it loads, else Swift) and can be set in code with `GEMM.backend`.
+/// The backend is chosen on first use from `INERTIA_GEMM` (`swift`, the default, or `openblas`)
+/// and can be set in code with `GEMM.backend`. OpenBLAS is opt-in: its worker threads spin in
+/// `sched_yield` between calls and then compete with Inertia's own workers for the cores (measured:
+/// a small CNN's training step went from 53 to 69 ms with it), while on this machine its sgemm is
+/// at most ~1.3x the Swift kernel's (see the README's benchmark table).
 public enum GEMM {
     public enum Backend: String, Sendable, CaseIterable {
         case swift
@@ -46,8 +49,8 @@ public enum GEMM {
         get {
             selected.withLock { current in
                 if let current { return current }
-                let requested = ProcessInfo.processInfo.environment["INERTIA_GEMM"]?.lowercased() ?? "auto"
-                let choice: Backend = requested == "swift" ? .swift : (isOpenBLASAvailable ? .openBLAS : .swift)
+                let requested = ProcessInfo.processInfo.environment["INERTIA_GEMM"]?.lowercased() ?? "swift"
+                let choice: Backend = requested == "openblas" && isOpenBLASAvailable ? .openBLAS : .swift
                 if requested == "openblas" && !isOpenBLASAvailable {
                     FileHandle.standardError.write(Data("Inertia: INERTIA_GEMM=openblas but libopenblas.so.0 is not installed (apt-get install libopenblas0-pthread); using the Swift GEMM.\n".utf8))
                 }

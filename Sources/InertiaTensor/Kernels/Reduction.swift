@@ -162,20 +162,28 @@ public enum ReductionKernels {
         maximum: Bool, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
         values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
     ) {
-        for o in 0..<outer {
-            for j in 0..<inner {
-                let base = o * n * inner + j
-                var best = x[base]
-                var bestIndex = 0
-                if !best.isNaN {
+        Parallel.forEachRange(count: outer, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(n * inner, 1))) { range in
+            for o in range {
+                // Eight positions j at a time: the running extremum, its index, and a NaN latch
+                // (a NaN wins and stays).
+                var j = 0
+                while j < inner {
+                    let lanes = Swift.min(8, inner - j)
+                    let base = o * n * inner + j
+                    var best = ElementwiseKernels.loadPartial(x + base, lanes)
+                    var bestIndex = SIMD8<Int32>(repeating: 0)
                     for i in 1..<n {
-                        let v = x[base + i * inner]
-                        if v.isNaN { best = v; bestIndex = i; break }
-                        if maximum ? v > best : v < best { best = v; bestIndex = i }
+                        let v = lanes == 8 ? ElementwiseKernels.load(x + base + i * inner) : ElementwiseKernels.loadPartial(x + base + i * inner, lanes)
+                        let better = (maximum ? v .> best : v .< best) .| ((v .!= v) .& (best .== best))
+                        best = best.replacing(with: v, where: better)
+                        bestIndex = bestIndex.replacing(with: Int32(i), where: unsafeBitCast(better, to: SIMDMask<SIMD8<Int32>>.self))
                     }
+                    for l in 0..<lanes {
+                        values[o * inner + j + l] = best[l]
+                        indices[o * inner + j + l] = Int(bestIndex[l])
+                    }
+                    j += 8
                 }
-                values[o * inner + j] = best
-                indices[o * inner + j] = bestIndex
             }
         }
     }

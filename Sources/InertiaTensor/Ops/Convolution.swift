@@ -19,6 +19,18 @@ public struct Window2D: Equatable, Sendable {
         a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
     }
 
+    /// The output columns `lo...hi` whose input column `x * sw - pw + j * dw` lies in `0..<width`
+    /// (empty when `lo > hi`).
+    @inline(__always)
+    func validColumns(j: Int, width: Int, outputWidth: Int) -> (lo: Int, hi: Int) {
+        let offset = j * dilation.width - padding.width
+        // x * stride + offset >= 0  and  x * stride + offset <= width - 1
+        let lo = offset >= 0 ? 0 : (-offset + stride.width - 1) / stride.width
+        let top = width - 1 - offset
+        let hi = top < 0 ? -1 : Swift.min(outputWidth - 1, top / stride.width)
+        return (lo, hi)
+    }
+
     /// Output height and width for an input of `height x width`.
     public func outputSize(height: Int, width: Int) throws -> (height: Int, width: Int) {
         guard kernel.height > 0, kernel.width > 0, stride.height > 0, stride.width > 0, dilation.height > 0,
@@ -68,10 +80,17 @@ extension Tensor {
                                         continue
                                     }
                                     let srcRow = s + iy * w
-                                    for x in 0..<ow {
-                                        let ix = x * window.stride.width - window.padding.width + j * window.dilation.width
-                                        line[x] = ix >= 0 && ix < w ? srcRow[ix] : paddingValue
+                                    let (lo, hi) = window.validColumns(j: j, width: w, outputWidth: ow)
+                                    for x in 0..<Swift.min(lo, ow) { line[x] = paddingValue }
+                                    if lo <= hi {
+                                        let offset = j * window.dilation.width - window.padding.width
+                                        if window.stride.width == 1 {
+                                            (line + lo).update(from: srcRow + lo + offset, count: hi - lo + 1)
+                                        } else {
+                                            for x in lo...hi { line[x] = srcRow[x * window.stride.width + offset] }
+                                        }
                                     }
+                                    for x in Swift.max(hi + 1, 0)..<ow { line[x] = paddingValue }
                                 }
                             }
                         }
@@ -109,10 +128,11 @@ extension Tensor {
                                 for y in 0..<oh {
                                     let iy = y * window.stride.height - window.padding.height + i * window.dilation.height
                                     if iy < 0 || iy >= h { continue }
-                                    for x in 0..<ow {
-                                        let ix = x * window.stride.width - window.padding.width + j * window.dilation.width
-                                        if ix >= 0 && ix < w { d[iy * w + ix] += row[y * ow + x] }
-                                    }
+                                    let (lo, hi) = window.validColumns(j: j, width: w, outputWidth: ow)
+                                    guard lo <= hi else { continue }
+                                    let offset = j * window.dilation.width - window.padding.width
+                                    let target = d + iy * w, source = row + y * ow
+                                    for x in lo...hi { target[x * window.stride.width + offset] += source[x] }
                                 }
                             }
                         }

@@ -17,14 +17,22 @@ extension Tensor {
         let offsetsA = batchOffsets(a.shape, batchShape: batchShape)
         let offsetsB = batchOffsets(b.shape, batchShape: batchShape)
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
+        // Many small products run side by side, each on one thread (with the Swift kernel, whose
+        // per-element order does not depend on the thread); large ones parallelize inside.
+        let small = batches > 1 && m * n * k <= 64 * 64 * 64
         let result = Tensor(shape: outShape) { out in
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in
-                    for i in 0..<batches {
+                    let one = { (i: Int) in
                         GEMM.sgemm(
                             transposeA: transposingA, transposeB: transposingB, m: m, n: n, k: k, alpha: 1,
                             a: pa.baseAddress! + offsetsA[i], lda: lda, b: pb.baseAddress! + offsetsB[i], ldb: ldb,
-                            beta: 0, c: out.baseAddress! + i * m * n, ldc: n)
+                            beta: 0, c: out.baseAddress! + i * m * n, ldc: n, backend: small ? .swift : nil)
+                    }
+                    if small {
+                        Parallel.forEach(chunks: batches, one)
+                    } else {
+                        for i in 0..<batches { one(i) }
                     }
                 }
             }

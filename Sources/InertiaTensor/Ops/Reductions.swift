@@ -129,9 +129,28 @@ extension Tensor {
         }
         let inputShape = shape
         let recorded = Tensor.record(name, values, inputs: [self]) { g, _ in
-            [Tensor.zeros(inputShape).scatterAdding(alongAxis: a, indices: keptIndices, values: g)]
+            [g.placed(at: keptIndices, alongAxis: a, into: inputShape)]
         }
         return (recorded.reshaped(to: finalShape), keptIndices.reshaped(to: finalShape))
+    }
+
+    /// Zeros of `shape` with `self[o, 0, j]` added at `[o, index[o, 0, j], j]` along `axis` (the
+    /// gradient of a maximum with indices); `self` and `index` have `shape` with that axis 1.
+    func placed(at index: IndexTensor, alongAxis a: Int, into shape: [Int]) -> Tensor {
+        let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
+        var result = Tensor.zeros(shape)
+        result.storage.withUnsafeMutableBufferPointer { out in
+            storage.withUnsafeBufferPointer { src in
+                index.indices.withUnsafeBufferPointer { idx in
+                    for o in 0..<outer {
+                        for j in 0..<inner { out[(o * n + idx[o * inner + j]) * inner + j] += src[o * inner + j] }
+                    }
+                }
+            }
+        }
+        return Tensor.record("place", result, inputs: [self]) { g, _ in
+            [g.gather(alongAxis: a, indices: index)]
+        }
     }
 
     /// `log(sum(exp(x)))` over `axes`, computed stably by subtracting the maximum.
