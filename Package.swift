@@ -7,6 +7,10 @@ import PackageDescription
 /// `--disable-default-traits` there.
 let nativeSIMDFlags: [String] = ["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-fno-math-errno"]
 let nativeSIMD: [SwiftSetting] = [.unsafeFlags(nativeSIMDFlags, .when(traits: ["NativeSIMD"]))]
+/// The library modules are optimized in debug builds too: `swift test` trains real models and
+/// sweeps the kernels, which unoptimized code runs 10 to 50 times slower. Debugging information
+/// and testability stay.
+let library: [SwiftSetting] = nativeSIMD + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "Inertia",
@@ -38,14 +42,14 @@ let package = Package(
         .target(
             name: "InertiaTensor",
             dependencies: ["CInertiaSupport"],
-            swiftSettings: nativeSIMD
+            swiftSettings: library
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")], swiftSettings: nativeSIMD),
-        .target(name: "InertiaNN", dependencies: ["InertiaTensor"], swiftSettings: nativeSIMD),
-        .target(name: "InertiaOptim", dependencies: ["InertiaNN"], swiftSettings: nativeSIMD),
+        .target(name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")], swiftSettings: library),
+        .target(name: "InertiaNN", dependencies: ["InertiaTensor"], swiftSettings: library),
+        .target(name: "InertiaOptim", dependencies: ["InertiaNN"], swiftSettings: library),
         .target(
-            name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: nativeSIMD),
+            name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
         .target(
             name: "Inertia",
             dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining"],

@@ -34,7 +34,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
-    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim"])
+    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -44,6 +44,8 @@ def main():
         elementwise(args)
     if "optim" in args.only and args.torch_python:
         optim(args)
+    if "train" in args.only and args.torch_python:
+        train(args)
 
 
 def gemm(args):
@@ -115,6 +117,46 @@ def optim(args):
         floor = bytes_per[opt] / triad[threads]
         print("| %d | %s | %.0e | %.3f | %.3f (%s) | %.2f | %.2f |" % (threads, opt, n, ns, tns, variant, ns / tns, ns / floor))
     print("\ntriad GB/s (torch one-pass, same runs): %s" % ", ".join("%d thr %.1f" % kv for kv in sorted(triad.items())))
+
+
+def peak_rss_run(cmd, env=None):
+    """Runs cmd under a fresh Python wrapper that reports the child's peak RSS (MiB) and stdout."""
+    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True); "
+               "print(r.stdout.strip().splitlines()[-1]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], check=True, capture_output=True, text=True, env=env).stdout
+    line, rss = out.strip().splitlines()[-2:]
+    return json.loads(line), float(rss)
+
+
+def train(args):
+    """The peers' MLP (784-256-256-10, AdamW, batch 128, 469 steps per epoch): second-epoch time on
+    random data and Fashion-MNIST, test accuracy after 2 epochs, peak RSS; Inertia with the Swift GEMM and
+    with OpenBLAS (INERTIA_GEMM=openblas), alternating with torch, best of the rounds."""
+    rows = {}
+    for _ in range(args.rounds):
+        for label, env in (("inertia (Swift GEMM)", dict(os.environ, INERTIA_GEMM="swift")),
+                           ("inertia (OpenBLAS)", dict(os.environ, INERTIA_GEMM="openblas"))):
+            r, rss = peak_rss_run([args.binary, "bench", "train", "--models", "mlp"], env)
+            record(rows, label, r["results"], rss)
+        env = dict(os.environ, PEERS_THREADS="2")
+        r, rss = peak_rss_run([args.torch_python, os.path.join(args.peers, "mlp_train.py")], env)
+        record(rows, "torch", r["results"], rss)
+    torch = rows["torch"]
+    print("\n| implementation | epoch s (random) | epoch s (Fashion) | vs torch (random / Fashion) | Fashion test acc after 2 epochs | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    for label, v in rows.items():
+        print("| %s | %.3f | %.3f | %.2f / %.2f | %.4f | %.0f |" % (
+            label, v["random"], v["fashion"], v["random"] / torch["random"], v["fashion"] / torch["fashion"], v["acc"], v["rss"]))
+
+
+def record(rows, label, results, rss):
+    v = rows.setdefault(label, {"random": 1e9, "fashion": 1e9, "acc": 0, "rss": 0})
+    v["random"] = min(v["random"], results["random"]["epoch_s"])
+    if "epoch_s" in results.get("fashion", {}):
+        v["fashion"] = min(v["fashion"], results["fashion"]["epoch_s"])
+        v["acc"] = results["fashion"]["epochs"][-1]["test_acc"]
+    v["rss"] = max(v["rss"], rss)
 
 
 if __name__ == "__main__":

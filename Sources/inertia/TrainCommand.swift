@@ -67,6 +67,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction held out for testing (built-in, synthetic and CSV data).")
     var testFraction = 0.2
 
+    @Option(help: "Start from the weights of this safetensors file (names and shapes must match the model).")
+    var initFrom: String?
+
+    @Flag(inversion: .prefixedNo, help: "Reshuffle the training data every epoch.")
+    var shuffle = true
+
+    @Option(help: "Use only the first N training samples.")
+    var limit: Int?
+
     @Option(help: "Run folder.")
     var out = "runs/train"
 
@@ -163,12 +172,24 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
-        let (train, test) = try loadData()
+        var (train, test) = try loadData()
+        if let limit {
+            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            train = train.subset(Array(0..<min(limit, train.count)))
+        }
         guard let classes = train.classCount else { throw ValidationError("the data has no classes") }
         var rng = PhiloxGenerator(seed: seed)
         let network = try makeModel(features: train.inputs.shape[1], classes: classes, using: &rng)
         let optim = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters())
-        let loader = try DataLoader(train, batchSize: batchSize, seed: seed)
+        if let initFrom {
+            let weights = try SafeTensors.read(initFrom)
+            do {
+                try network.loadStateDictionary(weights.dictionary)
+            } catch {
+                throw ValidationError("--init-from \(initFrom): \(error)")
+            }
+        }
+        let loader = try DataLoader(train, batchSize: batchSize, shuffles: shuffle, seed: seed)
         optim.schedule = makeSchedule(totalSteps: epochs * ((loader.batchCount + accumulation - 1) / accumulation))
         try optim.schedule.validate()
         if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
