@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "InertiaNN", targets: ["InertiaNN"]),
         .library(name: "InertiaOptim", targets: ["InertiaOptim"]),
         .library(name: "InertiaTraining", targets: ["InertiaTraining"]),
+        .library(name: "InertiaExperiments", targets: ["InertiaExperiments"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
     traits: [
@@ -51,8 +52,10 @@ let package = Package(
         .target(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
         .target(
+            name: "InertiaExperiments", dependencies: ["InertiaTraining"], swiftSettings: library),
+        .target(
             name: "Inertia",
-            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining"],
+            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaExperiments"],
             swiftSettings: nativeSIMD),
         .executableTarget(
             name: "inertia",
@@ -68,6 +71,7 @@ let package = Package(
             name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaOptimTests", dependencies: ["InertiaOptim"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],
     swiftLanguageModes: [.v5]

@@ -43,6 +43,8 @@ public struct TrainingOptions {
     public var checkpointPath: String?
     /// Clip gradients to this global norm before each step (PyTorch's `clip_grad_norm_`).
     public var clipGradientNorm: Double?
+    /// Asked after every step; `true` ends the run there (Ctrl-C), reported in the summary.
+    public var shouldStop: (() -> Bool)?
 
     public init(epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0, checkpointPath: String? = nil,
                 clipGradientNorm: Double? = nil) {
@@ -61,6 +63,8 @@ public struct TrainingSummary {
     public var finalTrainLoss: Double
     public var finalEvaluation: EvaluationReport?
     public var seconds: Double
+    /// Whether `shouldStop` ended the run early.
+    public var interrupted = false
 }
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
@@ -181,6 +185,13 @@ public final class Trainer {
                 if let path = options.checkpointPath, options.checkpointEvery > 0 ? step % options.checkpointEvery == 0 : endOfEpoch {
                     try saveCheckpoint(to: path)
                     onEvent(.checkpoint(path: path, step: step))
+                }
+                if let stop = options.shouldStop, stop() {
+                    var summary = TrainingSummary(
+                        steps: step, epochs: epoch, finalTrainLoss: lastLoss, finalEvaluation: lastEvaluation,
+                        seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+                    summary.interrupted = true
+                    return summary
                 }
                 if endOfEpoch { break }
             }

@@ -1,0 +1,57 @@
+/// Whether a paper's claim held, decided by checks whose thresholds come from the paper's spec.
+public enum Verdict: String, Codable, Sendable {
+    case held
+    case notHeld = "did not hold"
+    case inconclusive
+}
+
+/// One acceptance criterion: a measured value against a threshold from the spec.
+public struct Check: Codable, Equatable, Sendable {
+    public enum Relation: String, Codable, Sendable {
+        case atMost = "<="
+        case atLeast = ">="
+    }
+
+    public var name: String
+    /// The measurement, or `nil` when it could not be made (missing data, interrupted run).
+    public var measured: Double?
+    public var relation: Relation
+    public var threshold: Double
+    /// Where the threshold comes from (the spec's section).
+    public var source: String
+    /// The measurement's uncertainty (spread over seeds); a value within it of the threshold
+    /// decides nothing.
+    public var uncertainty: Double
+    /// Why the measurement is missing or qualified.
+    public var note: String?
+
+    public init(name: String, measured: Double?, relation: Relation, threshold: Double, source: String, uncertainty: Double = 0,
+                note: String? = nil) {
+        self.name = name
+        self.measured = measured
+        self.relation = relation
+        self.threshold = threshold
+        self.source = source
+        self.uncertainty = uncertainty
+        self.note = note
+    }
+
+    /// This check alone.
+    public var verdict: Verdict {
+        guard let m = measured, m.isFinite else { return .inconclusive }
+        let margin = relation == .atMost ? threshold - m : m - threshold
+        if Swift.abs(margin) < uncertainty { return .inconclusive }
+        return margin >= 0 ? .held : .notHeld
+    }
+}
+
+extension Verdict {
+    /// All checks held: held. Any decisively failed: did not hold. Otherwise inconclusive.
+    public static func combining(_ checks: [Check]) -> Verdict {
+        let verdicts = checks.map(\.verdict)
+        if verdicts.isEmpty { return .inconclusive }
+        if verdicts.contains(.notHeld) { return .notHeld }
+        if verdicts.contains(.inconclusive) { return .inconclusive }
+        return .held
+    }
+}

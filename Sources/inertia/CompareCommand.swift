@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Inertia
+
+/// `inertia compare`: one model, one dataset, several optimizers over several seeds; a table on
+/// screen and a report with plots on disk.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare optimizers on one model and dataset over seeds; writes report.html, summary.json and metrics.jsonl.")
+
+    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist")
+    var data = "digits"
+
+    @Option(help: "Hidden layer sizes of the MLP, comma separated.")
+    var hidden = "64"
+
+    @Option(help: "Optimizers, comma separated, each optionally with a learning rate: adamw,sgd@0.1")
+    var optimizers = "sgd@0.1,adam,adamw,nadam,rmsprop@0.001"
+
+    @Option(help: "Learning-rate multipliers to try for every optimizer, comma separated (e.g. 0.3,1,3).")
+    var lrGrid = "1"
+
+    @Option(help: "Seeds per configuration.")
+    var seeds = 3
+
+    @Option(help: "Epochs.")
+    var epochs = 10
+
+    @Option(help: "Batch size.")
+    var batchSize = 32
+
+    @Option(help: "Target training loss for 'steps to target'.")
+    var target = 0.3
+
+    @Option(help: "Run folder.")
+    var out = "runs/compare"
+
+    @Option(help: "Threads.")
+    var threads: Int?
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Flag(help: "Print the summary as JSON instead of a table.")
+    var json = false
+
+    func contenders() throws -> [Comparison.Contender] {
+        let multipliers = try lrGrid.split(separator: ",").map { part -> Double in
+            guard let v = Double(part), v > 0 else { throw ValidationError("--lr-grid takes positive numbers, got '\(part)'") }
+            return v
+        }
+        var out: [Comparison.Contender] = []
+        for item in optimizers.split(separator: ",") {
+            let parts = item.split(separator: "@")
+            let name = String(parts[0])
+            guard let entry = OptimizerRegistry.entry(named: name) else {
+                throw ValidationError("unknown optimizer '\(name)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
+            }
+            var base = entry.defaults["lr"]!
+            if parts.count == 2 {
+                guard let lr = Double(parts[1]), lr > 0 else { throw ValidationError("bad learning rate in '\(item)'") }
+                base = lr
+            }
+            var extra: [String: Double] = [:]
+            if name == "sgd" { extra["momentum"] = 0.9 }
+            for m in multipliers {
+                let lr = base * m
+                out.append(Comparison.Contender(label: multipliers.count > 1 || parts.count == 2 ? "\(name) lr=\(String(format: "%g", lr))" : name,
+                                                optimizer: name, hyperparameters: extra.merging(["lr": lr]) { $1 }))
+            }
+        }
+        guard !out.isEmpty else { throw ValidationError("--optimizers is empty") }
+        return out
+    }
+
+    func validate() throws {
+        guard seeds > 0, epochs > 0, batchSize > 0 else { throw ValidationError("--seeds, --epochs and --batch-size must be positive") }
+        _ = try contenders()
+    }
+
+    func run() throws {
+        if let threads { Parallel.threadCount = max(1, threads) }
+        Interrupt.install()
+        let (train, test): (Dataset, Dataset)
+        switch data {
+        case "digits": (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
+        case "moons": (train, test) = try Synthetic.moons(count: 2000, noise: 0.15, seed: 0).split(testFraction: 0.2, seed: 0)
+        case "circles": (train, test) = try Synthetic.circles(count: 2000, noise: 0.08, seed: 0).split(testFraction: 0.2, seed: 0)
+        case "spirals": (train, test) = try Synthetic.spirals(count: 3000, classes: 3, seed: 0).split(testFraction: 0.2, seed: 0)
+        case "checkerboard": (train, test) = try Synthetic.checkerboard(count: 4000, seed: 0).split(testFraction: 0.2, seed: 0)
+        case "fashion-mnist": (train, test) = try FashionMNIST.load()
+        default: throw ValidationError("unknown --data '\(data)'")
+        }
+        let sizes = hidden.split(separator: ",").compactMap { Int($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden must be positive integers") }
+        let features = train.inputs.shape[1], classes = train.classCount!
+        let comparison = Comparison(
+            dataName: data, train: train, test: test,
+            makeModel: { rng in MLP(sizes: [features] + sizes + [classes], using: &rng) },
+            contenders: try contenders(), seeds: (0..<seeds).map(UInt64.init), epochs: epochs, batchSize: batchSize, targetLoss: target)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let metrics = try MetricsLog(path: out + "/metrics.jsonl", truncate: true)
+        let totalRuns = comparison.contenders.count * seeds
+        let stepsPerRun = epochs * ((train.count + batchSize - 1) / batchSize)
+        var finished = 0
+        let started = Date()
+        let isTerminal = isatty(STDERR_FILENO) != 0 && !quiet
+        var lastPrint = Date.distantPast
+        if !quiet && !json {
+            print("comparing \(comparison.contenders.map(\.label).joined(separator: ", ")) on \(data) (MLP \([features] + sizes + [classes])), \(seeds) seed(s), \(epochs) epochs")
+        }
+        let runs = comparison.run(shouldStop: { Interrupt.requested }, onStep: { label, seed, r in
+            metrics.write([("optimizer", .string(label)), ("seed", .number(Double(seed))), ("step", .number(Double(r.step))),
+                           ("loss", .number(r.loss)), ("lr", .number(r.learningRate))])
+            guard !quiet, Date().timeIntervalSince(lastPrint) > (isTerminal ? 0.1 : 5) else { return }
+            lastPrint = Date()
+            let overall = (Double(finished) + Double(r.step) / Double(stepsPerRun)) / Double(totalRuns)
+            let elapsed = Date().timeIntervalSince(started)
+            let eta = overall > 0 ? elapsed / overall * (1 - overall) : 0
+            let text = String(format: "run %d/%d  %@ seed %d  step %d/%d  loss %.4f  overall %.0f%%  ETA %.0fs", finished + 1, totalRuns,
+                              label, seed, r.step, stepsPerRun, r.loss, overall * 100, eta)
+            if isTerminal {
+                FileHandle.standardError.write(Data("\r\(text)\u{1B}[K".utf8))
+            } else {
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+            }
+        }, onRun: { _ in finished += 1 })
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let partial = Interrupt.requested || runs.contains(where: \.interrupted) || runs.count < totalRuns
+        let table = comparison.table(runs)
+        var notes = ["Loss curves are an exponential moving average (0.9) of the per-step training loss; bands span the seeds."]
+        for run in runs where run.error != nil { notes.append("\(run.contender) seed \(run.seed) failed: \(run.error!)") }
+        let report = Report(
+            title: "Optimizer comparison on \(data)",
+            subtitle: "MLP \([features] + sizes + [classes]), batch \(batchSize), \(epochs) epochs, seeds 0..<\(seeds), \(train.count) training / \(test.count) test samples. \(partial ? "" : "Complete.")",
+            isPartial: partial, tables: [table], plots: comparison.plots(runs), notes: notes,
+            summary: ["data": data, "seeds": seeds, "epochs": epochs, "runs": runs.count, "planned_runs": totalRuns])
+        try report.write(to: out)
+        if json {
+            print(String(decoding: try report.summaryJSON(), as: UTF8.self))
+        } else {
+            print(table.text)
+            if partial { print("interrupted: the report covers \(runs.count) of \(totalRuns) runs and says it is partial") }
+            print("report: \(out)/report.html")
+        }
+    }
+}

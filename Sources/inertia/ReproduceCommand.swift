@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Inertia
+
+/// `inertia reproduce`: runs a paper's laptop-scale reproduction and states whether its claim held.
+struct ReproduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Run a paper reproduction (see --list); exit status 0 when it ran, whatever the verdict.")
+
+    @Argument(help: "The paper's slug (see --list).")
+    var slug: String?
+
+    @Flag(help: "List the reproductions with the verdict of their last run.")
+    var list = false
+
+    @Flag(help: "Run every reproduction.")
+    var all = false
+
+    @Option(help: "quick (seconds) | full (minutes, the spec's protocol)")
+    var budget: Budget = .quick
+
+    @Option(help: "Number of seeds (default: the reproduction's own for the budget).")
+    var seeds: Int?
+
+    @Option(help: "Folder holding one run folder per slug.")
+    var out = "runs/reproduce"
+
+    @Flag(help: "With --list: a markdown table (for the README).")
+    var markdown = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        if !list && !all && slug == nil { throw ValidationError("give a slug, --all or --list") }
+        if let slug, Reproductions.named(slug) == nil {
+            throw ValidationError("unknown reproduction '\(slug)' (available: \(Reproductions.all.map(\.slug).joined(separator: ", ")))")
+        }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be positive") }
+    }
+
+    func lastVerdict(_ slug: String) -> String {
+        guard let data = FileManager.default.contents(atPath: "\(out)/\(slug)/summary.json"),
+              let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "not run" }
+        let verdict = s["verdict"] as? String ?? "?"
+        return "\(verdict) (\(s["budget"] as? String ?? "?"), \(s["date"] as? String ?? "?"))"
+    }
+
+    func run() throws {
+        if list {
+            let table = Table(title: "Reproductions", header: ["slug", "paper", "last run"],
+                              rows: Reproductions.all.map { [$0.slug, $0.paper, lastVerdict($0.slug)] })
+            print(markdown ? table.markdown : table.text)
+            return
+        }
+        Interrupt.install()
+        let targets = all ? Reproductions.all : [Reproductions.named(slug!)!]
+        for reproduction in targets {
+            let seedList = seeds.map { (0..<$0).map(UInt64.init) } ?? reproduction.defaultSeeds(budget)
+            if !quiet { print("\(reproduction.slug) (\(budget.rawValue), seeds \(seedList.map(String.init).joined(separator: ",")))") }
+            let result = try reproduction.run(budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }) { message in
+                if !quiet { FileHandle.standardError.write(Data("  \(message)\n".utf8)) }
+            }
+            let report = reproduction.report(result)
+            let folder = "\(out)/\(reproduction.slug)"
+            try report.write(to: folder)
+            print(report.checkTable.text)
+            print("verdict: \(result.verdict.rawValue)\(result.isPartial ? " (partial run)" : "")")
+            print("report: \(folder)/report.html")
+            if Interrupt.requested { break }
+        }
+    }
+}
+
+extension Budget: ExpressibleByArgument {}

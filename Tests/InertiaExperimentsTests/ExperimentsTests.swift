@@ -1,0 +1,118 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+import InertiaData
+import InertiaNN
+import InertiaTensor
+@testable import InertiaExperiments
+
+final class VerdictTests: XCTestCase {
+    func testVerdictLogicOnSyntheticResults() {
+        let pass = Check(name: "a", measured: 0.9, relation: .atLeast, threshold: 0.8, source: "s")
+        let fail = Check(name: "b", measured: 0.7, relation: .atLeast, threshold: 0.8, source: "s")
+        let close = Check(name: "c", measured: 0.79, relation: .atLeast, threshold: 0.8, source: "s", uncertainty: 0.05)
+        let missing = Check(name: "d", measured: nil, relation: .atMost, threshold: 1, source: "s")
+        let steps = Check(name: "e", measured: 666, relation: .atMost, threshold: 20_000, source: "s")
+        XCTAssertEqual(pass.verdict, .held)
+        XCTAssertEqual(fail.verdict, .notHeld)
+        XCTAssertEqual(close.verdict, .inconclusive)
+        XCTAssertEqual(missing.verdict, .inconclusive)
+        XCTAssertEqual(steps.verdict, .held)
+        XCTAssertEqual(Verdict.combining([pass, steps]), .held)
+        XCTAssertEqual(Verdict.combining([pass, fail, missing]), .notHeld)
+        XCTAssertEqual(Verdict.combining([pass, close]), .inconclusive)
+        XCTAssertEqual(Verdict.combining([]), .inconclusive)
+        var result = ReproductionResult(slug: "x", budget: .quick, seeds: [0], checks: [pass])
+        XCTAssertEqual(result.verdict, .held)
+        result.isPartial = true
+        XCTAssertEqual(result.verdict, .inconclusive)
+    }
+}
+
+/// Collects the elements of an XML document.
+final class ElementCollector: NSObject, XMLParserDelegate {
+    var elements: [(name: String, attributes: [String: String])] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        elements.append((name, attributes))
+    }
+}
+
+final class ReportTests: XCTestCase {
+    func parse(_ html: String) throws -> ElementCollector {
+        let parser = XMLParser(data: Data(html.utf8))
+        let collector = ElementCollector()
+        parser.delegate = collector
+        XCTAssertTrue(parser.parse(), "report is not well-formed: \(String(describing: parser.parserError))")
+        return collector
+    }
+
+    func testReportIsWellFormedWithOneSVGPerPlotAndItsSeries() throws {
+        let plots = [
+            Plot(title: "Loss <&> \"quoted\"", xLabel: "step", yLabel: "loss", series: [
+                Series(name: "adam", x: [1, 2, 3], y: [1, 0.1, 0.001], lower: [0.9, 0.09, 0.0009], upper: [1.1, 0.11, 0.0011]),
+                Series(name: "sgd", x: [1, 2, 3], y: [1, 0.5, 0.25]),
+            ]),
+            Plot(title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", series: [Series(name: "adam", x: [1, 2], y: [0.5, 0.9])], logY: false),
+        ]
+        XCTAssertTrue(plots[0].usesLogY)
+        XCTAssertFalse(plots[1].usesLogY)
+        let report = Report(title: "T", isPartial: true, verdict: .held,
+                            checks: [Check(name: "c", measured: 1, relation: .atLeast, threshold: 0, source: "spec")],
+                            tables: [Table(title: "tab", header: ["a", "b"], rows: [["1", "<2>"]])], plots: plots, notes: ["n & m"])
+        let html = report.html()
+        let elements = try parse(html).elements
+        XCTAssertEqual(elements.filter { $0.name == "svg" }.count, 2)
+        let lines = elements.filter { $0.name == "polyline" && $0.attributes["class"] == "series" }.map { $0.attributes["data-series"] }
+        XCTAssertEqual(lines, ["adam", "sgd", "adam"])
+        XCTAssertEqual(elements.filter { $0.name == "polygon" && $0.attributes["class"] == "band" }.count, 1)
+        XCTAssertTrue(html.contains("Partial report"))
+        XCTAssertTrue(html.contains("(log scale)"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-report-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try report.write(to: folder)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as! [String: Any]
+        XCTAssertEqual(summary["partial"] as? Bool, true)
+        XCTAssertEqual(summary["verdict"] as? String, "held")
+    }
+
+    func testComparisonEndToEndAndInterruptedRunsLeaveAPartialResult() throws {
+        let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
+        let comparison = Comparison(
+            dataName: "digits", train: train, test: test, makeModel: { rng in MLP(sizes: [64, 16, 10], using: &rng) },
+            contenders: [.init(label: "sgd", optimizer: "sgd", hyperparameters: ["lr": 0.1, "momentum": 0.9]),
+                         .init(label: "adam", optimizer: "adam", hyperparameters: [:])],
+            seeds: [0, 1], epochs: 2, batchSize: 64, targetLoss: 1.0)
+        let runs = comparison.run()
+        XCTAssertEqual(runs.count, 4)
+        XCTAssertTrue(runs.allSatisfy { $0.error == nil && $0.losses.count == 2 * 23 && $0.testAccuracy.count == 2 })
+        let table = comparison.table(runs)
+        XCTAssertEqual(table.rows.map { $0[0] }, ["sgd", "adam"])
+        XCTAssertTrue(table.rows[0][4].contains("reached"))
+        XCTAssertEqual(comparison.plots(runs).map { $0.series.count }, [2, 2, 2])
+        var steps = 0
+        let interrupted = comparison.run(shouldStop: { steps >= 60 }, onStep: { _, _, _ in steps += 1 })
+        XCTAssertEqual(interrupted.count, 2)
+        XCTAssertFalse(interrupted[0].interrupted)
+        XCTAssertTrue(interrupted[1].interrupted)
+        XCTAssertEqual(interrupted[1].losses.count, 60 - 46)
+        let report = Report(title: "partial", isPartial: true, tables: [comparison.table(interrupted)], plots: comparison.plots(interrupted))
+        XCTAssertEqual(try parse(report.html()).elements.filter { $0.name == "svg" }.count, 3)
+    }
+
+    func testClassicMomentumQuickReproductionRunsEndToEnd() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("classic-momentum"))
+        let result = try reproduction.run(budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 4)
+        // The Rosenbrock checks reproduce the spec's float64 reference counts.
+        XCTAssertEqual(result.checks[0].measured, 666)
+        XCTAssertEqual(result.checks[1].measured, 2391)
+        XCTAssertEqual(result.checks[0].verdict, .held)
+        XCTAssertFalse(result.isPartial)
+        let html = reproduction.report(result).html()
+        XCTAssertTrue(html.contains("Verdict"))
+        XCTAssertGreaterThanOrEqual(try parse(html).elements.filter { $0.name == "svg" }.count, 1)
+    }
+}
