@@ -38,12 +38,12 @@ public struct Plot: Equatable, Sendable {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
     /// Whether the y axis is logarithmic: as asked, else when all values are positive and span
-    /// more than two decades.
+    /// more than a factor of 50.
     public var usesLogY: Bool {
         if let logY { return logY }
         let values = series.flatMap { $0.y + $0.lower + $0.upper }.filter(\.isFinite)
         guard let lo = values.min(), let hi = values.max(), lo > 0 else { return false }
-        return hi / lo > 100
+        return hi / lo >= 50
     }
 
     /// The SVG element (no XML prolog), `width x height` pixels.
