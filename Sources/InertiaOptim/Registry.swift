@@ -36,6 +36,8 @@ public enum OptimizerRegistry {
         RAdam.registryEntry,
         RMSprop.registryEntry,
         Adagrad.registryEntry,
+        Lion.registryEntry,
+        LionK.registryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }

@@ -19,7 +19,8 @@ final class ConformanceTests: XCTestCase {
 
     func testRegistryListsEveryOptimizerOnce() {
         let names = OptimizerRegistry.entries.map(\.name)
-        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad"])
+        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k"])
+        XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
             XCTAssertFalse(e.paper.isEmpty)
             XCTAssertNotNil(e.defaults["lr"])

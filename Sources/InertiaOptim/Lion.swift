@@ -1,0 +1,52 @@
+import InertiaNN
+import InertiaTensor
+
+/// Lion (Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023) as
+/// `lucidrains/lion-pytorch` and `optax.lion` compute it (`shared/papers/lion-kappa.md`, 2.1):
+///
+///     c ← β₁m + (1 − β₁)g          (the old m)
+///     θ ← θ(1 − ηλ) − η·sign(c)    (sign(0) = 0)
+///     m ← β₂m + (1 − β₂)g
+///
+/// One fused pass (20 bytes per parameter). The `Lion-K` family is `LionK`.
+public final class Lion: FusedOptimizer {
+    public let beta1: Double, beta2: Double
+
+    public init(learningRate: Double = 1e-4, beta1: Double = 0.9, beta2: Double = 0.99, weightDecay: Double = 0,
+                maximize: Bool = false) throws {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        try super.init(name: "lion", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
+        try check((0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
+        try check(learningRate * weightDecay <= 1, "lr * weight decay must be <= 1 (the decay factor 1 - lr*wd would flip signs)")
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "lion", summary: "Lion: sign of an interpolated momentum, decoupled decay (lion-pytorch, optax.lion)",
+        paper: "Chen et al., NeurIPS 2023 (arXiv 2302.06675)",
+        defaults: ["lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0, "maximize": 0]
+    ) { h in
+        try Lion(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, weightDecay: h["weight_decay"]!, maximize: h["maximize"]! != 0)
+    }
+
+    public override var slotNames: [String] { ["exp_avg"] }
+    public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let lr = SIMD8<Float>(repeating: Float(u.learningRate)), decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
+        let b1 = SIMD8<Float>(repeating: Float(beta1)), ob1 = SIMD8<Float>(repeating: Float(1 - beta1))
+        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
+        let sign = SIMD8<Float>(repeating: u.sign), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+        let p = u.parameter, g = u.gradient, m = u.slots[0]
+        forEachChunk(u.count) { range in
+            Lanes.forEach(range) { i, n in
+                let gv = Lanes.load(g, i, n) * sign
+                let mv = Lanes.load(m, i, n)
+                let c = b1 * mv + ob1 * gv
+                let s = zero.replacing(with: one, where: c .> 0).replacing(with: -one, where: c .< 0)
+                Lanes.store(Lanes.load(p, i, n) * decay - lr * s, p, i, n)
+                Lanes.store(b2 * mv + ob2 * gv, m, i, n)
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// Lion-K (Chen, Liu, Liang & Liu, "Lion Secretly Solves Constrained Optimization: As Lyapunov
+/// Predicts", ICLR 2024): Lion with `sign` replaced by the gradient of a convex kernel K, in the
+/// code convention of `shared/papers/lion-kappa.md` 2.2:
+///
+///     c ← β₁m + (1 − β₁)g ;  θ ← θ(1 − ηλ) − η∇K(c) ;  m ← β₂m + (1 − β₂)g
+///
+/// Per-tensor kernels (ℓ2, ℓ∞, ℓp, nuclear) act on each parameter tensor as a whole. With a kernel
+/// whose gradient lies in the unit ball of a norm D, every step obeys
+/// `‖θ_{t+1}‖_D ≤ (1 − ηλ)‖θ_t‖_D + η` (section 2.5); `boundMonitor` checks it after each step.
+public final class LionK: FusedOptimizer {
+    /// The convex kernel K, named by its gradient.
+    public enum Kernel: Equatable, Sendable {
+        /// K = ‖c‖₁, ∇K = sign(c): Lion. Bound in ℓ∞.
+        case sign
+        /// K = ‖c‖₂, ∇K = c/‖c‖₂ (0 at 0). Bound in ℓ2.
+        case l2
+        /// K = ‖c‖_∞, ∇K = sign(c_i*)e_i* at the first largest |c_i|. Bound in ℓ1.
+        case linf
+        /// K = ‖c‖_p (1 < p < ∞), ∇K = sign(c)|c|^(p−1)/‖c‖_p^(p−1). Bound in ℓq, 1/p + 1/q = 1.
+        case lp(Double)
+        /// K = Σ Huber_δ(c_i), ∇K = clip(c/δ, −1, 1). Bound in ℓ∞.
+        case huber(delta: Double)
+        /// K = Σ a·log cosh(c_i/a), ∇K = tanh(c/a). Bound in ℓ∞.
+        case tanh(a: Double)
+        /// K = ½‖c‖², ∇K = c: EMA momentum SGD with decoupled decay. No bound.
+        case quadratic
+        /// K = nuclear norm of a matrix, ∇K = U Vᵀ, the polar factor (matrices only). Bound in the
+        /// spectral norm (not monitored: it needs an SVD per step).
+        case nuclear
+
+        public var name: String {
+            switch self {
+            case .sign: return "sign"
+            case .l2: return "l2"
+            case .linf: return "linf"
+            case let .lp(p): return "lp(\(p))"
+            case let .huber(d): return "huber(\(d))"
+            case let .tanh(a): return "tanh(\(a))"
+            case .quadratic: return "quadratic"
+            case .nuclear: return "nuclear"
+            }
+        }
+
+        /// The p of the ℓp norm in which the kernel's gradient has norm at most 1 (the monitored
+        /// bound), or nil.
+        var boundNorm: Double? {
+            switch self {
+            case .sign, .huber, .tanh: return .infinity
+            case .l2: return 2
+            case .linf: return 1
+            case let .lp(p): return p / (p - 1)
+            case .quadratic, .nuclear: return nil
+            }
+        }
+    }
+
+    public let beta1: Double, beta2: Double
+    public let kernel: Kernel
+    /// Check the per-step bound `‖θ_{t+1}‖_D ≤ (1 − ηλ)‖θ_t‖_D + η` (relative slack 1e-5 for Float32).
+    public var boundMonitor = false
+    /// Steps (per parameter) on which the monitored bound failed.
+    public private(set) var boundViolations = 0
+    public private(set) var boundChecks = 0
+
+    public init(learningRate: Double = 1e-4, beta1: Double = 0.9, beta2: Double = 0.99, weightDecay: Double = 0, kernel: Kernel = .sign,
+                maximize: Bool = false) throws {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.kernel = kernel
+        try super.init(name: "lion-k", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
+        try check((0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
+        try check(learningRate * weightDecay <= 1, "lr * weight decay must be <= 1")
+        switch kernel {
+        case let .lp(p): try check(p > 1 && p.isFinite, "lp kernel needs 1 < p < infinity, got \(p)")
+        case let .huber(d): try check(d > 0, "huber kernel needs delta > 0, got \(d)")
+        case let .tanh(a): try check(a > 0, "tanh kernel needs a > 0, got \(a)")
+        default: break
+        }
+    }
+
+    /// Kernels by registry code: 0 sign, 1 l2, 2 linf, 3 lp (with `p`), 4 huber (with `delta`),
+    /// 5 tanh (with `a`), 6 quadratic, 7 nuclear.
+    public static let registryEntry = OptimizerEntry(
+        name: "lion-k", summary: "Lion-K: Lion with the gradient of a convex kernel K (sign, l2, linf, lp, huber, tanh, quadratic, nuclear)",
+        paper: "Chen, Liu, Liang & Liu, ICLR 2024 (arXiv 2310.05898)",
+        defaults: ["lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0, "kernel": 0, "p": 3, "delta": 1, "a": 1, "maximize": 0]
+    ) { h in
+        let kernels: [Kernel] = [.sign, .l2, .linf, .lp(h["p"]!), .huber(delta: h["delta"]!), .tanh(a: h["a"]!), .quadratic, .nuclear]
+        let code = Int(h["kernel"]!)
+        guard kernels.indices.contains(code) else {
+            throw OptimizerError.invalidHyperparameter(optimizer: "lion-k", detail: "kernel code must be 0...7, got \(h["kernel"]!)")
+        }
+        return try LionK(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, weightDecay: h["weight_decay"]!,
+                         kernel: kernels[code], maximize: h["maximize"]! != 0)
+    }
+
+    public override var slotNames: [String] { ["exp_avg"] }
+    public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }
+
+    static func norm(_ x: UnsafePointer<Float>, _ n: Int, p: Double) -> Double {
+        if p == .infinity { return (0..<n).reduce(0.0) { Swift.max($0, Double(Swift.abs(x[$1]))) } }
+        if p == 1 { return (0..<n).reduce(0.0) { $0 + Double(Swift.abs(x[$1])) } }
+        if p == 2 { return (0..<n).reduce(0.0) { $0 + Double(x[$1]) * Double(x[$1]) }.squareRoot() }
+        return Foundation.pow((0..<n).reduce(0.0) { $0 + Foundation.pow(Double(Swift.abs(x[$1])), p) }, 1 / p)
+    }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let n = u.count, p = u.parameter, g = u.gradient, m = u.slots[0]
+        let b1 = Float(beta1), b2 = Float(beta2), sign = u.sign
+        let lr = Float(u.learningRate), decay = Float(1 - u.learningRate * u.weightDecay)
+        let before = boundMonitor ? kernel.boundNorm.map { LionK.norm(p, n, p: $0) } : nil
+        // c, then ∇K(c) in place (per-tensor kernels need the whole of c first).
+        var direction = [Float](repeating: 0, count: n)
+        direction.withUnsafeMutableBufferPointer { d in
+            for i in 0..<n { d[i] = b1 * m[i] + (1 - b1) * (sign * g[i]) }
+            applyKernel(d.baseAddress!, n, shape: u.shape)
+            for i in 0..<n {
+                p[i] = p[i] * decay - lr * d[i]
+                m[i] = b2 * m[i] + (1 - b2) * (sign * g[i])
+            }
+        }
+        if let before, let q = kernel.boundNorm {
+            boundChecks += 1
+            let after = LionK.norm(p, n, p: q)
+            let bound = (1 - u.learningRate * u.weightDecay) * before + u.learningRate
+            if after > bound * (1 + 1e-5) + 1e-7 { boundViolations += 1 }
+        }
+    }
+
+    /// Replaces `c` (n values of a tensor of `shape`) by ∇K(c).
+    func applyKernel(_ c: UnsafeMutablePointer<Float>, _ n: Int, shape: [Int]) {
+        switch kernel {
+        case .sign:
+            for i in 0..<n { c[i] = c[i] > 0 ? 1 : (c[i] < 0 ? -1 : 0) }
+        case .l2:
+            let norm = LionK.norm(c, n, p: 2)
+            for i in 0..<n { c[i] = norm > 0 ? Float(Double(c[i]) / norm) : 0 }
+        case .linf:
+            var best = 0, bestValue: Float = -1
+            for i in 0..<n where Swift.abs(c[i]) > bestValue {
+                best = i
+                bestValue = Swift.abs(c[i])
+            }
+            let s: Float = n == 0 ? 0 : (c[best] > 0 ? 1 : (c[best] < 0 ? -1 : 0))
+            for i in 0..<n { c[i] = 0 }
+            if n > 0 { c[best] = s }
+        case let .lp(q):
+            let norm = LionK.norm(c, n, p: q)
+            for i in 0..<n {
+                let v = Double(c[i])
+                c[i] = norm > 0 ? Float((v < 0 ? -1.0 : 1.0) * Foundation.pow(Swift.abs(v) / norm, q - 1)) : 0
+            }
+        case let .huber(delta):
+            for i in 0..<n { c[i] = Swift.min(1, Swift.max(-1, Float(Double(c[i]) / delta))) }
+        case let .tanh(a):
+            for i in 0..<n { c[i] = Float(Foundation.tanh(Double(c[i]) / a)) }
+        case .quadratic:
+            break
+        case .nuclear:
+            precondition(shape.count == 2, "lion-k: the nuclear kernel needs matrix parameters, got shape \(shape)")
+            LionK.polarFactor(c, rows: shape[0], columns: shape[1])
+        }
+    }
+
+    /// The polar factor U Vᵀ of a matrix (in place) by the Newton–Schulz iteration
+    /// X ← 1.5X − 0.5XXᵀX in Double from X₀ = C/‖C‖_F, run to convergence (zero singular values
+    /// stay zero, giving the partial isometry of C's range).
+    static func polarFactor(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        let transpose = rows > columns
+        let (r, k) = transpose ? (columns, rows) : (rows, columns)
+        var x = [Double](repeating: 0, count: r * k)
+        for i in 0..<rows { for j in 0..<columns { x[transpose ? j * k + i : i * k + j] = Double(c[i * columns + j]) } }
+        let frobenius = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard frobenius > 0 else { return }
+        for i in x.indices { x[i] /= frobenius }
+        for _ in 0..<200 {
+            // a = x xᵀ (r×r), next = 1.5x − 0.5 a x
+            var a = [Double](repeating: 0, count: r * r)
+            for i in 0..<r { for j in 0..<r { var s = 0.0; for t in 0..<k { s += x[i * k + t] * x[j * k + t] }; a[i * r + j] = s } }
+            var next = [Double](repeating: 0, count: r * k)
+            var change = 0.0
+            for i in 0..<r {
+                for t in 0..<k {
+                    var s = 0.0
+                    for j in 0..<r { s += a[i * r + j] * x[j * k + t] }
+                    next[i * k + t] = 1.5 * x[i * k + t] - 0.5 * s
+                    change = Swift.max(change, Swift.abs(next[i * k + t] - x[i * k + t]))
+                }
+            }
+            x = next
+            if change < 1e-13 { break }
+        }
+        for i in 0..<rows { for j in 0..<columns { c[i * columns + j] = Float(x[transpose ? j * k + i : i * k + j]) } }
+    }
+}
