@@ -38,6 +38,8 @@ public enum OptimizerRegistry {
         Adagrad.registryEntry,
         Lion.registryEntry,
         LionK.registryEntry,
+        AdamP.registryEntry,
+        SGDP.registryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }

@@ -7,7 +7,7 @@ import Inertia
 /// ns_per_param_min, reps, eff_GBps_best) and its parameter shape `(N/1000, 1000)`.
 struct OptimBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "optim", abstract: "ns per parameter per optimizer step (SGD-momentum, Adam, AdamW, and --all).")
+        commandName: "optim", abstract: "ns per parameter per optimizer step (SGD-momentum, Adam, AdamW, Lion, AdamP, SGDP; --all for every one).")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Parameter counts N (multiples of 1000).")
     var sizes: [Int] = [100_000, 1_000_000, 10_000_000]
@@ -24,6 +24,7 @@ struct OptimBench: ParsableCommand {
     /// Least bytes moved per parameter (reads and writes of p, grad and state), as the peers count.
     static let minimumBytes: [String: Int] = [
         "sgd_momentum": 20, "adam": 28, "adamw": 28, "nadam": 28, "radam": 28, "rmsprop": 16, "adagrad": 16, "sgd": 12,
+        "lion": 20, "lion-k": 20, "adamp": 28, "sgdp": 20,
     ]
 
     func run() throws {
@@ -32,9 +33,14 @@ struct OptimBench: ParsableCommand {
             ("sgd_momentum", OptimizerRegistry.entry(named: "sgd")!, ["lr": 1e-3, "momentum": 0.9]),
             ("adam", OptimizerRegistry.entry(named: "adam")!, ["lr": 1e-3]),
             ("adamw", OptimizerRegistry.entry(named: "adamw")!, ["lr": 1e-3, "weight_decay": 0.01]),
+            ("lion", OptimizerRegistry.entry(named: "lion")!, ["lr": 1e-4, "weight_decay": 0.01]),
+            ("adamp", OptimizerRegistry.entry(named: "adamp")!, ["lr": 1e-3, "weight_decay": 0.01]),
+            ("sgdp", OptimizerRegistry.entry(named: "sgdp")!, ["lr": 0.1, "momentum": 0.9, "weight_decay": 1e-5, "nesterov": 1]),
         ]
         if all {
-            for e in OptimizerRegistry.entries where !["sgd", "adam", "adamw"].contains(e.name) { cases.append((e.name, e, ["lr": 1e-3])) }
+            for e in OptimizerRegistry.entries where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp"].contains(e.name) {
+                cases.append((e.name, e, ["lr": 1e-3]))
+            }
         }
         var rows: [JSONValue] = []
         let saved = Parallel.threadCount

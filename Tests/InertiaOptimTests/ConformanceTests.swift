@@ -8,7 +8,7 @@ import InertiaTensor
 final class ConformanceTests: XCTestCase {
     /// A learning rate at which each optimizer makes steady progress on the test problems.
     func learningRate(_ name: String) -> Double {
-        ["sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1][name] ?? 1e-2
+        ["sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1, "sgdp": 1e-3][name] ?? 1e-2
     }
 
     func make(_ entry: OptimizerEntry, _ extra: [String: Double] = [:]) throws -> FusedOptimizer {
@@ -19,7 +19,7 @@ final class ConformanceTests: XCTestCase {
 
     func testRegistryListsEveryOptimizerOnce() {
         let names = OptimizerRegistry.entries.map(\.name)
-        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k"])
+        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp"])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
             XCTAssertFalse(e.paper.isEmpty)
@@ -48,7 +48,7 @@ final class ConformanceTests: XCTestCase {
                 return ((1 - xs).squared() + 100 * (ys - xs.squared()).squared()).sum()
             }
             let r0 = rosenbrock().item
-            let ropt = try make(entry, entry.name == "sgd" ? ["momentum": 0.9] : [:])
+            let ropt = try make(entry, ["sgd", "sgdp"].contains(entry.name) ? ["momentum": 0.9] : [:])
             for _ in 0..<2000 {
                 r.zeroGrad()
                 rosenbrock().backward()
