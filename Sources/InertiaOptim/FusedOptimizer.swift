@@ -77,6 +77,16 @@ open class FusedOptimizer: Optimizer {
     /// The hyper-parameters besides learning rate and weight decay, for logging.
     open var otherHyperparameters: [String: Double] { [:] }
 
+    /// Called once per `step()` before any parameter is updated, with the parameters that will be
+    /// (for optimizers that need global quantities, such as AM's inner products over all tensors).
+    open func prepare(_ parameters: [NamedParameter]) {}
+
+    /// Steps parameter `name` has taken.
+    func stepCount(_ name: String) -> Int { steps[name, default: 0] }
+
+    /// A state slot of a parameter that has taken at least one step, for `prepare`.
+    func stateSlot(_ name: String, _ index: Int) -> UnsafeMutablePointer<Float>? { slotValues[name]?[index].pointer }
+
     /// Applies one update to one parameter. Subclasses override it.
     open func update(_ u: inout ParameterUpdate) {
         preconditionFailure("\(type(of: self)) does not implement update(_:)")
@@ -114,6 +124,7 @@ open class FusedOptimizer: Optimizer {
                 return
             }
         }
+        prepare(active)
         for (name, p) in active {
             let grad = p.grad!
             validated(grad.shape == p.shape, "\(self.name): gradient of '\(name)' has shape \(grad.shape), the parameter \(p.shape)")

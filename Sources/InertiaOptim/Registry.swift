@@ -40,6 +40,8 @@ public enum OptimizerRegistry {
         LionK.registryEntry,
         AdamP.registryEntry,
         SGDP.registryEntry,
+        AMSGD.registryEntry,
+        AMAdamW.registryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }

@@ -1,0 +1,187 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// Adaptive-memory momentum (Topollai & Choromanska, "Adaptive Memory Momentum via a Model-Based
+/// Framework for Deep Learning Optimization", AISTATS 2026, arXiv 2510.04988), as reconstructed by
+/// `shared/papers/adaptive-memory-momentum.md` (no official code; the marked choices are the
+/// spec's): a proximal step on the maximum of two planes, one through the gradient and one through
+/// the memory `d`, whose dual weight is an online momentum coefficient
+///
+///     β_t = clip(((1+λ)(f̂ − f)/η + ⟨g + λd, g − d⟩) / ‖g − d‖², 0, 1)
+///     d ← ((β_t + λ) d + (1 − β_t) g) / (1 + λ)
+///
+/// with one β per step for the whole parameter set (sums over all tensors, in Double).
+public enum AdaptiveMemory {
+    /// Where the memory plane sits at the current point (spec 2.4).
+    public enum Bias: Sendable {
+        /// Option A (default): `f̂ = f`; no loss values needed.
+        case current
+        /// Option B: the aggregated linearisation, tracked from the losses given to the optimizer.
+        case aggregated
+    }
+
+    /// β from the sums `numerator = (1+λ)(f̂ − f)/η + Σ⟨g + λd, g − d⟩` and
+    /// `denominator = Σ‖g − d‖²`; a vanishing denominator gives 1 when `f̂ > f`, else 0.
+    public static func beta(numerator: Double, denominator: Double, scale: Double, biasGap: Double) -> Double {
+        if denominator <= 1e-30 * scale || denominator == 0 { return biasGap > 0 ? 1 : 0 }
+        return Swift.min(1, Swift.max(0, numerator / denominator))
+    }
+
+    /// The closed form for one flat vector (spec 2.3), for tests and tools.
+    public static func beta(g: [Double], d: [Double], f: Double, fHat: Double, eta: Double, lambda: Double) -> Double {
+        var inner = 0.0, squared = 0.0, scale = 0.0
+        for i in g.indices {
+            inner += (g[i] + lambda * d[i]) * (g[i] - d[i])
+            squared += (g[i] - d[i]) * (g[i] - d[i])
+            scale += g[i] * g[i] + d[i] * d[i]
+        }
+        return beta(numerator: (1 + lambda) * (fHat - f) / eta + inner, denominator: squared, scale: scale, biasGap: fHat - f)
+    }
+}
+
+/// AM-SGD: EMA-form momentum SGD with the adaptive β of `AdaptiveMemory`, decoupled weight decay.
+public final class AMSGD: FusedOptimizer {
+    public let lambda: Double
+    public let bias: AdaptiveMemory.Bias
+    /// The loss at the current point, needed by `.aggregated` before every step.
+    public var loss: Double?
+    /// β of the last step (readable for logging and plots).
+    public private(set) var lastBeta = 0.0
+    public private(set) var betaHistory: [Double] = []
+    private var memoryBias: Double?
+    private var stepWeight = 0.0
+
+    public init(learningRate: Double, weightDecay: Double = 0, lambda: Double = 0, bias: AdaptiveMemory.Bias = .current) throws {
+        self.lambda = lambda
+        self.bias = bias
+        try super.init(name: "am-sgd", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
+        try check(lambda >= 0, "lambda must be >= 0, got \(lambda)")
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "am-sgd", summary: "AM-SGD: momentum SGD with an online beta from a two-plane proximal model (reconstruction)",
+        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)",
+        defaults: ["lr": 0.01, "weight_decay": 0, "lambda": 0, "aggregated_bias": 0]
+    ) { h in
+        try AMSGD(learningRate: h["lr"]!, weightDecay: h["weight_decay"]!, lambda: h["lambda"]!, bias: h["aggregated_bias"]! != 0 ? .aggregated : .current)
+    }
+
+    public override var slotNames: [String] { ["memory"] }
+    public override var otherHyperparameters: [String: Double] { ["lambda": lambda, "beta": lastBeta] }
+
+    public override func prepare(_ parameters: [NamedParameter]) {
+        let lr = learningRate * schedule.factor(at: updates)
+        var inner = 0.0, squared = 0.0, scale = 0.0
+        var first = true
+        for (name, p) in parameters {
+            guard let d = stateSlot(name, 0) else { continue }
+            first = false
+            p.grad!.withUnsafeBufferPointer { g in
+                for i in 0..<g.count {
+                    let gi = Double(g[i]), di = Double(d[i])
+                    inner += (gi + lambda * di) * (gi - di)
+                    squared += (gi - di) * (gi - di)
+                    scale += gi * gi + di * di
+                }
+            }
+        }
+        var gap = 0.0
+        if bias == .aggregated {
+            guard let f = loss else { preconditionFailure("am-sgd: the aggregated bias needs `loss` set before every step") }
+            gap = (memoryBias ?? f) - f
+        }
+        lastBeta = first ? 0 : AdaptiveMemory.beta(numerator: (1 + lambda) * gap / lr + inner, denominator: squared, scale: scale, biasGap: gap)
+        betaHistory.append(lastBeta)
+        stepWeight = (lastBeta + lambda) / (1 + lambda)
+        if bias == .aggregated {
+            // f̂ ← w f̂ + (1 − w) f − η‖d_new‖²; the norm is added after the update (see `update`).
+            memoryBias = stepWeight * (memoryBias ?? loss!) + (1 - stepWeight) * loss!
+            biasLearningRate = lr
+        }
+    }
+
+    /// The scheduled learning rate of this step, for the memory-plane update.
+    private var biasLearningRate = 0.0
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let w = Float(stepWeight), lr = Float(u.learningRate), decay = Float(1 - u.learningRate * u.weightDecay)
+        let p = u.parameter, g = u.gradient, d = u.slots[0]
+        var norm = 0.0  // ‖d_new‖² of this tensor, for option B
+        for i in 0..<u.count {
+            d[i] = w * d[i] + (1 - w) * g[i]
+            p[i] = p[i] * decay - lr * d[i]
+            norm += Double(d[i]) * Double(d[i])
+        }
+        if bias == .aggregated { memoryBias = (memoryBias ?? 0) - biasLearningRate * norm }
+    }
+}
+
+/// AM-AdamW (spec 2.6, a choice consistent with the paper's summary): the AM β with Adam's
+/// diagonal preconditioner `D = 1/(√v̂ + ε)` as the metric, `m ← ((β+λ)m + (1−β)g)/(1+λ)` without
+/// bias correction, decoupled decay, step `θ ← θ − η D m`. At λ = 0 its first step is Adam's.
+public final class AMAdamW: FusedOptimizer {
+    public let beta2: Double, epsilon: Double, lambda: Double
+    public private(set) var lastBeta = 0.0
+    public private(set) var betaHistory: [Double] = []
+    private var stepWeight = 0.0
+
+    public init(learningRate: Double = 1e-3, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01, lambda: Double = 0) throws {
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.lambda = lambda
+        try super.init(name: "am-adamw", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
+        try check((0..<1).contains(beta2), "beta2 must lie in [0, 1), got \(beta2)")
+        try check(lambda >= 0 && epsilon >= 0, "lambda and eps must be >= 0")
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "am-adamw", summary: "AM-AdamW: AdamW's preconditioner with the adaptive-memory beta (reconstruction, spec 2.6)",
+        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)",
+        defaults: ["lr": 1e-3, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "lambda": 0]
+    ) { h in
+        try AMAdamW(learningRate: h["lr"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!, lambda: h["lambda"]!)
+    }
+
+    public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    public override var otherHyperparameters: [String: Double] { ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta] }
+
+    /// The global sums use the second moment as it will be after this step's update (the spec's `v̂_t`).
+    public override func prepare(_ parameters: [NamedParameter]) {
+        var inner = 0.0, squared = 0.0, scale = 0.0
+        var first = true
+        for (name, p) in parameters {
+            guard let m = stateSlot(name, 0), let v = stateSlot(name, 1) else { continue }
+            first = false
+            let t = Double(stepCount(name) + 1)
+            let correction = 1 - Foundation.pow(beta2, t)
+            p.grad!.withUnsafeBufferPointer { g in
+                for i in 0..<g.count {
+                    let gi = Double(g[i]), mi = Double(m[i])
+                    let vHat = (beta2 * Double(v[i]) + (1 - beta2) * gi * gi) / correction
+                    let weight = 1 / (vHat.squareRoot() + epsilon)
+                    inner += weight * (gi + lambda * mi) * (gi - mi)
+                    squared += weight * (gi - mi) * (gi - mi)
+                    scale += weight * (gi * gi + mi * mi)
+                }
+            }
+        }
+        lastBeta = first ? 0 : AdaptiveMemory.beta(numerator: inner, denominator: squared, scale: scale, biasGap: 0)
+        betaHistory.append(lastBeta)
+        stepWeight = (lastBeta + lambda) / (1 + lambda)
+    }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let w = Float(stepWeight), lr = Float(u.learningRate), decay = Float(1 - u.learningRate * u.weightDecay)
+        let b2 = Float(beta2), eps = Float(epsilon)
+        let root2 = Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot())
+        let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
+        forEachChunk(u.count) { range in
+            for i in range {
+                v[i] = v[i] * b2 + (1 - b2) * (g[i] * g[i])
+                m[i] = w * m[i] + (1 - w) * g[i]
+                p[i] = p[i] * decay - lr * m[i] / (v[i].squareRoot() / root2 + eps)
+            }
+        }
+    }
+}

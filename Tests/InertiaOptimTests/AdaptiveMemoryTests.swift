@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+import InertiaNN
+@testable import InertiaOptim
+import InertiaTensor
+
+/// AM-SGD and AM-AdamW against `shared/fixtures/adaptive-memory-momentum` and the spec's invariants.
+final class AdaptiveMemoryTests: XCTestCase {
+    func testClosedFormCases() throws {
+        let f = try fixture("adaptive-memory-momentum", "beta_closed_form.json")
+        let cases = f["cases"] as! [[String: Any]]
+        XCTAssertEqual(cases.count, 5)
+        for c in cases {
+            func n(_ k: String) -> Double { (c[k] as! NSNumber).doubleValue }
+            let g = doubles(c["g"]), d = doubles(c["d"])
+            let beta = AdaptiveMemory.beta(g: g, d: d, f: n("f"), fHat: n("f_hat"), eta: n("eta"), lambda: n("lambda"))
+            XCTAssertEqual(beta, n("beta"), accuracy: 1e-10)
+            let lambda = n("lambda")
+            let next = zip(d, g).map { ((beta + lambda) * $0 + (1 - beta) * $1) / (1 + lambda) }
+            for (a, e) in zip(next, doubles(c["d_next"])) { XCTAssertEqual(a, e, accuracy: 1e-10) }
+        }
+    }
+
+    func testAMSGDOptionAOnTheQuadraticFollowsTheFixture() throws {
+        let q = try fixture("adaptive-memory-momentum", "beta_closed_form.json")["am_sgd_variantA_quadratic"] as! [String: Any]
+        let trajectory = q["trajectory"] as! [[String: Any]]
+        let opt = try AMSGD(learningRate: 0.18)
+        let x = Parameter(Tensor([1, 1]))
+        for step in trajectory {
+            let v = x.value.scalars
+            x.value.grad = Tensor([v[0], 10 * v[1]])
+            opt.step([("x", x)])
+            XCTAssertEqual(opt.lastBeta, (step["beta"] as! NSNumber).doubleValue, accuracy: 1e-5)
+            for (a, e) in zip(x.value.scalars, doubles(step["x"])) { XCTAssertEqual(Double(a), e, accuracy: 1e-5) }
+        }
+        XCTAssertEqual(opt.betaHistory.count, trajectory.count)
+    }
+
+    func testInvariants() throws {
+        var rng = PhiloxGenerator(seed: 3)
+        let opt = try AMSGD(learningRate: 0.05)
+        let a = Parameter(Tensor.normal([3, 4], using: &rng)), b = Parameter(Tensor.normal([5], using: &rng))
+        var previous: [Float] = []
+        for _ in 0..<30 {
+            a.value.grad = Tensor.normal([3, 4], using: &rng)
+            b.value.grad = Tensor.normal([5], using: &rng)
+            let g = a.grad!.scalars + b.grad!.scalars
+            opt.step([("a", a), ("b", b)])
+            XCTAssertTrue((0...1).contains(opt.lastBeta))
+            let memory = opt.state().slots["a/memory"]!.scalars + opt.state().slots["b/memory"]!.scalars
+            if !previous.isEmpty {
+                // λ = 0, f̂ = f: the new memory is the minimum-norm point of the segment [d, g].
+                let norm = { (v: [Float]) in v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+                XCTAssertLessThanOrEqual(norm(memory), Swift.min(norm(previous), norm(g)) + 1e-5)
+            }
+            previous = memory
+        }
+        // Option A's β does not change when the loss is rescaled.
+        func betas(scale: Float) throws -> [Double] {
+            var r = PhiloxGenerator(seed: 9)
+            let o = try AMSGD(learningRate: 0.01)
+            let p = Parameter(Tensor.normal([6], using: &r))
+            for _ in 0..<5 { p.value.grad = Tensor.normal([6], using: &r) * scale; o.step([("p", p)]) }
+            return o.betaHistory
+        }
+        let unscaled = try betas(scale: 1), scaled = try betas(scale: 50)
+        for (x, y) in zip(unscaled, scaled) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        // AM-AdamW's first step is Adam's.
+        let amw = try AMAdamW(learningRate: 0.01, weightDecay: 0), adam = try Adam(learningRate: 0.01)
+        let p1 = Parameter(Tensor([1, -2, 3])), p2 = Parameter(Tensor([1, -2, 3]))
+        p1.value.grad = Tensor([0.3, -0.001, 7])
+        p2.value.grad = Tensor([0.3, -0.001, 7])
+        amw.step([("p", p1)])
+        adam.step([("p", p2)])
+        for (x, y) in zip(p1.value.scalars, p2.value.scalars) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    }
+
+    func testOptionBNeedsTheLossAndPushesBetaDownOnAConvexProblem() throws {
+        let opt = try AMSGD(learningRate: 0.1, bias: .aggregated)
+        let x = Parameter(Tensor([2, -1]))
+        for _ in 0..<10 {
+            let v = x.value.scalars
+            opt.loss = Double(0.5 * (v[0] * v[0] + 4 * v[1] * v[1]))
+            x.value.grad = Tensor([v[0], 4 * v[1]])
+            opt.step([("x", x)])
+            XCTAssertTrue((0...1).contains(opt.lastBeta))
+        }
+        let v = x.value.scalars
+        XCTAssertLessThan(0.5 * (v[0] * v[0] + 4 * v[1] * v[1]), 0.5 * (4 + 4))
+    }
+}
