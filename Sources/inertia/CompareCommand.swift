@@ -9,7 +9,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare optimizers on one model and dataset over seeds; writes report.html, summary.json and metrics.jsonl.")
 
-    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist")
+    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist | <file.csv>")
     var data = "digits"
 
     @Option(help: "Hidden layer sizes of the MLP, comma separated.")
@@ -82,16 +82,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         if let threads { Parallel.threadCount = max(1, threads) }
         Interrupt.install()
-        let (train, test): (Dataset, Dataset)
-        switch data {
-        case "digits": (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
-        case "moons": (train, test) = try Synthetic.moons(count: 2000, noise: 0.15, seed: 0).split(testFraction: 0.2, seed: 0)
-        case "circles": (train, test) = try Synthetic.circles(count: 2000, noise: 0.08, seed: 0).split(testFraction: 0.2, seed: 0)
-        case "spirals": (train, test) = try Synthetic.spirals(count: 3000, classes: 3, seed: 0).split(testFraction: 0.2, seed: 0)
-        case "checkerboard": (train, test) = try Synthetic.checkerboard(count: 4000, seed: 0).split(testFraction: 0.2, seed: 0)
-        case "fashion-mnist": (train, test) = try FashionMNIST.load()
-        default: throw ValidationError("unknown --data '\(data)'")
-        }
+        let (train, test) = try NamedData.load(data, testFraction: 0.2, seed: 0)
         let sizes = hidden.split(separator: ",").compactMap { Int($0) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden must be positive integers") }
         let features = train.inputs.shape[1], classes = train.classCount!

@@ -145,15 +145,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func loadData() throws -> (train: Dataset, test: Dataset) {
-        switch data {
-        case "digits": return try Digits.load().split(testFraction: testFraction, seed: seed)
-        case "moons": return try Synthetic.moons(count: 2000, noise: 0.15, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "circles": return try Synthetic.circles(count: 2000, noise: 0.08, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "spirals": return try Synthetic.spirals(count: 3000, classes: 3, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "checkerboard": return try Synthetic.checkerboard(count: 4000, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "fashion-mnist": return try FashionMNIST.load(directory: dataDir)
-        default: return try CSVData.load(data).split(testFraction: testFraction, seed: seed)
-        }
+        try NamedData.load(data, testFraction: testFraction, seed: seed, fashionDirectory: dataDir)
     }
 
     func makeModel(features: Int, classes: Int, using rng: inout PhiloxGenerator) throws -> Module {
@@ -250,6 +242,27 @@ final class Reshape: Module {
     }
 
     override func forward(_ x: Tensor) -> Tensor { x.reshaped(to: [x.shape[0]] + shape) }
+}
+
+/// The datasets the commands accept by name, or a CSV file.
+enum NamedData {
+    static let names = ["digits", "moons", "circles", "spirals", "checkerboard", "fashion-mnist"]
+
+    /// Train and test sets: built-in and synthetic data and CSV files split by `testFraction`
+    /// (seeded), Fashion-MNIST with its own test set.
+    static func load(_ name: String, testFraction: Double, seed: UInt64, fashionDirectory: String = FashionMNIST.debianDirectory)
+        throws -> (train: Dataset, test: Dataset)
+    {
+        switch name {
+        case "digits": return try Digits.load().split(testFraction: testFraction, seed: seed)
+        case "moons": return try Synthetic.moons(count: 2000, noise: 0.15, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "circles": return try Synthetic.circles(count: 2000, noise: 0.08, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "spirals": return try Synthetic.spirals(count: 3000, classes: 3, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "checkerboard": return try Synthetic.checkerboard(count: 4000, seed: seed).split(testFraction: testFraction, seed: seed)
+        case "fashion-mnist": return try FashionMNIST.load(directory: fashionDirectory)
+        default: return try CSVData.load(name).split(testFraction: testFraction, seed: seed)
+        }
+    }
 }
 
 /// A CSV file of numbers, one sample per row, the class index in the last column.

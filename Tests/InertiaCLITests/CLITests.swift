@@ -55,6 +55,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(noCheckpoint.output.contains("no checkpoint"), noCheckpoint.output)
     }
 
+    func testCompareAndReproduceWriteReports() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-compare-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let compare = try run(["compare", "--optimizers", "sgd@0.1,adam", "--seeds", "2", "--epochs", "1", "--quiet", "--out", out])
+        XCTAssertEqual(compare.status, 0, compare.output)
+        XCTAssertTrue(compare.output.contains("sgd lr=0.1") && compare.output.contains("adam"), compare.output)
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 3)
+        XCTAssertFalse(html.contains("Partial report"))
+        let list = try run(["reproduce", "--list", "--out", out])
+        XCTAssertEqual(list.status, 0)
+        XCTAssertTrue(list.output.contains("classic-momentum"), list.output)
+        let unknown = try run(["reproduce", "no-such-paper"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.output.contains("unknown reproduction 'no-such-paper'"), unknown.output)
+    }
+
     func testVersionAndBenchPrintJSON() throws {
         let version = try run(["version"])
         XCTAssertEqual(version.status, 0)
