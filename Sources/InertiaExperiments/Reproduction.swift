@@ -63,6 +63,7 @@ extension Reproduction {
 public enum Reproductions {
     public static let all: [any Reproduction] = [
         ClassicMomentumReproduction(),
+        LionKappaReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -47,7 +47,7 @@ public final class LionK: FusedOptimizer {
 
         /// The p of the ℓp norm in which the kernel's gradient has norm at most 1 (the monitored
         /// bound), or nil.
-        var boundNorm: Double? {
+        public var boundNorm: Double? {
             switch self {
             case .sign, .huber, .tanh: return .infinity
             case .l2: return 2
@@ -101,7 +101,7 @@ public final class LionK: FusedOptimizer {
     public override var slotNames: [String] { ["exp_avg"] }
     public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }
 
-    static func norm(_ x: UnsafePointer<Float>, _ n: Int, p: Double) -> Double {
+    public static func norm(_ x: UnsafePointer<Float>, _ n: Int, p: Double) -> Double {
         if p == .infinity { return (0..<n).reduce(0.0) { Swift.max($0, Double(Swift.abs(x[$1]))) } }
         if p == 1 { return (0..<n).reduce(0.0) { $0 + Double(Swift.abs(x[$1])) } }
         if p == 2 { return (0..<n).reduce(0.0) { $0 + Double(x[$1]) * Double(x[$1]) }.squareRoot() }
