@@ -146,7 +146,9 @@ public final class AMAdamW: FusedOptimizer {
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public override var otherHyperparameters: [String: Double] { ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta] }
 
-    /// The global sums use the second moment as it will be after this step's update (the spec's `v̂_t`).
+    /// First pass: updates the second moment (the spec's `v̂_t` enters the metric) and sums the
+    /// D-weighted inner products over all tensors. Each chunk sums in 8 Float lanes; the chunks'
+    /// sums are combined in Double in chunk order, so β does not depend on the thread count.
     public override func prepare(_ parameters: [NamedParameter]) {
         var inner = 0.0, squared = 0.0, scale = 0.0
         var first = true
@@ -154,16 +156,39 @@ public final class AMAdamW: FusedOptimizer {
             guard let m = stateSlot(name, 0), let v = stateSlot(name, 1) else { continue }
             first = false
             let t = Double(stepCount(name) + 1)
-            let correction = 1 - Foundation.pow(beta2, t)
-            p.grad!.withUnsafeBufferPointer { g in
-                for i in 0..<g.count {
-                    let gi = Double(g[i]), mi = Double(m[i])
-                    let vHat = (beta2 * Double(v[i]) + (1 - beta2) * gi * gi) / correction
-                    let weight = 1 / (vHat.squareRoot() + epsilon)
-                    inner += weight * (gi + lambda * mi) * (gi - mi)
-                    squared += weight * (gi - mi) * (gi - mi)
-                    scale += weight * (gi * gi + mi * mi)
+            let inverseCorrection = SIMD8<Float>(repeating: Float(1 / (1 - Foundation.pow(beta2, t))))
+            let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
+            let eps = SIMD8<Float>(repeating: Float(epsilon)), lam = SIMD8<Float>(repeating: Float(lambda))
+            let count = p.value.count
+            let grain = Parallel.elementwiseGrain
+            let chunks = (count + grain - 1) / grain
+            var partials = [Double](repeating: 0, count: 3 * chunks)
+            p.grad!.withUnsafeBufferPointer { gb in
+                let g = gb.baseAddress!
+                partials.withUnsafeMutableBufferPointer { out in
+                    forEachChunk(count) { range in
+                        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
+                        Lanes.forEach(range) { i, n in
+                            let gv = Lanes.load(g, i, n), mv = Lanes.load(m, i, n)
+                            let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
+                            Lanes.store(vv, v, i, n)
+                            let weight = 1 / ((vv * inverseCorrection).squareRoot() + eps)
+                            let difference = gv - mv
+                            a += weight * (gv + lam * mv) * difference
+                            b += weight * difference * difference
+                            c += weight * (gv * gv + mv * mv)
+                        }
+                        let k = range.lowerBound / grain
+                        out[3 * k] = Double(a.sum())
+                        out[3 * k + 1] = Double(b.sum())
+                        out[3 * k + 2] = Double(c.sum())
+                    }
                 }
+            }
+            for k in 0..<chunks {
+                inner += partials[3 * k]
+                squared += partials[3 * k + 1]
+                scale += partials[3 * k + 2]
             }
         }
         lastBeta = first ? 0 : AdaptiveMemory.beta(numerator: inner, denominator: squared, scale: scale, biasGap: 0)
@@ -171,16 +196,27 @@ public final class AMAdamW: FusedOptimizer {
         stepWeight = (lastBeta + lambda) / (1 + lambda)
     }
 
+    /// Second pass: the memory, decoupled decay and the preconditioned step. On a parameter's first
+    /// step `prepare` has not seen it, so the second moment is updated here.
     public override func update(_ u: inout ParameterUpdate) {
-        let w = Float(stepWeight), lr = Float(u.learningRate), decay = Float(1 - u.learningRate * u.weightDecay)
-        let b2 = Float(beta2), eps = Float(epsilon)
-        let root2 = Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot())
+        let w = SIMD8<Float>(repeating: Float(stepWeight)), lr = SIMD8<Float>(repeating: Float(u.learningRate))
+        let decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
+        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
+        let eps = SIMD8<Float>(repeating: Float(epsilon)), one = SIMD8<Float>(repeating: 1)
+        let root2 = SIMD8<Float>(repeating: Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot()))
+        let fresh = u.step == 1
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
         forEachChunk(u.count) { range in
-            for i in range {
-                v[i] = v[i] * b2 + (1 - b2) * (g[i] * g[i])
-                m[i] = w * m[i] + (1 - w) * g[i]
-                p[i] = p[i] * decay - lr * m[i] / (v[i].squareRoot() / root2 + eps)
+            Lanes.forEach(range) { i, n in
+                let gv = Lanes.load(g, i, n)
+                var vv = Lanes.load(v, i, n)
+                if fresh {
+                    vv = vv * b2 + ob2 * (gv * gv)
+                    Lanes.store(vv, v, i, n)
+                }
+                let mv = w * Lanes.load(m, i, n) + (one - w) * gv
+                Lanes.store(mv, m, i, n)
+                Lanes.store(Lanes.load(p, i, n) * decay - lr * mv / (vv.squareRoot() / root2 + eps), p, i, n)
             }
         }
     }
