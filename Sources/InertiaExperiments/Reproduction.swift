@@ -64,6 +64,7 @@ public enum Reproductions {
     public static let all: [any Reproduction] = [
         ClassicMomentumReproduction(),
         LionKappaReproduction(),
+        AdamPReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -126,4 +126,12 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(result.isPartial)
         XCTAssertGreaterThanOrEqual(result.plots.count, 1)
     }
+
+    func testAdamPCosineToyMatchesTheSpecFigures() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("adamp"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        let toy = result.checks.filter { $0.source == "spec 5.1" }
+        XCTAssertEqual(toy.count, 14)
+        XCTAssertTrue(toy.allSatisfy { $0.verdict == .held }, "\(toy.filter { $0.verdict != .held })")
+    }
 }
