@@ -65,6 +65,7 @@ public enum Reproductions {
         ClassicMomentumReproduction(),
         LionKappaReproduction(),
         AdamPReproduction(),
+        AdaptiveMemoryMomentumReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -134,4 +134,13 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(toy.count, 14)
         XCTAssertTrue(toy.allSatisfy { $0.verdict == .held }, "\(toy.filter { $0.verdict != .held })")
     }
+
+    func testAdaptiveMemoryQuickReproductionRunsEndToEnd() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("adaptive-memory-momentum"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        let betas = result.checks.filter { $0.name.hasPrefix("mean β_t") || $0.name.hasPrefix("β_t takes") }
+        XCTAssertEqual(betas.count, 3)
+        XCTAssertTrue(betas.allSatisfy { $0.verdict == .held }, "\(betas)")
+        XCTAssertEqual(result.tables.first?.rows.count, 5)
+    }
 }
