@@ -66,6 +66,18 @@ open class FusedOptimizer: Optimizer {
         if !condition { throw OptimizerError.invalidHyperparameter(optimizer: name, detail: detail()) }
     }
 
+    /// The least rank of a parameter this optimizer updates (2 for matrix optimizers such as Muon).
+    open var minimumRank: Int { 0 }
+
+    /// Checks that every parameter can be updated; throws naming the first that cannot.
+    public func validate(_ parameters: [NamedParameter]) throws {
+        if let bad = parameters.first(where: { $0.parameter.value.rank < minimumRank }) {
+            throw OptimizerError.invalidHyperparameter(
+                optimizer: name,
+                detail: "parameter '\(bad.name)' has shape \(bad.parameter.shape); \(name) needs rank >= \(minimumRank) (route it to another optimizer with RoutedOptimizer)")
+        }
+    }
+
     /// Names of the per-element state tensors, created at the first update of each parameter.
     open var slotNames: [String] { [] }
     /// Initial values of the per-parameter scalar state.
@@ -124,6 +136,7 @@ open class FusedOptimizer: Optimizer {
                 return
             }
         }
+        do { try validate(active) } catch { preconditionFailure("\(error)") }
         prepare(active)
         for (name, p) in active {
             let grad = p.grad!

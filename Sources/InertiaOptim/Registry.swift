@@ -42,6 +42,7 @@ public enum OptimizerRegistry {
         SGDP.registryEntry,
         AMSGD.registryEntry,
         AMAdamW.registryEntry,
+        Muon.registryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }

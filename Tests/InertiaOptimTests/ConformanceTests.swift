@@ -19,7 +19,7 @@ final class ConformanceTests: XCTestCase {
 
     func testRegistryListsEveryOptimizerOnce() {
         let names = OptimizerRegistry.entries.map(\.name)
-        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp", "am-sgd", "am-adamw"])
+        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp", "am-sgd", "am-adamw", "muon"])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
             XCTAssertFalse(e.paper.isEmpty)
@@ -32,8 +32,9 @@ final class ConformanceTests: XCTestCase {
     func testEveryOptimizerDecreasesAQuadraticAndRosenbrock() throws {
         for entry in OptimizerRegistry.entries {
             let opt = try make(entry)
-            let x = Parameter(Tensor([1, -2, 3, 0.5]))
-            let scale = Tensor([1, 2, 3, 4])
+            let matrix = opt.minimumRank >= 2
+            let x = Parameter(matrix ? Tensor([[1, -2], [3, 0.5]]) : Tensor([1, -2, 3, 0.5]))
+            let scale = matrix ? Tensor([[1, 2], [3, 4]]) : Tensor([1, 2, 3, 4])
             let f = { (0.5 * scale * x.value * x.value).sum() }
             let start = f().item
             for _ in 0..<300 {
@@ -42,9 +43,10 @@ final class ConformanceTests: XCTestCase {
                 opt.step([("x", x)])
             }
             XCTAssertLessThan(f().item, start * 0.5, "\(entry.name) on the quadratic")
-            let r = Parameter(Tensor([-1.5, 2]))
+            let r = Parameter(matrix ? Tensor([[-1.5, 2]]) : Tensor([-1.5, 2]))
             let rosenbrock = { () -> Tensor in
-                let xs = r.value.slice(alongAxis: 0, 0..<1), ys = r.value.slice(alongAxis: 0, 1..<2)
+                let flat = r.value.flattened()
+                let xs = flat.slice(alongAxis: 0, 0..<1), ys = flat.slice(alongAxis: 0, 1..<2)
                 return ((1 - xs).squared() + 100 * (ys - xs.squared()).squared()).sum()
             }
             let r0 = rosenbrock().item
@@ -121,8 +123,9 @@ final class ConformanceTests: XCTestCase {
     func testZeroGradientsMoveNothingButWeightDecayAndGiveNoNaN() throws {
         for entry in OptimizerRegistry.entries {
             let opt = try make(entry, entry.defaults["weight_decay"] != nil ? ["weight_decay": 0] : [:])
-            let p = Parameter(Tensor([1, -2, 0, 3]))
-            for _ in 0..<5 { p.value.grad = Tensor.zeros([4]); opt.step([("p", p)]) }
+            let shape = opt.minimumRank >= 2 ? [2, 2] : [4]
+            let p = Parameter(Tensor(shape: shape, scalars: [1, -2, 0, 3]))
+            for _ in 0..<5 { p.value.grad = Tensor.zeros(shape); opt.step([("p", p)]) }
             XCTAssertEqual(p.value.scalars, [1, -2, 0, 3], entry.name)
         }
         // AdamW with g = 0 decays geometrically; Adam's coupled decay moves the parameter through the moments.
@@ -191,6 +194,14 @@ final class ConformanceTests: XCTestCase {
         defer { Parallel.threadCount = saved }
         for entry in OptimizerRegistry.entries {
             for shape in [[], [7], [3, 4], [2, 3, 2, 2], [300_001]] {
+                let probe = try make(entry)
+                if shape.count < probe.minimumRank {
+                    // Matrix optimizers reject lower ranks with a message naming the parameter.
+                    XCTAssertThrowsError(try probe.validate([("p", Parameter(Tensor.zeros(shape)))])) { error in
+                        XCTAssertTrue("\(error)".contains("parameter 'p' has shape \(shape)"), "\(error)")
+                    }
+                    continue
+                }
                 var results: [Tensor] = []
                 for threads in [1, 2] {
                     Parallel.threadCount = threads

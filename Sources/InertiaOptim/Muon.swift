@@ -1,0 +1,78 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// Muon (K. Jordan et al., "Muon: An optimizer for hidden layers in neural networks", 2024; as
+/// `KellerJordan/Muon` and `shared/papers/muon.md` 2.2): EMA momentum, its Nesterov form,
+/// orthogonalised by `NewtonSchulz`, scaled by the shape factor, with decoupled decay:
+///
+///     M ← βM + (1 − β)G ;  U ← (1 − β)G + βM (Nesterov) or M
+///     W ← W(1 − lr·wd) − lr · NS₅(U) · scale(rows, cols)
+///
+/// Matrices only (convolution filters are viewed as `[out, in·kh·kw]`); route biases, gains,
+/// embeddings and the classifier to AdamW with `RoutedOptimizer` (spec 2.3).
+public final class Muon: FusedOptimizer {
+    /// The factor multiplying `NS(U)` (spec 2.4).
+    public enum Scale: Sendable {
+        /// `sqrt(max(1, rows/cols))` (KellerJordan/Muon, torch.optim.Muon's default).
+        case original
+        /// `0.2·sqrt(max(rows, cols))` (update RMS ≈ 0.2, AdamW learning rates transfer).
+        case matchRMSAdamW
+        /// `sqrt(rows/cols)`.
+        case spectralUnclamped
+
+        func factor(rows: Int, columns: Int) -> Double {
+            switch self {
+            case .original: return Swift.max(1, Double(rows) / Double(columns)).squareRoot()
+            case .matchRMSAdamW: return 0.2 * Double(Swift.max(rows, columns)).squareRoot()
+            case .spectralUnclamped: return (Double(rows) / Double(columns)).squareRoot()
+            }
+        }
+    }
+
+    public let momentum: Double, nesterov: Bool, steps: Int, scale: Scale
+
+    public init(learningRate: Double, momentum: Double = 0.95, nesterov: Bool = true, steps: Int = 5, weightDecay: Double = 0,
+                scale: Scale = .original) throws {
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.steps = steps
+        self.scale = scale
+        try super.init(name: "muon", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
+        try check((0..<1).contains(momentum), "momentum must lie in [0, 1), got \(momentum)")
+        try check(steps >= 1, "Newton-Schulz steps must be >= 1, got \(steps)")
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "muon", summary: "Muon: Newton-Schulz-orthogonalised Nesterov momentum for matrices (KellerJordan/Muon)",
+        paper: "Jordan et al., 2024 (kellerjordan.github.io/posts/muon)",
+        defaults: ["lr": 0.02, "momentum": 0.95, "nesterov": 1, "ns_steps": 5, "weight_decay": 0]
+    ) { h in
+        try Muon(learningRate: h["lr"]!, momentum: h["momentum"]!, nesterov: h["nesterov"]! != 0, steps: Int(h["ns_steps"]!),
+                 weightDecay: h["weight_decay"]!)
+    }
+
+    public override var minimumRank: Int { 2 }
+    public override var slotNames: [String] { ["momentum_buffer"] }
+    public override var otherHyperparameters: [String: Double] {
+        ["momentum": momentum, "nesterov": nesterov ? 1 : 0, "ns_steps": Double(steps)]
+    }
+
+    public override func update(_ u: inout ParameterUpdate) {
+        let n = u.count, p = u.parameter, g = u.gradient, m = u.slots[0]
+        let beta = Float(momentum)
+        let rows = u.shape[0], columns = n / Swift.max(rows, 1)
+        let direction = Tensor(shape: [rows, columns]) { d in
+            for i in 0..<n {
+                m[i] = beta * m[i] + (1 - beta) * g[i]
+                d[i] = nesterov ? (1 - beta) * g[i] + beta * m[i] : m[i]
+            }
+        }
+        let orthogonal = NewtonSchulz.orthogonalize(direction, steps: steps)
+        let step = Float(u.learningRate * scale.factor(rows: rows, columns: columns))
+        let decay = Float(1 - u.learningRate * u.weightDecay)
+        orthogonal.withUnsafeBufferPointer { o in
+            for i in 0..<n { p[i] = p[i] * decay - step * o[i] }
+        }
+    }
+}
