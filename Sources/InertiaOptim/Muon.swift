@@ -40,7 +40,7 @@ public final class Muon: FusedOptimizer {
         self.scale = scale
         try super.init(name: "muon", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
         try check((0..<1).contains(momentum), "momentum must lie in [0, 1), got \(momentum)")
-        try check(steps >= 1, "Newton-Schulz steps must be >= 1, got \(steps)")
+        try check(steps >= 0, "Newton-Schulz steps must be >= 0, got \(steps)")
     }
 
     public static let registryEntry = OptimizerEntry(
@@ -50,6 +50,18 @@ public final class Muon: FusedOptimizer {
     ) { h in
         try Muon(learningRate: h["lr"]!, momentum: h["momentum"]!, nesterov: h["nesterov"]! != 0, steps: Int(h["ns_steps"]!),
                  weightDecay: h["weight_decay"]!)
+    }
+
+    /// The standard split (spec 2.3) in one call: parameters of rank >= 2 that `excluded` does
+    /// not name (embeddings, the output head, a CNN's first convolution) go to Muon, everything
+    /// else (biases, norm gains, the excluded) to AdamW.
+    public static func withAuxiliaryAdamW(
+        muon: Muon, adamW: Optimizer, excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"])
+    ) -> RoutedOptimizer {
+        RoutedOptimizer([
+            .init(selects: { name, p in p.value.rank >= 2 && !excluded(name) }, optimizer: muon),
+            .init(selects: { _, _ in true }, optimizer: adamW),
+        ])
     }
 
     public override var minimumRank: Int { 2 }

@@ -65,3 +65,25 @@ final class MuonTests: XCTestCase {
         }
     }
 }
+
+extension MuonTests {
+    func testZeroStepsIsNormalizedMomentumAndTheStandardRouting() throws {
+        var rng = PhiloxGenerator(seed: 4)
+        let start = Tensor.normal([3, 5], using: &rng)
+        let g = Tensor.normal([3, 5], using: &rng)
+        let w = Parameter(start)
+        w.value.grad = g
+        try Muon(learningRate: 0.1, steps: 0).step([("w", w)])
+        // M = 0.05 g, U = 0.05 g + 0.95 M: NS₀(U) = U / ‖U‖ = g / ‖g‖.
+        let expected = start - g / g.norm().item * 0.1
+        assertClose(w.value, expected, 1e-6, "zero Newton-Schulz steps")
+        let hidden = Parameter(Tensor.ones([4, 4])), bias = Parameter(Tensor.ones([4])), head = Parameter(Tensor.ones([2, 4]))
+        for p in [hidden, bias, head] { p.value.grad = Tensor.ones(p.shape) }
+        let routed = Muon.withAuxiliaryAdamW(muon: try Muon(learningRate: 0.02), adamW: try AdamW(learningRate: 1e-3))
+        routed.step([("blocks.0.mlp.weight", hidden), ("blocks.0.mlp.bias", bias), ("head.weight", head)])
+        let state = routed.state()
+        XCTAssertNotNil(state.slots["blocks.0.mlp.weight/momentum_buffer"])
+        XCTAssertNotNil(state.slots["blocks.0.mlp.bias/exp_avg"])
+        XCTAssertNotNil(state.slots["head.weight/exp_avg"])
+    }
+}
