@@ -43,6 +43,8 @@ public enum OptimizerRegistry {
         AMSGD.registryEntry,
         AMAdamW.registryEntry,
         Muon.registryEntry,
+        AuON.registryEntry,
+        AuON.hybridRegistryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }
