@@ -53,35 +53,70 @@ public final class AuON: FusedOptimizer {
         ["momentum": momentum, "gamma": gamma, "ns_steps": Double(newtonSchulzSteps), "repo2026": version == .repo2026 ? 1 : 0]
     }
 
-    /// `sqrt(mean(cosh(scale·x)²))` over a buffer.
+    /// `sqrt(mean(cosh(scale·x)²))` over a buffer, with `cosh² = (cosh(2y) + 1)/2` from the vector
+    /// `exp`: chunks sum in 8 Float lanes, chunk sums combine in Double in order (thread-count
+    /// independent).
     static func coshRMS(_ x: UnsafePointer<Float>, _ n: Int, scale: Double) -> Double {
-        var sum = 0.0
-        for i in 0..<n {
-            let c = Foundation.cosh(scale * Double(x[i]))
-            sum += c * c
+        let grain = Parallel.elementwiseGrain
+        let chunks = Swift.max((n + grain - 1) / grain, 1)
+        var partials = [Double](repeating: 0, count: chunks)
+        let twice = SIMD8<Float>(repeating: Float(2 * scale)), half = SIMD8<Float>(repeating: 0.5)
+        partials.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachRange(count: n, grain: grain) { range in
+                var acc = SIMD8<Float>()
+                Lanes.forEach(range) { i, lanes in
+                    let y = Lanes.load(x, i, lanes) * twice
+                    var c = half * (FastMath.exp(y) + FastMath.exp(-y))  // cosh(2y)
+                    if lanes < 8 { for k in lanes..<8 { c[k] = -1 } }   // (c + 1)/2 = 0 in unused lanes
+                    acc += half * (c + 1)
+                }
+                out[range.lowerBound / grain] = Double(acc.sum())
+            }
         }
-        return (sum / Double(Swift.max(n, 1))).squareRoot()
+        return (partials.reduce(0, +) / Double(Swift.max(n, 1))).squareRoot()
     }
 
     public override func update(_ u: inout ParameterUpdate) {
         let n = u.count, p = u.parameter, g = u.gradient, m = u.slots[0]
-        let beta = Float(momentum)
         let rows = u.shape[0], columns = n / Swift.max(rows, 1)
+        // Pass 1: momentum, the Nesterov direction and its squared norm (chunk sums in Double, in order).
+        let beta = SIMD8<Float>(repeating: Float(momentum)), rest = SIMD8<Float>(repeating: Float(1 - momentum))
+        let grain = Parallel.elementwiseGrain
+        var partials = [Double](repeating: 0, count: Swift.max((n + grain - 1) / grain, 1))
         var direction = Tensor(shape: [rows, columns]) { d in
-            for i in 0..<n {
-                m[i] = beta * m[i] + (1 - beta) * g[i]
-                d[i] = (1 - beta) * g[i] + beta * m[i]
+            partials.withUnsafeMutableBufferPointer { out in
+                forEachChunk(n) { range in
+                    var acc = SIMD8<Float>()
+                    Lanes.forEach(range) { i, lanes in
+                        let gv = Lanes.load(g, i, lanes)
+                        let mv = beta * Lanes.load(m, i, lanes) + rest * gv
+                        Lanes.store(mv, m, i, lanes)
+                        let dv = rest * gv + beta * mv
+                        Lanes.store(dv, d.baseAddress!, i, lanes)
+                        acc += dv * dv
+                    }
+                    out[range.lowerBound / grain] = Double(acc.sum())
+                }
             }
         }
-        let frobenius = direction.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        let frobenius = partials.reduce(0, +).squareRoot()
         let lr = u.learningRate
         switch version {
         case .paper2025:
-            var x = direction / Float(frobenius + 1e-7)
-            if hybrid { x = NewtonSchulz.orthogonalize(x, steps: newtonSchulzSteps) }
-            let r = x.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: 1) }
-            let step = Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() / (r + 1e-8))
-            x.withUnsafeBufferPointer { d in for i in 0..<n { p[i] -= step * d[i] } }
+            var scale = 1 / (frobenius + 1e-7)
+            if hybrid {
+                direction = NewtonSchulz.orthogonalize(direction * Float(scale), steps: newtonSchulzSteps)
+                scale = 1
+            }
+            let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: scale) }
+            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8)))
+            direction.withUnsafeBufferPointer { d in
+                forEachChunk(n) { range in
+                    Lanes.forEach(range) { i, lanes in
+                        Lanes.store(Lanes.load(p, i, lanes) - step * Lanes.load(d.baseAddress!, i, lanes), p, i, lanes)
+                    }
+                }
+            }
         case .repo2026:
             if u.weightDecay != 0 {
                 let decay = Float(1 - lr * u.weightDecay)
