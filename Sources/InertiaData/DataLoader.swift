@@ -34,11 +34,7 @@ public struct DataLoader {
     /// The batches of `epoch`, from batch `start` on.
     public func batches(epoch: Int, startingAt start: Int = 0) -> [(inputs: Tensor, targets: Tensor)] {
         let order = order(epoch: epoch)
-        return (start..<batchCount).map { b in
-            let indices = Array(order[(b * batchSize)..<Swift.min(order.count, (b + 1) * batchSize)])
-            return (dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
-                    dataset.targets.indexSelect(alongAxis: 0, indices: indices))
-        }
+        return (start..<batchCount).map { batch(epoch: epoch, index: $0, order: order) }
     }
 
     /// One batch of `epoch`.

@@ -145,14 +145,12 @@ open class Module {
         namedParameters().map { ($0.name, $0.parameter.value.detached()) } + namedBuffers().map { ($0.name, $0.buffer.value) }
     }
 
-    /// Loads parameters and buffers by name. Every name of the module must be present with its
-    /// shape; extra names are an error too unless `strict` is false. Nothing is changed when it
-    /// throws.
-    public func loadStateDictionary(_ state: [String: Tensor], strict: Bool = true) throws {
-        let params = namedParameters(), buffers = namedBuffers()
+    /// Checks that `state` fits this module: every parameter and buffer name present with its
+    /// shape, and (when `strict`) no other names. Throws naming the first entry that does not fit.
+    public func checkStateDictionary(_ state: [String: Tensor], strict: Bool = true) throws {
         var expected: [String: [Int]] = [:]
-        for (name, p) in params { expected[name] = p.shape }
-        for (name, b) in buffers { expected[name] = b.value.shape }
+        for (name, p) in namedParameters() { expected[name] = p.shape }
+        for (name, b) in namedBuffers() { expected[name] = b.value.shape }
         for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
             guard let t = state[name] else { throw ModuleError.missingEntry(name) }
             guard t.shape == shape else { throw ModuleError.shapeMismatch(name: name, expected: shape, found: t.shape) }
@@ -160,6 +158,13 @@ open class Module {
         if strict, let extra = state.keys.sorted().first(where: { expected[$0] == nil }) {
             throw ModuleError.unexpectedEntry(extra)
         }
+    }
+
+    /// Loads parameters and buffers by name (see `checkStateDictionary`). Nothing is changed when
+    /// it throws.
+    public func loadStateDictionary(_ state: [String: Tensor], strict: Bool = true) throws {
+        try checkStateDictionary(state, strict: strict)
+        let params = namedParameters(), buffers = namedBuffers()
         for (name, p) in params { p.assign(state[name]!) }
         for (name, b) in buffers { b.value = state[name]!.detached() }
     }

@@ -123,8 +123,11 @@ public final class AuON: FusedOptimizer {
                 for i in 0..<n { p[i] *= decay }
             }
             guard frobenius > 0 else { return }
-            if hybrid { direction = NewtonSchulz.orthogonalize(direction, steps: newtonSchulzSteps) }
-            let norm = direction.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            var norm = frobenius
+            if hybrid {
+                direction = NewtonSchulz.orthogonalize(direction, steps: newtonSchulzSteps)
+                norm = direction.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            }
             let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: gamma / (norm + 1e-7)) }
             let step = Float(lr / (r + 1e-8))
             direction.withUnsafeBufferPointer { d in for i in 0..<n { p[i] -= step * d[i] } }

@@ -119,7 +119,7 @@ public struct Checkpoint {
             throw CheckpointError.mismatch(path: source, detail: "no random-generator state for module '\(name)'")
         }
         do {
-            try validate(module: module, weights: weights)
+            try module.checkStateDictionary(weights)
             let backup = target.state()
             do {
                 try target.load(optimizer, for: module.namedParameters())
@@ -134,17 +134,6 @@ public struct Checkpoint {
             throw CheckpointError.mismatch(path: source, detail: "\(error)")
         }
         for (name, stateful) in randomModules { stateful.generator = generators[name]! }
-    }
-
-    private func validate(module: Module, weights: [String: Tensor]) throws {
-        var expected: [String: [Int]] = [:]
-        for (name, p) in module.namedParameters() { expected[name] = p.shape }
-        for (name, b) in module.namedBuffers() { expected[name] = b.value.shape }
-        for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
-            guard let t = weights[name] else { throw ModuleError.missingEntry(name) }
-            guard t.shape == shape else { throw ModuleError.shapeMismatch(name: name, expected: shape, found: t.shape) }
-        }
-        if let extra = weights.keys.sorted().first(where: { expected[$0] == nil }) { throw ModuleError.unexpectedEntry(extra) }
     }
 }
 
