@@ -7,10 +7,9 @@ import Foundation
 /// time with `dlopen` when `libopenblas.so.0` is installed (never needed to build or run).
 ///
 /// The backend is chosen on first use from `INERTIA_GEMM` (`swift`, the default, or `openblas`)
-/// and can be set in code with `GEMM.backend`. OpenBLAS is opt-in: its worker threads spin in
-/// `sched_yield` between calls and then compete with Inertia's own workers for the cores (measured:
-/// a small CNN's training step went from 53 to 69 ms with it), while on this machine its sgemm is
-/// at most ~1.3x the Swift kernel's (see the README's benchmark table).
+/// and can be set in code with `GEMM.backend`. OpenBLAS is opt-in, so results do not depend on
+/// which system library a machine has; its worker threads also spin in `sched_yield` between
+/// calls beside Inertia's own workers (see the README for the measured trade-off).
 public enum GEMM {
     public enum Backend: String, Sendable, CaseIterable {
         case swift
