@@ -84,7 +84,10 @@ open class FusedOptimizer: Optimizer {
     open var initialScalars: [Double] { [] }
     /// Names of the per-parameter scalars in saved state.
     open var scalarNames: [String] { [] }
-    /// The initial value of a slot (zeros unless overridden).
+    /// The shape of a slot of a parameter of shape `parameterShape` (the same unless overridden,
+    /// as for FISMO's Kronecker factors).
+    open func slotShape(_ slot: String, parameterShape: [Int]) -> [Int] { parameterShape }
+    /// The initial value of a slot of shape `slotShape(slot, ...)` (zeros unless overridden).
     open func initialSlot(_ slot: String, shape: [Int]) -> Tensor { Tensor.zeros(shape) }
     /// The hyper-parameters besides learning rate and weight decay, for logging.
     open var otherHyperparameters: [String: Double] { [:] }
@@ -143,7 +146,7 @@ open class FusedOptimizer: Optimizer {
             validated(grad.shape == p.shape, "\(self.name): gradient of '\(name)' has shape \(grad.shape), the parameter \(p.shape)")
             let step = steps[name, default: 0] + 1
             steps[name] = step
-            let slots = slotValues[name] ?? slotNames.map { StateBuffer(initialSlot($0, shape: p.shape)) }
+            let slots = slotValues[name] ?? slotNames.map { StateBuffer(initialSlot($0, shape: slotShape($0, parameterShape: p.shape))) }
             slotValues[name] = slots
             let (lr, wd) = hyperparameters(for: name, parameter: p, update: updates)
             let scalars = scalarValues[name] ?? initialScalars
@@ -190,7 +193,10 @@ open class FusedOptimizer: Optimizer {
             guard let p = byName[name] else { throw bad("saved state for parameter '\(name)', which the model does not have") }
             newSlots[name] = try slotNames.map { slot in
                 guard let t = state.slots["\(name)/\(slot)"] else { throw bad("parameter '\(name)' lacks its saved '\(slot)'") }
-                guard t.shape == p.shape else { throw bad("parameter '\(name)' has shape \(p.shape), its saved '\(slot)' \(t.shape)") }
+                let expected = slotShape(slot, parameterShape: p.shape)
+                guard t.shape == expected else {
+                    throw bad("parameter '\(name)' of shape \(p.shape) needs its '\(slot)' of shape \(expected), the saved one has \(t.shape)")
+                }
                 return StateBuffer(t)
             }
             newScalars[name] = try scalarNames.map { slot in

@@ -43,6 +43,7 @@ public enum OptimizerRegistry {
         AMSGD.registryEntry,
         AMAdamW.registryEntry,
         Muon.registryEntry,
+        FISMO.registryEntry,
         AuON.registryEntry,
         AuON.hybridRegistryEntry,
     ]

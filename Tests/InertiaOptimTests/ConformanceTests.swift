@@ -6,9 +6,11 @@ import InertiaTensor
 
 /// The checks every registered optimizer must pass.
 final class ConformanceTests: XCTestCase {
-    /// A learning rate at which each optimizer makes steady progress on the test problems.
+    /// A learning rate at which each optimizer makes steady progress on the test problems. FISMO
+    /// diverges on Rosenbrock at 1e-2: gradients in the thousands make its right factor nearly
+    /// rank one, and the inverse root then magnifies the orthogonal direction.
     func learningRate(_ name: String) -> Double {
-        ["sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1, "sgdp": 1e-3, "am-sgd": 1e-3][name] ?? 1e-2
+        ["sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1, "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3][name] ?? 1e-2
     }
 
     func make(_ entry: OptimizerEntry, _ extra: [String: Double] = [:]) throws -> FusedOptimizer {
@@ -19,7 +21,7 @@ final class ConformanceTests: XCTestCase {
 
     func testRegistryListsEveryOptimizerOnce() {
         let names = OptimizerRegistry.entries.map(\.name)
-        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp", "am-sgd", "am-adamw", "muon", "auon", "hybrid-auon"])
+        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp", "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon"])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
             XCTAssertFalse(e.paper.isEmpty)
@@ -111,7 +113,7 @@ final class ConformanceTests: XCTestCase {
         let state = adam.state()
         let other = try Adam()
         XCTAssertThrowsError(try other.load(state, for: [("layer.weight", Parameter(Tensor.ones([3])))])) {
-            XCTAssertTrue("\($0)".contains("'layer.weight' has shape [3]"), "\($0)")
+            XCTAssertTrue("\($0)".contains("'layer.weight' of shape [3] needs its 'exp_avg' of shape [3], the saved one has [2, 2]"), "\($0)")
         }
         XCTAssertThrowsError(try other.load(state, for: [("other", Parameter(Tensor.ones([2, 2])))])) {
             XCTAssertTrue("\($0)".contains("parameter 'layer.weight', which the model does not have"), "\($0)")

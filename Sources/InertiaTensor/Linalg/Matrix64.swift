@@ -1,0 +1,114 @@
+/// A dense row-major Float64 matrix for the small linear algebra of the second-order optimizers
+/// (Kronecker factors, their inverses and inverse roots), where Float32 round-off would dominate.
+public struct Matrix64: Equatable, Sendable {
+    public let rows: Int
+    public let columns: Int
+    /// The entries, row by row.
+    public var scalars: [Double]
+
+    public init(rows: Int, columns: Int, scalars: [Double]) {
+        precondition(scalars.count == rows * columns, "Matrix64: \(scalars.count) entries for a \(rows)x\(columns) matrix")
+        self.rows = rows
+        self.columns = columns
+        self.scalars = scalars
+    }
+
+    public init(rows: Int, columns: Int, repeating value: Double = 0) {
+        self.init(rows: rows, columns: columns, scalars: [Double](repeating: value, count: rows * columns))
+    }
+
+    /// The entries of a rank-2 tensor, widened.
+    public init(_ tensor: Tensor) {
+        precondition(tensor.rank == 2, "Matrix64: needs a matrix, got shape \(tensor.shape)")
+        self.init(rows: tensor.shape[0], columns: tensor.shape[1], scalars: tensor.scalars.map(Double.init))
+    }
+
+    public static func identity(_ n: Int) -> Matrix64 {
+        var m = Matrix64(rows: n, columns: n)
+        for i in 0..<n { m.scalars[i * n + i] = 1 }
+        return m
+    }
+
+    public subscript(row: Int, column: Int) -> Double {
+        get { scalars[row * columns + column] }
+        set { scalars[row * columns + column] = newValue }
+    }
+
+    /// The entries rounded to Float32.
+    public var tensor: Tensor { Tensor(shape: [rows, columns], scalars: scalars.map(Float.init)) }
+
+    public var transposed: Matrix64 {
+        var t = Matrix64(rows: columns, columns: rows)
+        for i in 0..<rows {
+            for j in 0..<columns { t.scalars[j * rows + i] = scalars[i * columns + j] }
+        }
+        return t
+    }
+
+    public var trace: Double {
+        precondition(rows == columns, "Matrix64.trace: needs a square matrix, got \(rows)x\(columns)")
+        var t = 0.0
+        for i in 0..<rows { t += scalars[i * columns + i] }
+        return t
+    }
+
+    /// `(A + Aᵀ) / 2`.
+    public var symmetrized: Matrix64 {
+        precondition(rows == columns, "Matrix64.symmetrized: needs a square matrix, got \(rows)x\(columns)")
+        var s = self
+        for i in 0..<rows {
+            for j in 0..<i {
+                let mean = (scalars[i * columns + j] + scalars[j * columns + i]) / 2
+                s.scalars[i * columns + j] = mean
+                s.scalars[j * columns + i] = mean
+            }
+        }
+        return s
+    }
+
+    /// The largest absolute entry.
+    public var maxAbs: Double { scalars.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+
+    public var frobeniusNorm: Double { scalars.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+
+    public static func * (a: Matrix64, b: Matrix64) -> Matrix64 {
+        precondition(a.columns == b.rows, "Matrix64: cannot multiply \(a.rows)x\(a.columns) by \(b.rows)x\(b.columns)")
+        var c = Matrix64(rows: a.rows, columns: b.columns)
+        let n = b.columns, k = a.columns
+        a.scalars.withUnsafeBufferPointer { ap in
+            b.scalars.withUnsafeBufferPointer { bp in
+                c.scalars.withUnsafeMutableBufferPointer { cp in
+                    for i in 0..<a.rows {
+                        let row = cp.baseAddress! + i * n
+                        for l in 0..<k {
+                            let x = ap[i * k + l]
+                            if x == 0 { continue }
+                            let bRow = bp.baseAddress! + l * n
+                            for j in 0..<n { row[j] += x * bRow[j] }
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    public static func * (a: Matrix64, s: Double) -> Matrix64 {
+        Matrix64(rows: a.rows, columns: a.columns, scalars: a.scalars.map { $0 * s })
+    }
+
+    public static func + (a: Matrix64, b: Matrix64) -> Matrix64 {
+        precondition(a.rows == b.rows && a.columns == b.columns, "Matrix64: cannot add \(a.rows)x\(a.columns) and \(b.rows)x\(b.columns)")
+        return Matrix64(rows: a.rows, columns: a.columns, scalars: zip(a.scalars, b.scalars).map { $0 + $1 })
+    }
+
+    public static func - (a: Matrix64, b: Matrix64) -> Matrix64 { a + b * -1 }
+
+    /// `A + s·I`.
+    public func addingToDiagonal(_ s: Double) -> Matrix64 {
+        precondition(rows == columns, "Matrix64.addingToDiagonal: needs a square matrix, got \(rows)x\(columns)")
+        var m = self
+        for i in 0..<rows { m.scalars[i * columns + i] += s }
+        return m
+    }
+}
