@@ -8,6 +8,9 @@ public final class Conv2d: Module {
     public let bias: Parameter?
     public let window: Window2D
     public let groups: Int
+    /// Input and output-gradient statistics for Kronecker-factored optimizers (MKOR; `groups == 1`
+    /// only): input patches and output gradients averaged over positions. Off when `nil`.
+    public var statistics: LayerStatistics?
 
     public init(
         _ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
@@ -46,6 +49,11 @@ public final class Conv2d: Module {
         let w = weight.value.reshaped(to: [1, groups, outChannels / groups, k])
         var y = Tensor.matmul(w, columns).reshaped(to: [n, outChannels, oh, ow])
         if let b = bias { y = y + b.value.reshaped(to: [1, outChannels, 1, 1]) }
+        if let statistics {
+            validated(groups == 1, "Conv2d: layer statistics need groups == 1, this layer has \(groups) groups")
+            let patches = columns.reshaped(to: [n, k, oh * ow]).mean(alongAxis: 2)
+            y = statistics.record(inputRows: patches, output: y) { $0.mean(alongAxes: [2, 3]) }
+        }
         return y
     }
 }

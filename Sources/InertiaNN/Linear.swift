@@ -4,6 +4,8 @@ import InertiaTensor
 public final class Linear: Module {
     public let weight: Parameter
     public let bias: Parameter?
+    /// Input and output-gradient statistics for Kronecker-factored optimizers (MKOR); off when `nil`.
+    public var statistics: LayerStatistics?
 
     /// PyTorch's default initialization: `W, b ~ U(-1/sqrt(in), 1/sqrt(in))`.
     public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, weightInitializer: Initializer = .kaimingUniform(),
@@ -26,6 +28,10 @@ public final class Linear: Module {
         let x = input.rank == 1 ? input.unsqueezed(axis: 0) : input
         var y = Tensor.matmul(x, weight.value, transposingB: true)
         if let b = bias { y = y + b.value }
+        if let statistics {
+            let inputRows = x.reshaped(to: [-1, inputSize]), outputSize = outputSize
+            y = statistics.record(inputRows: inputRows, output: y) { $0.reshaped(to: [-1, outputSize]) }
+        }
         return input.rank == 1 ? y.squeezed(axis: 0) : y
     }
 }

@@ -107,6 +107,15 @@ extension Tensor {
         return out
     }
 
+    /// The same values, with `observe` called on the gradient that reaches them in each backward
+    /// pass (PyTorch's `register_hook`, without the option to change it). Off the tape, `self`.
+    public func withGradientHook(_ observe: @escaping (Tensor) -> Void) -> Tensor {
+        Self.record("gradient_hook", detached(), inputs: [self]) { g, _ in
+            observe(g)
+            return [g]
+        }
+    }
+
     /// Backpropagates from this tensor. A non-scalar result needs the upstream gradient `seed`
     /// (of the same shape). With `createGraph`, the backward pass is itself recorded, so the
     /// accumulated gradients can be differentiated again.
