@@ -66,6 +66,8 @@ public enum Reproductions {
         LionKappaReproduction(),
         AdamPReproduction(),
         AdaptiveMemoryMomentumReproduction(),
+        FISMOReproduction(),
+        MKORReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -144,3 +144,24 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(result.tables.first?.rows.count, 5)
     }
 }
+
+final class ReproductionTests: XCTestCase {
+    func testFISMOQuickReproductionRunsEndToEnd() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("fismo"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 2)
+        XCTAssertTrue(result.checks.allSatisfy { $0.measured.map { $0.isFinite && $0 > 0 } ?? false }, "\(result.checks)")
+        // Three optimizers at three learning rates for each condition; every loss above the noise floor's order.
+        XCTAssertEqual(result.tables[0].rows.count, 6)
+        XCTAssertFalse(result.isPartial)
+    }
+
+    func testMKORQuickReproductionRunsEndToEnd() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("mkor"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.tables[0].rows.count, 3)
+        let resets = try XCTUnwrap(result.checks.first { $0.name.hasPrefix("factor resets") })
+        XCTAssertEqual(resets.measured, 0)
+        XCTAssertTrue(result.checks.filter { $0.source == "spec 5.1" }.allSatisfy { $0.measured != nil })
+    }
+}
