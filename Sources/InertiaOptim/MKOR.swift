@@ -181,8 +181,9 @@ public final class MKOR: Optimizer {
         for layer in layers { layer.statistics.reset() }
     }
 
-    /// One factor round of one layer, activation side first (2.2 / 2.3).
-    func updateFactors(_ layer: Layer, input a: [Float], outputGradient g: [Float]) {
+    /// One factor round of one layer from given vectors `ā` (with the bias 1) and `ḡ`, input
+    /// side first (2.2 / 2.3); `step` calls it with the recorded statistics.
+    public func updateFactors(_ layer: Layer, input a: [Float], outputGradient g: [Float]) {
         switch factorUpdate {
         case .officialCode:
             // The input side first: a trigger there resets the output side in this same round.
@@ -217,7 +218,7 @@ public final class MKOR: Optimizer {
     }
 
     /// Replaces the layer's gradients by the rescaled `L⁻¹ ∇Ŵ R⁻¹` (2.4).
-    func preconditionGradients(of layer: Layer) {
+    public func preconditionGradients(of layer: Layer) {
         guard let gradW = layer.weight.grad else { return }
         let gradB = layer.bias?.grad
         if layer.bias != nil && gradB == nil { return }
