@@ -66,6 +66,8 @@ public enum Reproductions {
         LionKappaReproduction(),
         AdamPReproduction(),
         AdaptiveMemoryMomentumReproduction(),
+        MuonReproduction(),
+        AuONReproduction(),
         FISMOReproduction(),
         MKORReproduction(),
     ]

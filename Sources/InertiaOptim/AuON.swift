@@ -53,63 +53,90 @@ public final class AuON: FusedOptimizer {
         ["momentum": momentum, "gamma": gamma, "ns_steps": Double(newtonSchulzSteps), "repo2026": version == .repo2026 ? 1 : 0]
     }
 
-    /// `sqrt(mean(cosh(scale·x)²))` over a buffer, with `cosh² = (cosh(2y) + 1)/2` from the vector
-    /// `exp`: chunks sum in 8 Float lanes, chunk sums combine in Double in order (thread-count
-    /// independent).
+    /// The cosh-RMS brake `r = sqrt(mean(cosh(γ·X)²))` of `X = U/‖U‖_F` (spec 6.3: `cosh(γ/√N)` for
+    /// a uniform matrix, `sqrt((cosh²γ + N − 1)/N)` for a one-hot one).
+    public static func brake(of u: Tensor, gamma: Double = 1) -> Double {
+        let norm = Double(u.norm().item)
+        return u.withUnsafeBufferPointer { coshRMS($0.baseAddress!, u.count, scale: gamma / norm) }
+    }
+
+    /// `sqrt(mean(cosh(scale·x)²))` over a buffer.
     static func coshRMS(_ x: UnsafePointer<Float>, _ n: Int, scale: Double) -> Double {
+        coshRMS(n, scale: scale) { i, lanes in Lanes.load(x, i, lanes) }
+    }
+
+    /// `sqrt(mean(cosh(scale·x)²)) = sqrt(1 + mean(sinh(scale·x)²))` over the values `load` gives,
+    /// from one vector `exp` per element (`sinh = (e − 1/e)/2`); summing the small `sinh²` rather
+    /// than `cosh² ≈ 1` keeps Float32 accurate for large matrices. Chunks sum in 8 Float lanes,
+    /// chunk sums combine in Double in order (thread-count independent).
+    @inline(__always)
+    static func coshRMS(_ n: Int, scale: Double, _ load: (Int, Int) -> SIMD8<Float>) -> Double {
         let grain = Parallel.elementwiseGrain
         let chunks = Swift.max((n + grain - 1) / grain, 1)
         var partials = [Double](repeating: 0, count: chunks)
-        let twice = SIMD8<Float>(repeating: Float(2 * scale)), half = SIMD8<Float>(repeating: 0.5)
+        let factor = SIMD8<Float>(repeating: Float(scale)), half = SIMD8<Float>(repeating: 0.5), one = SIMD8<Float>(repeating: 1)
         partials.withUnsafeMutableBufferPointer { out in
             Parallel.forEachRange(count: n, grain: grain) { range in
                 var acc = SIMD8<Float>()
                 Lanes.forEach(range) { i, lanes in
-                    let y = Lanes.load(x, i, lanes) * twice
-                    var c = half * (FastMath.exp(y) + FastMath.exp(-y))  // cosh(2y)
-                    if lanes < 8 { for k in lanes..<8 { c[k] = -1 } }   // (c + 1)/2 = 0 in unused lanes
-                    acc += half * (c + 1)
+                    let e = FastMath.exp(load(i, lanes) * factor)
+                    var sinh = half * (e - one / e)
+                    if lanes < 8 { for k in lanes..<8 { sinh[k] = 0 } }
+                    acc += sinh * sinh
                 }
                 out[range.lowerBound / grain] = Double(acc.sum())
             }
         }
-        return (partials.reduce(0, +) / Double(Swift.max(n, 1))).squareRoot()
+        return (1 + partials.reduce(0, +) / Double(Swift.max(n, 1))).squareRoot()
     }
 
     public override func update(_ u: inout ParameterUpdate) {
         let n = u.count, p = u.parameter, g = u.gradient, m = u.slots[0]
         let rows = u.shape[0], columns = n / Swift.max(rows, 1)
-        // Pass 1: momentum, the Nesterov direction and its squared norm (chunk sums in Double, in order).
         let beta = SIMD8<Float>(repeating: Float(momentum)), rest = SIMD8<Float>(repeating: Float(1 - momentum))
-        let grain = Parallel.elementwiseGrain
-        var partials = [Double](repeating: 0, count: Swift.max((n + grain - 1) / grain, 1))
+        let lr = u.learningRate
+        if version == .paper2025 && !hybrid {
+            // Two passes and no buffer. The first updates M and sums the even powers of the Nesterov
+            // direction d = (1 − β)g + βM; when every u = |d|/‖d‖ is at most 0.4 the brake follows
+            // from them by the series sinh²u = u² + u⁴/3 + 2u⁶/45 + u⁸/315 + … (the rest < 1e-7
+            // relative), else from one more pass with the vector exp. The Float sums of d⁴…d⁸ lose
+            // entries below 3e-10…1.7e-5 to underflow; with 1/‖d‖ <= 2.7e4 those entries' terms
+            // are below 1e-7 relative too. The second pass steps, recomputing d from g and M.
+            let sums = AuON.momentumPowerPass(n, g, m, beta, rest, forEachChunk)
+            let scale = 1 / (sums.powers[0].squareRoot() + 1e-7)
+            let r: Double
+            if Double(sums.maxAbs) * scale <= 0.4 && scale <= 2.7e4 {
+                var mean = 0.0, power = 1.0
+                for (k, coefficient) in [1, 1.0 / 3, 2.0 / 45, 1.0 / 315].enumerated() {
+                    power *= scale * scale
+                    mean += coefficient * power * sums.powers[k]
+                }
+                r = (1 + mean / Double(Swift.max(n, 1))).squareRoot()
+            } else {
+                r = AuON.coshRMS(n, scale: scale) { i, lanes in rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes) }
+            }
+            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8)))
+            forEachChunk(n) { range in
+                Lanes.forEach(range) { i, lanes in
+                    let d = rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes)
+                    Lanes.store(Lanes.load(p, i, lanes) - step * d, p, i, lanes)
+                }
+            }
+            return
+        }
+        let frobenius = AuON.momentumPass(n, g, m, beta, rest, forEachChunk)
         var direction = Tensor(shape: [rows, columns]) { d in
-            partials.withUnsafeMutableBufferPointer { out in
-                forEachChunk(n) { range in
-                    var acc = SIMD8<Float>()
-                    Lanes.forEach(range) { i, lanes in
-                        let gv = Lanes.load(g, i, lanes)
-                        let mv = beta * Lanes.load(m, i, lanes) + rest * gv
-                        Lanes.store(mv, m, i, lanes)
-                        let dv = rest * gv + beta * mv
-                        Lanes.store(dv, d.baseAddress!, i, lanes)
-                        acc += dv * dv
-                    }
-                    out[range.lowerBound / grain] = Double(acc.sum())
+            forEachChunk(n) { range in
+                Lanes.forEach(range) { i, lanes in
+                    Lanes.store(rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes), d.baseAddress!, i, lanes)
                 }
             }
         }
-        let frobenius = partials.reduce(0, +).squareRoot()
-        let lr = u.learningRate
         switch version {
         case .paper2025:
-            var scale = 1 / (frobenius + 1e-7)
-            if hybrid {
-                direction = NewtonSchulz.orthogonalize(direction * Float(scale), steps: newtonSchulzSteps)
-                scale = 1
-            }
-            let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: scale) }
-            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8)))
+            direction = NewtonSchulz.orthogonalize(direction * Float(1 / (frobenius + 1e-7)), steps: newtonSchulzSteps)
+            let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: 1) }
+            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() / (r + 1e-8)))
             direction.withUnsafeBufferPointer { d in
                 forEachChunk(n) { range in
                     Lanes.forEach(range) { i, lanes in
@@ -132,5 +159,69 @@ public final class AuON: FusedOptimizer {
             let step = Float(lr / (r + 1e-8))
             direction.withUnsafeBufferPointer { d in for i in 0..<n { p[i] -= step * d[i] } }
         }
+    }
+
+    /// `M ← βM + (1 − β)g` in place; returns `‖(1 − β)g + βM‖_F` (chunk sums in Double, in order).
+    @inline(__always)
+    static func momentumPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ beta: SIMD8<Float>,
+                             _ rest: SIMD8<Float>, _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void) -> Double {
+        let grain = Parallel.elementwiseGrain
+        var partials = [Double](repeating: 0, count: Swift.max((n + grain - 1) / grain, 1))
+        partials.withUnsafeMutableBufferPointer { out in
+            forEachChunk(n) { range in
+                var acc = SIMD8<Float>()
+                Lanes.forEach(range) { i, lanes in
+                    let gv = Lanes.load(g, i, lanes)
+                    let mv = beta * Lanes.load(m, i, lanes) + rest * gv
+                    Lanes.store(mv, m, i, lanes)
+                    let dv = rest * gv + beta * mv
+                    acc += dv * dv
+                }
+                out[range.lowerBound / grain] = Double(acc.sum())
+            }
+        }
+        return partials.reduce(0, +).squareRoot()
+    }
+
+    /// `M ← βM + (1 − β)g` in place; returns `Σd², Σd⁴, Σd⁶, Σd⁸` of `d = (1 − β)g + βM` (8 Float
+    /// lanes per chunk, chunk sums combined in Double in order) and `max|d|`.
+    @inline(__always)
+    static func momentumPowerPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ beta: SIMD8<Float>,
+                                  _ rest: SIMD8<Float>, _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void)
+        -> (powers: [Double], maxAbs: Float)
+    {
+        let grain = Parallel.elementwiseGrain
+        let chunks = Swift.max((n + grain - 1) / grain, 1)
+        var partials = [Double](repeating: 0, count: chunks * 5)
+        partials.withUnsafeMutableBufferPointer { out in
+            forEachChunk(n) { range in
+                var s2 = SIMD8<Float>(), s4 = SIMD8<Float>(), s6 = SIMD8<Float>(), s8 = SIMD8<Float>(), largest = SIMD8<Float>()
+                Lanes.forEach(range) { i, lanes in
+                    let gv = Lanes.load(g, i, lanes)
+                    let mv = beta * Lanes.load(m, i, lanes) + rest * gv
+                    Lanes.store(mv, m, i, lanes)
+                    let dv = rest * gv + beta * mv
+                    let d2 = dv * dv
+                    largest.replace(with: d2, where: d2 .> largest)
+                    let d4 = d2 * d2
+                    s2 += d2
+                    s4 += d4
+                    s6 += d4 * d2
+                    s8 += d4 * d4
+                }
+                let base = 5 * (range.lowerBound / grain)
+                out[base] = Double(s2.sum())
+                out[base + 1] = Double(s4.sum())
+                out[base + 2] = Double(s6.sum())
+                out[base + 3] = Double(s8.sum())
+                out[base + 4] = Double(largest.max()).squareRoot()
+            }
+        }
+        var powers = [Double](repeating: 0, count: 4), maxAbs: Float = 0
+        for c in 0..<chunks {
+            for k in 0..<4 { powers[k] += partials[5 * c + k] }
+            maxAbs = Swift.max(maxAbs, Float(partials[5 * c + 4]))
+        }
+        return (powers, maxAbs)
     }
 }

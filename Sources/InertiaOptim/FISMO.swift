@@ -140,18 +140,11 @@ public final class FISMO: FusedOptimizer {
         for i in 0..<(m * n) { u.parameter[i] = Float(Double(u.parameter[i]) * decay - step * direction.scalars[i]) }
     }
 
-    /// `UVᵀ` of `M = UΣVᵀ` (directions of zero singular values dropped when exact).
+    /// `UVᵀ` of `M = UΣVᵀ` by the chosen method.
     static func polarFactor(_ mMatrix: Matrix64, _ method: Polar) -> Matrix64 {
         switch method {
-        case let .newtonSchulz(steps):
-            return Matrix64(NewtonSchulz.orthogonalize(mMatrix.tensor, steps: steps))
-        case .exact:
-            let wide = mMatrix.rows <= mMatrix.columns
-            let gram = wide ? mMatrix * mMatrix.transposed : mMatrix.transposed * mMatrix
-            let eigen = SymmetricEigen(gram)
-            let floor = (eigen.values.last ?? 0) * 1e-24
-            let inverseRoot = eigen.map { $0 > floor && $0 > 0 ? 1 / $0.squareRoot() : 0 }
-            return wide ? inverseRoot * mMatrix : mMatrix * inverseRoot
+        case let .newtonSchulz(steps): return Matrix64(NewtonSchulz.orthogonalize(mMatrix.tensor, steps: steps))
+        case .exact: return mMatrix.polarFactor
         }
     }
 

@@ -166,34 +166,10 @@ public final class LionK: FusedOptimizer {
         }
     }
 
-    /// The polar factor U Vᵀ of a matrix (in place) by the Newton–Schulz iteration
-    /// X ← 1.5X − 0.5XXᵀX in Double from X₀ = C/‖C‖_F, run to convergence (zero singular values
-    /// stay zero, giving the partial isometry of C's range).
+    /// The polar factor `UVᵀ` of a matrix, in place (`Matrix64.polarFactor`: zero singular values
+    /// stay zero, giving the partial isometry of the matrix's range).
     static func polarFactor(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        let transpose = rows > columns
-        let (r, k) = transpose ? (columns, rows) : (rows, columns)
-        var x = [Double](repeating: 0, count: r * k)
-        for i in 0..<rows { for j in 0..<columns { x[transpose ? j * k + i : i * k + j] = Double(c[i * columns + j]) } }
-        let frobenius = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        guard frobenius > 0 else { return }
-        for i in x.indices { x[i] /= frobenius }
-        for _ in 0..<200 {
-            // a = x xᵀ (r×r), next = 1.5x − 0.5 a x
-            var a = [Double](repeating: 0, count: r * r)
-            for i in 0..<r { for j in 0..<r { var s = 0.0; for t in 0..<k { s += x[i * k + t] * x[j * k + t] }; a[i * r + j] = s } }
-            var next = [Double](repeating: 0, count: r * k)
-            var change = 0.0
-            for i in 0..<r {
-                for t in 0..<k {
-                    var s = 0.0
-                    for j in 0..<r { s += a[i * r + j] * x[j * k + t] }
-                    next[i * k + t] = 1.5 * x[i * k + t] - 0.5 * s
-                    change = Swift.max(change, Swift.abs(next[i * k + t] - x[i * k + t]))
-                }
-            }
-            x = next
-            if change < 1e-13 { break }
-        }
-        for i in 0..<rows { for j in 0..<columns { c[i * columns + j] = Float(x[transpose ? j * k + i : i * k + j]) } }
+        let polar = Matrix64(rows: rows, columns: columns, scalars: (0..<(rows * columns)).map { Double(c[$0]) }).polarFactor
+        for (i, x) in polar.scalars.enumerated() { c[i] = Float(x) }
     }
 }

@@ -31,9 +31,14 @@ public final class Muon: FusedOptimizer {
     }
 
     public let momentum: Double, nesterov: Bool, steps: Int, scale: Scale
+    /// Orthogonalise with the exact polar factor (Float64 eigendecomposition, `Matrix64.polarFactor`)
+    /// instead of `steps` Newton–Schulz iterations: the reference Muon approximates, for tests and
+    /// small matrices.
+    public let exactPolar: Bool
 
     public init(learningRate: Double, momentum: Double = 0.95, nesterov: Bool = true, steps: Int = 5, weightDecay: Double = 0,
-                scale: Scale = .original) throws {
+                scale: Scale = .original, exactPolar: Bool = false) throws {
+        self.exactPolar = exactPolar
         self.momentum = momentum
         self.nesterov = nesterov
         self.steps = steps
@@ -80,7 +85,7 @@ public final class Muon: FusedOptimizer {
                 d[i] = nesterov ? (1 - beta) * g[i] + beta * m[i] : m[i]
             }
         }
-        let orthogonal = NewtonSchulz.orthogonalize(direction, steps: steps)
+        let orthogonal = exactPolar ? Matrix64(direction).polarFactor.tensor : NewtonSchulz.orthogonalize(direction, steps: steps)
         let step = Float(u.learningRate * scale.factor(rows: rows, columns: columns))
         let decay = Float(1 - u.learningRate * u.weightDecay)
         orthogonal.withUnsafeBufferPointer { o in

@@ -49,4 +49,29 @@ final class AuONTests: XCTestCase {
         XCTAssertLessThanOrEqual(norm, upper + 1e-6)
         XCTAssertGreaterThanOrEqual(norm, lower - 1e-6)
     }
+
+    /// The fused paper path takes the brake from power sums when every |d|/‖d‖ <= 0.4 and from the
+    /// vector exp otherwise; both against a Float64 re-derivation.
+    func testSeriesAndExpBrakesMatchAFloat64Step() throws {
+        var rng = PhiloxGenerator(seed: 3)
+        for spike in [Float(0), 60] {
+            var g = Tensor.normal([48, 40], using: &rng)
+            if spike > 0 { g = g + Tensor(shape: [48, 40], scalars: (0..<1920).map { $0 == 7 ? spike : 0 }) }
+            let start = Tensor.normal([48, 40], using: &rng)
+            let w = Parameter(start)
+            w.value.grad = g
+            try AuON(learningRate: 0.24, momentum: 0.95).step([("w", w)])
+            // d = (1 − β)g + β(1 − β)g from M = 0.
+            let d = g.scalars.map { Double($0) * (0.05 + 0.95 * 0.05) }
+            let norm = d.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let x = d.map { $0 / (norm + 1e-7) }
+            XCTAssertEqual(x.map(Swift.abs).max()! > 0.4, spike > 0, "the spike takes the exp path")
+            let r = (x.reduce(0) { $0 + Foundation.cosh($1) * Foundation.cosh($1) } / Double(x.count)).squareRoot()
+            let scale = Swift.max(1, 48.0 / 40).squareRoot() * 0.24 / (r + 1e-8)
+            for (i, value) in w.value.scalars.enumerated() {
+                XCTAssertEqual(Double(value), Double(start.scalars[i]) - scale * x[i], accuracy: 2e-6)
+            }
+            XCTAssertEqual(AuON.brake(of: Tensor(shape: [48, 40], scalars: x.map(Float.init))), r, accuracy: 1e-7)
+        }
+    }
 }

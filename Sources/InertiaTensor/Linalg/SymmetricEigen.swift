@@ -194,3 +194,16 @@ public struct SymmetricEigen: Sendable {
         }
     }
 }
+
+extension Matrix64 {
+    /// The polar factor `UVᵀ` of `M = UΣVᵀ`, exactly (what Newton–Schulz approximates):
+    /// `(MMᵀ)^{-1/2}M` for a wide matrix, `M(MᵀM)^{-1/2}` for a tall one, by eigendecomposition of
+    /// the smaller Gram matrix; directions of singular values below `1e-12·σ_max` are dropped.
+    public var polarFactor: Matrix64 {
+        let wide = rows <= columns
+        let eigen = SymmetricEigen(wide ? self * transposed : transposed * self)
+        let floor = (eigen.values.last ?? 0) * 1e-24
+        let inverseRoot = eigen.map { $0 > floor && $0 > 0 ? 1 / $0.squareRoot() : 0 }
+        return wide ? inverseRoot * self : self * inverseRoot
+    }
+}
