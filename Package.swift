@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "InertiaOptim", targets: ["InertiaOptim"]),
         .library(name: "InertiaTraining", targets: ["InertiaTraining"]),
         .library(name: "InertiaExperiments", targets: ["InertiaExperiments"]),
+        .library(name: "InertiaTransport", targets: ["InertiaTransport"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
     traits: [
@@ -51,11 +52,12 @@ let package = Package(
         .target(name: "InertiaOptim", dependencies: ["InertiaNN"], swiftSettings: library),
         .target(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
+        .target(name: "InertiaTransport", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(
-            name: "InertiaExperiments", dependencies: ["InertiaTraining"], swiftSettings: library),
+            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport"], swiftSettings: library),
         .target(
             name: "Inertia",
-            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaExperiments"],
+            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaExperiments"],
             swiftSettings: nativeSIMD),
         .executableTarget(
             name: "inertia",
@@ -71,6 +73,7 @@ let package = Package(
             name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaOptimTests", dependencies: ["InertiaOptim"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaTransportTests", dependencies: ["InertiaTransport"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],

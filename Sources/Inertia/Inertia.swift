@@ -5,3 +5,4 @@
 @_exported import InertiaOptim
 @_exported import InertiaTensor
 @_exported import InertiaTraining
+@_exported import InertiaTransport
