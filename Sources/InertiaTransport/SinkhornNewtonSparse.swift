@@ -1,0 +1,316 @@
+import Foundation
+import InertiaTensor
+
+/// Sinkhorn-Newton-Sparse (X. Tang et al., "Accelerating Sinkhorn Algorithm with Sparse Newton
+/// Iterations", ICLR 2024; `shared/papers/sinkhorn-newton-sparse.md` 2.2–2.4): a Sinkhorn warm
+/// start, then Newton steps on the concave dual ("Lyapunov") potential
+///
+///     f(x, y) = −(1/η)·Σ P_ij + ⟨r, x⟩ + ⟨c, y⟩,   P_ij = exp(η(−C_ij + x_i + y_j) − 1)
+///
+/// whose Hessian keeps only the largest entries of the plan (plus every row and column sum on
+/// the diagonal), solved by conjugate gradient, with an Armijo line search whose increment is
+/// computed directly (not as a difference of two `f`), a per-row floor and a stall guard. Stops
+/// on the L1 marginal error `‖P1 − r‖₁ + ‖Pᵀ1 − c‖₁`. Float64 throughout; zero-mass rows and
+/// columns are dropped and re-inserted as zeros.
+public enum SinkhornNewtonSparse {
+    public struct Options: Sendable {
+        /// Sinkhorn iterations before Newton (`N1`; the paper's 20, or 700 for W1 costs).
+        public var warmStartIterations = 20
+        /// At most this many Newton steps (`N2`).
+        public var maxNewtonIterations = 500
+        /// Kept fraction of the plan's entries, `λ_P`; `nil`: `3/n` (the paper's `2/n` on the Hessian).
+        public var density: Double?
+        /// Keep at least `max(3, ⌈λ_P·m⌉)` entries in every row.
+        public var rowFloor = true
+        /// Double `λ_P` (up to 1) when the error has not fallen tenfold over 10 Newton steps.
+        public var stallGuard = true
+        /// Stop when the L1 marginal error is below this.
+        public var tolerance = 1e-9
+        public var conjugateGradientTolerance = 1e-8
+        public var conjugateGradientIterations = 1000
+
+        public init(warmStartIterations: Int = 20, maxNewtonIterations: Int = 500, density: Double? = nil, tolerance: Double = 1e-9) {
+            self.warmStartIterations = warmStartIterations
+            self.maxNewtonIterations = maxNewtonIterations
+            self.density = density
+            self.tolerance = tolerance
+        }
+    }
+
+    public struct Result: Sendable {
+        public var plan: Matrix64
+        /// Dual potentials `x` (rows) and `y` (columns); zero-mass entries are 0.
+        public var x: [Double], y: [Double]
+        public var sinkhornIterations: Int
+        public var newtonIterations: Int
+        /// The L1 marginal error after each iteration, Sinkhorn stage then Newton stage.
+        public var errorHistory: [Double]
+        public var converged: Bool
+        /// `λ_P` at the end (the stall guard may have raised it).
+        public var finalDensity: Double
+        public var conjugateGradientIterations: Int
+        /// `f` at the returned potentials.
+        public var potential: Double
+        /// `⟨C, P⟩`.
+        public var transportCost: Double
+        public var warning: String?
+    }
+
+    public static func solve(_ problem: TransportProblem, eta: Double, options: Options = Options()) throws -> Result {
+        guard eta > 0 && eta.isFinite else { throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)") }
+        guard options.warmStartIterations >= 0, options.maxNewtonIterations >= 0 else {
+            throw TransportError.invalidInput("iteration counts must be >= 0")
+        }
+        if let d = options.density, !(d > 0 && d <= 1) { throw TransportError.invalidInput("density must lie in (0, 1], got \(d)") }
+        let rowsKept = problem.source.indices.filter { problem.source[$0] > 0 }
+        let columnsKept = problem.target.indices.filter { problem.target[$0] > 0 }
+        var reduced = Matrix64(rows: rowsKept.count, columns: columnsKept.count)
+        for (i, row) in rowsKept.enumerated() {
+            for (j, column) in columnsKept.enumerated() { reduced[i, j] = problem.cost[row, column] }
+        }
+        var dual = Dual(cost: reduced, r: rowsKept.map { problem.source[$0] }, c: columnsKept.map { problem.target[$0] }, eta: eta)
+        var result = dual.run(options)
+        // Re-insert the zero-mass rows and columns.
+        var plan = Matrix64(rows: problem.rows, columns: problem.columns)
+        var x = [Double](repeating: 0, count: problem.rows), y = [Double](repeating: 0, count: problem.columns)
+        for (i, row) in rowsKept.enumerated() {
+            x[row] = dual.x[i]
+            for (j, column) in columnsKept.enumerated() { plan[row, column] = result.plan[i, j] }
+        }
+        for (j, column) in columnsKept.enumerated() { y[column] = dual.y[j] }
+        result.plan = plan
+        result.x = x
+        result.y = y
+        result.transportCost = zip(plan.scalars, problem.cost.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        return result
+    }
+
+    /// The dual problem on positive marginals.
+    struct Dual {
+        let cost: Matrix64
+        let r: [Double], c: [Double]
+        let eta: Double
+        var x: [Double], y: [Double]
+
+        init(cost: Matrix64, r: [Double], c: [Double], eta: Double) {
+            self.cost = cost
+            self.r = r
+            self.c = c
+            self.eta = eta
+            x = [Double](repeating: 0, count: r.count)
+            y = [Double](repeating: 0, count: c.count)
+        }
+
+        var n: Int { r.count }
+        var m: Int { c.count }
+
+        /// `P(x, y)`.
+        func plan() -> [Double] {
+            var p = [Double](repeating: 0, count: n * m)
+            p.withUnsafeMutableBufferPointer { out in
+                cost.scalars.withUnsafeBufferPointer { cp in
+                    Parallel.forEachRange(count: n, grain: 16) { range in
+                        for i in range {
+                            for j in 0..<m { out[i * m + j] = Foundation.exp(eta * (-cp[i * m + j] + x[i] + y[j]) - 1) }
+                        }
+                    }
+                }
+            }
+            return p
+        }
+
+        func sums(_ p: [Double]) -> (rows: [Double], columns: [Double]) {
+            var rows = [Double](repeating: 0, count: n), columns = [Double](repeating: 0, count: m)
+            for i in 0..<n {
+                var s = 0.0
+                for j in 0..<m {
+                    s += p[i * m + j]
+                    columns[j] += p[i * m + j]
+                }
+                rows[i] = s
+            }
+            return (rows, columns)
+        }
+
+        func potential(_ p: [Double]) -> Double {
+            -p.reduce(0, +) / eta + zip(r, x).reduce(0) { $0 + $1.0 * $1.1 } + zip(c, y).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+
+        func marginalError(_ p: [Double]) -> Double {
+            let (rows, columns) = sums(p)
+            return zip(rows, r).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } + zip(columns, c).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
+        }
+
+        /// One Sinkhorn iteration (2.2): the x-update (exact row sums), then the y-update with the new x.
+        mutating func sinkhornIteration() {
+            let (n, m, eta) = (self.n, self.m, self.eta)
+            var newX = x
+            newX.withUnsafeMutableBufferPointer { out in
+                cost.scalars.withUnsafeBufferPointer { cp in
+                    Parallel.forEachRange(count: n, grain: 16) { range in
+                        for i in range {
+                            var largest = -Double.infinity
+                            for j in 0..<m { largest = Swift.max(largest, eta * (y[j] - cp[i * m + j])) }
+                            var s = 0.0
+                            for j in 0..<m { s += Foundation.exp(eta * (y[j] - cp[i * m + j]) - largest) }
+                            out[i] = (Foundation.log(r[i]) - Foundation.log(s) - largest + 1) / eta
+                        }
+                    }
+                }
+            }
+            x = newX
+            var largest = [Double](repeating: -.infinity, count: m), s = [Double](repeating: 0, count: m)
+            for i in 0..<n { for j in 0..<m { largest[j] = Swift.max(largest[j], eta * (x[i] - cost.scalars[i * m + j])) } }
+            for i in 0..<n { for j in 0..<m { s[j] += Foundation.exp(eta * (x[i] - cost.scalars[i * m + j]) - largest[j]) } }
+            for j in 0..<m { y[j] = (Foundation.log(c[j]) - Foundation.log(s[j]) - largest[j] + 1) / eta }
+        }
+
+        mutating func run(_ options: Options) -> Result {
+            var history: [Double] = []
+            for _ in 0..<options.warmStartIterations {
+                sinkhornIteration()
+                history.append(marginalError(plan()))
+            }
+            var density = options.density ?? Swift.min(1, 3 / Double(n))
+            var newtonErrors: [Double] = [], lastRaise = 0, newtonSteps = 0, cgTotal = 0, converged = false
+            var warning: String?
+            var p = plan()
+            for t in 1...Swift.max(options.maxNewtonIterations + 1, 1) {
+                let (rowSums, columnSums) = sums(p)
+                let g = zip(r, rowSums).map { $0 - $1 } + zip(c, columnSums).map { $0 - $1 }
+                let err = g.reduce(0) { $0 + Swift.abs($1) }
+                newtonErrors.append(err)
+                if t > 1 { history.append(err) }
+                if err < options.tolerance {
+                    converged = true
+                    break
+                }
+                if t > options.maxNewtonIterations { break }
+                if options.stallGuard && t - lastRaise > 10 && newtonErrors.count >= 11
+                    && err > newtonErrors[newtonErrors.count - 11] / 10 && density < 1 {
+                    density = Swift.min(1, 2 * density)
+                    lastRaise = t
+                }
+                let kept = sparsified(p, density: density, rowFloor: options.rowFloor)
+                let (dz, iterations) = conjugateGradient(kept, rowSums, columnSums, g, options)
+                cgTotal += iterations
+                guard let alpha = lineSearch(p, g, dz) else {
+                    warning = "the line search found no ascent at Newton step \(t) (error \(err)); stopped"
+                    break
+                }
+                for i in 0..<n { x[i] += alpha * dz[i] }
+                for j in 0..<m { y[j] += alpha * dz[n + j] }
+                newtonSteps += 1
+                p = plan()
+            }
+            if !converged && warning == nil {
+                warning = "did not reach the tolerance \(options.tolerance) in \(options.maxNewtonIterations) Newton steps (error \(newtonErrors.last ?? .nan))"
+            }
+            return Result(plan: Matrix64(rows: n, columns: m, scalars: p), x: x, y: y, sinkhornIterations: options.warmStartIterations,
+                          newtonIterations: newtonSteps, errorHistory: history, converged: converged, finalDensity: density,
+                          conjugateGradientIterations: cgTotal, potential: potential(p), transportCost: 0, warning: warning)
+        }
+
+        /// The kept entries of `P` in compressed rows: those `>=` the `⌈λ·n·m⌉`-th largest, and with
+        /// the floor the `max(3, ⌈λ·m⌉)` largest of each row.
+        func sparsified(_ p: [Double], density: Double, rowFloor: Bool) -> (start: [Int], column: [Int], value: [Double]) {
+            let k = Swift.min(n * m, Swift.max(1, Int((density * Double(n * m)).rounded(.up))))
+            let threshold = kthLargest(p, k)
+            let perRow = Swift.min(m, Swift.max(3, Int((density * Double(m)).rounded(.up))))
+            var start = [0], column: [Int] = [], value: [Double] = []
+            for i in 0..<n {
+                let row = Array(p[(i * m)..<((i + 1) * m)])
+                let rowThreshold = rowFloor ? kthLargest(row, perRow) : .infinity
+                for j in 0..<m where row[j] >= threshold || row[j] >= rowThreshold {
+                    column.append(j)
+                    value.append(row[j])
+                }
+                start.append(column.count)
+            }
+            return (start, column, value)
+        }
+
+        /// CG on `A dz = g`, `A = η[[diag(P1), P̃], [P̃ᵀ, diag(Pᵀ1)]]`, from `dz = 0`.
+        func conjugateGradient(_ kept: (start: [Int], column: [Int], value: [Double]), _ rowSums: [Double], _ columnSums: [Double],
+                               _ g: [Double], _ options: Options) -> ([Double], Int) {
+            let size = n + m
+            func apply(_ v: [Double]) -> [Double] {
+                var out = [Double](repeating: 0, count: size)
+                for i in 0..<n {
+                    var s = rowSums[i] * v[i]
+                    for e in kept.start[i]..<kept.start[i + 1] {
+                        s += kept.value[e] * v[n + kept.column[e]]
+                        out[n + kept.column[e]] += kept.value[e] * v[i]
+                    }
+                    out[i] = eta * s
+                }
+                for j in 0..<m { out[n + j] = eta * (out[n + j] + columnSums[j] * v[n + j]) }
+                return out
+            }
+            func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            var dz = [Double](repeating: 0, count: size), residual = g, direction = g
+            var rs = dot(residual, residual)
+            let target = options.conjugateGradientTolerance * rs.squareRoot()
+            var iterations = 0
+            while iterations < options.conjugateGradientIterations && rs.squareRoot() > target {
+                let ad = apply(direction)
+                let curvature = dot(direction, ad)
+                guard curvature > 0 else { break }
+                let step = rs / curvature
+                for k in 0..<size {
+                    dz[k] += step * direction[k]
+                    residual[k] -= step * ad[k]
+                }
+                let next = dot(residual, residual)
+                for k in 0..<size { direction[k] = residual[k] + next / rs * direction[k] }
+                rs = next
+                iterations += 1
+            }
+            return (dz, iterations)
+        }
+
+        /// Armijo backtracking for the maximisation, with the increment
+        /// `Δf(α) = α·g·dz − (1/η)·Σ P_ij·φ(ηα(dz_x,i + dz_y,j))`, `φ(u) = expm1(u) − u`.
+        func lineSearch(_ p: [Double], _ g: [Double], _ dz: [Double]) -> Double? {
+            let slope = zip(g, dz).reduce(0) { $0 + $1.0 * $1.1 }
+            guard slope > 0 else { return nil }
+            var alpha = 1.0
+            for _ in 0...60 {
+                var penalty = 0.0
+                for i in 0..<n {
+                    for j in 0..<m {
+                        let u = eta * alpha * (dz[i] + dz[n + j])
+                        let phi = Swift.abs(u) < 1e-3 ? u * u * (0.5 + u * (1.0 / 6 + u / 24)) : Foundation.expm1(u) - u
+                        penalty += p[i * m + j] * phi
+                    }
+                }
+                if alpha * slope - penalty / eta >= 1e-4 * alpha * slope { return alpha }
+                alpha /= 2
+            }
+            return nil
+        }
+    }
+
+    /// The `k`-th largest value (1-based) by quickselect, `O(count)` expected.
+    static func kthLargest(_ values: [Double], _ k: Int) -> Double {
+        precondition(k >= 1 && k <= values.count, "kthLargest: k = \(k) of \(values.count)")
+        var a = values
+        var low = 0, high = a.count - 1
+        let target = k - 1  // index in descending order
+        while low < high {
+            let pivot = a[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while a[i] > pivot { i += 1 }
+                while a[j] < pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { break }
+        }
+        return a[target]
+    }
+}

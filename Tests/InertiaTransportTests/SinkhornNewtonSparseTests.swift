@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+import InertiaTensor
+@testable import InertiaTransport
+
+/// SNS against `shared/fixtures/sinkhorn-newton-sparse` and the invariants of its spec (6).
+final class SinkhornNewtonSparseTests: XCTestCase {
+    func tiny() throws -> (SinkhornNewtonSparse.Dual, [String: Any]) {
+        let t = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["tiny"] as! [String: Any]
+        let dual = SinkhornNewtonSparse.Dual(cost: matrix(t["C"]), r: doubles(t["r"]), c: doubles(t["c"]), eta: (t["eta"] as! NSNumber).doubleValue)
+        return (dual, t)
+    }
+
+    func testClosedFormQuantitiesAndSinkhornIteratesMatchTheFixture() throws {
+        var (dual, t) = try tiny()
+        dual.x = doubles(t["x"])
+        dual.y = doubles(t["y"])
+        let p = dual.plan()
+        XCTAssertLessThan(maxDifference(p, matrix(t["P"]).scalars), 1e-12)
+        XCTAssertEqual(dual.potential(p), (t["f"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        let (rows, columns) = dual.sums(p)
+        XCTAssertLessThan(maxDifference(zip(dual.r, rows).map { $0 - $1 }, doubles(t["grad_x"])), 1e-12)
+        XCTAssertLessThan(maxDifference(zip(dual.c, columns).map { $0 - $1 }, doubles(t["grad_y"])), 1e-12)
+        // The Hessian −η[[diag(P1), P], [Pᵀ, diag(Pᵀ1)]] against the fixture's 9x9.
+        let hessian = matrix(t["hessian"])
+        for i in 0..<4 {
+            XCTAssertEqual(hessian[i, i], -dual.eta * rows[i], accuracy: 1e-12)
+            for j in 0..<5 { XCTAssertEqual(hessian[i, 4 + j], -dual.eta * p[i * 5 + j], accuracy: 1e-12) }
+        }
+        // Gradient by finite differences of f.
+        let h = 1e-6
+        var shifted = dual
+        shifted.x[1] += h
+        let forward = shifted.potential(shifted.plan())
+        shifted.x[1] -= 2 * h
+        XCTAssertEqual((forward - shifted.potential(shifted.plan())) / (2 * h), dual.r[1] - rows[1], accuracy: 1e-8)
+
+        var fresh = try tiny().0
+        var previous = -Double.infinity
+        for record in t["sinkhorn_iterates_from_zero"] as! [[String: Any]] {
+            fresh.sinkhornIteration()
+            XCTAssertLessThan(maxDifference(fresh.x, doubles(record["x"])), 1e-12)
+            XCTAssertLessThan(maxDifference(fresh.y, doubles(record["y"])), 1e-12)
+            let plan = fresh.plan()
+            let f = fresh.potential(plan)
+            XCTAssertEqual(f, (record["f"] as! NSNumber).doubleValue, accuracy: 1e-12)
+            XCTAssertEqual(fresh.marginalError(plan), (record["l1_marginal_err"] as! NSNumber).doubleValue, accuracy: 1e-12)
+            XCTAssertGreaterThanOrEqual(f, previous - 1e-15, "f is non-decreasing over Sinkhorn iterations")
+            previous = f
+            XCTAssertLessThan(maxDifference(fresh.sums(plan).columns, fresh.c), 1e-15, "column sums exact after the y-update")
+        }
+        let converged = t["converged"] as! [String: Any]
+        var count = 0, run = try tiny().0
+        while run.marginalError(run.plan()) >= 1e-15 && count < 1000 {
+            run.sinkhornIteration()
+            count += 1
+        }
+        XCTAssertEqual(count, (converged["sinkhorn_iters_to_l1err_1e15"] as! NSNumber).intValue)
+        XCTAssertLessThan(maxDifference(run.plan(), matrix(converged["P"]).scalars), 1e-10)
+        XCTAssertEqual(run.potential(run.plan()), (converged["f"] as! NSNumber).doubleValue, accuracy: 1e-10)
+    }
+
+    func testAssignmentProblemConvergesInTheFixturesRangeToThePlanOfPOT() throws {
+        let a = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
+        let cost = matrix(a["C"])
+        let problem = try TransportProblem(source: [], target: [], cost: cost)
+        let eta = (a["eta"] as! NSNumber).doubleValue
+        let result = try SinkhornNewtonSparse.solve(problem, eta: eta, options: .init(tolerance: 1e-12))
+        XCTAssertTrue(result.converged, result.warning ?? "")
+        let total = result.sinkhornIterations + result.newtonIterations
+        XCTAssertTrue((22...40).contains(total), "SNS iterations \(total)")
+        let history = doubles(a["sns_err_history"])
+        XCTAssertLessThan(maxDifference(Array(result.errorHistory.prefix(20)), Array(history.prefix(20))), 1e-12)
+        let newton = Array(result.errorHistory.dropFirst(20))
+        XCTAssertTrue(zip(newton.dropFirst(), newton).allSatisfy { $0 < $1 }, "\(newton)")
+        XCTAssertLessThan(result.errorHistory.last!, 1e-12)
+        XCTAssertLessThan(maxDifference(result.plan.scalars, matrix(a["converged_P"]).scalars), 1e-10)
+        XCTAssertEqual(result.potential, (a["converged_f"] as! NSNumber).doubleValue, accuracy: 1e-10)
+        XCTAssertEqual(result.transportCost, (a["entropic_cost"] as! NSNumber).doubleValue, accuracy: 1e-10)
+        // Against POT's log-domain Sinkhorn at reg = 1/eta (spec 6), and the entropic bias bound.
+        let pot = try Sinkhorn.solve(problem, regularization: 1 / eta, options: .init(method: .log, maxIterations: 100_000, stopThreshold: 1e-14))
+        XCTAssertLessThan(maxDifference(result.plan.scalars, pot.plan.scalars), 1e-9)
+        let exact = (a["exact_assignment_cost_over_n"] as! NSNumber).doubleValue
+        XCTAssertGreaterThanOrEqual(result.transportCost, exact)
+        XCTAssertLessThanOrEqual(result.transportCost - exact, 2 * Foundation.log(12) / eta)
+        // Plain Sinkhorn needs 801 iterations to the same error (fixture).
+        var dual = SinkhornNewtonSparse.Dual(cost: cost, r: problem.source, c: problem.target, eta: eta)
+        var count = 0
+        while dual.marginalError(dual.plan()) >= 1e-12 { dual.sinkhornIteration(); count += 1 }
+        XCTAssertEqual(count, (a["sinkhorn_iters_to_l1err_1e12"] as! NSNumber).intValue)
+    }
+
+    func testFullDensityIsExactNewtonAndZeroMassIsReinserted() throws {
+        var rng = SplitMix64(seed: 5)
+        let cost = Matrix64(rows: 8, columns: 8, scalars: (0..<64).map { _ in Double(rng.next() >> 11) * 0x1p-53 })
+        var options = SinkhornNewtonSparse.Options(density: 1, tolerance: 1e-13)
+        options.stallGuard = false
+        let exact = try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: 30, options: options)
+        XCTAssertTrue(exact.converged)
+        // Quadratic convergence once close: each error at most about the square of the previous (times a constant).
+        let newton = Array(exact.errorHistory.dropFirst(20)).filter { $0 > 1e-15 }
+        XCTAssertLessThanOrEqual(exact.newtonIterations, 8)
+        XCTAssertTrue(zip(newton.dropFirst(), newton).contains { $0 < $1 * $1 * 100 }, "\(newton)")
+        // A zero-mass row and column come back as zeros, the rest solves the reduced problem.
+        let source = [0.25, 0, 0.25, 0.25, 0.25, 0, 0, 0], target = [0, 0.25, 0.25, 0.25, 0.25, 0, 0, 0]
+        let reduced = try SinkhornNewtonSparse.solve(try TransportProblem(source: source, target: target, cost: cost), eta: 30)
+        XCTAssertTrue(reduced.converged)
+        XCTAssertTrue((0..<8).allSatisfy { reduced.plan[1, $0] == 0 && reduced.plan[$0, 0] == 0 })
+        XCTAssertEqual(reduced.plan.scalars.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertEqual(SinkhornNewtonSparse.kthLargest([3, 1, 4, 1, 5, 9, 2, 6], 3), 5)
+        XCTAssertThrowsError(try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: -1))
+    }
+}
