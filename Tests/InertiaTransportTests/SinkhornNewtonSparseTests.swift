@@ -111,3 +111,24 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         XCTAssertThrowsError(try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: -1))
     }
 }
+
+final class AndersonSinkhornTests: XCTestCase {
+    func testAssignmentProblemIterationCountsMatchTheFixture() throws {
+        let expected = (try fixture("anderson-acceleration", "aa_fixtures.json")["sinkhorn_assign12"] as! [String: Any])
+            .compactMapValues { $0 as? [String: Any] }
+        let a = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
+        let problem = try TransportProblem(source: [], target: [], cost: matrix(a["C"]))
+        func run(_ acceleration: AndersonAcceleration) throws -> AndersonSinkhorn.Result {
+            try AndersonSinkhorn.solve(problem, eta: 50, acceleration: acceleration, tolerance: 1e-13)
+        }
+        let picard = try run(AndersonAcceleration(memory: 0, regularization: .none, restarts: false))
+        XCTAssertEqual(picard.iterations, (expected["picard"]!["iterations"] as! NSNumber).intValue)
+        let accelerated = try run(AndersonAcceleration(memory: 5, regularization: .none, restarts: false))
+        XCTAssertEqual(Double(accelerated.iterations), (expected["aa_m5"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
+        XCTAssertLessThan(accelerated.marginalError, 1e-11)
+        XCTAssertLessThanOrEqual(Double(accelerated.iterations), 0.25 * Double(picard.iterations))
+        let ridge = try run(AndersonAcceleration(memory: 5, regularization: .absolute(1e-10), restarts: false))
+        XCTAssertEqual(Double(ridge.iterations), (expected["aa_m5_reg1e-10"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
+        XCTAssertLessThan(maxDifference(accelerated.plan.scalars, matrix(a["converged_P"]).scalars), 1e-10)
+    }
+}
