@@ -57,61 +57,74 @@ public enum Sinkhorn {
 
     static let grain = 16
 
-    /// Column sums of `f(i, j)` over the rows, summed per chunk of rows and the chunks combined
-    /// in order (thread-count independent).
-    static func columnSums(rows: Int, columns: Int, _ row: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+    /// `exp(scale·x)` elementwise, in parallel.
+    static func elementwiseExp(_ values: [Double], scale: Double) -> [Double] {
+        [Double](unsafeUninitializedCapacity: values.count) { o, initialized in
+            values.withUnsafeBufferPointer { v in
+                Parallel.forEachRange(count: values.count, grain: 1 << 14) { range in
+                    DoubleKernels.exp(o.baseAddress! + range.lowerBound, v.baseAddress! + range.lowerBound, scale: scale, 0, range.count)
+                }
+            }
+            initialized = values.count
+        }
+    }
+
+    /// Column sums of what `row(i, acc)` adds to `acc` for each row, summed per chunk of rows
+    /// and the chunks combined in order (thread-count independent). With `maximum`, column maxima.
+    static func columnSums(rows: Int, columns: Int, maximum: Bool = false, _ row: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         let chunks = (rows + grain - 1) / grain
-        var partials = [Double](repeating: 0, count: chunks * columns)
+        let start = maximum ? -Double.infinity : 0
+        var partials = [Double](repeating: start, count: chunks * columns)
         partials.withUnsafeMutableBufferPointer { out in
             Parallel.forEachRange(count: rows, grain: grain) { range in
                 let acc = out.baseAddress! + (range.lowerBound / grain) * columns
                 for i in range { row(i, acc) }
             }
         }
-        var sums = [Double](repeating: 0, count: columns)
-        for c in 0..<chunks { for j in 0..<columns { sums[j] += partials[c * columns + j] } }
+        var sums = [Double](repeating: start, count: columns)
+        for c in 0..<chunks {
+            for j in 0..<columns { sums[j] = maximum ? Swift.max(sums[j], partials[c * columns + j]) : sums[j] + partials[c * columns + j] }
+        }
         return sums
     }
 
+    /// Sinkhorn–Knopp with one pass over the kernel per iteration: the row sweep that computes
+    /// `u = a / (K v)` also accumulates `Kᵀu`, which the next column update and the error check
+    /// (`colsum = v ⊙ Kᵀu`) both need. The iterates are POT's (`v ← b / Kᵀu`, then `u`).
     static func knopp(_ problem: TransportProblem, _ reg: Double, _ options: Options) -> Result {
         let n = problem.rows, m = problem.columns, a = problem.source, b = problem.target
-        let kernel = problem.cost.scalars.map { Foundation.exp(-$0 / reg) }
+        var kernel = elementwiseExp(problem.cost.scalars, scale: -1 / reg)
         var u = [Double](repeating: 1 / Double(n), count: n), v = [Double](repeating: 1 / Double(m), count: m)
         var errors: [Double] = [], converged = false, warning: String?, iteration = 0
         kernel.withUnsafeBufferPointer { k in
+            var ktu = columnSums(rows: n, columns: m) { i, acc in DoubleKernels.axpy(acc, k.baseAddress! + i * m, u[i], m) }
             for ii in 0..<options.maxIterations {
                 iteration = ii
                 let previous = (u, v)
-                let ktu = columnSums(rows: n, columns: m) { i, acc in
-                    let ui = u[i], row = k.baseAddress! + i * m
-                    for j in 0..<m { acc[j] += row[j] * ui }
-                }
                 v = zip(b, ktu).map { $0 / $1 }
-                var kv = [Double](repeating: 0, count: n)
-                kv.withUnsafeMutableBufferPointer { out in
+                var next = [Double](repeating: 0, count: n)
+                let nextKtu = next.withUnsafeMutableBufferPointer { out in
                     v.withUnsafeBufferPointer { vp in
-                        Parallel.forEachRange(count: n, grain: grain) { range in
-                            for i in range {
-                                let row = k.baseAddress! + i * m
-                                var s = 0.0
-                                for j in 0..<m { s += row[j] / a[i] * vp[j] }
-                                out[i] = s
-                            }
+                        columnSums(rows: n, columns: m) { i, acc in
+                            let row = k.baseAddress! + i * m
+                            let ui = 1 / (DoubleKernels.dot(row, vp.baseAddress!, m) / a[i])
+                            out[i] = ui
+                            DoubleKernels.axpy(acc, row, ui, m)
                         }
                     }
                 }
-                u = kv.map { 1 / $0 }
+                u = next
                 if ktu.contains(0) || !u.allSatisfy(\.isFinite) || !v.allSatisfy(\.isFinite) {
                     warning = "numerical errors at iteration \(ii) (the kernel exp(-C/reg) underflows: use the log method or a larger reg); returning the previous iterate"
                     (u, v) = previous
                     break
                 }
+                ktu = nextKtu
                 if ii % 10 == 0 {
-                    let column = columnSums(rows: n, columns: m) { i, acc in
-                        let ui = u[i], row = k.baseAddress! + i * m
-                        for j in 0..<m { acc[j] += ui * row[j] * v[j] }
-                    }
-                    let err = zip(column, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+                    let err = zip(zip(v, ktu), b).reduce(0) { sum, e in
+                        let d = e.0.0 * e.0.1 - e.1
+                        return sum + d * d
+                    }.squareRoot()
                     errors.append(err)
                     if err < options.stopThreshold {
                         converged = true
@@ -120,8 +133,13 @@ public enum Sinkhorn {
                 }
             }
         }
-        var plan = Matrix64(rows: n, columns: m)
-        for i in 0..<n { for j in 0..<m { plan.scalars[i * m + j] = u[i] * kernel[i * m + j] * v[j] } }
+        // The plan overwrites the kernel: u_i K_ij v_j, no second n×m buffer.
+        kernel.withUnsafeMutableBufferPointer { k in
+            Parallel.forEachRange(count: n, grain: grain) { range in
+                for i in range { for j in 0..<m { k[i * m + j] *= u[i] * v[j] } }
+            }
+        }
+        let plan = Matrix64(rows: n, columns: m, scalars: kernel)
         if !converged && warning == nil {
             warning = "did not converge in \(options.maxIterations) iterations (last error \(errors.last ?? .nan) >= \(options.stopThreshold)); returning the last iterate"
         }
@@ -132,40 +150,40 @@ public enum Sinkhorn {
     static func logDomain(_ problem: TransportProblem, _ reg: Double, _ options: Options) -> Result {
         let n = problem.rows, m = problem.columns
         let logA = problem.source.map { Foundation.log($0) }, logB = problem.target.map { Foundation.log($0) }
-        let scaled = problem.cost.scalars.map { -$0 / reg }
+        var scaled = [Double](repeating: 0, count: n * m)
+        for k in 0..<(n * m) { scaled[k] = -problem.cost.scalars[k] / reg }
         var u = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: m)
         var errors: [Double] = [], converged = false, iteration = 0
         scaled.withUnsafeBufferPointer { mr in
             for ii in 0..<options.maxIterations {
                 iteration = ii
                 // v = log b − LSE_i(Mr_ij + u_i): column maxima, then column sums of exp(· − max).
-                var columnMax = [Double](repeating: -.infinity, count: m)
-                for i in 0..<n {
-                    let row = mr.baseAddress! + i * m, ui = u[i]
-                    for j in 0..<m { columnMax[j] = Swift.max(columnMax[j], row[j] + ui) }
+                let columnMax = columnSums(rows: n, columns: m, maximum: true) { i, acc in
+                    DoubleKernels.maxInto(acc, mr.baseAddress! + i * m, u[i], m)
                 }
-                let sums = columnSums(rows: n, columns: m) { i, acc in
-                    let row = mr.baseAddress! + i * m, ui = u[i]
-                    for j in 0..<m { acc[j] += Foundation.exp(row[j] + ui - columnMax[j]) }
+                let sums = columnMax.withUnsafeBufferPointer { cm in
+                    columnSums(rows: n, columns: m) { i, acc in
+                        DoubleKernels.accumulateExp(acc, mr.baseAddress! + i * m, u[i], cm.baseAddress!, m)
+                    }
                 }
                 for j in 0..<m { v[j] = logB[j] - (Foundation.log(sums[j]) + columnMax[j]) }
                 // u = log a − LSE_j(Mr_ij + v_j).
                 u.withUnsafeMutableBufferPointer { up in
-                    Parallel.forEachRange(count: n, grain: grain) { range in
-                        for i in range {
-                            let row = mr.baseAddress! + i * m
-                            var largest = -Double.infinity
-                            for j in 0..<m { largest = Swift.max(largest, row[j] + v[j]) }
-                            var s = 0.0
-                            for j in 0..<m { s += Foundation.exp(row[j] + v[j] - largest) }
-                            up[i] = logA[i] - (Foundation.log(s) + largest)
+                    v.withUnsafeBufferPointer { vp in
+                        Parallel.forEachRange(count: n, grain: grain) { range in
+                            for i in range {
+                                let row = mr.baseAddress! + i * m
+                                let largest = DoubleKernels.maxOfSum(row, vp.baseAddress!, m)
+                                up[i] = logA[i] - (Foundation.log(DoubleKernels.sumExp(row, vp.baseAddress!, -largest, m)) + largest)
+                            }
                         }
                     }
                 }
                 if ii % 10 == 0 {
-                    let column = columnSums(rows: n, columns: m) { i, acc in
-                        let row = mr.baseAddress! + i * m, ui = u[i]
-                        for j in 0..<m { acc[j] += Foundation.exp(row[j] + ui + v[j]) }
+                    // exp(Mr_ij + u_i + v_j) = exp(Mr_ij + u_i − (−v_j)).
+                    let negatedV = v.map { -$0 }
+                    let column = negatedV.withUnsafeBufferPointer { nv in
+                        columnSums(rows: n, columns: m) { i, acc in DoubleKernels.accumulateExp(acc, mr.baseAddress! + i * m, u[i], nv.baseAddress!, m) }
                     }
                     let err = zip(column, problem.target).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
                     errors.append(err)
@@ -176,8 +194,17 @@ public enum Sinkhorn {
                 }
             }
         }
-        var plan = Matrix64(rows: n, columns: m)
-        for i in 0..<n { for j in 0..<m { plan.scalars[i * m + j] = Foundation.exp(scaled[i * m + j] + u[i] + v[j]) } }
+        let plan = scaled.withUnsafeBufferPointer { mr in
+            var plan = Matrix64(rows: n, columns: m)
+            plan.scalars.withUnsafeMutableBufferPointer { out in
+                v.withUnsafeBufferPointer { vp in
+                    Parallel.forEachRange(count: n, grain: grain) { range in
+                        for i in range { DoubleKernels.exp(out.baseAddress! + i * m, mr.baseAddress! + i * m, plus: vp.baseAddress!, u[i], m) }
+                    }
+                }
+            }
+            return plan
+        }
         let warning = converged ? nil
             : "did not converge in \(options.maxIterations) iterations (last error \(errors.last ?? .nan) >= \(options.stopThreshold)); returning the last iterate"
         return finish(problem, plan: plan, logU: u, logV: v, iterations: iteration + 1, errors: errors, converged: converged, warning: warning)
@@ -186,18 +213,33 @@ public enum Sinkhorn {
     static func finish(_ problem: TransportProblem, plan: Matrix64, logU: [Double], logV: [Double], iterations: Int, errors: [Double],
                        converged: Bool, warning: String?) -> Result {
         Result(plan: plan, logU: logU, logV: logV, iterations: iterations, errors: errors, converged: converged, warning: warning,
-               transportCost: zip(plan.scalars, problem.cost.scalars).reduce(0) { $0 + $1.0 * $1.1 },
-               marginalError: marginalError(plan, problem))
+               transportCost: transportCost(plan, problem.cost), marginalError: marginalError(plan, problem))
+    }
+
+    /// `⟨P, C⟩`.
+    public static func transportCost(_ plan: Matrix64, _ cost: Matrix64) -> Double {
+        plan.scalars.withUnsafeBufferPointer { p in
+            cost.scalars.withUnsafeBufferPointer { c in
+                columnSums(rows: plan.rows, columns: 1) { i, acc in
+                    acc[0] += DoubleKernels.dot(p.baseAddress! + i * plan.columns, c.baseAddress! + i * plan.columns, plan.columns)
+                }[0]
+            }
+        }
     }
 
     /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁`.
     public static func marginalError(_ plan: Matrix64, _ problem: TransportProblem) -> Double {
         let n = plan.rows, m = plan.columns
-        var rows = [Double](repeating: 0, count: n), columns = [Double](repeating: 0, count: m)
-        for i in 0..<n {
-            for j in 0..<m {
-                rows[i] += plan.scalars[i * m + j]
-                columns[j] += plan.scalars[i * m + j]
+        var rows = [Double](repeating: 0, count: n)
+        let columns = rows.withUnsafeMutableBufferPointer { r in
+            plan.scalars.withUnsafeBufferPointer { p in
+                columnSums(rows: n, columns: m) { i, acc in
+                    let row = p.baseAddress! + i * m
+                    var s = 0.0
+                    for j in 0..<m { s += row[j] }
+                    r[i] = s
+                    DoubleKernels.axpy(acc, row, 1, m)
+                }
             }
         }
         return zip(rows, problem.source).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }

@@ -6,6 +6,7 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Expressib
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    case bool(Bool)
     case null
 
     init(stringLiteral value: String) { self = .string(value) }
@@ -15,6 +16,7 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Expressib
     var text: String {
         switch self {
         case .null: return "null"
+        case let .bool(b): return b ? "true" : "false"
         case let .number(x):
             guard x.isFinite else { return "null" }
             return x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : "\(x)"

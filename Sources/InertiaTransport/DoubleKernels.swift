@@ -1,0 +1,150 @@
+import Foundation
+import InertiaTensor
+
+/// Float64 vector kernels for the transport solvers: four 4-lane accumulators, so the reductions
+/// vectorize (a plain loop is a serial chain of additions, which the compiler may not reorder).
+enum DoubleKernels {
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Double>, _ i: Int) -> SIMD4<Double> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD4<Double>.self)
+    }
+
+    /// `Σ_j x_j y_j`.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+        var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
+        var j = 0
+        while j + 16 <= n {
+            a0 += load(x, j) * load(y, j)
+            a1 += load(x, j + 4) * load(y, j + 4)
+            a2 += load(x, j + 8) * load(y, j + 8)
+            a3 += load(x, j + 12) * load(y, j + 12)
+            j += 16
+        }
+        while j + 4 <= n {
+            a0 += load(x, j) * load(y, j)
+            j += 4
+        }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while j < n {
+            s += x[j] * y[j]
+            j += 1
+        }
+        return s
+    }
+
+    /// `acc_j += s · x_j`.
+    @inline(__always)
+    static func axpy(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ s: Double, _ n: Int) {
+        let sv = SIMD4<Double>(repeating: s)
+        var j = 0
+        while j + 4 <= n {
+            store(load(acc, j) + sv * load(x, j), acc, j)
+            j += 4
+        }
+        while j < n {
+            acc[j] += s * x[j]
+            j += 1
+        }
+    }
+}
+
+extension DoubleKernels {
+    /// `max_j (x_j + y_j)`.
+    @inline(__always)
+    static func maxOfSum(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+        var best = SIMD4<Double>(repeating: -.infinity)
+        var j = 0
+        while j + 4 <= n {
+            let s = load(x, j) + load(y, j)
+            best = best.replacing(with: s, where: s .> best)
+            j += 4
+        }
+        var result = best.max()
+        while j < n {
+            result = Swift.max(result, x[j] + y[j])
+            j += 1
+        }
+        return result
+    }
+
+    /// `out_j = max(out_j, x_j + c)`.
+    @inline(__always)
+    static func maxInto(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ n: Int) {
+        let cv = SIMD4<Double>(repeating: c)
+        var j = 0
+        while j + 4 <= n {
+            let s = load(x, j) + cv, o = load(out, j)
+            store(o.replacing(with: s, where: s .> o), out, j)
+            j += 4
+        }
+        while j < n {
+            out[j] = Swift.max(out[j], x[j] + c)
+            j += 1
+        }
+    }
+
+    /// `Σ_j exp(x_j + y_j + c)`.
+    @inline(__always)
+    static func sumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ c: Double, _ n: Int) -> Double {
+        let cv = SIMD4<Double>(repeating: c)
+        var a0 = SIMD4<Double>(), a1 = SIMD4<Double>()
+        var j = 0
+        while j + 8 <= n {
+            a0 += FastMath.exp(load(x, j) + load(y, j) + cv)
+            a1 += FastMath.exp(load(x, j + 4) + load(y, j + 4) + cv)
+            j += 8
+        }
+        while j + 4 <= n {
+            a0 += FastMath.exp(load(x, j) + load(y, j) + cv)
+            j += 4
+        }
+        var s = (a0 + a1).sum()
+        if j < n {
+            var tail = SIMD4<Double>(repeating: -.infinity)
+            for t in 0..<(n - j) { tail[t] = x[j + t] + y[j + t] + c }
+            s += FastMath.exp(tail).sum()
+        }
+        return s
+    }
+
+    /// `acc_j += exp(x_j + c − z_j)`.
+    @inline(__always)
+    static func accumulateExp(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, _ n: Int) {
+        let cv = SIMD4<Double>(repeating: c)
+        var j = 0
+        while j + 4 <= n {
+            store(load(acc, j) + FastMath.exp(load(x, j) + cv - load(z, j)), acc, j)
+            j += 4
+        }
+        if j < n {
+            var tail = SIMD4<Double>(repeating: -.infinity)
+            for t in 0..<(n - j) { tail[t] = x[j + t] + c - z[j + t] }
+            let e = FastMath.exp(tail)
+            for t in 0..<(n - j) { acc[j + t] += e[t] }
+        }
+    }
+
+    /// `out_j = exp(s·x_j + c)`, or `out_j = exp(x_j + y_j + c)` with `y`.
+    @inline(__always)
+    static func exp(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, scale s: Double = 1, plus y: UnsafePointer<Double>? = nil,
+                    _ c: Double, _ n: Int) {
+        let sv = SIMD4<Double>(repeating: s), cv = SIMD4<Double>(repeating: c)
+        var j = 0
+        while j + 4 <= n {
+            var e = load(x, j) * sv + cv
+            if let y { e += load(y, j) }
+            store(FastMath.exp(e), out, j)
+            j += 4
+        }
+        while j < n {
+            out[j] = Foundation.exp(x[j] * s + c + (y?[j] ?? 0))
+            j += 1
+        }
+    }
+}
