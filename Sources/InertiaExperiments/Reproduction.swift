@@ -70,6 +70,8 @@ public enum Reproductions {
         AuONReproduction(),
         FISMOReproduction(),
         MKORReproduction(),
+        SinkhornNewtonSparseReproduction(),
+        AndersonAccelerationReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -85,15 +85,37 @@ public enum SinkhornNewtonSparse {
         return result
     }
 
+    /// The baseline of the spec's experiments: log-domain Sinkhorn in the order of 2.2 (x, then
+    /// y), stopped on the L1 marginal error like SNS. Returns the iterations and the final error.
+    public static func sinkhorn(_ problem: TransportProblem, eta: Double, tolerance: Double, maxIterations: Int) throws
+        -> (iterations: Int, marginalError: Double)
+    {
+        guard eta > 0 && eta.isFinite else { throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)") }
+        guard problem.source.allSatisfy({ $0 > 0 }) && problem.target.allSatisfy({ $0 > 0 }) else {
+            throw TransportError.invalidInput("this Sinkhorn needs positive weights")
+        }
+        var dual = Dual(cost: problem.cost, r: problem.source, c: problem.target, eta: eta)
+        var count = 0, error = dual.marginalError(dual.plan())
+        while count < maxIterations && error >= tolerance {
+            dual.sinkhornIteration()
+            count += 1
+            error = dual.marginalError(dual.plan())
+        }
+        return (count, error)
+    }
+
     /// The dual problem on positive marginals.
     struct Dual {
         let cost: Matrix64
+        /// `−η·C`, the exponent's fixed part.
+        let scaled: [Double]
         let r: [Double], c: [Double]
         let eta: Double
         var x: [Double], y: [Double]
 
         init(cost: Matrix64, r: [Double], c: [Double], eta: Double) {
             self.cost = cost
+            self.scaled = cost.scalars.map { -eta * $0 }
             self.r = r
             self.c = c
             self.eta = eta
@@ -104,19 +126,22 @@ public enum SinkhornNewtonSparse {
         var n: Int { r.count }
         var m: Int { c.count }
 
-        /// `P(x, y)`.
+        /// `P(x, y) = exp(−ηC_ij + (ηx_i − 1) + ηy_j)`.
         func plan() -> [Double] {
-            var p = [Double](repeating: 0, count: n * m)
-            p.withUnsafeMutableBufferPointer { out in
-                cost.scalars.withUnsafeBufferPointer { cp in
-                    Parallel.forEachRange(count: n, grain: 16) { range in
-                        for i in range {
-                            for j in 0..<m { out[i * m + j] = Foundation.exp(eta * (-cp[i * m + j] + x[i] + y[j]) - 1) }
+            let (n, m) = (self.n, self.m)
+            let etaY = y.map { eta * $0 }
+            return [Double](unsafeUninitializedCapacity: n * m) { out, initialized in
+                scaled.withUnsafeBufferPointer { sp in
+                    etaY.withUnsafeBufferPointer { ey in
+                        Parallel.forEachRange(count: n, grain: 16) { range in
+                            for i in range {
+                                DoubleKernels.exp(out.baseAddress! + i * m, sp.baseAddress! + i * m, plus: ey.baseAddress!, eta * x[i] - 1, m)
+                            }
                         }
                     }
                 }
+                initialized = n * m
             }
-            return p
         }
 
         func sums(_ p: [Double]) -> (rows: [Double], columns: [Double]) {
@@ -141,28 +166,39 @@ public enum SinkhornNewtonSparse {
             return zip(rows, r).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } + zip(columns, c).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
         }
 
-        /// One Sinkhorn iteration (2.2): the x-update (exact row sums), then the y-update with the new x.
+        /// One Sinkhorn iteration (2.2): the x-update (exact row sums), then the y-update with the new x:
+        /// `x_i = (log r_i − LSE_j(ηy_j − ηC_ij) + 1)/η`, and the same for `y` over columns.
         mutating func sinkhornIteration() {
             let (n, m, eta) = (self.n, self.m, self.eta)
+            let etaY = y.map { eta * $0 }
             var newX = x
             newX.withUnsafeMutableBufferPointer { out in
-                cost.scalars.withUnsafeBufferPointer { cp in
-                    Parallel.forEachRange(count: n, grain: 16) { range in
-                        for i in range {
-                            var largest = -Double.infinity
-                            for j in 0..<m { largest = Swift.max(largest, eta * (y[j] - cp[i * m + j])) }
-                            var s = 0.0
-                            for j in 0..<m { s += Foundation.exp(eta * (y[j] - cp[i * m + j]) - largest) }
-                            out[i] = (Foundation.log(r[i]) - Foundation.log(s) - largest + 1) / eta
+                scaled.withUnsafeBufferPointer { sp in
+                    etaY.withUnsafeBufferPointer { ey in
+                        Parallel.forEachRange(count: n, grain: 16) { range in
+                            for i in range {
+                                let row = sp.baseAddress! + i * m
+                                let largest = DoubleKernels.maxOfSum(row, ey.baseAddress!, m)
+                                let s = DoubleKernels.sumExp(row, ey.baseAddress!, -largest, m)
+                                out[i] = (Foundation.log(r[i]) - Foundation.log(s) - largest + 1) / eta
+                            }
                         }
                     }
                 }
             }
             x = newX
-            var largest = [Double](repeating: -.infinity, count: m), s = [Double](repeating: 0, count: m)
-            for i in 0..<n { for j in 0..<m { largest[j] = Swift.max(largest[j], eta * (x[i] - cost.scalars[i * m + j])) } }
-            for i in 0..<n { for j in 0..<m { s[j] += Foundation.exp(eta * (x[i] - cost.scalars[i * m + j]) - largest[j]) } }
-            for j in 0..<m { y[j] = (Foundation.log(c[j]) - Foundation.log(s[j]) - largest[j] + 1) / eta }
+            let etaX = x.map { eta * $0 }
+            scaled.withUnsafeBufferPointer { sp in
+                let largest = Sinkhorn.columnSums(rows: n, columns: m, maximum: true) { i, acc in
+                    DoubleKernels.maxInto(acc, sp.baseAddress! + i * m, etaX[i], m)
+                }
+                let sums = largest.withUnsafeBufferPointer { lp in
+                    Sinkhorn.columnSums(rows: n, columns: m) { i, acc in
+                        DoubleKernels.accumulateExp(acc, sp.baseAddress! + i * m, etaX[i], lp.baseAddress!, m)
+                    }
+                }
+                for j in 0..<m { y[j] = (Foundation.log(c[j]) - Foundation.log(sums[j]) - largest[j] + 1) / eta }
+            }
         }
 
         mutating func run(_ options: Options) -> Result {

@@ -164,4 +164,20 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(resets.measured, 0)
         XCTAssertTrue(result.checks.filter { $0.source == "spec 5.1" }.allSatisfy { $0.measured != nil })
     }
+
+    func testSinkhornNewtonSparseQuickReproductionHolds() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("sinkhorn-newton-sparse"))
+        let result = try reproduction.run(budget: .quick, seeds: [0, 1], shouldStop: { false }) { _ in }
+        // Iteration counts are deterministic (wall time is not asserted).
+        let counts = result.checks.filter { $0.name.contains("iterations") || $0.name.contains("missed") }
+        XCTAssertEqual(counts.count, 3)
+        XCTAssertTrue(counts.allSatisfy { $0.verdict == .held }, "\(counts)")
+    }
+
+    func testAndersonAccelerationQuickReproductionHolds() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("anderson-acceleration"))
+        let result = try reproduction.run(budget: .quick, seeds: [0, 1], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 3)
+        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks)")
+    }
 }
