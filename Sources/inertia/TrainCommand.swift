@@ -85,6 +85,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the checkpoint in --out.")
     var resume = false
 
+    @Option(help: "Wrap the optimizer in a Kronecker-factored preconditioner: none | mkor (every Linear / Conv2d layer).")
+    var preconditioner = "none"
+
+    @Option(help: "MKOR: refresh the inverse factors every N steps.")
+    var inverseFrequency = 10
+
     func validate() throws {
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard OptimizerRegistry.entry(named: optimizer) != nil else {
@@ -94,6 +100,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown --schedule '\(schedule)' (constant, cosine, warmup-cosine, step, wsd)")
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
+        guard ["none", "mkor"].contains(preconditioner) else { throw ValidationError("unknown --preconditioner '\(preconditioner)' (none, mkor)") }
+        guard inverseFrequency >= 1 else { throw ValidationError("--inverse-frequency must be >= 1") }
         if let clip, !(clip > 0) { throw ValidationError("--clip must be positive, got \(clip)") }
         _ = try hyperparameters()
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -186,8 +194,9 @@ struct TrainCommand: ParsableCommand {
         try optim.schedule.validate()
         if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
         let checkpoint = out + "/checkpoint.safetensors"
+        let stepper: Optimizer = preconditioner == "mkor" ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
         let trainer = try Trainer(
-            model: network, optimizer: optim, loader: loader, testSet: test,
+            model: network, optimizer: stepper, loader: loader, testSet: test,
             options: TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if resume {
@@ -200,7 +209,7 @@ struct TrainCommand: ParsableCommand {
         let progress = ProgressDisplay()
         print("training \(model) (\(network.parameterCount()) parameters) on \(data): \(train.count) train / \(test.count) test samples, \(epochs) epochs")
         print("optimizer \(optim.name): " + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-              + ", schedule \(schedule)")
+              + ", schedule \(schedule)" + (preconditioner == "mkor" ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
         if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {

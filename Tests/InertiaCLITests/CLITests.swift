@@ -87,3 +87,50 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(figure["gflops_best"] as? Double), 0)
     }
 }
+
+extension CLITests {
+    func testOptimalTransportCommandSolvesWritesThePlanAndRejectsBadFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-ot-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "x,y\n0,0\n1,0\n0,1\n".write(toFile: folder + "/a.csv", atomically: true, encoding: .utf8)
+        try "0.1,0.1\n1,0.2\n0.2,0.9\n".write(toFile: folder + "/b.csv", atomically: true, encoding: .utf8)
+        var costs: [Double] = []
+        for method in ["sinkhorn-log", "sns", "anderson"] {
+            let r = try run(["ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.05", "--method", method, "--json"])
+            XCTAssertEqual(r.status, 0, r.output)
+            let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            costs.append(try XCTUnwrap(json["cost"] as? Double))
+        }
+        // The same entropic optimum by three methods (Sinkhorn stalls near 5e-8 on this nearly diagonal kernel).
+        XCTAssertEqual(costs[1], costs[2], accuracy: 1e-8)
+        XCTAssertEqual(costs[0], costs[1], accuracy: 1e-6)
+        let plan = folder + "/plan.csv"
+        let withPlan = try run(["ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.01", "--plan", plan])
+        XCTAssertEqual(withPlan.status, 0, withPlan.output)
+        let rows = try String(contentsOfFile: plan, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 3)
+        try "1,2\n3\n".write(toFile: folder + "/bad.csv", atomically: true, encoding: .utf8)
+        let bad = try run(["ot", "--source", folder + "/bad.csv", "--target", folder + "/b.csv"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("bad.csv line 2: 1 values, the rows before have 2"), bad.output)
+        try "0.5\n0.7\n0.1\n".write(toFile: folder + "/w.csv", atomically: true, encoding: .utf8)
+        try "0,1,1\n1,0,1\n1,1,0\n".write(toFile: folder + "/c.csv", atomically: true, encoding: .utf8)
+        let unequal = try run(["ot", "--cost", folder + "/c.csv", "--source", folder + "/w.csv"])
+        XCTAssertNotEqual(unequal.status, 0)
+        XCTAssertTrue(unequal.output.contains("different totals"), unequal.output)
+    }
+
+    func testTrainWithMKORPreconditioning() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-mkor-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(["train", "--epochs", "1", "--preconditioner", "mkor", "--out", out, "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("MKOR preconditioning"), r.output)
+        let resumed = try run(["train", "--epochs", "2", "--preconditioner", "mkor", "--out", out, "--resume", "--threads", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        let plain = try run(["train", "--epochs", "2", "--out", out, "--resume", "--threads", "1"])
+        XCTAssertNotEqual(plain.status, 0, "an MKOR checkpoint does not load into a plain optimizer")
+    }
+}
