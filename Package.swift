@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "InertiaTraining", targets: ["InertiaTraining"]),
         .library(name: "InertiaExperiments", targets: ["InertiaExperiments"]),
         .library(name: "InertiaTransport", targets: ["InertiaTransport"]),
+        .library(name: "InertiaParticles", targets: ["InertiaParticles"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
     traits: [
@@ -53,11 +54,12 @@ let package = Package(
         .target(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor"], swiftSettings: library),
+        .target(name: "InertiaParticles", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(
-            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport"], swiftSettings: library),
+            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles"], swiftSettings: library),
         .target(
             name: "Inertia",
-            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaExperiments"],
+            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaExperiments"],
             swiftSettings: nativeSIMD),
         .executableTarget(
             name: "inertia",
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "InertiaOptimTests", dependencies: ["InertiaOptim"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTransportTests", dependencies: ["InertiaTransport"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaParticlesTests", dependencies: ["InertiaParticles"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],

@@ -3,6 +3,7 @@
 @_exported import InertiaExperiments
 @_exported import InertiaNN
 @_exported import InertiaOptim
+@_exported import InertiaParticles
 @_exported import InertiaTensor
 @_exported import InertiaTraining
 @_exported import InertiaTransport

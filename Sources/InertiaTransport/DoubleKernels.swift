@@ -148,3 +148,29 @@ extension DoubleKernels {
         }
     }
 }
+
+extension DoubleKernels {
+    /// `Σ_j p_j·φ(a + b_j)` with `φ(u) = e^u − 1 − u`: the series `u²/2 + u³/6 + u⁴/24` where
+    /// `|u| < 1e-3` (no cancellation), the vector `exp` elsewhere.
+    @inline(__always)
+    static func weightedPhi(_ p: UnsafePointer<Double>, _ a: Double, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
+        let av = SIMD4<Double>(repeating: a), one = SIMD4<Double>(repeating: 1), small = SIMD4<Double>(repeating: 1e-3)
+        var acc = SIMD4<Double>()
+        var j = 0
+        while j + 4 <= n {
+            let u = av + load(b, j)
+            let series = u * u * (SIMD4(repeating: 0.5) + u * (SIMD4(repeating: 1.0 / 6) + u * SIMD4(repeating: 1.0 / 24)))
+            let direct = FastMath.exp(u) - one - u
+            let magnitude = u.replacing(with: -u, where: u .< 0)
+            acc += load(p, j) * direct.replacing(with: series, where: magnitude .< small)
+            j += 4
+        }
+        var s = acc.sum()
+        while j < n {
+            let u = a + b[j]
+            s += p[j] * (Swift.abs(u) < 1e-3 ? u * u * (0.5 + u * (1.0 / 6 + u / 24)) : Foundation.expm1(u) - u)
+            j += 1
+        }
+        return s
+    }
+}

@@ -312,12 +312,12 @@ public enum SinkhornNewtonSparse {
             guard slope > 0 else { return nil }
             var alpha = 1.0
             for _ in 0...60 {
-                var penalty = 0.0
-                for i in 0..<n {
-                    for j in 0..<m {
-                        let u = eta * alpha * (dz[i] + dz[n + j])
-                        let phi = Swift.abs(u) < 1e-3 ? u * u * (0.5 + u * (1.0 / 6 + u / 24)) : Foundation.expm1(u) - u
-                        penalty += p[i * m + j] * phi
+                let scaledY = (0..<m).map { eta * alpha * dz[n + $0] }
+                let penalty = p.withUnsafeBufferPointer { pp in
+                    scaledY.withUnsafeBufferPointer { yp in
+                        Sinkhorn.columnSums(rows: n, columns: 1) { i, acc in
+                            acc[0] += DoubleKernels.weightedPhi(pp.baseAddress! + i * m, eta * alpha * dz[i], yp.baseAddress!, m)
+                        }[0]
                     }
                 }
                 if alpha * slope - penalty / eta >= 1e-4 * alpha * slope { return alpha }
