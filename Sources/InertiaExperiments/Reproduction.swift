@@ -72,6 +72,7 @@ public enum Reproductions {
         MKORReproduction(),
         SinkhornNewtonSparseReproduction(),
         AndersonAccelerationReproduction(),
+        ConsensusBasedOptimizationReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

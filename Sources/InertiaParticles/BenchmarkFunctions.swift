@@ -1,4 +1,5 @@
 import Foundation
+import InertiaTensor
 
 /// The standard test functions of global optimization, in CBXpy's conventions
 /// (`cbx/objectives.py`; `shared/papers/consensus-based-optimization.md` 2.4), each with its
@@ -14,23 +15,50 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
     case sphere
 
     public func callAsFunction(_ x: [Double], shift: [Double]? = nil) -> Double {
-        let y = shift.map { s in zip(x, s).map { $0 - $1 } } ?? x
-        let d = Double(y.count)
+        x.withUnsafeBufferPointer { p in shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress!, x.count, $0.baseAddress!) } } ?? value(p.baseAddress!, x.count, nil) }
+    }
+
+    /// The value at every row of `x` (no copies).
+    public func values(rowsOf x: Matrix64, shift: [Double]? = nil) -> [Double] {
+        precondition(shift.map { $0.count == x.columns } ?? true, "\(self): shift of \(shift!.count) for points of dimension \(x.columns)")
+        return x.scalars.withUnsafeBufferPointer { p in
+            let d = x.columns
+            return (0..<x.rows).map { i in
+                shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress! + i * d, d, $0.baseAddress!) } } ?? value(p.baseAddress! + i * d, d, nil)
+            }
+        }
+    }
+
+    func value(_ x: UnsafePointer<Double>, _ n: Int, _ shift: UnsafePointer<Double>?) -> Double {
+        @inline(__always) func y(_ i: Int) -> Double { shift.map { x[i] - $0[i] } ?? x[i] }
+        let d = Double(n)
         switch self {
         case .rastrigin:
-            return y.reduce(10 * d) { $0 + $1 * $1 - 10 * Foundation.cos(2 * Double.pi * $1) }
+            var s = 10 * d
+            for i in 0..<n {
+                let v = y(i)
+                s += v * v - 10 * Foundation.cos(2 * Double.pi * v)
+            }
+            return s
         case .ackley:
-            let squares = y.reduce(0) { $0 + $1 * $1 }, cosines = y.reduce(0) { $0 + Foundation.cos(2 * Double.pi * $1) }
+            var squares = 0.0, cosines = 0.0
+            for i in 0..<n {
+                let v = y(i)
+                squares += v * v
+                cosines += Foundation.cos(2 * Double.pi * v)
+            }
             return -20 * Foundation.exp(-0.2 * (squares / d).squareRoot()) - Foundation.exp(cosines / d) + 20 + M_E
         case .rosenbrock:
             var s = 0.0
-            for i in 0..<Swift.max(y.count - 1, 0) {
-                let a = y[i + 1] - y[i] * y[i], b = 1 - y[i]
+            for i in 0..<Swift.max(n - 1, 0) {
+                let a = y(i + 1) - y(i) * y(i), b = 1 - y(i)
                 s += 100 * a * a + b * b
             }
             return s
         case .sphere:
-            return y.reduce(0) { $0 + $1 * $1 }
+            var s = 0.0
+            for i in 0..<n { s += y(i) * y(i) }
+            return s
         }
     }
 

@@ -112,6 +112,17 @@ public struct ConsensusBasedOptimization: Sendable {
 
     /// Minimizes `f` from initial positions `start` (N×d), drawing noise from `rng`.
     public func minimize(_ f: ([Double]) -> Double, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
+        minimize(batch: { x in (0..<x.rows).map { i in f(Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])) } },
+                 point: f, from: start, using: &rng)
+    }
+
+    /// Minimizes a benchmark function, evaluated row by row without copying the particles.
+    public func minimize(_ function: BenchmarkFunction, shift: [Double]? = nil, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
+        minimize(batch: { function.values(rowsOf: $0, shift: shift) }, point: { function($0, shift: shift) }, from: start, using: &rng)
+    }
+
+    /// The loop, with the energies of all particles at once (`batch`) and of the consensus (`point`).
+    func minimize(batch: (Matrix64) -> [Double], point f: ([Double]) -> Double, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
         var x = start, alpha = self.alpha
         var best = [Double](repeating: .nan, count: x.columns), bestEnergy = Double.infinity
         var evaluations = 0, iterations = 0, stopReason = "max iterations"
@@ -119,7 +130,7 @@ public struct ConsensusBasedOptimization: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         func energies(_ x: Matrix64) -> [Double] {
             evaluations += x.rows
-            return (0..<x.rows).map { i in f(Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])) }
+            return batch(x)
         }
         while iterations < maxIterations {
             let e = energies(x)
@@ -165,22 +176,39 @@ public struct ConsensusBasedOptimization: Sendable {
         Matrix64(rows: particles, columns: dimension, scalars: (0..<(particles * dimension)).map { _ in low + (high - low) * rng.nextDouble() })
     }
 
-    /// `runs` independent runs (CBXpy's `M`), run `r` from the generator seeded `seed + r`; the
-    /// results, and the fraction whose consensus lies within `tolerance` (∞-norm) of `minimiser`.
-    public func ensemble(_ f: @escaping ([Double]) -> Double, dimension: Int, runs: Int, seed: UInt64, low: Double = -1, high: Double = 1,
-                         minimiser: [Double], tolerance: Double = 0.25) -> (results: [Result], successRate: Double) {
+    /// `runs` independent runs (CBXpy's `M`), run `r` from the generator seeded `seed + r`, in
+    /// parallel; the results, and the fraction whose answer (`useBest`: the best particle, as
+    /// CBXpy; else the final consensus, as the literature) lies within `tolerance` (∞-norm) of `minimiser`.
+    public func ensemble(_ run: @escaping (Matrix64, inout PhiloxGenerator) -> Result, dimension: Int, runs: Int, seed: UInt64,
+                         low: Double = -1, high: Double = 1, minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false)
+        -> (results: [Result], successRate: Double)
+    {
         var results = [Result?](repeating: nil, count: runs)
         results.withUnsafeMutableBufferPointer { out in
             Parallel.forEachRange(count: runs, grain: 1) { range in
                 for r in range {
                     var rng = PhiloxGenerator(seed: seed &+ UInt64(r))
                     let start = uniformStart(dimension: dimension, low: low, high: high, using: &rng)
-                    out[r] = minimize(f, from: start, using: &rng)
+                    out[r] = run(start, &rng)
                 }
             }
         }
         let all = results.map { $0! }
-        let successes = all.filter { r in zip(r.consensus, minimiser).allSatisfy { Swift.abs($0 - $1) < tolerance } }.count
+        let successes = all.filter { r in zip(useBest ? r.best : r.consensus, minimiser).allSatisfy { Swift.abs($0 - $1) < tolerance } }.count
         return (all, Double(successes) / Double(Swift.max(runs, 1)))
+    }
+
+    /// `ensemble` of a closure objective.
+    public func ensemble(_ f: @escaping ([Double]) -> Double, dimension: Int, runs: Int, seed: UInt64, low: Double = -1, high: Double = 1,
+                         minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false) -> (results: [Result], successRate: Double) {
+        ensemble({ start, rng in minimize(f, from: start, using: &rng) }, dimension: dimension, runs: runs, seed: seed, low: low, high: high,
+                 minimiser: minimiser, tolerance: tolerance, useBest: useBest)
+    }
+
+    /// `ensemble` of a benchmark function.
+    public func ensemble(_ function: BenchmarkFunction, shift: [Double]? = nil, dimension: Int, runs: Int, seed: UInt64, low: Double = -1,
+                         high: Double = 1, tolerance: Double = 0.25, useBest: Bool = false) -> (results: [Result], successRate: Double) {
+        ensemble({ start, rng in minimize(function, shift: shift, from: start, using: &rng) }, dimension: dimension, runs: runs, seed: seed,
+                 low: low, high: high, minimiser: function.minimiser(dimension: dimension, shift: shift), tolerance: tolerance, useBest: useBest)
     }
 }

@@ -103,8 +103,7 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
     func testRastrigin2DIsSolvedAndTerminationRulesStop() {
         var cbo = ConsensusBasedOptimization(particles: 50, noise: .anisotropic, maxIterations: 1000)
         let shift = [1.0, 1.0]
-        let result = cbo.ensemble({ BenchmarkFunction.rastrigin($0, shift: shift) }, dimension: 2, runs: 8, seed: 10, low: -3, high: 3,
-                                  minimiser: shift)
+        let result = cbo.ensemble(.rastrigin, shift: shift, dimension: 2, runs: 8, seed: 10, low: -3, high: 3)
         XCTAssertGreaterThanOrEqual(result.successRate, 0.75)
         var rng = PhiloxGenerator(seed: 3)
         let start = cbo.uniformStart(dimension: 2, low: -3, high: 3, using: &rng)
