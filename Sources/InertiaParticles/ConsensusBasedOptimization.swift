@@ -139,7 +139,7 @@ public struct ConsensusBasedOptimization: Sendable {
                 best = Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])
             }
             var xi = Matrix64(rows: x.rows, columns: x.columns)
-            for k in 0..<xi.scalars.count { xi.scalars[k] = rng.nextNormal() }
+            xi.scalars.withUnsafeMutableBufferPointer { ZigguratNormal.fill($0, using: &rng) }
             let (next, v) = step(x, energies: e, alpha: alpha, draws: xi)
             x = next
             iterations += 1

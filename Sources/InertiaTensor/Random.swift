@@ -113,6 +113,79 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     public mutating func nextBernoulli(_ p: Double) -> Bool { nextDouble() < p }
 }
 
+/// Standard normal deviates by the ziggurat method (G. Marsaglia & W. W. Tsang, "The Ziggurat
+/// Method for Generating Random Variables", J. Stat. Softw. 5, 2000; 128 layers, 32-bit draws):
+/// one 32-bit random word, a table lookup and a multiply for 98.8 % of the deviates, several
+/// times faster than Box–Muller's logarithm and sine. For bulk noise (particle methods); the
+/// values differ from `PhiloxGenerator.nextNormal`'s.
+public enum ZigguratNormal {
+    struct Tables: Sendable {
+        var k = [UInt32](repeating: 0, count: 128)
+        var w = [Double](repeating: 0, count: 128)
+        var f = [Double](repeating: 0, count: 128)
+    }
+
+    static let tables: Tables = {
+        var t = Tables()
+        let m1 = 2_147_483_648.0, vn = 9.91256303526217e-3
+        var dn = 3.442619855899, tn = dn
+        let q = vn / Foundation.exp(-0.5 * dn * dn)
+        t.k[0] = UInt32((dn / q) * m1)
+        t.k[1] = 0
+        t.w[0] = q / m1
+        t.w[127] = dn / m1
+        t.f[0] = 1
+        t.f[127] = Foundation.exp(-0.5 * dn * dn)
+        for i in stride(from: 126, through: 1, by: -1) {
+            dn = (-2 * Foundation.log(vn / dn + Foundation.exp(-0.5 * dn * dn))).squareRoot()
+            t.k[i + 1] = UInt32((dn / tn) * m1)
+            tn = dn
+            t.f[i] = Foundation.exp(-0.5 * dn * dn)
+            t.w[i] = dn / m1
+        }
+        return t
+    }()
+
+    /// Fills `buffer` with standard normal deviates drawn from `rng`.
+    public static func fill(_ buffer: UnsafeMutableBufferPointer<Double>, using rng: inout PhiloxGenerator) {
+        let t = tables
+        t.k.withUnsafeBufferPointer { k in
+            t.w.withUnsafeBufferPointer { w in
+                for index in buffer.indices {
+                    let hz = Int32(bitPattern: rng.nextUInt32())
+                    let iz = Int(hz & 127)
+                    if hz.magnitude < k[iz] {
+                        buffer[index] = Double(hz) * w[iz]
+                    } else {
+                        buffer[index] = tail(hz, iz, t, &rng)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The slow path: the base strip's tail beyond r, or the wedge test.
+    static func tail(_ first: Int32, _ firstLayer: Int, _ t: Tables, _ rng: inout PhiloxGenerator) -> Double {
+        let r = 3.442620
+        var hz = first, iz = firstLayer
+        while true {
+            let x = Double(hz) * t.w[iz]
+            if iz == 0 {
+                var tailX = 0.0, y = 0.0
+                repeat {
+                    tailX = -Foundation.log(1 - rng.nextDouble()) * 0.2904764
+                    y = -Foundation.log(1 - rng.nextDouble())
+                } while y + y < tailX * tailX
+                return hz > 0 ? r + tailX : -r - tailX
+            }
+            if t.f[iz] + rng.nextDouble() * (t.f[iz - 1] - t.f[iz]) < Foundation.exp(-0.5 * x * x) { return x }
+            hz = Int32(bitPattern: rng.nextUInt32())
+            iz = Int(hz & 127)
+            if hz.magnitude < t.k[iz] { return Double(hz) * t.w[iz] }
+        }
+    }
+}
+
 /// SplitMix64 as the peer benchmarks define it (`shared/peers/peerutil.py`): output `i` of seed
 /// `s` is `mix(s + (i + 1) * 0x9E3779B97F4A7C15)`, so Inertia and the Python peers can be fed
 /// identical inputs. As a stateful generator it yields outputs 0, 1, 2, ...

@@ -134,3 +134,21 @@ extension CLITests {
         XCTAssertNotEqual(plain.status, 0, "an MKOR checkpoint does not load into a plain optimizer")
     }
 }
+
+extension CLITests {
+    func testCBOCommandSolvesAckleyAndWritesItsSummary() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-cbo-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(["cbo", "--function", "ackley", "--dim", "5", "--particles", "50", "--runs", "4", "--iterations", "1500",
+                         "--shift", "1", "--out", out, "--json"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(json["success_rate"] as? Double, 1)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
+        XCTAssertEqual((summary?["results"] as? [Any])?.count, 4)
+        let bad = try run(["cbo", "--low", "2", "--high", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--low must be below --high"), bad.output)
+    }
+}

@@ -62,3 +62,29 @@ final class RandomTests: XCTestCase {
         XCTAssertLessThan(chi2, 13.8)
     }
 }
+
+extension RandomTests {
+    /// The ziggurat's deviates have the standard normal's moments and distribution function
+    /// (Kolmogorov–Smirnov distance on a million draws, tails beyond the base strip included).
+    func testZigguratNormalMatchesTheNormalDistribution() {
+        var rng = PhiloxGenerator(seed: 42)
+        let n = 1_000_000
+        var x = [Double](repeating: 0, count: n)
+        x.withUnsafeMutableBufferPointer { ZigguratNormal.fill($0, using: &rng) }
+        let mean = x.reduce(0, +) / Double(n)
+        let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+        let kurtosis = x.reduce(0) { $0 + Foundation.pow($1 - mean, 4) } / Double(n) / (variance * variance)
+        XCTAssertEqual(mean, 0, accuracy: 0.005)
+        XCTAssertEqual(variance, 1, accuracy: 0.005)
+        XCTAssertEqual(kurtosis, 3, accuracy: 0.03)
+        x.sort()
+        var distance = 0.0
+        for (i, v) in x.enumerated() where i % 97 == 0 {
+            let cdf = 0.5 * Foundation.erfc(-v / 2.0.squareRoot())
+            distance = Swift.max(distance, Swift.abs(cdf - Double(i) / Double(n)))
+        }
+        XCTAssertLessThan(distance, 0.002, "Kolmogorov-Smirnov distance")
+        let beyond = x.filter { Swift.abs($0) > 3.442620 }.count
+        XCTAssertEqual(Double(beyond) / Double(n), 2 * 0.5 * Foundation.erfc(3.442620 / 2.0.squareRoot()), accuracy: 2e-4)
+    }
+}

@@ -1,5 +1,6 @@
 /// A dense row-major Float64 matrix for the small linear algebra of the second-order optimizers
 /// (Kronecker factors, their inverses and inverse roots), where Float32 round-off would dominate.
+@frozen
 public struct Matrix64: Equatable, Sendable {
     public let rows: Int
     public let columns: Int
@@ -29,6 +30,7 @@ public struct Matrix64: Equatable, Sendable {
         return m
     }
 
+    @inlinable
     public subscript(row: Int, column: Int) -> Double {
         get { scalars[row * columns + column] }
         set { scalars[row * columns + column] = newValue }
