@@ -20,6 +20,10 @@ public enum Sinkhorn {
         public var maxIterations = 1000
         /// POT's `stopThr`.
         public var stopThreshold = 1e-9
+        /// Log domain only: solve first with `reg·factor^stages`, …, `reg·factor`, each warm-starting
+        /// the next through the potentials `reg·log u`, `reg·log v` (which do not depend on `reg`
+        /// at the optimum's scale), then with `reg`. Iterations add up; the result is the last stage's.
+        public var epsilonScaling: (stages: Int, factor: Double)?
 
         public init(method: Method = .knopp, maxIterations: Int = 1000, stopThreshold: Double = 1e-9) {
             self.method = method
@@ -50,8 +54,22 @@ public enum Sinkhorn {
         guard reg > 0 && reg.isFinite else { throw TransportError.invalidInput("regularization must be a positive number, got \(reg)") }
         guard options.maxIterations >= 1 else { throw TransportError.invalidInput("maxIterations must be >= 1") }
         switch options.method {
-        case .knopp: return knopp(problem, reg, options)
-        case .log: return logDomain(problem, reg, options)
+        case .knopp:
+            guard options.epsilonScaling == nil else { throw TransportError.invalidInput("epsilon scaling needs the log method") }
+            return knopp(problem, reg, options)
+        case .log:
+            guard let (stages, factor) = options.epsilonScaling else { return logDomain(problem, reg, options, warmStart: nil) }
+            guard stages >= 1 && factor > 1 else { throw TransportError.invalidInput("epsilon scaling needs stages >= 1 and factor > 1") }
+            var warm: (f: [Double], g: [Double])?, iterations = 0
+            for stage in stride(from: stages, through: 1, by: -1) {
+                let stageReg = reg * Foundation.pow(factor, Double(stage))
+                let r = logDomain(problem, stageReg, options, warmStart: warm)
+                iterations += r.iterations
+                warm = (r.logU.map { $0 * stageReg }, r.logV.map { $0 * stageReg })
+            }
+            var last = logDomain(problem, reg, options, warmStart: warm)
+            last.iterations += iterations
+            return last
         }
     }
 
@@ -147,12 +165,13 @@ public enum Sinkhorn {
                       errors: errors, converged: converged, warning: warning)
     }
 
-    static func logDomain(_ problem: TransportProblem, _ reg: Double, _ options: Options) -> Result {
+    static func logDomain(_ problem: TransportProblem, _ reg: Double, _ options: Options, warmStart: (f: [Double], g: [Double])?) -> Result {
         let n = problem.rows, m = problem.columns
         let logA = problem.source.map { Foundation.log($0) }, logB = problem.target.map { Foundation.log($0) }
         var scaled = [Double](repeating: 0, count: n * m)
         for k in 0..<(n * m) { scaled[k] = -problem.cost.scalars[k] / reg }
-        var u = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: m)
+        var u = warmStart.map { $0.f.map { $0 / reg } } ?? [Double](repeating: 0, count: n)
+        var v = warmStart.map { $0.g.map { $0 / reg } } ?? [Double](repeating: 0, count: m)
         var errors: [Double] = [], converged = false, iteration = 0
         scaled.withUnsafeBufferPointer { mr in
             for ii in 0..<options.maxIterations {

@@ -67,6 +67,20 @@ final class SinkhornTests: XCTestCase {
         XCTAssertThrowsError(try Sinkhorn.solve(problem, regularization: 0))
     }
 
+    func testEpsilonScalingReachesTheSamePlanInFewerSweeps() throws {
+        let assign = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
+        let problem = try TransportProblem(source: [], target: [], cost: matrix(assign["C"]))
+        var options = Sinkhorn.Options(method: .log, maxIterations: 200_000, stopThreshold: 1e-11)
+        let direct = try Sinkhorn.solve(problem, regularization: 0.01, options: options)
+        options.epsilonScaling = (stages: 4, factor: 2)
+        let scaled = try Sinkhorn.solve(problem, regularization: 0.01, options: options)
+        XCTAssertTrue(direct.converged && scaled.converged)
+        XCTAssertLessThan(maxDifference(direct.plan.scalars, scaled.plan.scalars), 1e-9)
+        XCTAssertLessThan(scaled.iterations, direct.iterations)
+        options.method = .knopp
+        XCTAssertThrowsError(try Sinkhorn.solve(problem, regularization: 0.01, options: options))
+    }
+
     func testBadInputIsRejectedWithItsReason() {
         let cost = Matrix64(rows: 2, columns: 2, scalars: [0, 1, 1, 0])
         func message(_ body: () throws -> Any) -> String {
