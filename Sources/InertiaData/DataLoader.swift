@@ -38,6 +38,21 @@ public struct DataLoader {
     }
 
     /// One batch of `epoch`.
+    /// Calls `body` with `steps` consecutive batches, epoch after epoch from epoch 0 (each epoch
+    /// in its own order), for loops counted in optimizer steps rather than epochs.
+    public func forEachBatch(steps: Int, _ body: (_ inputs: Tensor, _ targets: Tensor) throws -> Void) rethrows {
+        var step = 0, epoch = 0
+        while step < steps && batchCount > 0 {
+            let order = order(epoch: epoch)
+            for index in 0..<batchCount where step < steps {
+                let (x, y) = batch(epoch: epoch, index: index, order: order)
+                try body(x, y)
+                step += 1
+            }
+            epoch += 1
+        }
+    }
+
     public func batch(epoch: Int, index: Int, order: [Int]) -> (inputs: Tensor, targets: Tensor) {
         let indices = Array(order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
         return (dataset.inputs.indexSelect(alongAxis: 0, indices: indices),

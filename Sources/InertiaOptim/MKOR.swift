@@ -187,20 +187,14 @@ public final class MKOR: Optimizer {
         switch factorUpdate {
         case .officialCode:
             // The input side first: a trigger there resets the output side in this same round.
-            if layer.resetPending.right {
-                layer.rightInverse = Tensor.eye(layer.inputSize)
-                layer.resetPending.right = false
-            } else {
-                layer.rightInverse = Self.shermanMorrison(Self.blendedWithIdentity(layer.rightInverse, 0.95), a)
-                flagResetIfLarge(layer, layer.rightInverse)
-            }
-            if layer.resetPending.left {
-                layer.leftInverse = Tensor.eye(layer.outputSize)
-                layer.resetPending.left = false
-            } else {
-                layer.leftInverse = Self.shermanMorrison(Self.blendedWithIdentity(layer.leftInverse, 0.95), g)
-                flagResetIfLarge(layer, layer.leftInverse)
-            }
+            let right = Self.officialRound(layer.rightInverse, reset: layer.resetPending.right, a)
+            layer.rightInverse = right.inverse
+            layer.resetPending.right = false
+            if right.tooLarge { flagReset(layer) }
+            let left = Self.officialRound(layer.leftInverse, reset: layer.resetPending.left, g)
+            layer.leftInverse = left.inverse
+            layer.resetPending.left = false
+            if left.tooLarge { flagReset(layer) }
         case let .paperEMA(decay, blend, threshold):
             for side in [true, false] {
                 var inverse = side ? layer.rightInverse : layer.leftInverse
@@ -211,10 +205,17 @@ public final class MKOR: Optimizer {
         }
     }
 
-    private func flagResetIfLarge(_ layer: Layer, _ inverse: Tensor) {
-        guard Self.maxAbs(inverse) > 2 else { return }
+    private func flagReset(_ layer: Layer) {
         layer.resetPending = (true, true)
         resets += 1
+    }
+
+    /// One side of the official round: `I` when flagged, else `SM(0.95·P⁻¹ + 0.05·I, v)`, and
+    /// whether an entry of the result exceeds 2.
+    static func officialRound(_ inverse: Tensor, reset: Bool, _ v: [Float]) -> (inverse: Tensor, tooLarge: Bool) {
+        if reset { return (Tensor.eye(inverse.shape[0]), false) }
+        let updated = shermanMorrison(blendedWithIdentity(inverse, 0.95), v)
+        return (updated, maxAbs(updated) > 2)
     }
 
     /// Replaces the layer's gradients by the rescaled `L⁻¹ ∇Ŵ R⁻¹` (2.4).

@@ -3,16 +3,7 @@ import XCTest
 import InertiaNN
 @testable import InertiaOptim
 import InertiaTensor
-
-/// Reads a fixture of `Tests/Fixtures/<slug>/` (copied from `shared/fixtures`, or made by
-/// `Scripts/fixtures/`).
-func fixture(_ slug: String, _ file: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/\(slug)/\(file)")
-    return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-}
-
-func doubles(_ any: Any?) -> [Double] { (any as! [NSNumber]).map(\.doubleValue) }
+@_exported import InertiaTestSupport
 
 /// Builds the optimizer of a fixture case from PyTorch's class name and keyword arguments.
 func makeOptimizer(_ className: String, _ h: [String: Any]) throws -> FusedOptimizer {

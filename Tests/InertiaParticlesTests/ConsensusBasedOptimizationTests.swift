@@ -2,31 +2,14 @@ import Foundation
 import XCTest
 import InertiaTensor
 @testable import InertiaParticles
-
-func fixture(_ slug: String, _ file: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/\(slug)/\(file)")
-    return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-}
-
-func doubles(_ any: Any?) -> [Double] { (any as! [NSNumber]).map(\.doubleValue) }
-
-func matrix(_ any: Any?) -> Matrix64 {
-    let rows = (any as! [Any]).map(doubles)
-    return Matrix64(rows: rows.count, columns: rows[0].count, scalars: rows.flatMap { $0 })
-}
-
-func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
-    precondition(a.count == b.count)
-    return zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-}
+import InertiaTestSupport
 
 /// CBO against CBXpy's numbers (`shared/fixtures/consensus-based-optimization`) and the invariants
 /// of its spec (6).
 final class ConsensusBasedOptimizationTests: XCTestCase {
     func testObjectivesConsensusAndOneStepMatchTheFixture() throws {
         let f = try fixture("consensus-based-optimization", "cbo_fixtures.json")
-        let x = matrix(f["X"])
+        let x = matrix64(f["X"])
         let rows = (0..<x.rows).map { Array(x.scalars[($0 * 2)..<($0 * 2 + 2)]) }
         XCTAssertLessThan(maxDifference(rows.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_values"])), 1e-12)
         XCTAssertLessThan(maxDifference(rows.map { BenchmarkFunction.ackley($0) }, doubles(f["ackley_values"])), 1e-12)
@@ -48,15 +31,15 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         let step = f["step"] as! [String: Any]
         for noise in ConsensusBasedOptimization.Noise.allCases {
             let cbo = ConsensusBasedOptimization(dt: 0.01, lambda: 1, sigma: 0.8, noise: noise)
-            let (next, v) = cbo.step(x, energies: energies, alpha: 1, draws: matrix(f["xi"]))
+            let (next, v) = cbo.step(x, energies: energies, alpha: 1, draws: matrix64(f["xi"]))
             XCTAssertLessThan(maxDifference(v, doubles(step["v"])), 1e-12)
-            XCTAssertLessThan(maxDifference(next.scalars, matrix(step["X_next_\(noise.rawValue)"]).scalars), 1e-12, noise.rawValue)
+            XCTAssertLessThan(maxDifference(next.scalars, matrix64(step["X_next_\(noise.rawValue)"]).scalars), 1e-12, noise.rawValue)
         }
     }
 
     func testInvariants() throws {
         let f = try fixture("consensus-based-optimization", "cbo_fixtures.json")
-        let x = matrix(f["X"]), xi = matrix(f["xi"])
+        let x = matrix64(f["X"]), xi = matrix64(f["xi"])
         let energies = doubles(f["rastrigin_values"])
         // Adding a constant to f changes nothing; a non-finite energy gets weight 0.
         let shiftedEnergies = energies.map { $0 + 123.4 }

@@ -2,12 +2,13 @@ import Foundation
 import XCTest
 import InertiaTensor
 @testable import InertiaTransport
+import InertiaTestSupport
 
 /// SNS against `shared/fixtures/sinkhorn-newton-sparse` and the invariants of its spec (6).
 final class SinkhornNewtonSparseTests: XCTestCase {
     func tiny() throws -> (SinkhornNewtonSparse.Dual, [String: Any]) {
         let t = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["tiny"] as! [String: Any]
-        let dual = SinkhornNewtonSparse.Dual(cost: matrix(t["C"]), r: doubles(t["r"]), c: doubles(t["c"]), eta: (t["eta"] as! NSNumber).doubleValue)
+        let dual = SinkhornNewtonSparse.Dual(cost: matrix64(t["C"]), r: doubles(t["r"]), c: doubles(t["c"]), eta: (t["eta"] as! NSNumber).doubleValue)
         return (dual, t)
     }
 
@@ -16,13 +17,13 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         dual.x = doubles(t["x"])
         dual.y = doubles(t["y"])
         let p = dual.plan()
-        XCTAssertLessThan(maxDifference(p, matrix(t["P"]).scalars), 1e-12)
+        XCTAssertLessThan(maxDifference(p, matrix64(t["P"]).scalars), 1e-12)
         XCTAssertEqual(dual.potential(p), (t["f"] as! NSNumber).doubleValue, accuracy: 1e-12)
         let (rows, columns) = dual.sums(p)
         XCTAssertLessThan(maxDifference(zip(dual.r, rows).map { $0 - $1 }, doubles(t["grad_x"])), 1e-12)
         XCTAssertLessThan(maxDifference(zip(dual.c, columns).map { $0 - $1 }, doubles(t["grad_y"])), 1e-12)
         // The Hessian −η[[diag(P1), P], [Pᵀ, diag(Pᵀ1)]] against the fixture's 9x9.
-        let hessian = matrix(t["hessian"])
+        let hessian = matrix64(t["hessian"])
         for i in 0..<4 {
             XCTAssertEqual(hessian[i, i], -dual.eta * rows[i], accuracy: 1e-12)
             for j in 0..<5 { XCTAssertEqual(hessian[i, 4 + j], -dual.eta * p[i * 5 + j], accuracy: 1e-12) }
@@ -56,13 +57,13 @@ final class SinkhornNewtonSparseTests: XCTestCase {
             count += 1
         }
         XCTAssertEqual(count, (converged["sinkhorn_iters_to_l1err_1e15"] as! NSNumber).intValue)
-        XCTAssertLessThan(maxDifference(run.plan(), matrix(converged["P"]).scalars), 1e-10)
+        XCTAssertLessThan(maxDifference(run.plan(), matrix64(converged["P"]).scalars), 1e-10)
         XCTAssertEqual(run.potential(run.plan()), (converged["f"] as! NSNumber).doubleValue, accuracy: 1e-10)
     }
 
     func testAssignmentProblemConvergesInTheFixturesRangeToThePlanOfPOT() throws {
         let a = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
-        let cost = matrix(a["C"])
+        let cost = matrix64(a["C"])
         let problem = try TransportProblem(source: [], target: [], cost: cost)
         let eta = (a["eta"] as! NSNumber).doubleValue
         let result = try SinkhornNewtonSparse.solve(problem, eta: eta, options: .init(tolerance: 1e-12))
@@ -74,7 +75,7 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         let newton = Array(result.errorHistory.dropFirst(20))
         XCTAssertTrue(zip(newton.dropFirst(), newton).allSatisfy { $0 < $1 }, "\(newton)")
         XCTAssertLessThan(result.errorHistory.last!, 1e-12)
-        XCTAssertLessThan(maxDifference(result.plan.scalars, matrix(a["converged_P"]).scalars), 1e-10)
+        XCTAssertLessThan(maxDifference(result.plan.scalars, matrix64(a["converged_P"]).scalars), 1e-10)
         XCTAssertEqual(result.potential, (a["converged_f"] as! NSNumber).doubleValue, accuracy: 1e-10)
         XCTAssertEqual(result.transportCost, (a["entropic_cost"] as! NSNumber).doubleValue, accuracy: 1e-10)
         // Against POT's log-domain Sinkhorn at reg = 1/eta (spec 6), and the entropic bias bound.
@@ -117,7 +118,7 @@ final class AndersonSinkhornTests: XCTestCase {
         let expected = (try fixture("anderson-acceleration", "aa_fixtures.json")["sinkhorn_assign12"] as! [String: Any])
             .compactMapValues { $0 as? [String: Any] }
         let a = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
-        let problem = try TransportProblem(source: [], target: [], cost: matrix(a["C"]))
+        let problem = try TransportProblem(source: [], target: [], cost: matrix64(a["C"]))
         func run(_ acceleration: AndersonAcceleration) throws -> AndersonSinkhorn.Result {
             try AndersonSinkhorn.solve(problem, eta: 50, acceleration: acceleration, tolerance: 1e-13)
         }
@@ -129,6 +130,6 @@ final class AndersonSinkhornTests: XCTestCase {
         XCTAssertLessThanOrEqual(Double(accelerated.iterations), 0.25 * Double(picard.iterations))
         let ridge = try run(AndersonAcceleration(memory: 5, regularization: .absolute(1e-10), restarts: false))
         XCTAssertEqual(Double(ridge.iterations), (expected["aa_m5_reg1e-10"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
-        XCTAssertLessThan(maxDifference(accelerated.plan.scalars, matrix(a["converged_P"]).scalars), 1e-10)
+        XCTAssertLessThan(maxDifference(accelerated.plan.scalars, matrix64(a["converged_P"]).scalars), 1e-10)
     }
 }

@@ -2,30 +2,13 @@ import Foundation
 import XCTest
 import InertiaTensor
 @testable import InertiaTransport
-
-func fixture(_ slug: String, _ file: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/\(slug)/\(file)")
-    return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-}
-
-func doubles(_ any: Any?) -> [Double] { (any as! [NSNumber]).map(\.doubleValue) }
-
-func matrix(_ any: Any?) -> Matrix64 {
-    let rows = (any as! [Any]).map(doubles)
-    return Matrix64(rows: rows.count, columns: rows[0].count, scalars: rows.flatMap { $0 })
-}
-
-func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
-    precondition(a.count == b.count, "\(a.count) vs \(b.count)")
-    return zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-}
+import InertiaTestSupport
 
 /// Sinkhorn against POT 0.9.7's outputs (`shared/fixtures/sinkhorn-newton-sparse`, `tiny.pot`).
 final class SinkhornTests: XCTestCase {
     func tinyProblem() throws -> (TransportProblem, [String: Any]) {
         let tiny = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["tiny"] as! [String: Any]
-        return (try TransportProblem(source: doubles(tiny["r"]), target: doubles(tiny["c"]), cost: matrix(tiny["C"])), tiny)
+        return (try TransportProblem(source: doubles(tiny["r"]), target: doubles(tiny["c"]), cost: matrix64(tiny["C"])), tiny)
     }
 
     func testBothMethodsMatchPOT() throws {
@@ -36,7 +19,7 @@ final class SinkhornTests: XCTestCase {
         let expectedLog = pot["sinkhorn_log"] as! [String: Any]
         XCTAssertEqual(log.iterations - 1, (expectedLog["niter"] as! NSNumber).intValue)
         XCTAssertLessThan(maxDifference(log.errors, doubles(expectedLog["err"])), 1e-12)
-        XCTAssertLessThan(maxDifference(log.plan.scalars, matrix(expectedLog["plan"]).scalars), 1e-10)
+        XCTAssertLessThan(maxDifference(log.plan.scalars, matrix64(expectedLog["plan"]).scalars), 1e-10)
         XCTAssertLessThan(maxDifference(log.logU, doubles(expectedLog["log_u"])), 1e-10)
         XCTAssertLessThan(maxDifference(log.logV, doubles(expectedLog["log_v"])), 1e-10)
         XCTAssertTrue(log.converged)
@@ -46,7 +29,7 @@ final class SinkhornTests: XCTestCase {
         let expectedKnopp = pot["sinkhorn_knopp"] as! [String: Any]
         XCTAssertEqual(knopp.iterations - 1, (expectedKnopp["niter"] as! NSNumber).intValue)
         XCTAssertLessThan(maxDifference(knopp.errors, doubles(expectedKnopp["err"])), 1e-12)
-        XCTAssertLessThan(maxDifference(knopp.plan.scalars, matrix(expectedKnopp["plan"]).scalars), 1e-10)
+        XCTAssertLessThan(maxDifference(knopp.plan.scalars, matrix64(expectedKnopp["plan"]).scalars), 1e-10)
         XCTAssertLessThan(maxDifference(knopp.logU.map { Foundation.exp($0) }, doubles(expectedKnopp["u"])), 1e-10)
         XCTAssertLessThan(maxDifference(knopp.logV.map { Foundation.exp($0) }, doubles(expectedKnopp["v"])), 1e-10)
         XCTAssertEqual(knopp.transportCost, (pot["sinkhorn2_value"] as! NSNumber).doubleValue, accuracy: 1e-10)
@@ -69,7 +52,7 @@ final class SinkhornTests: XCTestCase {
 
     func testEpsilonScalingReachesTheSamePlanInFewerSweeps() throws {
         let assign = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
-        let problem = try TransportProblem(source: [], target: [], cost: matrix(assign["C"]))
+        let problem = try TransportProblem(source: [], target: [], cost: matrix64(assign["C"]))
         var options = Sinkhorn.Options(method: .log, maxIterations: 200_000, stopThreshold: 1e-11)
         let direct = try Sinkhorn.solve(problem, regularization: 0.01, options: options)
         options.epsilonScaling = (stages: 4, factor: 2)
@@ -120,7 +103,7 @@ final class SinkhornTests: XCTestCase {
 final class ExactTransportTests: XCTestCase {
     func testHungarianMatchesTheFixtureAndBruteForce() throws {
         let assign = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
-        let cost = matrix(assign["C"])
+        let cost = matrix64(assign["C"])
         XCTAssertEqual(ExactTransport.assignment(cost), (assign["assignment_cols"] as! [NSNumber]).map(\.intValue))
         XCTAssertEqual(ExactTransport.assignmentCost(cost) / 12, (assign["exact_assignment_cost_over_n"] as! NSNumber).doubleValue, accuracy: 1e-12)
         // Brute force over all permutations of 6, and a rectangular 3x5 problem.

@@ -31,18 +31,10 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
     static func logisticRun(_ optimizer: Optimizer, data: Dataset, seed: UInt64) throws -> Double {
         var rng = PhiloxGenerator(seed: seed)
         let model = Linear(20, 1, using: &rng)
-        let loader = try DataLoader(data, batchSize: 64, seed: seed)
-        var step = 0, epoch = 0
-        while step < 500 {
-            let order = loader.order(epoch: epoch)
-            for b in 0..<loader.batchCount where step < 500 {
-                let (x, y) = loader.batch(epoch: epoch, index: b, order: order)
-                model.zeroGradients()
-                Loss.binaryCrossEntropyWithLogits(logits: model(x), targets: y).backward()
-                optimizer.step(model.namedParameters())
-                step += 1
-            }
-            epoch += 1
+        try DataLoader(data, batchSize: 64, seed: seed).forEachBatch(steps: 500) { x, y in
+            model.zeroGradients()
+            Loss.binaryCrossEntropyWithLogits(logits: model(x), targets: y).backward()
+            optimizer.step(model.namedParameters())
         }
         return withoutGradients { Double(Loss.binaryCrossEntropyWithLogits(logits: model(data.inputs), targets: data.targets).item) }
     }

@@ -38,18 +38,10 @@ public struct MKORReproduction: Reproduction {
         let sgd = try SGD(learningRate: lr, momentum: 0.9)
         let wrapped = mkor ? try MKOR(model: model, base: sgd, inverseFrequency: 10) : nil
         let optimizer: Optimizer = wrapped ?? sgd
-        let loader = try DataLoader(data, batchSize: 128, seed: seed)
-        var step = 0, epoch = 0
-        while step < 600 {
-            let order = loader.order(epoch: epoch)
-            for b in 0..<loader.batchCount where step < 600 {
-                let (x, y) = loader.batch(epoch: epoch, index: b, order: order)
-                model.zeroGradients()
-                Loss.crossEntropy(logits: model(x), targets: y).backward()
-                optimizer.step(model.namedParameters())
-                step += 1
-            }
-            epoch += 1
+        try DataLoader(data, batchSize: 128, seed: seed).forEachBatch(steps: 600) { x, y in
+            model.zeroGradients()
+            Loss.crossEntropy(logits: model(x), targets: y).backward()
+            optimizer.step(model.namedParameters())
         }
         let head = data.subset(Array(0..<2048))
         let loss = withoutGradients { Double(Loss.crossEntropy(logits: model(head.inputs), targets: head.targets).item) }
