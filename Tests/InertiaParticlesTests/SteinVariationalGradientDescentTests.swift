@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+import InertiaTensor
+@testable import InertiaParticles
+import InertiaTestSupport
+
+/// SVGD, ZDT and the hypervolume against `shared/fixtures/svh-psl` and the invariants of its spec (6).
+final class SteinVariationalGradientDescentTests: XCTestCase {
+    func testOneStepMatchesTheFixture() throws {
+        let f = try fixture("svh-psl", "svh_fixtures.json")["svgd"] as! [String: Any]
+        let x = matrix64(f["X"])
+        let svgd = SteinVariationalGradientDescent(step: .constant(0.1))
+        let scores = x * -1  // standard normal: ∇log p(x) = −x
+        let (phi, kernel, h) = svgd.direction(x, scores: scores)
+        XCTAssertEqual(h, (f["h"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertLessThan(maxDifference(kernel.scalars, matrix64(f["kernel_matrix"]).scalars), 1e-12)
+        XCTAssertLessThan(maxDifference(phi.scalars, matrix64(f["phi"]).scalars), 1e-12)
+        let next = svgd.sample(from: x, steps: 1) { $0 * -1 }.particles
+        XCTAssertLessThan(maxDifference(next.scalars, matrix64(f["X_next"]).scalars), 1e-12)
+        // The repulsive term sums to zero over particles: with zero scores, Σ_i φ_i = 0.
+        let repulsion = svgd.direction(x, scores: Matrix64(rows: 5, columns: 2)).phi
+        for k in 0..<2 { XCTAssertEqual((0..<5).reduce(0.0) { $0 + repulsion[$1, k] }, 0, accuracy: 1e-12) }
+        // Permutation equivariance.
+        let order = [3, 0, 4, 1, 2]
+        let permuted = Matrix64(rows: 5, columns: 2, scalars: order.flatMap { [x[$0, 0], x[$0, 1]] })
+        let phiPermuted = svgd.direction(permuted, scores: permuted * -1).phi
+        for (row, source) in order.enumerated() { for k in 0..<2 { XCTAssertEqual(phiPermuted[row, k], phi[source, k], accuracy: 1e-12) } }
+    }
+
+    func testSingleParticleIsGradientAscentAndAutodiffScoresAgree() {
+        let svgd = SteinVariationalGradientDescent(step: .constant(0.1))
+        let start = Matrix64(rows: 1, columns: 2, scalars: [1, -2])
+        let moved = svgd.sample(from: start, steps: 1) { $0 * -1 }.particles
+        XCTAssertEqual(moved.scalars, [0.9, -1.8])
+        // A Gaussian log density through autodiff gives −(x − μ)/σ².
+        let score = SteinVariationalGradientDescent.score { x in -0.5 * ((x - Tensor([1, 2])) * (x - Tensor([1, 2]))).sum() / 4 }
+        let points = Matrix64(rows: 2, columns: 2, scalars: [0, 0, 3, -1])
+        let g = score(points)
+        XCTAssertLessThan(maxDifference(g.scalars, [0.25, 0.5, -0.5, 0.75]), 1e-6)
+    }
+
+    func testRecoversAOneDimensionalStandardNormal() {
+        var rng = PhiloxGenerator(seed: 1)
+        let start = Matrix64(rows: 200, columns: 1, scalars: (0..<200).map { _ in 5 + 0.5 * rng.nextNormal() })
+        let result = SteinVariationalGradientDescent(step: .constant(0.05)).sample(from: start, steps: 2000) { $0 * -1 }
+        let values = result.particles.scalars
+        let mean = values.reduce(0, +) / 200
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 200
+        XCTAssertEqual(mean, 0, accuracy: 0.1)
+        XCTAssertEqual(variance, 1, accuracy: 0.2)
+        XCTAssertEqual(result.bandwidths.count, 2000)
+    }
+
+    func testZDTAndHypervolumeMatchTheFixtureAndTheInvariants() throws {
+        let f = try fixture("svh-psl", "svh_fixtures.json")
+        let zdt = f["zdt"] as! [String: Any]
+        let points = (zdt["x_n30"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }
+        for problem in MultiObjective.ZDT.allCases {
+            let expected = matrix64(zdt["zdt\(problem.rawValue)"])
+            for (i, x) in points.enumerated() {
+                let (f1, f2) = MultiObjective.zdt(problem, x)
+                XCTAssertEqual(f1, expected[i, 0], accuracy: 1e-12)
+                XCTAssertEqual(f2, expected[i, 1], accuracy: 1e-12)
+            }
+        }
+        let hv = f["hypervolume_2d"] as! [String: Any]
+        let y = (hv["Y"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }
+        let reference = doubles(hv["ref"])
+        XCTAssertEqual(MultiObjective.hypervolume(y, reference: reference), (hv["hv"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        // Monotone; a dominated point changes nothing.
+        XCTAssertGreaterThanOrEqual(MultiObjective.hypervolume(y + [[0.05, 0.05]], reference: reference), MultiObjective.hypervolume(y, reference: reference))
+        XCTAssertEqual(MultiObjective.hypervolume(y + [[1.05, 1.05]], reference: reference), MultiObjective.hypervolume(y, reference: reference), accuracy: 1e-15)
+        // The ZDT1 true front f2 = 1 − sqrt(f1), densely sampled, against the fixture's value.
+        let front = (0...20_000).map { i -> [Double] in let f1 = Double(i) / 20_000; return [f1, 1 - f1.squareRoot()] }
+        XCTAssertEqual(MultiObjective.hypervolume(front, reference: [1.1, 1.1]), (f["zdt1_true_front_hv_ref_1.1"] as! NSNumber).doubleValue, accuracy: 1e-4)
+        // 3-D by inclusion-exclusion: three boxes of volume 2 up to (2, 2, 2), each pair and all three
+        // overlapping in the unit cube [1, 2]³: 6 − 3 + 1 = 4.
+        let three = MultiObjective.hypervolume([[0, 1, 1], [1, 0, 1], [1, 1, 0]], reference: [2, 2, 2])
+        XCTAssertEqual(three, 4, accuracy: 1e-12)
+    }
+}
