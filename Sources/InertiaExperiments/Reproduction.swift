@@ -73,6 +73,7 @@ public enum Reproductions {
         SinkhornNewtonSparseReproduction(),
         AndersonAccelerationReproduction(),
         ConsensusBasedOptimizationReproduction(),
+        TargetSurrogatesReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -180,4 +180,15 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(result.checks.count, 3)
         XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks)")
     }
+
+    func testConsensusAndTargetSurrogateQuickReproductionsRun() throws {
+        let cbo = try XCTUnwrap(Reproductions.named("consensus-based-optimization"))
+        let result = try cbo.run(budget: .quick, seeds: [0, 1, 2, 3], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 6)
+        XCTAssertEqual(result.checks.first { $0.name == "A: anisotropic CBO success rate" }?.verdict, .held)
+        let sso = try XCTUnwrap(Reproductions.named("target-surrogates"))
+        let surrogate = try sso.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(surrogate.checks.count, 3)
+        XCTAssertTrue(surrogate.checks.allSatisfy { $0.measured.map { $0 > 0 && $0.isFinite } ?? false }, "\(surrogate.checks)")
+    }
 }
