@@ -32,6 +32,9 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Flag(help: "One JSON line per reproduction (slug, budget, seeds, verdict, checks, report) instead of the table; with --list, one per slug.")
+    var json = false
+
     func validate() throws {
         if !list && !all && slug == nil { throw ValidationError("give a slug, --all or --list") }
         if let slug, Reproductions.named(slug) == nil {
@@ -51,7 +54,11 @@ struct ReproduceCommand: ParsableCommand {
         if list {
             let table = Table(title: "Reproductions", header: ["slug", "paper", "last run"],
                               rows: Reproductions.all.map { [$0.slug, $0.paper, lastVerdict($0.slug)] })
-            print(markdown ? table.markdown : table.text)
+            if json {
+                for r in Reproductions.all { print(JSONValue.object([("slug", .string(r.slug)), ("paper", .string(r.paper)), ("last_run", .string(lastVerdict(r.slug)))]).text) }
+            } else {
+                print(markdown ? table.markdown : table.text)
+            }
             return
         }
         Interrupt.install()
@@ -65,9 +72,21 @@ struct ReproduceCommand: ParsableCommand {
             let report = reproduction.report(result)
             let folder = "\(out)/\(reproduction.slug)"
             try report.write(to: folder)
-            print(report.checkTable.text)
-            print("verdict: \(result.verdict.rawValue)\(result.isPartial ? " (partial run)" : "")")
-            print("report: \(folder)/report.html")
+            if json {
+                let checks: [JSONValue] = result.checks.map { c in
+                    .object([("name", .string(c.name)), ("measured", c.measured.map { .number($0) } ?? .null), ("relation", .string(c.relation.rawValue)),
+                             ("threshold", .number(c.threshold)), ("source", .string(c.source)), ("verdict", .string(c.verdict.rawValue))])
+                }
+                print(JSONValue.object([
+                    ("slug", .string(reproduction.slug)), ("budget", .string(budget.rawValue)), ("seeds", .array(seedList.map { .number(Double($0)) })),
+                    ("verdict", .string(result.verdict.rawValue)), ("partial", .bool(result.isPartial)), ("checks", .array(checks)),
+                    ("report", .string("\(folder)/report.html")),
+                ]).text)
+            } else {
+                print(report.checkTable.text)
+                print("verdict: \(result.verdict.rawValue)\(result.isPartial ? " (partial run)" : "")")
+                print("report: \(folder)/report.html")
+            }
             if Interrupt.requested { break }
         }
     }
