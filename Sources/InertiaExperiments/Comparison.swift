@@ -27,6 +27,8 @@ public struct Comparison {
         public var seed: UInt64
         public var losses: [Double] = []
         public var learningRates: [Double] = []
+        /// Every other hyper-parameter the optimizer reports, per step (AM's `beta`, ...).
+        public var hyperparameterCurves: [String: [Double]] = [:]
         public var testAccuracy: [Double] = []
         public var testLoss: [Double] = []
         public var seconds: Double = 0
@@ -83,6 +85,9 @@ public struct Comparison {
                         case let .step(r):
                             record.losses.append(r.loss)
                             record.learningRates.append(r.learningRate)
+                            for (key, value) in optimizer.hyperparameters where !Self.fixedKeys.contains(key) {
+                                record.hyperparameterCurves[key, default: []].append(value)
+                            }
                             onStep(contender.label, seed, r)
                         case let .evaluation(e):
                             record.testLoss.append(e.loss)
@@ -102,6 +107,9 @@ public struct Comparison {
         }
         return runs
     }
+
+    /// Hyper-parameters not plotted as their own curves (the learning rate has its plot).
+    static let fixedKeys: Set<String> = ["lr", "base_lr", "weight_decay", "maximize"]
 
     /// Exponential moving average (0.9) of the per-step losses, the curve "steps to target" reads.
     public static func smoothed(_ losses: [Double]) -> [Double] {
@@ -149,7 +157,8 @@ public struct Comparison {
     }
 
     /// Curves: smoothed training loss (median with the seed range as a band), test accuracy per
-    /// epoch, learning rate.
+    /// epoch, learning rate, and every other optimizer hyper-parameter that changed during a run
+    /// (AM's β_t, say).
     public func plots(_ runs: [Run]) -> [Plot] {
         func band(_ label: String, _ pick: (Run) -> [Double]) -> Series? {
             let curves = runs.filter { $0.contender == label && $0.error == nil }.map(pick).filter { !$0.isEmpty }
@@ -161,10 +170,15 @@ public struct Comparison {
         let loss = contenders.compactMap { band($0.label) { Comparison.smoothed($0.losses) } }
         let accuracy = contenders.compactMap { band($0.label) { $0.testAccuracy } }
         let rates = contenders.compactMap { band($0.label) { $0.learningRates } }
+        let varying = Set(runs.flatMap { run in run.hyperparameterCurves.filter { ($0.value.max() ?? 0) > ($0.value.min() ?? 0) }.keys })
+        let hyperparameterPlots = varying.sorted().map { key in
+            Plot(title: "Optimizer hyper-parameter \(key) (median and range over seeds)", xLabel: "optimizer step", yLabel: key,
+                 series: contenders.compactMap { band($0.label) { $0.hyperparameterCurves[key] ?? [] } }, logY: false)
+        }
         return [
             Plot(title: "Training loss (smoothed, median and range over seeds)", xLabel: "optimizer step", yLabel: "cross-entropy (nats)", series: loss),
             Plot(title: "Test accuracy", xLabel: "epoch", yLabel: "accuracy (fraction)", series: accuracy, logY: false),
             Plot(title: "Learning rate", xLabel: "optimizer step", yLabel: "learning rate", series: rates),
-        ]
+        ] + hyperparameterPlots
     }
 }

@@ -84,7 +84,7 @@ struct ReproduceCommand: ParsableCommand {
                 ]).text)
             } else {
                 print(report.checkTable.text)
-                print("verdict: \(result.verdict.rawValue)\(result.isPartial ? " (partial run)" : "")")
+                print("verdict: \(Terminal.verdict(result.verdict))\(result.isPartial ? " (partial run)" : "")")
                 print("report: \(folder)/report.html")
             }
             if Interrupt.requested { break }

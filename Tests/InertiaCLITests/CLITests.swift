@@ -159,3 +159,24 @@ extension CLITests {
         XCTAssertTrue(bad.output.contains("--low must be below --high"), bad.output)
     }
 }
+
+extension CLITests {
+    /// Ctrl-C (SIGINT) stops a comparison cleanly: exit status 0 and a report that says it is partial.
+    func testInterruptWritesAPartialReport() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-interrupt-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["compare", "--epochs", "200", "--seeds", "3", "--quiet", "--out", out, "--threads", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("Partial report"), "the interrupted report says it is partial")
+    }
+}

@@ -102,6 +102,21 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try parse(report.html()).elements.filter { $0.name == "svg" }.count, 3)
     }
 
+    func testComparisonPlotsTheHyperParametersThatChange() throws {
+        let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
+        let comparison = Comparison(
+            dataName: "digits", train: train, test: test, makeModel: { rng in MLP(sizes: [64, 16, 10], using: &rng) },
+            contenders: [.init(label: "am-sgd", optimizer: "am-sgd", hyperparameters: ["lr": 0.05]),
+                         .init(label: "adam", optimizer: "adam", hyperparameters: [:])],
+            seeds: [0], epochs: 1, batchSize: 64, targetLoss: 1.0)
+        let runs = comparison.run()
+        let plots = comparison.plots(runs)
+        let beta = try XCTUnwrap(plots.first { $0.yLabel == "beta" }, "\(plots.map(\.title))")
+        XCTAssertEqual(beta.series.map(\.name), ["am-sgd"])
+        XCTAssertEqual(beta.series[0].y.count, 23)
+        XCTAssertFalse(plots.contains { $0.yLabel == "beta1" || $0.yLabel == "eps" }, "constant hyper-parameters are not plotted")
+    }
+
     func testClassicMomentumQuickReproductionRunsEndToEnd() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("classic-momentum"))
         let result = try reproduction.run(budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }) { _ in }
