@@ -180,3 +180,31 @@ extension CLITests {
         XCTAssertTrue(html.contains("Partial report"), "the interrupted report says it is partial")
     }
 }
+
+extension CLITests {
+    /// The compare report rendered by headless Chromium (skipped where it is not installed): the
+    /// screenshot must carry far more than a blank page's (tables and three plots of curves).
+    func testReportRendersInAHeadlessBrowser() throws {
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let browser else { throw XCTSkip("no chromium on this machine") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-shot-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let compare = try run(["compare", "--epochs", "2", "--seeds", "2", "--quiet", "--out", folder + "/run", "--threads", "1"])
+        XCTAssertEqual(compare.status, 0, compare.output)
+        try "<html><body></body></html>".write(toFile: folder + "/blank.html", atomically: true, encoding: .utf8)
+        func screenshot(_ page: String, _ png: String) throws -> Int {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: browser)
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,3000", "--screenshot=\(png)", "file://\(page)"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return (try FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        }
+        let report = try screenshot(folder + "/run/report.html", folder + "/report.png")
+        let blank = try screenshot(folder + "/blank.html", folder + "/blank.png")
+        XCTAssertGreaterThan(blank, 0)
+        XCTAssertGreaterThan(report, 4 * blank, "report screenshot \(report) bytes, blank page \(blank)")
+    }
+}
