@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "InertiaExperiments", targets: ["InertiaExperiments"]),
         .library(name: "InertiaTransport", targets: ["InertiaTransport"]),
         .library(name: "InertiaParticles", targets: ["InertiaParticles"]),
+        .library(name: "InertiaGenerative", targets: ["InertiaGenerative"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
     traits: [
@@ -55,11 +56,12 @@ let package = Package(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(name: "InertiaParticles", dependencies: ["InertiaTensor"], swiftSettings: library),
+        .target(name: "InertiaGenerative", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(
             name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles"], swiftSettings: library),
         .target(
             name: "Inertia",
-            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaExperiments"],
+            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative", "InertiaExperiments"],
             swiftSettings: nativeSIMD),
         .executableTarget(
             name: "inertia",
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaTransportTests", dependencies: ["InertiaTransport", "InertiaTestSupport"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaParticlesTests", dependencies: ["InertiaParticles", "InertiaTestSupport"], swiftSettings: nativeSIMD),
+        .testTarget(name: "InertiaGenerativeTests", dependencies: ["InertiaGenerative", "InertiaTestSupport"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"], swiftSettings: nativeSIMD),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"], swiftSettings: nativeSIMD),
     ],

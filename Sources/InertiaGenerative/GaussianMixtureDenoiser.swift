@@ -1,0 +1,49 @@
+import Foundation
+import InertiaTensor
+
+/// The exact posterior mean `E[x_0 | x_t]` and score of isotropic Gaussian-mixture data under any
+/// schedule (`diffusion-principles.md` 10.1): with components `N(μ_k, s_k² I)`, `p_t = Σ π_k
+/// N(αμ_k, (α²s_k² + σ²)I)`; responsibilities in log space. Lets samplers be tested without training.
+public struct GaussianMixtureDenoiser: Sendable {
+    public let weights: [Double]
+    public let means: [[Double]]
+    public let standardDeviations: [Double]
+
+    public init(weights: [Double], means: [[Double]], standardDeviations: [Double]) {
+        precondition(weights.count == means.count && means.count == standardDeviations.count && !weights.isEmpty,
+                     "GaussianMixtureDenoiser: \(weights.count) weights, \(means.count) means, \(standardDeviations.count) deviations")
+        self.weights = weights
+        self.means = means
+        self.standardDeviations = standardDeviations
+    }
+
+    /// `(x̂_0, ŝ)` at every row of `x`.
+    public func posterior(_ x: Matrix64, t: Double, schedule: DiffusionSchedule) -> (data: Matrix64, score: Matrix64) {
+        let a = schedule.alpha(t), s = schedule.sigma(t), d = x.columns
+        var data = Matrix64(rows: x.rows, columns: d), score = data
+        let variances = standardDeviations.map { a * a * $0 * $0 + s * s }
+        for i in 0..<x.rows {
+            var logits = [Double](repeating: 0, count: weights.count)
+            for k in weights.indices {
+                var squared = 0.0
+                for j in 0..<d {
+                    let r = x[i, j] - a * means[k][j]
+                    squared += r * r
+                }
+                logits[k] = Foundation.log(weights[k]) - 0.5 * Double(d) * Foundation.log(variances[k]) - 0.5 * squared / variances[k]
+            }
+            let largest = logits.max()!
+            let unnormalized = logits.map { Foundation.exp($0 - largest) }
+            let total = unnormalized.reduce(0, +)
+            for k in weights.indices {
+                let r = unnormalized[k] / total, gain = a * standardDeviations[k] * standardDeviations[k] / variances[k]
+                for j in 0..<d {
+                    let residual = x[i, j] - a * means[k][j]
+                    data[i, j] += r * (means[k][j] + gain * residual)
+                    score[i, j] -= r * residual / variances[k]
+                }
+            }
+        }
+        return (data, score)
+    }
+}

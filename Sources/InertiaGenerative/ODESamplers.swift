@@ -1,0 +1,153 @@
+import Foundation
+import InertiaTensor
+
+/// A model as samplers see it: `x̂_0` at every row of `x` at time `t` (convert other network
+/// outputs with `Prediction.convert`).
+public typealias Denoiser = (_ x: Matrix64, _ t: Double) -> Matrix64
+
+/// Time grids from `t_max` down to `t_min` (`diffusion-principles.md` 6.1).
+public enum TimeGrid {
+    /// `t_i = t_max + (i/N)(t_min − t_max)`, `N + 1` points.
+    public static func uniform(from tMax: Double, to tMin: Double, steps n: Int) -> [Double] {
+        (0...n).map { tMax + Double($0) / Double(n) * (tMin - tMax) }
+    }
+
+    /// Uniform in the half log-SNR λ (DPM-Solver's "logSNR" grid).
+    public static func uniformLambda(from tMax: Double, to tMin: Double, steps n: Int, schedule: DiffusionSchedule) -> [Double] {
+        let l0 = schedule.lambda(tMax), l1 = schedule.lambda(tMin)
+        return (0...n).map { i in i == 0 ? tMax : i == n ? tMin : schedule.time(forLambda: l0 + Double(i) / Double(n) * (l1 - l0)) }
+    }
+
+    /// EDM's ρ-grid on σ̃: `(σ_max^{1/ρ} + i/(N−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ`, `i = 0..N−1`, then 0.
+    public static func edm(sigmaMin: Double = 0.002, sigmaMax: Double = 80, rho: Double = 7, steps n: Int) -> [Double] {
+        let a = Foundation.pow(sigmaMax, 1 / rho), b = Foundation.pow(sigmaMin, 1 / rho)
+        var grid: [Double] = []
+        for i in 0..<n {
+            let fraction = Double(i) / Double(n - 1)
+            grid.append(Foundation.pow(a + fraction * (b - a), rho))
+        }
+        return grid + [0]
+    }
+}
+
+/// Deterministic and stochastic samplers of the probability-flow ODE / reverse SDE
+/// (`diffusion-principles.md` 5–6): Euler, Heun (EDM second order), DDIM with η, DPM-Solver++(2M),
+/// EDM's Heun in σ̃ form and Euler–Maruyama. Rows of `x` are samples; Float64.
+public enum DiffusionSampler {
+    /// `û = α̇x̂_0 + σ̇ε̂`, `ε̂ = (x − αx̂_0)/σ`.
+    static func velocity(_ x: Matrix64, _ t: Double, _ schedule: DiffusionSchedule, _ model: Denoiser) -> Matrix64 {
+        Prediction.data.convert(model(x, t), to: .velocity, x: x, t: t, schedule: schedule)
+    }
+
+    static func axpy(_ x: Matrix64, _ a: Double, _ y: Matrix64) -> Matrix64 {
+        Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, y.scalars).map { $0 + a * $1 })
+    }
+
+    /// Euler on the PF-ODE: `x ← x + (t_{i+1} − t_i)·û(x, t_i)`. N NFE.
+    public static func euler(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser) -> Matrix64 {
+        var x = x
+        for i in 0..<(grid.count - 1) { x = axpy(x, grid[i + 1] - grid[i], velocity(x, grid[i], schedule, model)) }
+        return x
+    }
+
+    /// Heun: Euler, then the trapezoidal corrector whenever `σ(t_{i+1}) > 0`.
+    public static func heun(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser) -> Matrix64 {
+        var x = x
+        for i in 0..<(grid.count - 1) {
+            let h = grid[i + 1] - grid[i]
+            let d = velocity(x, grid[i], schedule, model)
+            let predicted = axpy(x, h, d)
+            if schedule.sigma(grid[i + 1]) > 0 {
+                let corrected = velocity(predicted, grid[i + 1], schedule, model)
+                x = axpy(x, h / 2, Matrix64(rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
+            } else {
+                x = predicted
+            }
+        }
+        return x
+    }
+
+    /// DDIM with `η` (0: the deterministic first-order exponential integrator; 1: DDPM ancestral):
+    /// `x_s = α_s x̂_0 + sqrt(σ_s² − c²)·ε̂ + c·z`, `c = η σ_s sqrt(1 − e^{2(λ_t − λ_s)})`; no noise on the last step.
+    public static func ddim(_ x: Matrix64, grid: [Double], eta: Double = 0, schedule: DiffusionSchedule, model: Denoiser,
+                            using rng: inout PhiloxGenerator) -> Matrix64 {
+        var x = x
+        for i in 0..<(grid.count - 1) {
+            let t = grid[i], s = grid[i + 1]
+            let x0 = model(x, t)
+            let at = schedule.alpha(t), st = schedule.sigma(t), as_ = schedule.alpha(s), ss = schedule.sigma(s)
+            let last = i == grid.count - 2
+            let c = last || eta == 0 ? 0 : eta * ss * (1 - Foundation.exp(2 * (schedule.lambda(t) - schedule.lambda(s)))).squareRoot()
+            let keep = (ss * ss - c * c).squareRoot()
+            for k in 0..<x.scalars.count {
+                let eps = (x.scalars[k] - at * x0.scalars[k]) / st
+                x.scalars[k] = as_ * x0.scalars[k] + keep * eps + (c > 0 ? c * rng.nextNormal() : 0)
+            }
+        }
+        return x
+    }
+
+    /// DPM-Solver++(2M) (Lu et al., 2022), data prediction, multistep; the first step is first
+    /// order, and with `lowerOrderFinal` so is the last of runs under 10 steps.
+    public static func dpmSolverPlusPlus2M(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
+                                           lowerOrderFinal: Bool = false) -> Matrix64 {
+        var x = x
+        var previous: Matrix64?, previousH = 0.0
+        let n = grid.count - 1
+        for i in 1...n {
+            let t = grid[i - 1], s = grid[i]
+            let x0 = model(x, t)
+            let h = schedule.lambda(s) - schedule.lambda(t)
+            var dm = x0
+            if let previous, !(lowerOrderFinal && i == n && n < 10) {
+                let r = previousH / h
+                dm = Matrix64(rows: x0.rows, columns: x0.columns,
+                              scalars: zip(x0.scalars, previous.scalars).map { (1 + 1 / (2 * r)) * $0 - 1 / (2 * r) * $1 })
+            }
+            let ratio = schedule.sigma(s) / schedule.sigma(t), gain = -schedule.alpha(s) * Foundation.expm1(-h)
+            for k in 0..<x.scalars.count { x.scalars[k] = ratio * x.scalars[k] + gain * dm.scalars[k] }
+            previous = x0
+            previousH = h
+        }
+        return x
+    }
+
+    /// EDM's deterministic Heun in σ̃ form (α = 1): `dx/dσ = (x − D(x; σ))/σ`, Euler only on a step
+    /// that ends at σ = 0. `model` receives σ as its time.
+    public static func edmHeun(_ x: Matrix64, sigmas: [Double], model: Denoiser) -> Matrix64 {
+        var x = x
+        func slope(_ x: Matrix64, _ sigma: Double) -> Matrix64 {
+            let d = model(x, sigma)
+            return Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, d.scalars).map { ($0 - $1) / sigma })
+        }
+        for i in 0..<(sigmas.count - 1) {
+            let h = sigmas[i + 1] - sigmas[i]
+            let d = slope(x, sigmas[i])
+            let predicted = axpy(x, h, d)
+            if sigmas[i + 1] > 0 {
+                let corrected = slope(predicted, sigmas[i + 1])
+                x = axpy(x, h / 2, Matrix64(rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
+            } else {
+                x = predicted
+            }
+        }
+        return x
+    }
+
+    /// Euler–Maruyama on the reverse SDE: `x_s = x + Δ(−f x + g² ŝ) + g sqrt(Δ) z`, `Δ = t − s`;
+    /// the last step without noise.
+    public static func eulerMaruyama(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
+                                     using rng: inout PhiloxGenerator) -> Matrix64 {
+        var x = x
+        for i in 0..<(grid.count - 1) {
+            let t = grid[i], delta = t - grid[i + 1]
+            let score = Prediction.data.convert(model(x, t), to: .score, x: x, t: t, schedule: schedule)
+            let f = schedule.drift(t), g2 = schedule.diffusionSquared(t)
+            let noise = i == grid.count - 2 ? 0 : (g2 * delta).squareRoot()
+            for k in 0..<x.scalars.count {
+                x.scalars[k] += delta * (-f * x.scalars[k] + g2 * score.scalars[k]) + (noise > 0 ? noise * rng.nextNormal() : 0)
+            }
+        }
+        return x
+    }
+}
