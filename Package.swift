@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "InertiaParticles", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(name: "InertiaGenerative", dependencies: ["InertiaTensor"], swiftSettings: library),
         .target(
-            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles"], swiftSettings: library),
+            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"], swiftSettings: library),
         .target(
             name: "Inertia",
             dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative", "InertiaExperiments"],

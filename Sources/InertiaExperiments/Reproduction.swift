@@ -74,6 +74,7 @@ public enum Reproductions {
         AndersonAccelerationReproduction(),
         ConsensusBasedOptimizationReproduction(),
         TargetSurrogatesReproduction(),
+        DiffusionPrinciplesReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

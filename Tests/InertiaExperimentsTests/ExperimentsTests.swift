@@ -206,4 +206,12 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(surrogate.checks.count, 3)
         XCTAssertTrue(surrogate.checks.allSatisfy { $0.measured.map { $0 > 0 && $0.isFinite } ?? false }, "\(surrogate.checks)")
     }
+
+    func testDiffusionPrinciplesQuickReproductionHolds() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("diffusion-principles"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 13)
+        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
+        XCTAssertEqual(result.plots.count, 2)
+    }
 }
