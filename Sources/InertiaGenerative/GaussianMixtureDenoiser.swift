@@ -17,9 +17,14 @@ public struct GaussianMixtureDenoiser: Sendable {
         self.standardDeviations = standardDeviations
     }
 
-    /// `(x̂_0, ŝ)` at every row of `x`.
+    /// `(x̂_0, ŝ)` at every row of `x` at time `t` of `schedule`.
     public func posterior(_ x: Matrix64, t: Double, schedule: DiffusionSchedule) -> (data: Matrix64, score: Matrix64) {
-        let a = schedule.alpha(t), s = schedule.sigma(t), d = x.columns
+        posterior(x, alpha: schedule.alpha(t), sigma: schedule.sigma(t))
+    }
+
+    /// `(x̂_0, ŝ)` for `x = αx_0 + σε` (discrete schedules give α and σ directly).
+    public func posterior(_ x: Matrix64, alpha a: Double, sigma s: Double) -> (data: Matrix64, score: Matrix64) {
+        let d = x.columns
         var data = Matrix64(rows: x.rows, columns: d), score = data
         let variances = standardDeviations.map { a * a * $0 * $0 + s * s }
         for i in 0..<x.rows {
