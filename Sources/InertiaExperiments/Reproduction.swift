@@ -75,6 +75,7 @@ public enum Reproductions {
         ConsensusBasedOptimizationReproduction(),
         TargetSurrogatesReproduction(),
         DiffusionPrinciplesReproduction(),
+        HeavyBallDiffusionSamplingReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

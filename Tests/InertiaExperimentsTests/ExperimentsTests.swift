@@ -214,4 +214,11 @@ final class ReproductionTests: XCTestCase {
         XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
         XCTAssertEqual(result.plots.count, 2)
     }
+
+    func testHeavyBallQuickReproductionSuppressesDivergence() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("heavy-ball-diffusion-sampling"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 8)
+        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
+    }
 }
