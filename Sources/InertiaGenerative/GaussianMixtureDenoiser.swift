@@ -17,6 +17,28 @@ public struct GaussianMixtureDenoiser: Sendable {
         self.standardDeviations = standardDeviations
     }
 
+    /// `count` equal components of standard deviation `standardDeviation` with means evenly spaced on
+    /// the circle of `radius` (the spec's 8-mode ring).
+    public static func ring(count: Int, radius: Double, standardDeviation: Double) -> GaussianMixtureDenoiser {
+        let means = (0..<count).map { k -> [Double] in
+            let angle = 2 * Double.pi * Double(k) / Double(count)
+            return [radius * Foundation.cos(angle), radius * Foundation.sin(angle)]
+        }
+        return GaussianMixtureDenoiser(weights: [Double](repeating: 1 / Double(count), count: count), means: means,
+                                       standardDeviations: [Double](repeating: standardDeviation, count: count))
+    }
+
+    /// `sqrt(mean over rows of ‖a_i − b_i‖²)`: the samplers' error against a reference.
+    public static func rootMeanSquareDistance(_ a: Matrix64, _ b: Matrix64) -> Double {
+        precondition(a.rows == b.rows && a.columns == b.columns, "rootMeanSquareDistance: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
+        var total = 0.0
+        for k in 0..<a.scalars.count {
+            let d = a.scalars[k] - b.scalars[k]
+            total += d * d
+        }
+        return (total / Double(a.rows)).squareRoot()
+    }
+
     /// `(x̂_0, ŝ)` at every row of `x` at time `t` of `schedule`.
     public func posterior(_ x: Matrix64, t: Double, schedule: DiffusionSchedule) -> (data: Matrix64, score: Matrix64) {
         posterior(x, alpha: schedule.alpha(t), sigma: schedule.sigma(t))

@@ -143,25 +143,14 @@ final class DiffusionCoreTests: XCTestCase {
     /// Spec 10.1: with the exact denoiser of an 8-mode ring mixture, first-order samplers' error
     /// falls like 1/NFE and second-order ones' like 1/NFE² (fitted over NFE 100, 200, 400).
     func testSolverOrdersWithAnExactDenoiser() throws {
-        let means = (0..<8).map { k -> [Double] in
-            let angle = 2 * Double.pi * Double(k) / 8
-            return [2 * Foundation.cos(angle), 2 * Foundation.sin(angle)]
-        }
-        let mixture = GaussianMixtureDenoiser(weights: [Double](repeating: 1.0 / 8, count: 8), means: means, standardDeviations: [Double](repeating: 0.25, count: 8))
+        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
         let schedule = DiffusionSchedule.vpCosineDefault
         let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
         var rng = PhiloxGenerator(seed: 5)
         let start = Matrix64(rows: 100, columns: 2, scalars: (0..<200).map { _ in rng.nextNormal() })
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
         let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(3000), schedule: schedule, model: model)
-        func rms(_ x: Matrix64) -> Double {
-            var total = 0.0
-            for k in 0..<x.scalars.count {
-                let d = x.scalars[k] - reference.scalars[k]
-                total += d * d
-            }
-            return (total / Double(x.rows)).squareRoot()
-        }
+        func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
         func slope(_ errors: [Double]) -> Double { (Foundation.log(errors[2]) - Foundation.log(errors[0])) / Foundation.log(4) }
         let nfe = [100, 200, 400]
         let euler = nfe.map { rms(DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model)) }

@@ -26,12 +26,7 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
         var partial = false
         for std in [0.25, 0.1] {
             if shouldStop() { partial = true; break }
-            let means = (0..<8).map { k -> [Double] in
-                let angle = 2 * Double.pi * Double(k) / 8
-                return [2 * Foundation.cos(angle), 2 * Foundation.sin(angle)]
-            }
-            let mixture = GaussianMixtureDenoiser(weights: [Double](repeating: 1.0 / 8, count: 8), means: means,
-                                                  standardDeviations: [Double](repeating: std, count: 8))
+            let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: std)
             let schedule = DiffusionSchedule.vpCosineDefault
             let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
             var rng = PhiloxGenerator(seed: seeds.first ?? 0)
@@ -39,14 +34,7 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
             progress("std \(std): reference (DPM-Solver++(2M), 6000 steps)")
             let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(6000), schedule: schedule, model: model)
-            func rms(_ x: Matrix64) -> Double {
-                var total = 0.0
-                for k in 0..<x.scalars.count {
-                    let d = x.scalars[k] - reference.scalars[k]
-                    total += d * d
-                }
-                return (total / Double(x.rows)).squareRoot()
-            }
+            func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
             let nfe = [25, 50, 100, 200, 400]
             let samplers: [(String, (Int) -> Matrix64)] = [
                 ("Euler", { DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model) }),

@@ -57,9 +57,7 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
                 let reference = methods[0].1.sample(start, timesteps: timesteps(2000), cumulativeAlphas: abar, eps: guidedEps(w))
                 for (name, sampler) in methods {
                     let x = sampler.sample(start, timesteps: timesteps(n), cumulativeAlphas: abar, eps: guidedEps(w))
-                    var total = 0.0
-                    for k in 0..<x.scalars.count { total += (x.scalars[k] - reference.scalars[k]) * (x.scalars[k] - reference.scalars[k]) }
-                    perMethod[name, default: []].append((total / Double(samples)).squareRoot())
+                    perMethod[name, default: []].append(GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference))
                 }
             }
             rmse["w=\(w),N=\(n)"] = perMethod.mapValues { Comparison.median($0) }
