@@ -36,6 +36,8 @@ final class GradientTests: XCTestCase {
         checkGradients([positive]) { $0[0].log() }
         checkGradients([positive]) { $0[0].log1p() }
         checkGradients([x]) { $0[0].tanh() }
+        checkGradients([x]) { $0[0].sin() }
+        checkGradients([x]) { $0[0].cos() }
         checkGradients([x]) { $0[0].sigmoid() }
         checkGradients([x]) { $0[0].erf() }
         checkGradients([x]) { $0[0].relu() }

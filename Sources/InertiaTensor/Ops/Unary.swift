@@ -36,6 +36,14 @@ extension Tensor {
         unaryOp("log1p", ScalarUnaryKernel { Foundation.log1p($0) }) { g, x, _ in g / (x + 1) }
     }
 
+    public func sin() -> Tensor {
+        unaryOp("sin", ScalarUnaryKernel { Foundation.sin($0) }) { g, x, _ in g * x.cos() }
+    }
+
+    public func cos() -> Tensor {
+        unaryOp("cos", ScalarUnaryKernel { Foundation.cos($0) }) { g, x, _ in -(g * x.sin()) }
+    }
+
     public func tanh() -> Tensor {
         unaryOp("tanh", ScalarUnaryKernel { Foundation.tanh($0) }, savesOutput: true) { g, _, y in g * (1 - y * y) }
     }

@@ -1,0 +1,54 @@
+import Foundation
+import InertiaNN
+import InertiaTensor
+
+/// A small conditional network for low-dimensional diffusion and flow models
+/// (`diffusion-principles.md` 10.2): `[x, Fourier(t), embedding(label)] → SiLU MLP → output` of the
+/// data's dimension. The Fourier features are `sin(ω_k t), cos(ω_k t)` with frequencies log-spaced
+/// between `minimumFrequency` and `maximumFrequency` (keep `ω·c_noise` around 10²–10³); the label
+/// table has one extra row, the "null" label that classifier-free guidance trains with.
+public final class DenoiserNetwork: Module {
+    public let frequencies: [Float]
+    public let labels: Embedding?
+    public let classes: Int
+    public let body: Sequential
+
+    public init(dimension: Int, hidden: [Int] = [128, 128, 128], fourierFeatures: Int = 16, minimumFrequency: Double = 1,
+                maximumFrequency: Double = 200, classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator) {
+        precondition(fourierFeatures % 2 == 0 && fourierFeatures >= 2, "DenoiserNetwork: fourierFeatures must be even, got \(fourierFeatures)")
+        let count = fourierFeatures / 2
+        frequencies = (0..<count).map { k in
+            Float(minimumFrequency * Foundation.pow(maximumFrequency / minimumFrequency, Double(k) / Double(Swift.max(count - 1, 1))))
+        }
+        self.classes = classes
+        labels = classes > 0 ? Embedding(count: classes + 1, dimension: labelDimension, using: &rng) : nil
+        var layers: [Module] = []
+        var width = dimension + fourierFeatures + (classes > 0 ? labelDimension : 0)
+        for h in hidden {
+            layers.append(Linear(width, h, using: &rng))
+            layers.append(Activation(.silu))
+            width = h
+        }
+        layers.append(Linear(width, dimension, using: &rng))
+        body = Sequential(layers)
+        super.init()
+        if let labels { register(labels, as: "labels") }
+        register(body, as: "body")
+    }
+
+    /// The "null" label index (unconditional).
+    public var nullLabel: Int { classes }
+
+    /// The output at inputs `x` `[B, d]`, network times `time` `[B]` and labels (`nullLabel` for
+    /// none; ignored without classes).
+    public func callAsFunction(_ x: Tensor, time: Tensor, labels indices: [Int]) -> Tensor {
+        let b = x.shape[0]
+        let angles = time.reshaped(to: [b, 1]) * Tensor(shape: [1, frequencies.count], scalars: frequencies)
+        var inputs = [x, angles.sin(), angles.cos()]
+        if let labels {
+            precondition(indices.count == b, "DenoiserNetwork: \(indices.count) labels for a batch of \(b)")
+            inputs.append(labels.forward(indices: IndexTensor(shape: [b], indices: indices)))
+        }
+        return body(Tensor.concatenate(inputs, alongAxis: 1))
+    }
+}
