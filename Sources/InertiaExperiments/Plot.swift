@@ -1,15 +1,19 @@
 import Foundation
 
-/// One line of a plot, with an optional band (the spread over seeds).
+/// One line of a plot, with an optional band (the spread over seeds), or a cloud of points.
 public struct Series: Equatable, Sendable {
+    public enum Style: Sendable, Equatable { case line, points }
+
     public var name: String
     public var x: [Double]
     public var y: [Double]
     /// Lower and upper edges of a band around the line (same length as `x`), or empty.
     public var lower: [Double]
     public var upper: [Double]
+    public var style: Style
 
-    public init(name: String, x: [Double], y: [Double], lower: [Double] = [], upper: [Double] = []) {
+    public init(name: String, x: [Double], y: [Double], lower: [Double] = [], upper: [Double] = [], style: Style = .line) {
+        self.style = style
         self.name = name
         self.x = x
         self.y = y
@@ -90,8 +94,15 @@ public struct Plot: Equatable, Sendable {
                 let lowerPoints = zip(s.x, s.lower).filter { ok($0.1) }.reversed().map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
                 out += "<polygon class=\"band\" data-series=\"\(escape(s.name))\" points=\"\((upperPoints + lowerPoints).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
-            let points = zip(s.x, s.y).filter { ok($0.1) }.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
-            out += "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
+            switch s.style {
+            case .line:
+                let points = zip(s.x, s.y).filter { ok($0.1) }.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
+                out += "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
+            case .points:
+                out += "<g class=\"series\" data-series=\"\(escape(s.name))\" fill=\"\(color)\" fill-opacity=\"0.45\">"
+                for (x, y) in zip(s.x, s.y) where x.isFinite && ok(y) { out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"1.4\"/>" }
+                out += "</g>\n"
+            }
             let ly = top + 14 + Double(i) * 18
             let lx = left + plotW + 14
             out += "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(lx + 22))\" y2=\"\(fmt(ly))\" stroke=\"\(color)\" stroke-width=\"3\"/>"

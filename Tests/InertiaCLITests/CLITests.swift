@@ -208,3 +208,22 @@ extension CLITests {
         XCTAssertGreaterThan(report, 4 * blank, "report screenshot \(report) bytes, blank page \(blank)")
     }
 }
+
+extension CLITests {
+    func testSampleCommandWritesSamplesAndAReport() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-sample-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let mixture = try run(["sample", "--count", "500", "--steps", "20", "--compare-samplers", "--out", out])
+        XCTAssertEqual(mixture.status, 0, mixture.output)
+        XCTAssertTrue(mixture.output.contains("euler-maruyama"), mixture.output)
+        let rows = try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 501)
+        XCTAssertTrue(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("<circle"))
+        let moons = try run(["sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "10", "--label", "0",
+                             "--guidance", "2", "--out", out])
+        XCTAssertEqual(moons.status, 0, moons.output)
+        let bad = try run(["sample", "--label", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--label needs --source moons"), bad.output)
+    }
+}
