@@ -76,6 +76,7 @@ public enum Reproductions {
         TargetSurrogatesReproduction(),
         DiffusionPrinciplesReproduction(),
         HeavyBallDiffusionSamplingReproduction(),
+        StochasticInterpolantsReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

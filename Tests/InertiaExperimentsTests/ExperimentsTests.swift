@@ -221,4 +221,11 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(result.checks.count, 8)
         XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
     }
+
+    func testStochasticInterpolantsQuickReproductionHolds() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("stochastic-interpolants"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 4)
+        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks)")
+    }
 }
