@@ -110,6 +110,20 @@ public struct StochasticInterpolant: Sendable, Equatable {
         return x
     }
 
+    /// Integrates `dX = b(t, X)dt` from t = 0 to 1 by Heun's method (two drift evaluations per step).
+    public static func integrateODEHeun(_ x: Matrix64, steps: Int, drift: (Double, Matrix64) -> Matrix64) -> Matrix64 {
+        var x = x
+        let h = 1 / Double(steps)
+        for i in 0..<steps {
+            let t = Double(i) * h
+            let k1 = drift(t, x)
+            let predicted = Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, k1.scalars).map { $0 + h * $1 })
+            let k2 = drift(t + h, predicted)
+            for k in 0..<x.scalars.count { x.scalars[k] += h / 2 * (k1.scalars[k] + k2.scalars[k]) }
+        }
+        return x
+    }
+
     /// The forward SDE `dX = (b + εs)dt + sqrt(2ε)dW` by Euler–Maruyama from t = 0 to `end`, then one
     /// deterministic step to 1 if `end < 1` (one-sided scores diverge at t = 1).
     public static func integrateSDE(_ x: Matrix64, steps: Int, epsilon: Double, end: Double = 1, drift: (Double, Matrix64) -> Matrix64,

@@ -1,5 +1,7 @@
 import Foundation
 import InertiaGenerative
+import InertiaNN
+import InertiaOptim
 import InertiaTensor
 
 /// `shared/papers/stochastic-interpolants.md`, section 5.1 (Albergo, Boffi & Vanden-Eijnden, 2023):
@@ -59,8 +61,117 @@ public struct StochasticInterpolantsReproduction: Reproduction {
         }
         let table = Table(title: "\(n) samples of N(0, I) pushed to the target N((2, -1), [[0.5, 0.2], [0.2, 0.3]]) by the exact fields",
                           header: ["process", "mean", "covariance (row-major)", "mean error", "covariance error"], rows: rows)
-        let notes = ["Spec writer's run: ODE mean (2.004, -1.000), SDE mean (1.996, -0.996), covariances within 0.003.",
-                     "Section 5.2 (Gaussian to checkerboard with trained drift and denoiser networks) is not run yet."]
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes)
+        var notes = ["Spec writer's run: ODE mean (2.004, -1.000), SDE mean (1.996, -0.996), covariances within 0.003."]
+        var tables = [table], partial = false
+        if budget == .full {
+            let board = try Self.checkerboardStudy(seeds: [0, 1, 2], shouldStop: shouldStop, progress: progress)
+            checks += board.checks
+            tables.append(board.table)
+            notes += board.notes
+            partial = board.partial
+        } else {
+            notes.append("Section 5.2 (Gaussian to checkerboard, trained drift and denoiser) runs with --budget full only.")
+        }
+        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+    }
+
+    /// The spec's checkerboard: x₁ ~ U[−2, 2), x₂ = U[0, 1) − 2·Bernoulli(½) + (⌊x₁⌋ mod 2), scaled by 2:
+    /// uniform on 8 squares of side 2 in [−4, 4]².
+    static func checkerboard(_ n: Int, using rng: inout PhiloxGenerator) -> Matrix64 {
+        Matrix64(rows: n, columns: 2, scalars: (0..<n).flatMap { _ -> [Double] in
+            let x1 = -2 + 4 * rng.nextDouble()
+            let parity = Double(((Int(x1.rounded(.down)) % 2) + 2) % 2)
+            let x2 = rng.nextDouble() - (rng.nextBernoulli(0.5) ? 2 : 0) + parity
+            return [2 * x1, 2 * x2]
+        })
+    }
+
+    /// Whether a point lies on one of the checkerboard's 8 squares.
+    static func onBoard(_ x: Double, _ y: Double) -> Bool {
+        let u = x / 2, v = y / 2
+        guard u >= -2 && u < 2 else { return false }
+        let m = Double(((Int(u.rounded(.down)) % 2) + 2) % 2)
+        return (v >= m && v < m + 1) || (v >= m - 2 && v < m - 1)
+    }
+
+    /// Section 5.2: N(0, I) to the checkerboard with a one-sided linear interpolant; a drift network
+    /// b̂ (target x1 − x0) and a denoiser η̂₀ (target x0), ŝ = −η̂₀/(1 − t); ODE by Heun (50 steps) and
+    /// SDE by Euler–Maruyama (200 steps to t = 0.99, then one ODE step) for several ε.
+    static func checkerboardStudy(seeds: [UInt64], shouldStop: () -> Bool, progress: (String) -> Void) throws
+        -> (checks: [Check], table: Table, notes: [String], partial: Bool)
+    {
+        let epsilons = [0.1, 0.5, 1.0, 2.0]
+        var support: [String: [Double]] = [:], distance: [String: [Double]] = [:], floors: [Double] = []
+        var partial = false
+        for seed in seeds {
+            if shouldStop() { partial = true; break }
+            var rng = PhiloxGenerator(seed: 500 + seed)
+            let drift = DenoiserNetwork(dimension: 2, using: &rng), denoiser = DenoiserNetwork(dimension: 2, using: &rng)
+            let steps = 3000
+            let optimizers = try [drift, denoiser].map { _ -> Adam in
+                let adam = try Adam(learningRate: 2e-3)
+                adam.schedule = .stepDecay(every: steps / 4, gamma: 0.4)
+                return adam
+            }
+            progress("5.2 seed \(seed): training the drift and the denoiser (\(steps) steps each)")
+            for _ in 0..<steps {
+                let x0 = Matrix64(rows: 512, columns: 2, scalars: (0..<1024).map { _ in rng.nextNormal() }), x1 = checkerboard(512, using: &rng)
+                let times = (0..<512).map { _ in rng.nextDouble() }
+                var xt = x0, velocity = x0
+                for i in 0..<512 {
+                    for j in 0..<2 {
+                        xt[i, j] = (1 - times[i]) * x0[i, j] + times[i] * x1[i, j]
+                        velocity[i, j] = x1[i, j] - x0[i, j]
+                    }
+                }
+                let input = Tensor(shape: [512, 2], scalars: xt.scalars.map(Float.init)), time = Tensor(times.map(Float.init))
+                for (k, (network, target)) in [(drift, velocity), (denoiser, x0)].enumerated() {
+                    network.zeroGradients()
+                    (network(input, time: time, labels: []) - Tensor(shape: [512, 2], scalars: target.scalars.map(Float.init))).squared().mean().backward()
+                    optimizers[k].step(network.namedParameters())
+                }
+            }
+            func evaluate(_ network: DenoiserNetwork, _ t: Double, _ x: Matrix64) -> Matrix64 {
+                withoutGradients {
+                    Matrix64(network(Tensor(shape: [x.rows, 2], scalars: x.scalars.map(Float.init)), time: Tensor([Float](repeating: Float(t), count: x.rows)), labels: []))
+                }
+            }
+            let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in rng.nextNormal() })
+            let target = checkerboard(4000, using: &rng), target2 = checkerboard(4000, using: &rng)
+            var metric = PhiloxGenerator(seed: 7)
+            floors.append(slicedWasserstein(target, target2, using: &metric))
+            var outputs: [(String, Matrix64)] = [("ODE (Heun, 50 steps)", StochasticInterpolant.integrateODEHeun(start, steps: 50) { evaluate(drift, $0, $1) })]
+            for eps in epsilons {
+                progress("5.2 seed \(seed): SDE eps \(eps)")
+                outputs.append(("SDE eps \(eps)", StochasticInterpolant.integrateSDE(
+                    start, steps: 200, epsilon: eps, end: 0.99, drift: { evaluate(drift, $0, $1) },
+                    score: { t, x in let eta = evaluate(denoiser, t, x); return eta * (-1 / (1 - t)) }, using: &rng)))
+            }
+            for (name, x) in outputs {
+                support[name, default: []].append(Double((0..<x.rows).filter { onBoard(x[$0, 0], x[$0, 1]) }.count) / Double(x.rows))
+                var r = PhiloxGenerator(seed: 7)
+                distance[name, default: []].append(slicedWasserstein(x, target, using: &r))
+            }
+        }
+        let names = ["ODE (Heun, 50 steps)"] + epsilons.map { "SDE eps \($0)" }
+        let rows = names.compactMap { name -> [String]? in
+            guard let s = support[name], let d = distance[name] else { return nil }
+            return [name, String(format: "%.3f", Comparison.median(s)), String(format: "%.3f", Comparison.median(d))]
+        }
+        func median(_ v: [String: [Double]], _ key: String) -> Double? { partial ? nil : v[key].map(Comparison.median) }
+        let ode = "ODE (Heun, 50 steps)", sde = "SDE eps 0.5"
+        let checks = [
+            Check(name: "5.2: ODE in-support fraction", measured: median(support, ode), relation: .atLeast, threshold: 0.70, source: "spec 5.2"),
+            Check(name: "5.2: ODE sliced W2", measured: median(distance, ode), relation: .atMost, threshold: 0.20, source: "spec 5.2"),
+            Check(name: "5.2: SDE eps 0.5 in-support minus ODE's", measured: median(support, sde).flatMap { s in median(support, ode).map { s - $0 } },
+                  relation: .atLeast, threshold: 0, source: "spec 5.2"),
+            Check(name: "5.2: SDE eps 0.5 sliced W2", measured: median(distance, sde), relation: .atMost, threshold: 0.15, source: "spec 5.2"),
+        ]
+        let table = Table(title: String(format: "5.2: N(0, I) to the checkerboard, 4000 samples, median over %d seed(s); SW2 floor %.3f", seeds.count,
+                                        floors.isEmpty ? Double.nan : Comparison.median(floors)),
+                          header: ["sampler", "in-support", "sliced W2"], rows: rows)
+        let notes = ["Networks: Fourier time features (frequencies 1-200) and 3x128 SiLU MLPs (the spec feeds t raw); Adam 2e-3 with step decay 0.4 every 750 steps, batch 512, 3000 steps. Spec writer's run: ODE 0.775 / 0.142, SDE eps 0.5 0.829 / 0.105, floor 0.085.",
+                     "Here the diffusion does not sharpen the squares: in-support stays near 0.70 for every eps while SW2 grows with eps, so the 'SDE in-support >= ODE' rule fails. The exact-field SDE of 5.1 is right (same integrator), which points at the learned denoiser: its error is amplified by 1/(1 - t) near t = 1. A run with time frequencies 1-20 gave the same picture."]
+        return (checks, table, notes, partial)
     }
 }
