@@ -51,4 +51,15 @@ public final class DenoiserNetwork: Module {
         }
         return body(Tensor.concatenate(inputs, alongAxis: 1))
     }
+
+    /// The output at the rows of `x`, all at network time `time` and with one label (`nil`: the
+    /// null label), without recording gradients: the network as samplers query it.
+    public func evaluate(_ x: Matrix64, time: Double, label: Int? = nil) -> Matrix64 {
+        withoutGradients {
+            let b = x.rows
+            let input = Tensor(shape: [b, x.columns], scalars: x.scalars.map(Float.init))
+            let labels = classes > 0 ? [Int](repeating: label ?? nullLabel, count: b) : []
+            return Matrix64(self(input, time: Tensor([Float](repeating: Float(time), count: b)), labels: labels))
+        }
+    }
 }

@@ -52,22 +52,36 @@ public struct DiffusionModel {
         return (out - Tensor(shape: [b, d], scalars: targets)).squared().mean()
     }
 
+    /// Trains on `points` (rows) with their `labels` for `steps` Adam steps of `batchSize` rows drawn
+    /// with replacement; `onStep(step, loss)` sees every step and stops training by returning false.
+    public func fit(points: Matrix64, labels: [Int], steps: Int, batchSize: Int = 512, learningRate: Double = 1e-3,
+                    timeRange: ClosedRange<Double>, unconditionalProbability: Double = 0.1, using rng: inout PhiloxGenerator,
+                    onStep: (Int, Float) -> Bool = { _, _ in true }) throws {
+        precondition(labels.count == points.rows, "DiffusionModel.fit: \(labels.count) labels for \(points.rows) points")
+        let adam = try Adam(learningRate: learningRate)
+        let d = points.columns
+        for step in 0..<steps {
+            let batch = (0..<batchSize).map { _ in rng.nextInt(below: points.rows) }
+            let x0 = Tensor(shape: [batchSize, d], scalars: batch.flatMap { i in (0..<d).map { Float(points[i, $0]) } })
+            network.zeroGradients()
+            let loss = self.loss(x0, labels: batch.map { labels[$0] }, timeRange: timeRange, unconditionalProbability: unconditionalProbability,
+                                 using: &rng)
+            loss.backward()
+            adam.step(network.namedParameters())
+            if !onStep(step, loss.item) { break }
+        }
+    }
+
     /// A sampler's denoiser: `x̂_0` from the network's output, guided as `u_∅ + w(u_c − u_∅)` when
     /// `label` is given (`w = 1`: the conditional model), unconditional otherwise.
     public func denoiser(label: Int? = nil, guidance w: Double = 1) -> Denoiser {
         { x, t in
-            withoutGradients {
-                let b = x.rows
-                let input = Tensor(shape: [b, x.columns], scalars: x.scalars.map(Float.init))
-                let time = Tensor([Float](repeating: Float(networkTime(t)), count: b))
-                let unconditional = Matrix64(network(input, time: time, labels: [Int](repeating: network.nullLabel, count: b)))
-                var output = unconditional
-                if let label {
-                    let conditional = Matrix64(network(input, time: time, labels: [Int](repeating: label, count: b)))
-                    output = classifierFreeGuidance(unconditional: unconditional, conditional: conditional, scale: w)
-                }
-                return prediction.convert(output, to: .data, x: x, t: t, schedule: schedule)
+            let time = networkTime(t)
+            var output = network.evaluate(x, time: time)
+            if let label {
+                output = classifierFreeGuidance(unconditional: output, conditional: network.evaluate(x, time: time, label: label), scale: w)
             }
+            return prediction.convert(output, to: .data, x: x, t: t, schedule: schedule)
         }
     }
 }

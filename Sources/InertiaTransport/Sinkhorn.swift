@@ -248,10 +248,14 @@ public enum Sinkhorn {
 
     /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁`.
     public static func marginalError(_ plan: Matrix64, _ problem: TransportProblem) -> Double {
-        let n = plan.rows, m = plan.columns
+        marginalError(plan.scalars, rows: plan.rows, columns: plan.columns, source: problem.source, target: problem.target)
+    }
+
+    /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` of a row-major `rows × columns` plan.
+    static func marginalError(_ plan: [Double], rows n: Int, columns m: Int, source: [Double], target: [Double]) -> Double {
         var rows = [Double](repeating: 0, count: n)
         let columns = rows.withUnsafeMutableBufferPointer { r in
-            plan.scalars.withUnsafeBufferPointer { p in
+            plan.withUnsafeBufferPointer { p in
                 columnSums(rows: n, columns: m) { i, acc in
                     let row = p.baseAddress! + i * m
                     var s = 0.0
@@ -261,7 +265,6 @@ public enum Sinkhorn {
                 }
             }
         }
-        return zip(rows, problem.source).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
-            + zip(columns, problem.target).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
+        return zip(rows, source).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } + zip(columns, target).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
     }
 }

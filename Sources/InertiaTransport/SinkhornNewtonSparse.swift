@@ -161,10 +161,7 @@ public enum SinkhornNewtonSparse {
             -p.reduce(0, +) / eta + zip(r, x).reduce(0) { $0 + $1.0 * $1.1 } + zip(c, y).reduce(0) { $0 + $1.0 * $1.1 }
         }
 
-        func marginalError(_ p: [Double]) -> Double {
-            let (rows, columns) = sums(p)
-            return zip(rows, r).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } + zip(columns, c).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
-        }
+        func marginalError(_ p: [Double]) -> Double { Sinkhorn.marginalError(p, rows: n, columns: m, source: r, target: c) }
 
         /// One Sinkhorn iteration (2.2): the x-update (exact row sums), then the y-update with the new x:
         /// `x_i = (log r_i − LSE_j(ηy_j − ηC_ij) + 1)/η`, and the same for `y` over columns.

@@ -22,7 +22,7 @@ struct SampleCommand: ParsableCommand {
             }
         }
     }
-    enum Sampler: String, ExpressibleByArgument, CaseIterable { case euler, heun, ddim, dpmpp2m, eulerMaruyama = "euler-maruyama" }
+    typealias Sampler = DiffusionSampler.Method
 
     @Option(help: "mixture (8-mode ring, exact denoiser) | moons (a model trained here)") var source: Source = .mixture
     @Option(help: "vp-cosine | vp-linear | linear-flow | trig") var path: Path = .linearFlow
@@ -41,17 +41,6 @@ struct SampleCommand: ParsableCommand {
         guard steps >= 2, count >= 1, trainSteps >= 1 else { throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1") }
         if label != nil && source == .mixture { throw ValidationError("--label needs --source moons (the mixture has no classes)") }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
-    }
-
-    func sample(_ kind: Sampler, nfe: Int, start: Matrix64, schedule: DiffusionSchedule, model: @escaping Denoiser, rng: inout PhiloxGenerator) -> Matrix64 {
-        let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
-        switch kind {
-        case .euler: return DiffusionSampler.euler(start, grid: grid(nfe), schedule: schedule, model: model)
-        case .heun: return DiffusionSampler.heun(start, grid: grid(Swift.max(nfe / 2, 1)), schedule: schedule, model: model)
-        case .ddim: return DiffusionSampler.ddim(start, grid: grid(nfe), schedule: schedule, model: model, using: &rng)
-        case .dpmpp2m: return DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(nfe), schedule: schedule, model: model)
-        case .eulerMaruyama: return DiffusionSampler.eulerMaruyama(start, grid: grid(nfe), schedule: schedule, model: model, using: &rng)
-        }
     }
 
     func run() throws {
@@ -74,23 +63,17 @@ struct SampleCommand: ParsableCommand {
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             let trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
-            let adam = try Adam(learningRate: 1e-3)
             let range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
-            for step in 0..<trainSteps {
-                if Interrupt.requested { throw ValidationError("interrupted while training (step \(step))") }
-                let batch = (0..<512).map { _ in rng.nextInt(below: train.count) }
-                let x0 = points.indexSelect(alongAxis: 0, indices: batch)
-                network.zeroGradients()
-                let loss = trained.loss(x0, labels: batch.map { labels[$0] }, timeRange: range, unconditionalProbability: 0.1, using: &rng)
-                loss.backward()
-                adam.step(network.namedParameters())
-                if step % 500 == 0 || step == trainSteps - 1 { FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss.item)\n".utf8)) }
+            try trained.fit(points: Matrix64(points), labels: labels, steps: trainSteps, timeRange: range, using: &rng) { step, loss in
+                if step % 500 == 0 || step == trainSteps - 1 { FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8)) }
+                return !Interrupt.requested
             }
+            if Interrupt.requested { throw ValidationError("interrupted while training") }
             model = trained.denoiser(label: label, guidance: guidance)
         }
         let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let began = DispatchTime.now().uptimeNanoseconds
-        let samples = sample(sampler, nfe: steps, start: start, schedule: schedule, model: model, rng: &rng)
+        let samples = DiffusionSampler.sample(sampler, start, evaluations: steps, schedule: schedule, model: model, using: &rng)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
@@ -102,7 +85,7 @@ struct SampleCommand: ParsableCommand {
             for kind in Sampler.allCases {
                 rows.append([kind.rawValue] + [10, 20, 50].map { nfe in
                     var r = PhiloxGenerator(seed: 7), noise = PhiloxGenerator(seed: seed &+ 1)
-                    return String(format: "%.4f", slicedWasserstein(sample(kind, nfe: nfe, start: start, schedule: schedule, model: model, rng: &noise), reference, using: &r))
+                    return String(format: "%.4f", slicedWasserstein(DiffusionSampler.sample(kind, start, evaluations: nfe, schedule: schedule, model: model, using: &noise), reference, using: &r))
                 })
             }
             tables.append(Table(title: "Sliced W2 (200 directions) to reference data, same start", header: ["sampler", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
@@ -124,3 +107,4 @@ struct SampleCommand: ParsableCommand {
 }
 
 extension Prediction: ExpressibleByArgument {}
+extension DiffusionSampler.Method: ExpressibleByArgument {}

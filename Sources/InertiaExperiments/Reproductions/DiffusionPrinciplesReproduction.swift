@@ -34,21 +34,15 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
             var rng = PhiloxGenerator(seed: seeds.first ?? 0)
             let start = Matrix64(rows: samples, columns: 2, scalars: (0..<(2 * samples)).map { _ in rng.nextNormal() })
-            let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
             progress("std \(std): reference (DPM-Solver++(2M), 6000 steps)")
-            let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(6000), schedule: schedule, model: model)
+            let reference = DiffusionSampler.sample(.dpmpp2m, start, evaluations: 6000, schedule: schedule, model: model, using: &rng)
             func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
             let nfe = [25, 50, 100, 200, 400]
-            let samplers: [(String, (Int) -> Matrix64)] = [
-                ("Euler", { DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model) }),
-                ("DDIM", { DiffusionSampler.ddim(start, grid: grid($0), schedule: schedule, model: model, using: &rng) }),
-                ("Heun", { DiffusionSampler.heun(start, grid: grid($0 / 2), schedule: schedule, model: model) }),
-                ("DPM-Solver++(2M)", { DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid($0), schedule: schedule, model: model) }),
-            ]
+            let samplers: [(String, DiffusionSampler.Method)] = [("Euler", .euler), ("DDIM", .ddim), ("Heun", .heun), ("DPM-Solver++(2M)", .dpmpp2m)]
             var errors: [String: [Double]] = [:], series: [Series] = []
-            for (name, sample) in samplers {
+            for (name, method) in samplers {
                 progress("std \(std): \(name)")
-                errors[name] = nfe.map { rms(sample($0)) }
+                errors[name] = nfe.map { rms(DiffusionSampler.sample(method, start, evaluations: $0, schedule: schedule, model: model, using: &rng)) }
                 series.append(Series(name: name, x: nfe.map(Double.init), y: errors[name]!))
                 let e = errors[name]!
                 let slope = (Foundation.log(e[4]) - Foundation.log(e[2])) / Foundation.log(4)
@@ -108,35 +102,24 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             var rng = PhiloxGenerator(seed: 1_000 + seed)
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             let model = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
-            let adam = try Adam(learningRate: 1e-3)
             let started = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<4000 {
-                let batch = (0..<512).map { _ in rng.nextInt(below: trainPoints.rows) }
-                let x0 = Tensor(shape: [512, 2], scalars: batch.flatMap { [Float(trainPoints[$0, 0]), Float(trainPoints[$0, 1])] })
-                network.zeroGradients()
-                model.loss(x0, labels: batch.map { trainLabels[$0] }, timeRange: range, unconditionalProbability: 0.1, using: &rng).backward()
-                adam.step(network.namedParameters())
-            }
+            try model.fit(points: trainPoints, labels: trainLabels, steps: 4000, timeRange: range, using: &rng)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
             var noise = PhiloxGenerator(seed: 2_000 + seed)
             let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in noise.nextNormal() })
-            let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
             let unconditional = model.denoiser()
             var sw: [String: Double] = [:]
+            let methods: [(String, DiffusionSampler.Method)] = [("Euler", .euler), ("Heun", .heun), ("DDIM", .ddim), ("DPM++(2M)", .dpmpp2m)]
             for nfe in [10, 50] {
-                let outputs: [(String, Matrix64)] = [
-                    ("Euler", DiffusionSampler.euler(start, grid: grid(nfe), schedule: schedule, model: unconditional)),
-                    ("Heun", DiffusionSampler.heun(start, grid: grid(nfe / 2), schedule: schedule, model: unconditional)),
-                    ("DDIM", DiffusionSampler.ddim(start, grid: grid(nfe), schedule: schedule, model: unconditional, using: &noise)),
-                    ("DPM++(2M)", DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(nfe), schedule: schedule, model: unconditional)),
-                ]
-                for (sampler, x) in outputs {
+                for (sampler, method) in methods {
+                    let x = DiffusionSampler.sample(method, start, evaluations: nfe, schedule: schedule, model: unconditional, using: &noise)
                     var r = PhiloxGenerator(seed: 7)
                     sw["\(sampler)@\(nfe)"] = slicedWasserstein(x, heldOut, using: &r)
                 }
             }
             func classZeroFraction(_ w: Double) -> Double {
-                let x = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(50), schedule: schedule, model: model.denoiser(label: 0, guidance: w))
+                let x = DiffusionSampler.sample(.dpmpp2m, start, evaluations: 50, schedule: schedule, model: model.denoiser(label: 0, guidance: w),
+                                                using: &noise)
                 var zero = 0
                 for i in 0..<x.rows {
                     var best = Double.infinity, label = 0

@@ -32,8 +32,9 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         func guidedEps(_ w: Double) -> (Matrix64, Int) -> Matrix64 {
             { x, t in
                 let a = abar[t].squareRoot(), s = (1 - abar[t]).squareRoot()
-                let su = unconditional.posterior(x, alpha: a, sigma: s).score, sc = conditional.posterior(x, alpha: a, sigma: s).score
-                return Matrix64(rows: x.rows, columns: x.columns, scalars: zip(su.scalars, sc.scalars).map { -s * ($0 + w * ($1 - $0)) })
+                let guided = classifierFreeGuidance(unconditional: unconditional.posterior(x, alpha: a, sigma: s).score,
+                                                    conditional: conditional.posterior(x, alpha: a, sigma: s).score, scale: w)
+                return guided * -s
             }
         }
         func timesteps(_ n: Int) -> [Int] { (0...n).map { Int((999 - 999 * Double($0) / Double(n)).rounded(.toNearestOrEven)) } }

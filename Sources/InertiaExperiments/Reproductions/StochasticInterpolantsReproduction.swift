@@ -131,21 +131,16 @@ public struct StochasticInterpolantsReproduction: Reproduction {
                     optimizers[k].step(network.namedParameters())
                 }
             }
-            func evaluate(_ network: DenoiserNetwork, _ t: Double, _ x: Matrix64) -> Matrix64 {
-                withoutGradients {
-                    Matrix64(network(Tensor(shape: [x.rows, 2], scalars: x.scalars.map(Float.init)), time: Tensor([Float](repeating: Float(t), count: x.rows)), labels: []))
-                }
-            }
             let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in rng.nextNormal() })
             let target = checkerboard(4000, using: &rng), target2 = checkerboard(4000, using: &rng)
             var metric = PhiloxGenerator(seed: 7)
             floors.append(slicedWasserstein(target, target2, using: &metric))
-            var outputs: [(String, Matrix64)] = [("ODE (Heun, 50 steps)", StochasticInterpolant.integrateODEHeun(start, steps: 50) { evaluate(drift, $0, $1) })]
+            var outputs: [(String, Matrix64)] = [("ODE (Heun, 50 steps)", StochasticInterpolant.integrateODEHeun(start, steps: 50) { drift.evaluate($1, time: $0) })]
             for eps in epsilons {
                 progress("5.2 seed \(seed): SDE eps \(eps)")
                 outputs.append(("SDE eps \(eps)", StochasticInterpolant.integrateSDE(
-                    start, steps: 200, epsilon: eps, end: 0.99, drift: { evaluate(drift, $0, $1) },
-                    score: { t, x in let eta = evaluate(denoiser, t, x); return eta * (-1 / (1 - t)) }, using: &rng)))
+                    start, steps: 200, epsilon: eps, end: 0.99, drift: { drift.evaluate($1, time: $0) },
+                    score: { t, x in denoiser.evaluate(x, time: t) * (-1 / (1 - t)) }, using: &rng)))
             }
             for (name, x) in outputs {
                 support[name, default: []].append(Double((0..<x.rows).filter { onBoard(x[$0, 0], x[$0, 1]) }.count) / Double(x.rows))
