@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"], swiftSettings: library),
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor"], swiftSettings: library),
-        .target(name: "InertiaParticles", dependencies: ["InertiaTensor"], swiftSettings: library),
+        .target(name: "InertiaParticles", dependencies: ["InertiaOptim"], swiftSettings: library),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"], swiftSettings: library),
         .target(
             name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"], swiftSettings: library),

@@ -77,6 +77,7 @@ public enum Reproductions {
         DiffusionPrinciplesReproduction(),
         HeavyBallDiffusionSamplingReproduction(),
         StochasticInterpolantsReproduction(),
+        SVHPSLReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -44,8 +44,7 @@ public struct SteinVariationalGradientDescent: Sendable {
             for i in 0..<n {
                 for j in 0..<n { distances.append(Self.squaredDistance(x, i, j).squareRoot()) }
             }
-            distances.sort()
-            let median = n * n % 2 == 1 ? distances[n * n / 2] : (distances[n * n / 2 - 1] + distances[n * n / 2]) / 2
+            let median = numpyMedian(distances)
             guard median > 0 else { return 1 }
             return median * median / Foundation.log(Double(n) + offset)
         }
@@ -132,4 +131,11 @@ public struct SteinVariationalGradientDescent: Sendable {
             return Matrix64(rows: x.rows, columns: x.columns, scalars: points.grad!.scalars.map(Double.init))
         }
     }
+}
+
+/// The median with numpy's convention: the mean of the two middle values for an even count.
+func numpyMedian(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of no values")
+    let sorted = values.sorted(), n = sorted.count
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
 }

@@ -228,4 +228,14 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(result.checks.count, 4)
         XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks)")
     }
+
+    func testSVHPSLQuickReproductionRuns() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("svh-psl"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 6)
+        XCTAssertTrue(result.checks.allSatisfy { $0.measured?.isFinite ?? false }, "\(result.checks)")
+        // Even the quick budget's PSL beats random search on ZDT1 (the 0.5 margin needs the full budget).
+        XCTAssertLessThan(try XCTUnwrap(result.checks.first { $0.name == "ZDT1: PSL-MOBO - random search (median LHD)" }?.measured), -0.1)
+        XCTAssertEqual(result.plots.count, 2)
+    }
 }
