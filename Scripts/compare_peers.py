@@ -10,6 +10,8 @@ Elementwise: the fused AdamW pass against the triad floor and exp against Founda
 `inertia bench elementwise` measures them. Optimizer step: `inertia bench optim` against the fastest
 torch.optim variant of `shared/peers/optim_step.py` (run with --torch-python, a Python that has torch),
 at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures in the same run.
+Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3x128 MLP and Heun
+sampler in torch), alternating, best samples/s of all rounds per thread count.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
 """
 import argparse
@@ -34,7 +36,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
-    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train"])
+    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train", "sample"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -46,6 +48,8 @@ def main():
         optim(args)
     if "train" in args.only and args.torch_python:
         train(args)
+    if "sample" in args.only and args.torch_python:
+        sample(args)
 
 
 def gemm(args):
@@ -148,6 +152,21 @@ def train(args):
     for label, v in rows.items():
         print("| %s | %.3f | %.3f | %.2f / %.2f | %.4f | %.0f |" % (
             label, v["random"], v["fashion"], v["random"] / torch["random"], v["fashion"] / torch["fashion"], v["acc"], v["rss"]))
+
+
+def sample(args):
+    """Heun sampling of 10 000 2-D points, 50 steps, 3x128 MLP: Inertia and torch alternating."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "sample", "--threads", "2", "1"]),
+                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "sample_mlp.py"), "--threads", "2", "1"])):
+            for key, fig in run_json(cmd)["results"].items():
+                best[(label, key)] = max(best.get((label, key), 0), fig["samples_per_s"])
+    print("\n| threads | Inertia samples/s | torch samples/s | Inertia / torch |")
+    print("|---|---|---|---|")
+    for key in ("2thr", "1thr"):
+        print("| %s | %.0f | %.0f | %.2fx |" % (key[0], best[("inertia", key)], best[("torch", key)],
+                                              best[("inertia", key)] / best[("torch", key)]))
 
 
 def record(rows, label, results, rss):

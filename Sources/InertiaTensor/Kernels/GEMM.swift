@@ -127,6 +127,21 @@ public enum GEMMKernel {
             }
             return
         }
+        if height == mr {
+            // Six row streams read in step, the panel written contiguously.
+            let r0 = a + row * lda + column, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+            var out = dst
+            for p in 0..<depth {
+                out[0] = r0[p]
+                out[1] = r1[p]
+                out[2] = r2[p]
+                out[3] = r3[p]
+                out[4] = r4[p]
+                out[5] = r5[p]
+                out += mr
+            }
+            return
+        }
         for i in 0..<mr {
             if i < height {
                 let src = a + (row + i) * lda + column

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Inertia
+
+/// `inertia bench sample`: samples per second of Heun on the probability-flow ODE of a linear
+/// flow-matching model, 10 000 2-D points, 50 steps (100 network evaluations), with
+/// `DenoiserNetwork`'s 3x128 SiLU MLP (16 Fourier time features) at its seed-0 initial weights.
+/// `bench/peers/sample_mlp.py` runs the same network and sampler in PyTorch.
+struct SampleBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "Heun sampling throughput of a 3x128 MLP flow model (10 000 2-D points, 50 steps).")
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Points sampled at once.")
+    var points = 10_000
+
+    @Option(help: "Heun steps (two network evaluations each).")
+    var steps = 50
+
+    func validate() throws {
+        guard points > 0, steps > 0 else { throw ValidationError("--points and --steps must be positive") }
+    }
+
+    func run() throws {
+        let loadStart = BenchEnvironment.loadAverage
+        var rng = PhiloxGenerator(seed: 0)
+        let schedule = DiffusionSchedule.linearFlowDefault
+        let model = DiffusionModel(network: DenoiserNetwork(dimension: 2, using: &rng), schedule: schedule, prediction: .velocity)
+        let start = Matrix64(rows: points, columns: 2, scalars: (0..<(2 * points)).map { _ in rng.nextNormal() })
+        let grid = TimeGrid.uniform(from: 0.999, to: 1e-3, steps: steps)
+        var rows: [(String, JSONValue)] = []
+        let saved = Parallel.threadCount
+        for threads in options.threads {
+            Parallel.threadCount = threads
+            var checksum = 0.0
+            let time = measure(warmup: 1, minReps: 3, minTime: options.minTime) {
+                checksum = DiffusionSampler.heun(start, grid: grid, schedule: schedule, model: model.denoiser()).scalars.reduce(0, +)
+            }
+            rows.append(("\(threads)thr", .object([
+                ("seconds_median", .number(time.median)), ("seconds_min", .number(time.min)), ("reps", .number(Double(time.reps))),
+                ("samples_per_s", .number(Double(points) / time.min)), ("checksum", .number(checksum)),
+            ])))
+            FileHandle.standardError.write(Data(String(format: "sample %d thr: %.3f s (min), %.0f samples/s\n", threads, time.min,
+                                                       Double(points) / time.min).utf8))
+        }
+        Parallel.threadCount = saved
+        print(BenchEnvironment.line(bench: "sample", threads: options.threads, loadStart: loadStart, results: .object(rows),
+                                    extra: [("points", .number(Double(points))), ("steps", .number(Double(steps))), ("evaluations", .number(Double(2 * steps)))]))
+    }
+}
