@@ -50,15 +50,7 @@ public struct GaussianMixtureDenoiser: Sendable {
         var data = Matrix64(rows: x.rows, columns: d), score = data
         let variances = standardDeviations.map { a * a * $0 * $0 + s * s }
         for i in 0..<x.rows {
-            var logits = [Double](repeating: 0, count: weights.count)
-            for k in weights.indices {
-                var squared = 0.0
-                for j in 0..<d {
-                    let r = x[i, j] - a * means[k][j]
-                    squared += r * r
-                }
-                logits[k] = Foundation.log(weights[k]) - 0.5 * Double(d) * Foundation.log(variances[k]) - 0.5 * squared / variances[k]
-            }
+            let logits = componentLogits(x, row: i, alpha: a, variances: variances)
             let largest = logits.max()!
             let unnormalized = logits.map { Foundation.exp($0 - largest) }
             let total = unnormalized.reduce(0, +)
@@ -72,5 +64,29 @@ public struct GaussianMixtureDenoiser: Sendable {
             }
         }
         return (data, score)
+    }
+
+    /// `log w_k + log N(x_i; α μ_k, v_k I)` without the `2π` term, for every component k.
+    func componentLogits(_ x: Matrix64, row i: Int, alpha a: Double, variances: [Double]) -> [Double] {
+        let d = x.columns
+        return weights.indices.map { k in
+            var squared = 0.0
+            for j in 0..<d {
+                let r = x[i, j] - a * means[k][j]
+                squared += r * r
+            }
+            return Foundation.log(weights[k]) - 0.5 * Double(d) * Foundation.log(variances[k]) - 0.5 * squared / variances[k]
+        }
+    }
+
+    /// The exact `log p` of `x = αx_0 + σε` at every row: the mixture with component variances
+    /// `α²s_k² + σ²` (`α = 1, σ = 0`: the data density).
+    public func logDensity(_ x: Matrix64, alpha a: Double, sigma s: Double) -> [Double] {
+        let variances = standardDeviations.map { a * a * $0 * $0 + s * s }
+        return (0..<x.rows).map { i in
+            let logits = componentLogits(x, row: i, alpha: a, variances: variances)
+            let largest = logits.max()!
+            return largest + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - largest) }) - 0.5 * Double(x.columns) * Foundation.log(2 * Double.pi)
+        }
     }
 }

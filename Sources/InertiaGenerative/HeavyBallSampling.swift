@@ -111,13 +111,21 @@ public struct HeavyBallSampling: Sendable, Equatable {
     /// discrete DDPM timesteps `t_0 > … > t_N` (0-based indices into `cumulativeAlphas`), through ODE
     /// (1) of the spec in `x̄ = x/α`, `s̄ = σ/α`: `x̄_0 = x_T/α(t_0)`, one network call per step, `x = α(t_N)·x̄_N`.
     public func sample(_ xT: Matrix64, timesteps: [Int], cumulativeAlphas abar: [Double], eps: (Matrix64, Int) -> Matrix64) -> Matrix64 {
-        precondition(timesteps.count >= 2, "HeavyBallSampling: needs at least two timesteps")
-        let alpha = timesteps.map { abar[$0].squareRoot() }
-        let sbar = timesteps.map { ((1 - abar[$0]) / abar[$0]).squareRoot() }
-        let steps = (0..<(timesteps.count - 1)).map { sbar[$0 + 1] - sbar[$0] }
+        sample(xT, alphas: timesteps.map { abar[$0].squareRoot() }, sigmas: timesteps.map { (1 - abar[$0]).squareRoot() }) { x, n in
+            eps(x, timesteps[n])
+        }
+    }
+
+    /// The same integration on any grid, given `α` and `σ` at its points (all `α > 0`); `eps(x, n)`
+    /// is the noise prediction at grid point n.
+    public func sample(_ xT: Matrix64, alphas alpha: [Double], sigmas sigma: [Double], eps: (Matrix64, Int) -> Matrix64) -> Matrix64 {
+        precondition(alpha.count >= 2 && alpha.count == sigma.count, "HeavyBallSampling: needs α and σ at two or more grid points")
+        precondition(alpha.allSatisfy { $0 > 0 }, "HeavyBallSampling: α must be positive on the grid (x̄ = x/α)")
+        let sbar = zip(sigma, alpha).map { $0 / $1 }
+        let steps = (0..<(alpha.count - 1)).map { sbar[$0 + 1] - sbar[$0] }
         let start = xT.scalars.map { $0 / alpha[0] }
         let trajectory = integrate(start, steps: steps) { xbar, n in
-            eps(Matrix64(rows: xT.rows, columns: xT.columns, scalars: xbar.map { $0 * alpha[n] }), timesteps[n]).scalars
+            eps(Matrix64(rows: xT.rows, columns: xT.columns, scalars: xbar.map { $0 * alpha[n] }), n).scalars
         }
         return Matrix64(rows: xT.rows, columns: xT.columns, scalars: trajectory.last!.map { $0 * alpha.last! })
     }

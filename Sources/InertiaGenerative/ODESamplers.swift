@@ -67,6 +67,16 @@ public enum DiffusionSampler {
         return x
     }
 
+    /// PLMS-k (L. Liu, Y. Ren, Z. Lin, Z. Zhao, "Pseudo Numerical Methods for Diffusion Models on
+    /// Manifolds", ICLR 2022, in the heavy-ball paper's form): Adams–Bashforth-k on the DDIM ODE
+    /// `dx̄/ds̄ = ε̂` in `x̄ = x/α`, `s̄ = σ/α`, at lower orders while the history is short (so the
+    /// global order is 2 from the Euler start); one NFE per step. `HeavyBallSampling` with β = 1.
+    public static func plms(_ x: Matrix64, grid: [Double], order: Int = 4, schedule: DiffusionSchedule, model: Denoiser) -> Matrix64 {
+        HeavyBallSampling(method: .heavyBall, order: order, beta: 1).sample(x, alphas: grid.map(schedule.alpha), sigmas: grid.map(schedule.sigma)) { x, n in
+            Prediction.data.convert(model(x, grid[n]), to: .epsilon, x: x, t: grid[n], schedule: schedule)
+        }
+    }
+
     /// DDIM with `η` (0: the deterministic first-order exponential integrator; 1: DDPM ancestral):
     /// `x_s = α_s x̂_0 + sqrt(σ_s² − c²)·ε̂ + c·z`, `c = η σ_s sqrt(1 − e^{2(λ_t − λ_s)})`; no noise on the last step.
     public static func ddim(_ x: Matrix64, grid: [Double], eta: Double = 0, schedule: DiffusionSchedule, model: Denoiser,
@@ -155,11 +165,11 @@ public enum DiffusionSampler {
 extension DiffusionSampler {
     /// The samplers by name, for sweeps and the CLI.
     public enum Method: String, CaseIterable, Sendable {
-        case euler, heun, ddim, dpmpp2m, eulerMaruyama = "euler-maruyama"
+        case euler, heun, ddim, dpmpp2m, plms, eulerMaruyama = "euler-maruyama"
     }
 
     /// `method` with `evaluations` network calls (Heun takes half as many steps) on the λ-uniform grid
-    /// from `tMax` down to `tMin`; DDIM runs with η = 0.
+    /// from `tMax` down to `tMin`; DDIM runs with η = 0, PLMS with k = 4.
     public static func sample(_ method: Method, _ x: Matrix64, evaluations: Int, from tMax: Double = 0.999, to tMin: Double = 1e-3,
                               schedule: DiffusionSchedule, model: Denoiser, using rng: inout PhiloxGenerator) -> Matrix64 {
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: tMax, to: tMin, steps: n, schedule: schedule) }
@@ -168,6 +178,7 @@ extension DiffusionSampler {
         case .heun: return heun(x, grid: grid(Swift.max(evaluations / 2, 1)), schedule: schedule, model: model)
         case .ddim: return ddim(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
         case .dpmpp2m: return dpmSolverPlusPlus2M(x, grid: grid(evaluations), schedule: schedule, model: model)
+        case .plms: return plms(x, grid: grid(evaluations), schedule: schedule, model: model)
         case .eulerMaruyama: return eulerMaruyama(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
         }
     }

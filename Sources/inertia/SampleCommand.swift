@@ -27,7 +27,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "mixture (8-mode ring, exact denoiser) | moons (a model trained here)") var source: Source = .mixture
     @Option(help: "vp-cosine | vp-linear | linear-flow | trig") var path: Path = .linearFlow
     @Option(help: "What the trained network predicts: epsilon | data | score | v | velocity") var prediction: Prediction = .velocity
-    @Option(help: "euler | heun | ddim | dpmpp2m | euler-maruyama") var sampler: Sampler = .dpmpp2m
+    @Option(help: "euler | heun | ddim | dpmpp2m | plms | euler-maruyama") var sampler: Sampler = .dpmpp2m
     @Option(help: "Network evaluations (Heun takes half as many steps).") var steps = 50
     @Option(help: "Samples to draw.") var count = 4000
     @Option(help: "Guide toward this class (moons: 0 or 1).") var label: Int?

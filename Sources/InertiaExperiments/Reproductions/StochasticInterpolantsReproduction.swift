@@ -75,25 +75,6 @@ public struct StochasticInterpolantsReproduction: Reproduction {
         return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
     }
 
-    /// The spec's checkerboard: x₁ ~ U[−2, 2), x₂ = U[0, 1) − 2·Bernoulli(½) + (⌊x₁⌋ mod 2), scaled by 2:
-    /// uniform on 8 squares of side 2 in [−4, 4]².
-    static func checkerboard(_ n: Int, using rng: inout PhiloxGenerator) -> Matrix64 {
-        Matrix64(rows: n, columns: 2, scalars: (0..<n).flatMap { _ -> [Double] in
-            let x1 = -2 + 4 * rng.nextDouble()
-            let parity = Double(((Int(x1.rounded(.down)) % 2) + 2) % 2)
-            let x2 = rng.nextDouble() - (rng.nextBernoulli(0.5) ? 2 : 0) + parity
-            return [2 * x1, 2 * x2]
-        })
-    }
-
-    /// Whether a point lies on one of the checkerboard's 8 squares.
-    static func onBoard(_ x: Double, _ y: Double) -> Bool {
-        let u = x / 2, v = y / 2
-        guard u >= -2 && u < 2 else { return false }
-        let m = Double(((Int(u.rounded(.down)) % 2) + 2) % 2)
-        return (v >= m && v < m + 1) || (v >= m - 2 && v < m - 1)
-    }
-
     /// Section 5.2: N(0, I) to the checkerboard with a one-sided linear interpolant; a drift network
     /// b̂ (target x1 − x0) and a denoiser η̂₀ (target x0), ŝ = −η̂₀/(1 − t); ODE by Heun (50 steps) and
     /// SDE by Euler–Maruyama (200 steps to t = 0.99, then one ODE step) for several ε.
@@ -115,7 +96,7 @@ public struct StochasticInterpolantsReproduction: Reproduction {
             }
             progress("5.2 seed \(seed): training the drift and the denoiser (\(steps) steps each)")
             for _ in 0..<steps {
-                let x0 = Matrix64(rows: 512, columns: 2, scalars: (0..<1024).map { _ in rng.nextNormal() }), x1 = checkerboard(512, using: &rng)
+                let x0 = Matrix64(rows: 512, columns: 2, scalars: (0..<1024).map { _ in rng.nextNormal() }), x1 = ToyDistribution.checkerboard.sample(512, using: &rng)
                 let times = (0..<512).map { _ in rng.nextDouble() }
                 var xt = x0, velocity = x0
                 for i in 0..<512 {
@@ -132,7 +113,7 @@ public struct StochasticInterpolantsReproduction: Reproduction {
                 }
             }
             let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in rng.nextNormal() })
-            let target = checkerboard(4000, using: &rng), target2 = checkerboard(4000, using: &rng)
+            let target = ToyDistribution.checkerboard.sample(4000, using: &rng), target2 = ToyDistribution.checkerboard.sample(4000, using: &rng)
             var metric = PhiloxGenerator(seed: 7)
             floors.append(slicedWasserstein(target, target2, using: &metric))
             var outputs: [(String, Matrix64)] = [("ODE (Heun, 50 steps)", StochasticInterpolant.integrateODEHeun(start, steps: 50) { drift.evaluate($1, time: $0) })]
@@ -143,7 +124,7 @@ public struct StochasticInterpolantsReproduction: Reproduction {
                     score: { t, x in denoiser.evaluate(x, time: t) * (-1 / (1 - t)) }, using: &rng)))
             }
             for (name, x) in outputs {
-                support[name, default: []].append(Double((0..<x.rows).filter { onBoard(x[$0, 0], x[$0, 1]) }.count) / Double(x.rows))
+                support[name, default: []].append(Double((0..<x.rows).filter { ToyDistribution.isOnCheckerboard(x[$0, 0], x[$0, 1]) }.count) / Double(x.rows))
                 var r = PhiloxGenerator(seed: 7)
                 distance[name, default: []].append(slicedWasserstein(x, target, using: &r))
             }
