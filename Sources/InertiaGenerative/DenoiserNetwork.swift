@@ -3,27 +3,39 @@ import InertiaNN
 import InertiaTensor
 
 /// A small conditional network for low-dimensional diffusion and flow models
-/// (`diffusion-principles.md` 10.2): `[x, Fourier(t), embedding(label)] → SiLU MLP → output` of the
-/// data's dimension. The Fourier features are `sin(ω_k t), cos(ω_k t)` with frequencies log-spaced
-/// between `minimumFrequency` and `maximumFrequency` (keep `ω·c_noise` around 10²–10³); the label
-/// table has one extra row, the "null" label that classifier-free guidance trains with.
+/// (`diffusion-principles.md` 10.2, `stochastic-interpolants.md` 5.2): `[x, time features,
+/// embedding(label)] → SiLU MLP → output` of the data's dimension. Time enters raw (one input,
+/// the interpolant spec's `3 → 3×128 → 2` networks) or as Fourier features `sin(ω_k t), cos(ω_k t)`
+/// with frequencies log-spaced between the two given (keep `ω·c_noise` around 10²–10³ for
+/// diffusion times). The label table has one extra row, the "null" label that classifier-free
+/// guidance trains with.
 public final class DenoiserNetwork: Module {
+    public enum TimeEncoding: Sendable, Equatable {
+        case raw
+        case fourier(features: Int, minimumFrequency: Double, maximumFrequency: Double)
+    }
+
+    /// The Fourier frequencies (empty for raw time).
     public let frequencies: [Float]
     public let labels: Embedding?
     public let classes: Int
     public let body: Sequential
 
-    public init(dimension: Int, hidden: [Int] = [128, 128, 128], fourierFeatures: Int = 16, minimumFrequency: Double = 1,
-                maximumFrequency: Double = 200, classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator) {
-        precondition(fourierFeatures % 2 == 0 && fourierFeatures >= 2, "DenoiserNetwork: fourierFeatures must be even, got \(fourierFeatures)")
-        let count = fourierFeatures / 2
-        frequencies = (0..<count).map { k in
-            Float(minimumFrequency * Foundation.pow(maximumFrequency / minimumFrequency, Double(k) / Double(Swift.max(count - 1, 1))))
+    public init(dimension: Int, hidden: [Int] = [128, 128, 128], time: TimeEncoding = .fourier(features: 16, minimumFrequency: 1, maximumFrequency: 200),
+                classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator) {
+        var timeInputs = 1
+        if case let .fourier(features, low, high) = time {
+            precondition(features % 2 == 0 && features >= 2, "DenoiserNetwork: Fourier features must be even and positive, got \(features)")
+            let count = features / 2
+            frequencies = (0..<count).map { k in Float(low * Foundation.pow(high / low, Double(k) / Double(Swift.max(count - 1, 1)))) }
+            timeInputs = features
+        } else {
+            frequencies = []
         }
         self.classes = classes
         labels = classes > 0 ? Embedding(count: classes + 1, dimension: labelDimension, using: &rng) : nil
         var layers: [Module] = []
-        var width = dimension + fourierFeatures + (classes > 0 ? labelDimension : 0)
+        var width = dimension + timeInputs + (classes > 0 ? labelDimension : 0)
         for h in hidden {
             layers.append(Linear(width, h, using: &rng))
             layers.append(Activation(.silu))
@@ -43,8 +55,13 @@ public final class DenoiserNetwork: Module {
     /// none; ignored without classes).
     public func callAsFunction(_ x: Tensor, time: Tensor, labels indices: [Int]) -> Tensor {
         let b = x.shape[0]
-        let angles = time.reshaped(to: [b, 1]) * Tensor(shape: [1, frequencies.count], scalars: frequencies)
-        var inputs = [x, angles.sin(), angles.cos()]
+        var inputs: [Tensor]
+        if frequencies.isEmpty {
+            inputs = [x, time.reshaped(to: [b, 1])]
+        } else {
+            let angles = time.reshaped(to: [b, 1]) * Tensor(shape: [1, frequencies.count], scalars: frequencies)
+            inputs = [x, angles.sin(), angles.cos()]
+        }
         if let labels {
             precondition(indices.count == b, "DenoiserNetwork: \(indices.count) labels for a batch of \(b)")
             inputs.append(labels.forward(indices: IndexTensor(shape: [b], indices: indices)))

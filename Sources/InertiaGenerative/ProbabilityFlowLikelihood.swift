@@ -36,8 +36,16 @@ public struct ProbabilityFlowLikelihood: Sendable {
     public func logDensity(_ x: Matrix64, from t0: Double, to terminal: Double, schedule: DiffusionSchedule, model: @escaping Denoiser,
                            terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator) -> (logDensity: [Double], terminal: Matrix64)
     {
-        precondition(terminal > t0, "ProbabilityFlowLikelihood: integrate from the data side (t0 = \(t0)) to a later time (\(terminal))")
-        let velocity: (Matrix64, Double) -> Matrix64 = { DiffusionSampler.velocity($0, $1, schedule, model) }
+        logDensity(x, from: t0, to: terminal, velocity: { DiffusionSampler.velocity($0, $1, schedule, model) },
+                   terminalLogDensity: terminalLogDensity, using: &rng)
+    }
+
+    /// The same for any flow `dx/dt = velocity(x, t)` (either direction of time: an interpolant's
+    /// data density is `from: 1, to: 0` with its drift and the base density).
+    public func logDensity(_ x: Matrix64, from t0: Double, to terminal: Double, velocity: (Matrix64, Double) -> Matrix64,
+                           terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator) -> (logDensity: [Double], terminal: Matrix64)
+    {
+        precondition(terminal != t0, "ProbabilityFlowLikelihood: the two times must differ")
         var state = x, integral = [Double](repeating: 0, count: x.rows)
         let h = (terminal - t0) / Double(steps)
         for i in 0..<steps {
