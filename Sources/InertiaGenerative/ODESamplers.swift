@@ -122,17 +122,44 @@ public enum DiffusionSampler {
         return x
     }
 
-    /// EDM's deterministic Heun in σ̃ form (α = 1): `dx/dσ = (x − D(x; σ))/σ`, Euler only on a step
-    /// that ends at σ = 0. `model` receives σ as its time.
-    public static func edmHeun(_ x: Matrix64, sigmas: [Double], model: Denoiser) -> Matrix64 {
+    /// EDM's stochastic "churn" (Karras et al. 2022, Algorithm 2): before each step with
+    /// `minimumSigma ≤ σ_i ≤ maximumSigma`, raise the noise level to `σ̂ = σ_i(1 + γ)`,
+    /// `γ = min(churn/N, √2 − 1)`, by adding `sqrt(σ̂² − σ_i²)·noiseScale·z`. `churn = 0` (the code's
+    /// default) is the deterministic sampler.
+    public struct Churn: Sendable, Equatable {
+        public var churn: Double
+        public var minimumSigma: Double
+        public var maximumSigma: Double
+        public var noiseScale: Double
+
+        public init(churn: Double = 0, minimumSigma: Double = 0, maximumSigma: Double = .infinity, noiseScale: Double = 1) {
+            self.churn = churn
+            self.minimumSigma = minimumSigma
+            self.maximumSigma = maximumSigma
+            self.noiseScale = noiseScale
+        }
+    }
+
+    /// EDM's Heun in σ̃ form (α = 1): `dx/dσ = (x − D(x; σ))/σ`, Euler only on a step that ends at
+    /// σ = 0, with optional churn. `model` receives σ as its time.
+    public static func edmHeun(_ x: Matrix64, sigmas: [Double], churn: Churn = Churn(), model: Denoiser,
+                               using rng: inout PhiloxGenerator) -> Matrix64 {
         var x = x
         func slope(_ x: Matrix64, _ sigma: Double) -> Matrix64 {
             let d = model(x, sigma)
             return Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, d.scalars).map { ($0 - $1) / sigma })
         }
+        let steps = Double(sigmas.count - 1)
         for i in 0..<(sigmas.count - 1) {
-            let h = sigmas[i + 1] - sigmas[i]
-            let d = slope(x, sigmas[i])
+            var sigma = sigmas[i]
+            if churn.churn > 0 && sigma >= churn.minimumSigma && sigma <= churn.maximumSigma {
+                let raised = sigma * (1 + Swift.min(churn.churn / steps, 2.0.squareRoot() - 1))
+                let spread = (raised * raised - sigma * sigma).squareRoot() * churn.noiseScale
+                for k in 0..<x.scalars.count { x.scalars[k] += spread * rng.nextNormal() }
+                sigma = raised
+            }
+            let h = sigmas[i + 1] - sigma
+            let d = slope(x, sigma)
             let predicted = axpy(x, h, d)
             if sigmas[i + 1] > 0 {
                 let corrected = slope(predicted, sigmas[i + 1])
@@ -144,18 +171,19 @@ public enum DiffusionSampler {
         return x
     }
 
-    /// Euler–Maruyama on the reverse SDE: `x_s = x + Δ(−f x + g² ŝ) + g sqrt(Δ) z`, `Δ = t − s`;
-    /// the last step without noise.
-    public static func eulerMaruyama(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
+    /// Euler–Maruyama on the family `dx = [f x − ½(1 + η²) g² ∇log p] dt + η g dW̄` (spec 5; η = 1 the
+    /// reverse SDE, η = 0 the probability-flow ODE, every η the same marginals):
+    /// `x_s = x + Δ(−f x + ½(1 + η²) g² ŝ) + η g sqrt(Δ) z`, `Δ = t − s`; the last step without noise.
+    public static func eulerMaruyama(_ x: Matrix64, grid: [Double], eta: Double = 1, schedule: DiffusionSchedule, model: Denoiser,
                                      using rng: inout PhiloxGenerator) -> Matrix64 {
         var x = x
         for i in 0..<(grid.count - 1) {
             let t = grid[i], delta = t - grid[i + 1]
             let score = Prediction.data.convert(model(x, t), to: .score, x: x, t: t, schedule: schedule)
-            let f = schedule.drift(t), g2 = schedule.diffusionSquared(t)
-            let noise = i == grid.count - 2 ? 0 : (g2 * delta).squareRoot()
+            let f = schedule.drift(t), g2 = schedule.diffusionSquared(t), weight = 0.5 * (1 + eta * eta)
+            let noise = i == grid.count - 2 ? 0 : eta * (g2 * delta).squareRoot()
             for k in 0..<x.scalars.count {
-                x.scalars[k] += delta * (-f * x.scalars[k] + g2 * score.scalars[k]) + (noise > 0 ? noise * rng.nextNormal() : 0)
+                x.scalars[k] += delta * (-f * x.scalars[k] + weight * g2 * score.scalars[k]) + (noise > 0 ? noise * rng.nextNormal() : 0)
             }
         }
         return x

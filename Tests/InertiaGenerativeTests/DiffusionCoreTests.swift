@@ -122,7 +122,8 @@ final class DiffusionCoreTests: XCTestCase {
         let sigmas = doubles(edm["sigmas"])
         XCTAssertLessThan(maxDifference(TimeGrid.edm(steps: (edm["N"] as! NSNumber).intValue), sigmas), 1e-8)
         let edmModel: Denoiser = { x, sigma in gaussian.posterior(x, t: sigma, schedule: .edm).data }
-        XCTAssertLessThan(maxDifference(DiffusionSampler.edmHeun(matrix64(edm["x_T"]), sigmas: sigmas, model: edmModel).scalars,
+        var unused = PhiloxGenerator(seed: 0)
+        XCTAssertLessThan(maxDifference(DiffusionSampler.edmHeun(matrix64(edm["x_T"]), sigmas: sigmas, model: edmModel, using: &unused).scalars,
                                         matrix64(edm["heun_edm"]).scalars), 1e-8)
         // Euler–Maruyama and DDIM with eta = 1 end near the exact answer's distribution mean on many samples.
         var noise = PhiloxGenerator(seed: 3)
@@ -162,5 +163,36 @@ final class DiffusionCoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(slope(heun), -1.7)
         XCTAssertLessThanOrEqual(slope(dpm), -1.7)
         XCTAssertLessThanOrEqual(dpm[0], 0.25 * ddim[0])
+    }
+
+    /// The stochastic samplers: η = 0 of the Euler–Maruyama family is the PF-ODE's Euler, churn 0
+    /// is the deterministic EDM sampler, and with noise both still sample the exact mixture.
+    func testStochasticFamilyAndChurnSampleTheMixture() {
+        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
+        let schedule = DiffusionSchedule.vpCosineDefault
+        let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
+        var rng = PhiloxGenerator(seed: 6)
+        let start = Matrix64(rows: 2000, columns: 2, scalars: (0..<4000).map { _ in rng.nextNormal() })
+        let grid = TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: 200, schedule: schedule)
+        let ode = DiffusionSampler.euler(start, grid: grid, schedule: schedule, model: model)
+        XCTAssertLessThan((DiffusionSampler.eulerMaruyama(start, grid: grid, eta: 0, schedule: schedule, model: model, using: &rng) - ode).maxAbs, 1e-9)
+        let truth = ToyDistribution.mixture(mixture).sample(2000, using: &rng)
+        var metric = PhiloxGenerator(seed: 1)
+        let floor = slicedWasserstein(ToyDistribution.mixture(mixture).sample(2000, using: &rng), truth, using: &metric)
+        for eta in [0.5, 1.0] {
+            let samples = DiffusionSampler.eulerMaruyama(start, grid: grid, eta: eta, schedule: schedule, model: model, using: &rng)
+            metric = PhiloxGenerator(seed: 1)
+            XCTAssertLessThan(slicedWasserstein(samples, truth, using: &metric), 2 * floor + 0.03, "eta \(eta)")
+        }
+        let edmModel: Denoiser = { x, sigma in mixture.posterior(x, t: sigma, schedule: .edm).data }
+        let sigmas = TimeGrid.edm(steps: 40)
+        let scaled = start * 80
+        let deterministic = DiffusionSampler.edmHeun(scaled, sigmas: sigmas, model: edmModel, using: &rng)
+        XCTAssertEqual(DiffusionSampler.edmHeun(scaled, sigmas: sigmas, churn: .init(churn: 0), model: edmModel, using: &rng), deterministic)
+        let churned = DiffusionSampler.edmHeun(scaled, sigmas: sigmas, churn: .init(churn: 40, minimumSigma: 0.05, maximumSigma: 50, noiseScale: 1.003),
+                                               model: edmModel, using: &rng)
+        XCTAssertGreaterThan((churned - deterministic).maxAbs, 1e-3)
+        metric = PhiloxGenerator(seed: 1)
+        XCTAssertLessThan(slicedWasserstein(churned, truth, using: &metric), 2 * floor + 0.03)
     }
 }
