@@ -45,4 +45,50 @@ final class DiffusionTrainingTests: XCTestCase {
         XCTAssertEqual(meanX, 1, accuracy: 0.2)
         XCTAssertEqual(meanY, -0.5, accuracy: 0.2)
     }
+
+    func testWeightingScalesTheLossAndEDMTrainingLearnsTheGaussianPosterior() throws {
+        var rng = PhiloxGenerator(seed: 8)
+        let network = DenoiserNetwork(dimension: 2, hidden: [64, 64], using: &rng)
+        var model = DiffusionModel(network: network, schedule: .vpCosineDefault, prediction: .epsilon)
+        let x0 = Tensor(shape: [64, 2], scalars: (0..<128).map { _ in Float(rng.nextNormal()) })
+        var first = PhiloxGenerator(seed: 1), second = PhiloxGenerator(seed: 1)
+        let plain = model.loss(x0, labels: [], timeRange: 1e-3...0.999, unconditionalProbability: 0, using: &first).item
+        model.weighting = { $0 < 0.5 ? 3 : 3 }
+        XCTAssertEqual(model.loss(x0, labels: [], timeRange: 1e-3...0.999, unconditionalProbability: 0, using: &second).item, 3 * plain, accuracy: 1e-5 * plain)
+        // EDM's weight λ(σ) times c_out² is 1, so the preconditioned regression is λ‖D − x₀‖².
+        for sigma in [0.01, 0.5, 3.0, 80.0] {
+            let c = EDMPreconditioning(sigmaData: 0.5).coefficients(sigma)
+            XCTAssertEqual(c.lossWeight * c.out * c.out, 1, accuracy: 1e-12)
+        }
+        // Data N((1, −0.5), 0.5² I): the trained EDM denoiser approaches the posterior mean
+        // m + s²/(s² + σ²)(x − m) at small, medium and large σ.
+        let edm = DiffusionModel.edm(network: DenoiserNetwork(dimension: 2, hidden: [64, 64], using: &rng))
+        var points = Matrix64(rows: 4000, columns: 2)
+        for i in 0..<4000 {
+            points[i, 0] = 1 + 0.5 * rng.nextNormal()
+            points[i, 1] = -0.5 + 0.5 * rng.nextNormal()
+        }
+        try edm.fit(points: points, labels: [Int](repeating: 0, count: 4000), steps: 800, batchSize: 256, learningRate: 3e-3,
+                    timeRange: 0.002...80, unconditionalProbability: 0, using: &rng)
+        let denoiser = edm.denoiser()
+        for sigma in [0.1, 0.5, 2.0] {
+            let spreadOfX = (0.25 + sigma * sigma).squareRoot()
+            var x = Matrix64(rows: 200, columns: 2)
+            for i in 0..<200 {
+                x[i, 0] = 1 + spreadOfX * rng.nextNormal()
+                x[i, 1] = -0.5 + spreadOfX * rng.nextNormal()
+            }
+            let estimate = denoiser(x, sigma)
+            let gain = 0.25 / (0.25 + sigma * sigma)
+            var exact = x
+            for i in 0..<200 {
+                exact[i, 0] = 1 + gain * (x[i, 0] - 1)
+                exact[i, 1] = -0.5 + gain * (x[i, 1] + 0.5)
+            }
+            let error = GaussianMixtureDenoiser.rootMeanSquareDistance(estimate, exact)
+            let center = Matrix64(rows: 200, columns: 2, scalars: [Double](repeating: 0, count: 400).enumerated().map { $0.offset % 2 == 0 ? 1 : -0.5 })
+            let spread = GaussianMixtureDenoiser.rootMeanSquareDistance(exact, center)
+            XCTAssertLessThan(error, 0.1 * max(spread, 0.5), "sigma \(sigma): error \(error)")
+        }
+    }
 }
