@@ -141,4 +141,18 @@ public struct StochasticInterpolant: Sendable, Equatable {
         }
         return x
     }
+
+    /// The backward SDE `dX = (b − εs)dt + sqrt(2ε)dW̄`, integrated by Euler–Maruyama from t = 1
+    /// down to `end`: it carries ρ1 to ρ0 (every ε gives the same marginals as the ODE run backward).
+    public static func integrateBackwardSDE(_ x: Matrix64, steps: Int, epsilon: Double, end: Double = 0, drift: (Double, Matrix64) -> Matrix64,
+                                            score: (Double, Matrix64) -> Matrix64, using rng: inout PhiloxGenerator) -> Matrix64 {
+        var x = x
+        let h = (1 - end) / Double(steps), noise = (2 * epsilon * h).squareRoot()
+        for i in 0..<steps {
+            let t = 1 - Double(i) * h
+            let b = drift(t, x), s = score(t, x)
+            for k in 0..<x.scalars.count { x.scalars[k] += -h * (b.scalars[k] - epsilon * s.scalars[k]) + noise * rng.nextNormal() }
+        }
+        return x
+    }
 }

@@ -49,4 +49,57 @@ final class StochasticInterpolantTests: XCTestCase {
         XCTAssertEqual(oneSided.a, DiffusionSchedule.trig.sigma(0.7), accuracy: 1e-12)
         XCTAssertEqual(oneSided.b, DiffusionSchedule.trig.alpha(0.7), accuracy: 1e-12)
     }
+
+    /// Spec 6.2 and 6.4: at t = 0 the score is the base's and the drift is finite for brownian γ;
+    /// the ODE, forward SDEs and backward SDEs with the exact fields have the same end laws.
+    func testEndpointFieldsAndMarginalInvariance() {
+        let m0 = [0.0, 0.0], m1 = [2.0, -1.0], c0 = Matrix64.identity(2), c1 = Matrix64(rows: 2, columns: 2, scalars: [0.5, 0.2, 0.2, 0.3])
+        let interpolant = StochasticInterpolant(path: .linear, noise: .brownian(scale: 1))
+        let x = [0.4, -0.7]
+        let start = interpolant.gaussianFields(m0: m0, c0: c0, m1: m1, c1: c1, t: 0, x: x)
+        XCTAssertEqual(start.score[0], -0.4, accuracy: 1e-12)
+        XCTAssertEqual(start.score[1], 0.7, accuracy: 1e-12)
+        XCTAssertTrue(start.drift.allSatisfy(\.isFinite))
+        // The fields are affine in x at each t: b = ṁ + (K P + γγ̇ P)(x − m), s = −P(x − m).
+        func field(_ t: Double, _ points: Matrix64, _ drift: Bool) -> Matrix64 {
+            let time = Swift.min(Swift.max(t, 1e-6), 1 - 1e-6)
+            let f = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: time)
+            let gain = drift ? f.cross * f.precision + f.precision * interpolant.noise.gammaTimesDerivative(time) : f.precision * -1
+            let offset = drift ? f.meanVelocity : [0, 0]
+            var out = points
+            for i in 0..<points.rows {
+                let r0 = points[i, 0] - f.mean[0], r1 = points[i, 1] - f.mean[1]
+                out[i, 0] = offset[0] + gain[0, 0] * r0 + gain[0, 1] * r1
+                out[i, 1] = offset[1] + gain[1, 0] * r0 + gain[1, 1] * r1
+            }
+            return out
+        }
+        let probe = [0.3, 1.1], fields = interpolant.gaussianFields(m0: m0, c0: c0, m1: m1, c1: c1, t: 0.4, x: probe)
+        XCTAssertLessThan(maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), true).scalars, fields.drift), 1e-12)
+        XCTAssertLessThan(maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), false).scalars, fields.score), 1e-12)
+        func moments(_ p: Matrix64) -> [Double] {
+            let n = Double(p.rows)
+            let mean = (0..<2).map { j in (0..<p.rows).reduce(0.0) { $0 + p[$1, j] } / n }
+            let cov = [(0, 0), (0, 1), (1, 1)].map { j, k in (0..<p.rows).reduce(0.0) { $0 + (p[$1, j] - mean[j]) * (p[$1, k] - mean[k]) } / n }
+            return mean + cov
+        }
+        var rng = PhiloxGenerator(seed: 12)
+        let n = 3000
+        let base = Matrix64(rows: n, columns: 2, scalars: (0..<(2 * n)).map { _ in rng.nextNormal() })
+        let l = try! Cholesky(c1).lower
+        var target = Matrix64(rows: n, columns: 2)
+        for i in 0..<n {
+            let xi = [rng.nextNormal(), rng.nextNormal()]
+            for j in 0..<2 { target[i, j] = m1[j] + l[j, 0] * xi[0] + l[j, 1] * xi[1] }
+        }
+        let forwardTruth = m1 + [0.5, 0.2, 0.3], backwardTruth = [0.0, 0, 1, 0, 1]
+        for eps in [0.1, 0.5, 2.0] {
+            let forward = StochasticInterpolant.integrateSDE(base, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
+                                                             score: { field($0, $1, false) }, using: &rng)
+            let backward = StochasticInterpolant.integrateBackwardSDE(target, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
+                                                                      score: { field($0, $1, false) }, using: &rng)
+            XCTAssertLessThan(maxDifference(moments(forward), forwardTruth), 0.08, "forward eps \(eps): \(moments(forward))")
+            XCTAssertLessThan(maxDifference(moments(backward), backwardTruth), 0.1, "backward eps \(eps): \(moments(backward))")
+        }
+    }
 }
