@@ -79,15 +79,26 @@ public struct ConsensusBasedOptimization: Sendable {
         precondition(xi.rows == x.rows && xi.columns == x.columns, "CBO: draws \(xi.rows)x\(xi.columns) for particles \(x.rows)x\(x.columns)")
         let (_, v) = Self.consensus(x, energies: energies, alpha: alpha)
         var next = x
-        let root = dt.squareRoot(), d = x.columns
-        for i in 0..<x.rows {
-            var distance = 0.0
-            if noise == .isotropic { for k in 0..<d { distance += (x[i, k] - v[k]) * (x[i, k] - v[k]) } }
-            distance = distance.squareRoot()
-            for k in 0..<d {
-                let drift = x[i, k] - v[k]
-                let scale = noise == .isotropic ? distance : drift
-                next[i, k] = x[i, k] - lambda * dt * drift + sigma * root * scale * xi[i, k]
+        let root = dt.squareRoot(), d = x.columns, isotropic = noise == .isotropic
+        let pull = lambda * dt, kick = sigma * root
+        next.scalars.withUnsafeMutableBufferPointer { out in
+            x.scalars.withUnsafeBufferPointer { position in
+                xi.scalars.withUnsafeBufferPointer { draws in
+                    v.withUnsafeBufferPointer { center in
+                        for i in 0..<x.rows {
+                            let row = i * d
+                            var distance = 0.0
+                            if isotropic {
+                                for k in 0..<d { distance += (position[row + k] - center[k]) * (position[row + k] - center[k]) }
+                                distance = distance.squareRoot()
+                            }
+                            for k in 0..<d {
+                                let drift = position[row + k] - center[k]
+                                out[row + k] = position[row + k] - pull * drift + kick * (isotropic ? distance : drift) * draws[row + k]
+                            }
+                        }
+                    }
+                }
             }
         }
         return (next, v)

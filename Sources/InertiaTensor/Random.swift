@@ -13,7 +13,8 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     public private(set) var counter: UInt64
     /// How many 32-bit words of the current block are used (4: none left).
     private var used: Int
-    private var block: [UInt32]
+    /// The current block, held inline (an array here would allocate once per four draws).
+    private var block: (UInt32, UInt32, UInt32, UInt32)
     /// A normal deviate left over from the last Box–Muller pair.
     private var spareNormal: Double?
 
@@ -21,8 +22,37 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         self.seed = seed
         self.counter = 0
         self.used = 4
-        self.block = [0, 0, 0, 0]
+        self.block = (0, 0, 0, 0)
         self.spareNormal = nil
+    }
+
+    private enum CodingKeys: String, CodingKey { case seed, counter, used, block, spareNormal }
+
+    /// The saved form (checkpoints) keeps the block as an array of four words.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        counter = try container.decode(UInt64.self, forKey: .counter)
+        used = try container.decode(Int.self, forKey: .used)
+        let words = try container.decode([UInt32].self, forKey: .block)
+        guard words.count == 4, (0...4).contains(used) else {
+            throw DecodingError.dataCorruptedError(forKey: .block, in: container, debugDescription: "PhiloxGenerator: a block of 4 words and 0-4 used")
+        }
+        block = (words[0], words[1], words[2], words[3])
+        spareNormal = try container.decodeIfPresent(Double.self, forKey: .spareNormal)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(counter, forKey: .counter)
+        try container.encode(used, forKey: .used)
+        try container.encode([block.0, block.1, block.2, block.3], forKey: .block)
+        try container.encodeIfPresent(spareNormal, forKey: .spareNormal)
+    }
+
+    public static func == (a: PhiloxGenerator, b: PhiloxGenerator) -> Bool {
+        a.seed == b.seed && a.counter == b.counter && a.used == b.used && a.block == b.block && a.spareNormal == b.spareNormal
     }
 
     /// The Philox4x32-10 bijection of one 128-bit counter under a 64-bit key.
@@ -48,12 +78,55 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
             let r = Self.block(
                 counter: (UInt32(truncatingIfNeeded: counter), UInt32(truncatingIfNeeded: counter >> 32), 0, 0),
                 key: (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
-            block = [r.0, r.1, r.2, r.3]
+            block = r
             counter &+= 1
             used = 0
         }
         defer { used += 1 }
-        return block[used]
+        switch used {
+        case 0: return block.0
+        case 1: return block.1
+        case 2: return block.2
+        default: return block.3
+        }
+    }
+
+    /// Fills `buffer` with the next words of the stream, exactly as that many `nextUInt32` calls
+    /// would, computing four blocks at a time in vector lanes (32x32 -> 64-bit lane multiplies).
+    public mutating func fill(_ buffer: UnsafeMutableBufferPointer<UInt32>) {
+        var i = 0
+        while i < buffer.count && used < 4 {
+            buffer[i] = nextUInt32()
+            i += 1
+        }
+        let key0 = UInt64(UInt32(truncatingIfNeeded: seed)), key1 = UInt64(UInt32(truncatingIfNeeded: seed >> 32))
+        let low = SIMD4<UInt64>(repeating: 0xFFFF_FFFF)
+        while buffer.count - i >= 16 {
+            let counters = SIMD4<UInt64>(counter, counter &+ 1, counter &+ 2, counter &+ 3)
+            var c0 = counters & low, c1 = counters &>> 32, c2 = SIMD4<UInt64>(), c3 = SIMD4<UInt64>()
+            var k0 = key0, k1 = key1
+            for _ in 0..<10 {
+                let p0 = c0 &* 0xD251_1F53, p1 = c2 &* 0xCD9E_8D57
+                (c0, c1, c2, c3) = ((p1 &>> 32) ^ c1 ^ SIMD4(repeating: k0), p1 & low, (p0 &>> 32) ^ c3 ^ SIMD4(repeating: k1), p0 & low)
+                k0 = (k0 &+ 0x9E37_79B9) & 0xFFFF_FFFF
+                k1 = (k1 &+ 0xBB67_AE85) & 0xFFFF_FFFF
+            }
+            for lane in 0..<4 {
+                buffer[i + 4 * lane] = UInt32(truncatingIfNeeded: c0[lane])
+                buffer[i + 4 * lane + 1] = UInt32(truncatingIfNeeded: c1[lane])
+                buffer[i + 4 * lane + 2] = UInt32(truncatingIfNeeded: c2[lane])
+                buffer[i + 4 * lane + 3] = UInt32(truncatingIfNeeded: c3[lane])
+            }
+            // The state as after the scalar path: the last block held, all of it used.
+            block = (UInt32(truncatingIfNeeded: c0[3]), UInt32(truncatingIfNeeded: c1[3]), UInt32(truncatingIfNeeded: c2[3]),
+                     UInt32(truncatingIfNeeded: c3[3]))
+            counter &+= 4
+            i += 16
+        }
+        while i < buffer.count {
+            buffer[i] = nextUInt32()
+            i += 1
+        }
     }
 
     public mutating func next() -> UInt64 {
@@ -146,18 +219,26 @@ public enum ZigguratNormal {
         return t
     }()
 
-    /// Fills `buffer` with standard normal deviates drawn from `rng`.
+    /// Fills `buffer` with standard normal deviates drawn from `rng`: the first word of each deviate
+    /// comes from a bulk draw of 64 words, the rare slow path draws its extra numbers after that
+    /// group.
     public static func fill(_ buffer: UnsafeMutableBufferPointer<Double>, using rng: inout PhiloxGenerator) {
         let t = tables
-        t.k.withUnsafeBufferPointer { k in
-            t.w.withUnsafeBufferPointer { w in
-                for index in buffer.indices {
-                    let hz = Int32(bitPattern: rng.nextUInt32())
-                    let iz = Int(hz & 127)
-                    if hz.magnitude < k[iz] {
-                        buffer[index] = Double(hz) * w[iz]
-                    } else {
-                        buffer[index] = tail(hz, iz, t, &rng)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
+            t.k.withUnsafeBufferPointer { k in
+                t.w.withUnsafeBufferPointer { w in
+                    for start in stride(from: 0, to: buffer.count, by: 64) {
+                        let count = Swift.min(64, buffer.count - start)
+                        rng.fill(UnsafeMutableBufferPointer(rebasing: words[0..<count]))
+                        for j in 0..<count {
+                            let hz = Int32(bitPattern: words[j])
+                            let iz = Int(hz & 127)
+                            if hz.magnitude < k[iz] {
+                                buffer[start + j] = Double(hz) * w[iz]
+                            } else {
+                                buffer[start + j] = tail(hz, iz, t, &rng)
+                            }
+                        }
                     }
                 }
             }

@@ -105,4 +105,23 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         let stuck = cbo.minimize({ BenchmarkFunction.sphere($0) }, from: start, using: &rng)
         XCTAssertEqual(stuck.stopReason, "stagnation")
     }
+
+    func testCosineOfTwoPiMatchesLibmAndKeepsThePhaseFarAway() {
+        var rng = PhiloxGenerator(seed: 4)
+        for _ in 0..<2000 {
+            let a: Double = 40 * rng.nextDouble() - 20, b: Double = 40 * rng.nextDouble() - 20
+            let y = SIMD4<Double>(a, b, rng.nextDouble() - 0.5, 1e-3 * rng.nextNormal())
+            let fast = BenchmarkFunction.cosineOfTwoPi(y)
+            for lane in 0..<4 { XCTAssertEqual(fast[lane], cos(2 * Double.pi * y[lane]), accuracy: 1e-13) }
+        }
+        // Far away the period is removed exactly: y = m + 1/4 gives 0, y = m + 1/2 gives -1.
+        let far = BenchmarkFunction.cosineOfTwoPi(SIMD4(1e12 + 0.25, -3e9 + 0.5, 5e15, 2e16 + 2))
+        XCTAssertEqual(far[0], 0, accuracy: 1e-15)
+        XCTAssertEqual(far[1], -1, accuracy: 1e-15)
+        XCTAssertEqual(far[2], 1)
+        XCTAssertEqual(far[3], 1)
+        // Five coordinates (one padded group): squares 10.3125, cosines -1 + 1 + 1 + 0 + 1 = 2.
+        let expected: Double = 50 + 10.3125 - 20
+        XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3]), expected, accuracy: 1e-12)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import InertiaTensor
 
@@ -31,6 +32,28 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual((0..<10).map { _ in a.nextNormal() }, (0..<10).map { _ in restored.nextNormal() })
         var c = PhiloxGenerator(seed: 43)
         XCTAssertNotEqual(Tensor.uniform([10], using: &c).scalars, Tensor.uniform([10], using: &b).scalars)
+    }
+
+    /// The bulk fill is the scalar stream: from any position, for lengths around the 16-word groups.
+    func testBulkFillEqualsSequentialDraws() {
+        for offset in [0, 1, 3, 4, 7] {
+            for count in [0, 5, 16, 17, 63, 100] {
+                var bulk = PhiloxGenerator(seed: 0xDEAD_BEEF_1234)
+                for _ in 0..<offset { _ = bulk.nextUInt32() }
+                var scalar = bulk
+                var words = [UInt32](repeating: 0, count: count)
+                words.withUnsafeMutableBufferPointer { bulk.fill($0) }
+                XCTAssertEqual(words, (0..<count).map { _ in scalar.nextUInt32() }, "offset \(offset), count \(count)")
+                XCTAssertEqual(bulk, scalar)
+                XCTAssertEqual(bulk.nextUInt32(), scalar.nextUInt32())
+            }
+        }
+        // The saved form keeps its layout: the block as four words.
+        var rng = PhiloxGenerator(seed: 3)
+        _ = rng.nextUInt32()
+        let json = String(decoding: try! JSONEncoder().encode(rng), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"block\":["), json)
+        XCTAssertEqual(try! JSONDecoder().decode(PhiloxGenerator.self, from: Data(json.utf8)), rng)
     }
 
     func testDistributionsHaveTheRightMoments() {
