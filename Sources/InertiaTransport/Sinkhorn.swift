@@ -106,6 +106,23 @@ public enum Sinkhorn {
         return sums
     }
 
+    /// `columnSums` with each chunk's rows handed over as one range (for kernels that take rows
+    /// in groups).
+    static func columnRowBlockSums(rows: Int, columns: Int, _ block: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        let chunks = (rows + grain - 1) / grain
+        var partials = [Double](repeating: 0, count: chunks * columns)
+        partials.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachRange(count: rows, grain: grain) { range in
+                block(range, out.baseAddress! + (range.lowerBound / grain) * columns)
+            }
+        }
+        var sums = [Double](repeating: 0, count: columns)
+        for c in 0..<chunks {
+            for j in 0..<columns { sums[j] += partials[c * columns + j] }
+        }
+        return sums
+    }
+
     /// Sinkhorn–Knopp with one pass over the kernel per iteration: the row sweep that computes
     /// `u = a / (K v)` also accumulates `Kᵀu`, which the next column update and the error check
     /// (`colsum = v ⊙ Kᵀu`) both need. The iterates are POT's (`v ← b / Kᵀu`, then `u`).
@@ -123,11 +140,21 @@ public enum Sinkhorn {
                 var next = [Double](repeating: 0, count: n)
                 let nextKtu = next.withUnsafeMutableBufferPointer { out in
                     v.withUnsafeBufferPointer { vp in
-                        columnSums(rows: n, columns: m) { i, acc in
-                            let row = k.baseAddress! + i * m
-                            let ui = 1 / (DoubleKernels.dot(row, vp.baseAddress!, m) / a[i])
-                            out[i] = ui
-                            DoubleKernels.axpy(acc, row, ui, m)
+                        a.withUnsafeBufferPointer { ap in
+                            columnRowBlockSums(rows: n, columns: m) { range, acc in
+                                var i = range.lowerBound
+                                while i + 4 <= range.upperBound {
+                                    DoubleKernels.scaleFourRows(k.baseAddress! + i * m, m, vp.baseAddress!, ap.baseAddress! + i, out.baseAddress! + i, acc)
+                                    i += 4
+                                }
+                                while i < range.upperBound {
+                                    let row = k.baseAddress! + i * m
+                                    let ui = 1 / (DoubleKernels.dot(row, vp.baseAddress!, m) / ap[i])
+                                    out[i] = ui
+                                    DoubleKernels.axpy(acc, row, ui, m)
+                                    i += 1
+                                }
+                            }
                         }
                     }
                 }
