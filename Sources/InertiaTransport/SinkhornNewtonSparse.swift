@@ -248,17 +248,19 @@ public enum SinkhornNewtonSparse {
         /// the floor the `max(3, ⌈λ·m⌉)` largest of each row.
         func sparsified(_ p: [Double], density: Double, rowFloor: Bool) -> (start: [Int], column: [Int], value: [Double]) {
             let k = Swift.min(n * m, Swift.max(1, Int((density * Double(n * m)).rounded(.up))))
-            let threshold = kthLargest(p, k)
             let perRow = Swift.min(m, Swift.max(3, Int((density * Double(m)).rounded(.up))))
             var start = [0], column: [Int] = [], value: [Double] = []
-            for i in 0..<n {
-                let row = Array(p[(i * m)..<((i + 1) * m)])
-                let rowThreshold = rowFloor ? kthLargest(row, perRow) : .infinity
-                for j in 0..<m where row[j] >= threshold || row[j] >= rowThreshold {
-                    column.append(j)
-                    value.append(row[j])
+            p.withUnsafeBufferPointer { all in
+                let threshold = kthLargest(all, k)
+                for i in 0..<n {
+                    let row = UnsafeBufferPointer(rebasing: all[(i * m)..<((i + 1) * m)])
+                    let rowThreshold = rowFloor ? kthLargest(row, perRow) : .infinity
+                    for j in 0..<m where row[j] >= threshold || row[j] >= rowThreshold {
+                        column.append(j)
+                        value.append(row[j])
+                    }
+                    start.append(column.count)
                 }
-                start.append(column.count)
             }
             return (start, column, value)
         }
@@ -324,10 +326,76 @@ public enum SinkhornNewtonSparse {
         }
     }
 
-    /// The `k`-th largest value (1-based) by quickselect, `O(count)` expected.
-    static func kthLargest(_ values: [Double], _ k: Int) -> Double {
+    /// The `k`-th largest value (1-based). Large inputs of non-negative numbers (plans) by a radix
+    /// select on the bit patterns, which order like the values: one read-only pass histograms the
+    /// top 16 bits, and the later 16-bit digits only look at the values that share the digits
+    /// chosen so far. Otherwise quickselect on a copy, `O(count)` expected.
+    static func kthLargest(_ values: UnsafeBufferPointer<Double>, _ k: Int) -> Double {
         precondition(k >= 1 && k <= values.count, "kthLargest: k = \(k) of \(values.count)")
-        var a = values
+        if values.count >= 1 << 16, values.allSatisfy({ $0 >= 0 }) {
+            return radixSelect(values, k)
+        }
+        if k <= 64 && !values.contains(where: \.isNaN) {
+            return topK(values, k)
+        }
+        var a = Array(values)
+        return a.withUnsafeMutableBufferPointer { quickselect($0, k) }
+    }
+
+    static func kthLargest(_ values: [Double], _ k: Int) -> Double {
+        values.withUnsafeBufferPointer { kthLargest($0, k) }
+    }
+
+    static func radixSelect(_ values: UnsafeBufferPointer<Double>, _ k: Int) -> Double {
+        // +0.0 for −0.0, so every bit pattern has the sign bit clear.
+        @inline(__always) func key(_ x: Double) -> UInt64 { (x + 0).bitPattern }
+        var prefix: UInt64 = 0, remaining = k
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        var candidates: [UInt64] = []
+        for shift in stride(from: 48, through: 0, by: -16) {
+            for b in counts.indices { counts[b] = 0 }
+            if shift == 48 {
+                for x in values { counts[Int(key(x) >> 48)] += 1 }
+            } else {
+                for bits in candidates { counts[Int((bits >> UInt64(shift)) & 0xFFFF)] += 1 }
+            }
+            var digit = (1 << 16) - 1
+            while counts[digit] < remaining {
+                remaining -= counts[digit]
+                digit -= 1
+            }
+            prefix |= UInt64(digit) << UInt64(shift)
+            let highMask: UInt64 = shift == 0 ? ~0 : ~((1 << UInt64(shift)) - 1)
+            if shift == 48 {
+                candidates = values.lazy.map(key).filter { $0 & highMask == prefix }
+            } else {
+                candidates = candidates.filter { $0 & highMask == prefix }
+            }
+        }
+        return Double(bitPattern: prefix)
+    }
+
+    /// The `k`-th largest for small `k`: the `k` largest so far kept sorted, most values rejected
+    /// by one comparison with the smallest of them.
+    static func topK(_ values: UnsafeBufferPointer<Double>, _ k: Int) -> Double {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { best in
+            var count = 0
+            for x in values {
+                if count == k && x <= best[k - 1] { continue }
+                var i = count == k ? k - 1 : count
+                if count < k { count += 1 }
+                while i > 0 && best[i - 1] < x {
+                    best[i] = best[i - 1]
+                    i -= 1
+                }
+                best[i] = x
+            }
+            return best[k - 1]
+        }
+    }
+
+    /// Quickselect (Hoare partition) in place: the `k`-th largest.
+    static func quickselect(_ a: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
         var low = 0, high = a.count - 1
         let target = k - 1  // index in descending order
         while low < high {

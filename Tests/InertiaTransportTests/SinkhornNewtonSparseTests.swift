@@ -109,6 +109,18 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         XCTAssertTrue((0..<8).allSatisfy { reduced.plan[1, $0] == 0 && reduced.plan[$0, 0] == 0 })
         XCTAssertEqual(reduced.plan.scalars.reduce(0, +), 1, accuracy: 1e-9)
         XCTAssertEqual(SinkhornNewtonSparse.kthLargest([3, 1, 4, 1, 5, 9, 2, 6], 3), 5)
+        // The radix path (large, non-negative) against sorting: spread magnitudes, ties, zeros, −0.
+        var draws = PhiloxGenerator(seed: 21)
+        var large = (0..<100_000).map { _ in exp(-20 * draws.nextDouble()) * (draws.nextBernoulli(0.1) ? 0 : 1) }
+        large += [Double](repeating: 0.5, count: 300) + [-0.0, 1e-300, 0.25]
+        let sorted = large.sorted(by: >)
+        for k in [1, 2, 150, 301, 5_000, 50_000, 90_000, large.count] {
+            XCTAssertEqual(SinkhornNewtonSparse.kthLargest(large, k), sorted[k - 1], "k = \(k)")
+        }
+        // The small-k path (short rows) and quickselect agree with sorting, ties included.
+        let row = Array(large.prefix(3000)) + [0.5, 0.5, 0.5]
+        let rowSorted = row.sorted(by: >)
+        for k in [1, 3, 4, 20, 64, 65, 700] { XCTAssertEqual(SinkhornNewtonSparse.kthLargest(row, k), rowSorted[k - 1], "row k = \(k)") }
         XCTAssertThrowsError(try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: -1))
     }
 }
