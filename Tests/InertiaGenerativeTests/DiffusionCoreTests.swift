@@ -144,11 +144,8 @@ final class DiffusionCoreTests: XCTestCase {
     /// Spec 10.1: with the exact denoiser of an 8-mode ring mixture, first-order samplers' error
     /// falls like 1/NFE and second-order ones' like 1/NFE² (fitted over NFE 100, 200, 400).
     func testSolverOrdersWithAnExactDenoiser() throws {
-        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
-        let schedule = DiffusionSchedule.vpCosineDefault
-        let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
-        var rng = PhiloxGenerator(seed: 5)
-        let start = Matrix64(rows: 100, columns: 2, scalars: (0..<200).map { _ in rng.nextNormal() })
+        let (_, schedule, model, start, generator) = exactRing(points: 100, seed: 5)
+        var rng = generator
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
         let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(3000), schedule: schedule, model: model)
         func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
@@ -163,16 +160,32 @@ final class DiffusionCoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(slope(heun), -1.7)
         XCTAssertLessThanOrEqual(slope(dpm), -1.7)
         XCTAssertLessThanOrEqual(dpm[0], 0.25 * ddim[0])
+        // PLMS-4 from an Euler start: second order, far below DDIM; its order 1 is DDIM itself.
+        let plms = nfe.map { rms(DiffusionSampler.plms(start, grid: grid($0), schedule: schedule, model: model)) }
+        XCTAssertLessThanOrEqual(slope(plms), -1.8, "PLMS errors \(plms)")
+        XCTAssertLessThan(plms[0], 0.25 * ddim[0])
+        let first = DiffusionSampler.plms(start, grid: grid(50), order: 1, schedule: schedule, model: model)
+        XCTAssertLessThan((first - DiffusionSampler.ddim(start, grid: grid(50), schedule: schedule, model: model, using: &rng)).maxAbs, 1e-9)
+    }
+
+    /// The 8-mode ring of spec 10.1 with its exact denoiser on the cosine schedule, and `points`
+    /// standard normal starts.
+    func exactRing(points: Int, seed: UInt64)
+        -> (GaussianMixtureDenoiser, DiffusionSchedule, Denoiser, Matrix64, PhiloxGenerator)
+    {
+        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
+        let schedule = DiffusionSchedule.vpCosineDefault
+        let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
+        var rng = PhiloxGenerator(seed: seed)
+        let start = Matrix64(rows: points, columns: 2, scalars: (0..<(2 * points)).map { _ in rng.nextNormal() })
+        return (mixture, schedule, model, start, rng)
     }
 
     /// The stochastic samplers: η = 0 of the Euler–Maruyama family is the PF-ODE's Euler, churn 0
     /// is the deterministic EDM sampler, and with noise both still sample the exact mixture.
     func testStochasticFamilyAndChurnSampleTheMixture() {
-        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
-        let schedule = DiffusionSchedule.vpCosineDefault
-        let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
-        var rng = PhiloxGenerator(seed: 6)
-        let start = Matrix64(rows: 2000, columns: 2, scalars: (0..<4000).map { _ in rng.nextNormal() })
+        let (mixture, schedule, model, start, generator) = exactRing(points: 2000, seed: 6)
+        var rng = generator
         let grid = TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: 200, schedule: schedule)
         let ode = DiffusionSampler.euler(start, grid: grid, schedule: schedule, model: model)
         XCTAssertLessThan((DiffusionSampler.eulerMaruyama(start, grid: grid, eta: 0, schedule: schedule, model: model, using: &rng) - ode).maxAbs, 1e-9)

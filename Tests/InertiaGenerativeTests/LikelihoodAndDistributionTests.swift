@@ -3,8 +3,8 @@ import XCTest
 import InertiaTensor
 @testable import InertiaGenerative
 
-/// The 2-D distributions' densities, the probability-flow likelihood against exact mixture
-/// densities, and PLMS's order.
+/// The 2-D distributions' densities and the probability-flow likelihood against exact mixture
+/// densities.
 final class LikelihoodAndDistributionTests: XCTestCase {
     /// Riemann sum of the density over a grid covering the support.
     func totalMass(_ distribution: ToyDistribution, range: ClosedRange<Double>, cells: Int) -> Double {
@@ -87,24 +87,5 @@ final class LikelihoodAndDistributionTests: XCTestCase {
             terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
         XCTAssertLessThan(zip(estimate.logDensity, exact.logDensity).map { abs($0 - $1) }.max()!, 0.1)
         XCTAssertNotEqual(estimate.logDensity, exact.logDensity)
-    }
-
-    func testPLMSIsSecondOrderAndBeatsDDIM() {
-        let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
-        let schedule = DiffusionSchedule.vpCosineDefault
-        let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
-        var rng = PhiloxGenerator(seed: 5)
-        let start = Matrix64(rows: 100, columns: 2, scalars: (0..<200).map { _ in rng.nextNormal() })
-        let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
-        let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(3000), schedule: schedule, model: model)
-        let plms = [100, 200, 400].map { GaussianMixtureDenoiser.rootMeanSquareDistance(DiffusionSampler.plms(start, grid: grid($0), schedule: schedule, model: model), reference) }
-        let ddim = GaussianMixtureDenoiser.rootMeanSquareDistance(DiffusionSampler.ddim(start, grid: grid(100), schedule: schedule, model: model, using: &rng), reference)
-        let slope = (log(plms[2]) - log(plms[0])) / log(4)
-        XCTAssertLessThanOrEqual(slope, -1.8, "PLMS errors \(plms)")
-        XCTAssertLessThan(plms[0], 0.25 * ddim)
-        // Order 1 is DDIM (Euler in x̄ and s̄ is the DDIM update).
-        let first = DiffusionSampler.plms(start, grid: grid(50), order: 1, schedule: schedule, model: model)
-        let ddim50 = DiffusionSampler.ddim(start, grid: grid(50), schedule: schedule, model: model, using: &rng)
-        XCTAssertLessThan((first - ddim50).maxAbs, 1e-9)
     }
 }
