@@ -51,6 +51,33 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         XCTAssertEqual(result.bandwidths.count, 2000)
     }
 
+    /// A correlated 2-D Gaussian N(μ, Σ), Σ = [[1, 0.6], [0.6, 0.5]], with Liu's AdaGrad steps:
+    /// the particles' mean and covariance approach the target's.
+    func testRecoversACorrelatedTwoDimensionalGaussian() {
+        let mu = [1.0, -2.0]
+        // Σ⁻¹ of [[1, 0.6], [0.6, 0.5]] (determinant 0.14).
+        let precision = Matrix64(rows: 2, columns: 2, scalars: [0.5 / 0.14, -0.6 / 0.14, -0.6 / 0.14, 1 / 0.14])
+        var rng = PhiloxGenerator(seed: 2)
+        let start = Matrix64(rows: 100, columns: 2, scalars: (0..<200).map { _ in rng.nextNormal() })
+        let score = { (x: Matrix64) -> Matrix64 in
+            var g = x
+            for i in 0..<x.rows {
+                let r0 = x[i, 0] - mu[0], r1 = x[i, 1] - mu[1]
+                g[i, 0] = -(precision[0, 0] * r0 + precision[0, 1] * r1)
+                g[i, 1] = -(precision[1, 0] * r0 + precision[1, 1] * r1)
+            }
+            return g
+        }
+        let particles = SteinVariationalGradientDescent(step: .adagrad(stepSize: 0.05, alpha: 0.9)).sample(from: start, steps: 2000, score: score).particles
+        let n = Double(particles.rows)
+        let mean = (0..<2).map { j in (0..<particles.rows).reduce(0.0) { $0 + particles[$1, j] } / n }
+        func covariance(_ j: Int, _ k: Int) -> Double {
+            (0..<particles.rows).reduce(0.0) { $0 + (particles[$1, j] - mean[j]) * (particles[$1, k] - mean[k]) } / n
+        }
+        XCTAssertLessThan(maxDifference(mean, mu), 0.1)
+        XCTAssertLessThan(maxDifference([covariance(0, 0), covariance(0, 1), covariance(1, 1)], [1, 0.6, 0.5]), 0.15)
+    }
+
     func testZDTAndHypervolumeMatchTheFixtureAndTheInvariants() throws {
         let f = try fixture("svh-psl", "svh_fixtures.json")
         let zdt = f["zdt"] as! [String: Any]
