@@ -74,16 +74,37 @@ public final class AMSGD: FusedOptimizer {
         let lr = learningRate * schedule.factor(at: updates)
         var inner = 0.0, squared = 0.0, scale = 0.0
         var first = true
+        let lam = SIMD8<Float>(repeating: Float(lambda))
         for (name, p) in parameters {
             guard let d = stateSlot(name, 0) else { continue }
             first = false
-            p.grad!.withUnsafeBufferPointer { g in
-                for i in 0..<g.count {
-                    let gi = Double(g[i]), di = Double(d[i])
-                    inner += (gi + lambda * di) * (gi - di)
-                    squared += (gi - di) * (gi - di)
-                    scale += gi * gi + di * di
+            let count = p.value.count, grain = Parallel.elementwiseGrain
+            let chunks = (count + grain - 1) / grain
+            var partials = [Double](repeating: 0, count: 3 * chunks)
+            p.grad!.withUnsafeBufferPointer { gb in
+                let g = gb.baseAddress!
+                partials.withUnsafeMutableBufferPointer { out in
+                    forEachChunk(count) { range in
+                        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
+                        Lanes.forEach(range) { i, n in
+                            let gv = Lanes.load(g, i, n), dv = Lanes.load(d, i, n)
+                            let difference = gv - dv
+                            a += (gv + lam * dv) * difference
+                            b += difference * difference
+                            c += gv * gv + dv * dv
+                        }
+                        let k = range.lowerBound / grain
+                        out[3 * k] = Double(a.sum())
+                        out[3 * k + 1] = Double(b.sum())
+                        out[3 * k + 2] = Double(c.sum())
+                    }
                 }
+            }
+            // Chunk sums combined in chunk order: β does not depend on the thread count.
+            for k in 0..<chunks {
+                inner += partials[3 * k]
+                squared += partials[3 * k + 1]
+                scale += partials[3 * k + 2]
             }
         }
         var gap = 0.0
@@ -105,15 +126,25 @@ public final class AMSGD: FusedOptimizer {
     private var biasLearningRate = 0.0
 
     public override func update(_ u: inout ParameterUpdate) {
-        let w = Float(stepWeight), lr = Float(u.learningRate), decay = Float(1 - u.learningRate * u.weightDecay)
+        let w = SIMD8<Float>(repeating: Float(stepWeight)), lr = SIMD8<Float>(repeating: Float(u.learningRate))
+        let decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay)), one = SIMD8<Float>(repeating: 1)
         let p = u.parameter, g = u.gradient, d = u.slots[0]
-        var norm = 0.0  // ‖d_new‖² of this tensor, for option B
-        for i in 0..<u.count {
-            d[i] = w * d[i] + (1 - w) * g[i]
-            p[i] = p[i] * decay - lr * d[i]
-            norm += Double(d[i]) * Double(d[i])
+        let grain = Parallel.elementwiseGrain
+        // ‖d_new‖² of this tensor per chunk, for option B.
+        var norms = [Double](repeating: 0, count: (u.count + grain - 1) / grain)
+        norms.withUnsafeMutableBufferPointer { out in
+            forEachChunk(u.count) { range in
+                var norm = SIMD8<Float>()
+                Lanes.forEach(range) { i, n in
+                    let dv = w * Lanes.load(d, i, n) + (one - w) * Lanes.load(g, i, n)
+                    Lanes.store(dv, d, i, n)
+                    Lanes.store(Lanes.load(p, i, n) * decay - lr * dv, p, i, n)
+                    norm += dv * dv
+                }
+                out[range.lowerBound / grain] = Double(norm.sum())
+            }
         }
-        if bias == .aggregated { memoryBias = (memoryBias ?? 0) - biasLearningRate * norm }
+        if bias == .aggregated { memoryBias = (memoryBias ?? 0) - biasLearningRate * norms.reduce(0, +) }
     }
 }
 
