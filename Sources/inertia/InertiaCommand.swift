@@ -17,7 +17,7 @@ struct InertiaCommand: ParsableCommand {
         commandName: "inertia",
         abstract: "Momentum-based and physics-inspired optimization: train, compare, reproduce, benchmark.",
         version: InertiaVersion.string,
-        subcommands: [CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self, SampleCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self]
+        subcommands: [CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self, PSLCommand.self, SampleCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self]
     )
 }
 

@@ -143,6 +143,25 @@ extension CLITests {
 }
 
 extension CLITests {
+    func testPSLCommandWritesThePointsTheLearnedSetAndAReport() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-psl-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(["psl", "--problem", "zdt1", "--iterations", "2", "--steps", "40", "--out", out])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("svh on zdt1 (8 variables, 2 objectives): 18 evaluations"), r.output)
+        let evaluated = try String(contentsOfFile: out + "/evaluated.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(evaluated.first, "x1,x2,x3,x4,x5,x6,x7,x8,f1,f2")
+        XCTAssertEqual(evaluated.count, 19)
+        let front = try String(contentsOfFile: out + "/front.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(front.count, 100)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
+        XCTAssertNotNil(summary)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report.html"))
+        let bad = try run(["psl", "--problem", "dtlz2", "--objectives", "4"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("2 or 3 objectives"), bad.output)
+    }
+
     func testCBOCommandSolvesAckleyAndWritesItsSummary() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-cbo-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
