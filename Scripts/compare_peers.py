@@ -11,7 +11,9 @@ Elementwise: the fused AdamW pass against the triad floor and exp against Founda
 torch.optim variant of `shared/peers/optim_step.py` (run with --torch-python, a Python that has torch),
 at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures in the same run.
 Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3x128 MLP and Heun
-sampler in torch), alternating, best samples/s of all rounds per thread count.
+sampler in torch), alternating, best samples/s of all rounds per thread count. Optimal transport:
+`inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
+`--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
 """
 import argparse
@@ -36,7 +38,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
-    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train", "sample"])
+    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train", "sample", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -50,6 +52,10 @@ def main():
         train(args)
     if "sample" in args.only and args.torch_python:
         sample(args)
+    if "ot" in args.only and args.torch_python:
+        ot(args)
+    if "cbo" in args.only and args.torch_python:
+        cbo(args)
 
 
 def gemm(args):
@@ -92,7 +98,9 @@ def elementwise(args):
 
 
 def optim(args):
-    """Alternates Inertia and torch per thread count; best ns/param of all rounds."""
+    """Alternates Inertia and the peers (torch.optim variants, optax, lion-pytorch, adamp,
+    pytorch-optimizer) per thread count; best ns/param of all rounds, against the fastest peer of
+    each optimizer and, for AdamP, the official adamp package."""
     sizes = ["1000000", "10000000"]
     ours, theirs, triad = {}, {}, {}
     for threads in (1, 2):
@@ -104,33 +112,80 @@ def optim(args):
             env = dict(os.environ, PEERS_THREADS=str(threads))
             t = run_json([args.torch_python, os.path.join(args.peers, "optim_step.py"), "--sizes", *sizes], env=env)
             for row in t["results"]["steps"]:
-                if row.get("impl") != "torch" or "ns_per_param_min" not in row:
+                if "ns_per_param_min" not in row:
                     continue
-                key = (row["opt"], row["n"], threads)
-                if row["ns_per_param_min"] < theirs.get(key, (1e9, ""))[0]:
-                    theirs[key] = (row["ns_per_param_min"], row["variant"])
+                label = "%s %s" % (row["impl"], row["variant"])
+                for key in ((row["opt"], row["n"], threads, "fastest"), (row["opt"], row["n"], threads, row["impl"])):
+                    if row["ns_per_param_min"] < theirs.get(key, (1e9, ""))[0]:
+                        theirs[key] = (row["ns_per_param_min"], label)
             bw = t["results"]["bandwidth"]
             triad[threads] = max(triad.get(threads, 0), bw["torch_triad_%dthr_GBps" % threads])
-    bytes_per = {"sgd_momentum": 20, "adam": 28, "adamw": 28}
-    print("\n| threads | optimizer | N | Inertia ns/param | fastest torch ns/param (variant) | Inertia / torch | Inertia / triad floor |")
+    bytes_per = {"sgd_momentum": 20, "adam": 28, "adamw": 28, "lion": 20, "adamp": 28}
+    print("\n| threads | optimizer | N | Inertia ns/param | peer ns/param (implementation) | Inertia / peer | Inertia / triad floor |")
     print("|---|---|---|---|---|---|---|")
     for (opt, n, threads), ns in sorted(ours.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
-        if (opt, n, threads) not in theirs:
-            continue
-        tns, variant = theirs[(opt, n, threads)]
-        floor = bytes_per[opt] / triad[threads]
-        print("| %d | %s | %.0e | %.3f | %.3f (%s) | %.2f | %.2f |" % (threads, opt, n, ns, tns, variant, ns / tns, ns / floor))
+        for which in ("fastest", "adamp") if opt == "adamp" else ("fastest",):
+            if (opt, n, threads, which) not in theirs or opt not in bytes_per:
+                continue
+            tns, label = theirs[(opt, n, threads, which)]
+            floor = bytes_per[opt] / triad[threads]
+            print("| %d | %s | %.0e | %.3f | %.3f (%s) | %.2f | %.2f |" % (threads, opt, n, ns, tns, label, ns / tns, ns / floor))
     print("\ntriad GB/s (torch one-pass, same runs): %s" % ", ".join("%d thr %.1f" % kv for kv in sorted(triad.items())))
 
 
-def peak_rss_run(cmd, env=None):
-    """Runs cmd under a fresh Python wrapper that reports the child's peak RSS (MiB) and stdout."""
-    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True); "
-               "print(r.stdout.strip().splitlines()[-1]); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], check=True, capture_output=True, text=True, env=env).stdout
-    line, rss = out.strip().splitlines()[-2:]
-    return json.loads(line), float(rss)
+def ot(args):
+    """POT's sinkhorn and sinkhorn_log (`sinkhorn.py`) against `inertia bench ot` (and SNS), same
+    thread count, alternating; best time of the rounds; iteration counts must agree."""
+    ours, theirs = {}, {}
+    for threads in (2, 1):
+        for _ in range(args.rounds):
+            r = run_json([args.binary, "bench", "ot", "--methods", "sinkhorn", "sinkhorn_log", "sns", "--threads", str(threads)])
+            for row in r["results"]:
+                key = (row["n"], row["reg"], row["method"], threads)
+                if row["seconds"] < ours.get(key, (1e9, 0))[0]:
+                    ours[key] = (row["seconds"], row["iterations"])
+            env = dict(os.environ, PEERS_THREADS=str(threads))
+            t = run_json([args.torch_python, os.path.join(args.peers, "sinkhorn.py")], env=env)
+            for row in t["results"]:
+                key = (row["n"], row["reg"], row["method"], threads)
+                if row["seconds"] < theirs.get(key, (1e9, 0))[0]:
+                    theirs[key] = (row["seconds"], row["iterations"])
+    print("\n| threads | n | reg | method | Inertia s (iterations) | POT s (iterations) | Inertia / POT |")
+    print("|---|---|---|---|---|---|---|")
+    for key in sorted(theirs, key=lambda k: (-k[3], k[0], -k[1], k[2])):
+        n, reg, method, threads = key
+        if key in ours:
+            (a, ia), (b, ib) = ours[key], theirs[key]
+            print("| %d | %d | %g | %s | %.4f (%d) | %.4f (%d) | %.2f |" % (threads, n, reg, method, a, ia, b, ib, a / b))
+    print("\nSNS against POT's fastest method:")
+    for (n, reg, method, threads), (a, ia) in sorted(ours.items()):
+        if method != "sns":
+            continue
+        fastest = min(v[0] for k, v in theirs.items() if k[0] == n and k[1] == reg and k[3] == threads)
+        print("  %d thr n=%d reg=%g: SNS %.3f s (%d iterations) vs %.4f s: %.1fx" % (threads, n, reg, a, ia, fastest, a / fastest))
+
+
+def cbo(args):
+    """cbx (`cbo.py`) against `inertia bench cbo`, same thread count, alternating; best time."""
+    ours, theirs = {}, {}
+    for threads in (2, 1):
+        for _ in range(args.rounds):
+            r = run_json([args.binary, "bench", "cbo", "--threads", str(threads)])
+            for key, fig in r["results"].items():
+                name = key.split("_", 1)[1]
+                best = ours.get((name, threads), (1e9, 0))
+                ours[(name, threads)] = (min(best[0], fig["seconds_all_runs"]), fig["success"])
+            env = dict(os.environ, PEERS_THREADS=str(threads))
+            t = run_json([args.torch_python, os.path.join(args.peers, "cbo.py")], env=env)
+            for name, fig in t["results"].items():
+                best = theirs.get((name, threads), (1e9, 0))
+                theirs[(name, threads)] = (min(best[0], fig["seconds_all_runs"]), fig["success"])
+    print("\n| threads | configuration | Inertia s (success / 10) | CBXpy s (success / 10) | Inertia / CBXpy |")
+    print("|---|---|---|---|---|")
+    for key in sorted(theirs, key=lambda k: (-k[1], k[0])):
+        if key in ours:
+            (a, sa), (b, sb) = ours[key], theirs[key]
+            print("| %d | %s | %.3f (%d) | %.3f (%d) | %.2f |" % (key[1], key[0], a, sa, b, sb, a / b))
 
 
 def train(args):
