@@ -28,6 +28,31 @@ public enum AdaptiveMemory {
         return Swift.min(1, Swift.max(0, numerator / denominator))
     }
 
+    /// Three sums over `count` elements in the fused passes' chunks: `chunk(range)` returns each
+    /// chunk's three 8-lane partial sums, combined in Double in chunk order, so β does not depend on
+    /// the thread count.
+    static func chunkSums(_ count: Int, _ chunk: (Range<Int>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) -> (Double, Double, Double) {
+        let grain = Parallel.elementwiseGrain
+        let chunks = (count + grain - 1) / grain
+        var partials = [Double](repeating: 0, count: 3 * chunks)
+        partials.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachRange(count: count, grain: grain) { range in
+                let (a, b, c) = chunk(range)
+                let k = range.lowerBound / grain
+                out[3 * k] = Double(a.sum())
+                out[3 * k + 1] = Double(b.sum())
+                out[3 * k + 2] = Double(c.sum())
+            }
+        }
+        var total = (0.0, 0.0, 0.0)
+        for k in 0..<chunks {
+            total.0 += partials[3 * k]
+            total.1 += partials[3 * k + 1]
+            total.2 += partials[3 * k + 2]
+        }
+        return total
+    }
+
     /// The closed form for one flat vector (spec 2.3), for tests and tools.
     public static func beta(g: [Double], d: [Double], f: Double, fHat: Double, eta: Double, lambda: Double) -> Double {
         var inner = 0.0, squared = 0.0, scale = 0.0
@@ -78,34 +103,23 @@ public final class AMSGD: FusedOptimizer {
         for (name, p) in parameters {
             guard let d = stateSlot(name, 0) else { continue }
             first = false
-            let count = p.value.count, grain = Parallel.elementwiseGrain
-            let chunks = (count + grain - 1) / grain
-            var partials = [Double](repeating: 0, count: 3 * chunks)
-            p.grad!.withUnsafeBufferPointer { gb in
+            let sums = p.grad!.withUnsafeBufferPointer { gb in
                 let g = gb.baseAddress!
-                partials.withUnsafeMutableBufferPointer { out in
-                    forEachChunk(count) { range in
-                        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
-                        Lanes.forEach(range) { i, n in
-                            let gv = Lanes.load(g, i, n), dv = Lanes.load(d, i, n)
-                            let difference = gv - dv
-                            a += (gv + lam * dv) * difference
-                            b += difference * difference
-                            c += gv * gv + dv * dv
-                        }
-                        let k = range.lowerBound / grain
-                        out[3 * k] = Double(a.sum())
-                        out[3 * k + 1] = Double(b.sum())
-                        out[3 * k + 2] = Double(c.sum())
+                return AdaptiveMemory.chunkSums(p.value.count) { range in
+                    var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
+                    Lanes.forEach(range) { i, n in
+                        let gv = Lanes.load(g, i, n), dv = Lanes.load(d, i, n)
+                        let difference = gv - dv
+                        a += (gv + lam * dv) * difference
+                        b += difference * difference
+                        c += gv * gv + dv * dv
                     }
+                    return (a, b, c)
                 }
             }
-            // Chunk sums combined in chunk order: β does not depend on the thread count.
-            for k in 0..<chunks {
-                inner += partials[3 * k]
-                squared += partials[3 * k + 1]
-                scale += partials[3 * k + 2]
-            }
+            inner += sums.0
+            squared += sums.1
+            scale += sums.2
         }
         var gap = 0.0
         if bias == .aggregated {
@@ -190,37 +204,26 @@ public final class AMAdamW: FusedOptimizer {
             let inverseCorrection = SIMD8<Float>(repeating: Float(1 / (1 - Foundation.pow(beta2, t))))
             let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
             let eps = SIMD8<Float>(repeating: Float(epsilon)), lam = SIMD8<Float>(repeating: Float(lambda))
-            let count = p.value.count
-            let grain = Parallel.elementwiseGrain
-            let chunks = (count + grain - 1) / grain
-            var partials = [Double](repeating: 0, count: 3 * chunks)
-            p.grad!.withUnsafeBufferPointer { gb in
+            let sums = p.grad!.withUnsafeBufferPointer { gb in
                 let g = gb.baseAddress!
-                partials.withUnsafeMutableBufferPointer { out in
-                    forEachChunk(count) { range in
-                        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
-                        Lanes.forEach(range) { i, n in
-                            let gv = Lanes.load(g, i, n), mv = Lanes.load(m, i, n)
-                            let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
-                            Lanes.store(vv, v, i, n)
-                            let weight = 1 / ((vv * inverseCorrection).squareRoot() + eps)
-                            let difference = gv - mv
-                            a += weight * (gv + lam * mv) * difference
-                            b += weight * difference * difference
-                            c += weight * (gv * gv + mv * mv)
-                        }
-                        let k = range.lowerBound / grain
-                        out[3 * k] = Double(a.sum())
-                        out[3 * k + 1] = Double(b.sum())
-                        out[3 * k + 2] = Double(c.sum())
+                return AdaptiveMemory.chunkSums(p.value.count) { range in
+                    var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
+                    Lanes.forEach(range) { i, n in
+                        let gv = Lanes.load(g, i, n), mv = Lanes.load(m, i, n)
+                        let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
+                        Lanes.store(vv, v, i, n)
+                        let weight = 1 / ((vv * inverseCorrection).squareRoot() + eps)
+                        let difference = gv - mv
+                        a += weight * (gv + lam * mv) * difference
+                        b += weight * difference * difference
+                        c += weight * (gv * gv + mv * mv)
                     }
+                    return (a, b, c)
                 }
             }
-            for k in 0..<chunks {
-                inner += partials[3 * k]
-                squared += partials[3 * k + 1]
-                scale += partials[3 * k + 2]
-            }
+            inner += sums.0
+            squared += sums.1
+            scale += sums.2
         }
         lastBeta = first ? 0 : AdaptiveMemory.beta(numerator: inner, denominator: squared, scale: scale, biasGap: 0)
         betaHistory.append(lastBeta)
