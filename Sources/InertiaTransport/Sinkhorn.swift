@@ -90,35 +90,26 @@ public enum Sinkhorn {
     /// Column sums of what `row(i, acc)` adds to `acc` for each row, summed per chunk of rows
     /// and the chunks combined in order (thread-count independent). With `maximum`, column maxima.
     static func columnSums(rows: Int, columns: Int, maximum: Bool = false, _ row: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        columnRowBlockSums(rows: rows, columns: columns, maximum: maximum) { range, acc in
+            for i in range { row(i, acc) }
+        }
+    }
+
+    /// `columnSums` with each chunk's rows handed over as one range (for kernels that take rows
+    /// in groups).
+    static func columnRowBlockSums(rows: Int, columns: Int, maximum: Bool = false,
+                                   _ block: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         let chunks = (rows + grain - 1) / grain
         let start = maximum ? -Double.infinity : 0
         var partials = [Double](repeating: start, count: chunks * columns)
         partials.withUnsafeMutableBufferPointer { out in
             Parallel.forEachRange(count: rows, grain: grain) { range in
-                let acc = out.baseAddress! + (range.lowerBound / grain) * columns
-                for i in range { row(i, acc) }
+                block(range, out.baseAddress! + (range.lowerBound / grain) * columns)
             }
         }
         var sums = [Double](repeating: start, count: columns)
         for c in 0..<chunks {
             for j in 0..<columns { sums[j] = maximum ? Swift.max(sums[j], partials[c * columns + j]) : sums[j] + partials[c * columns + j] }
-        }
-        return sums
-    }
-
-    /// `columnSums` with each chunk's rows handed over as one range (for kernels that take rows
-    /// in groups).
-    static func columnRowBlockSums(rows: Int, columns: Int, _ block: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        let chunks = (rows + grain - 1) / grain
-        var partials = [Double](repeating: 0, count: chunks * columns)
-        partials.withUnsafeMutableBufferPointer { out in
-            Parallel.forEachRange(count: rows, grain: grain) { range in
-                block(range, out.baseAddress! + (range.lowerBound / grain) * columns)
-            }
-        }
-        var sums = [Double](repeating: 0, count: columns)
-        for c in 0..<chunks {
-            for j in 0..<columns { sums[j] += partials[c * columns + j] }
         }
         return sums
     }
