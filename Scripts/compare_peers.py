@@ -188,6 +188,16 @@ def cbo(args):
             print("| %d | %s | %.3f (%d) | %.3f (%d) | %.2f |" % (key[1], key[0], a, sa, b, sb, a / b))
 
 
+def peak_rss_run(cmd, env=None):
+    """Runs cmd under a fresh Python wrapper that reports the child's peak RSS (MiB) and stdout."""
+    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True); "
+               "print(r.stdout.strip().splitlines()[-1]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], check=True, capture_output=True, text=True, env=env).stdout
+    line, rss = out.strip().splitlines()[-2:]
+    return json.loads(line), float(rss)
+
+
 def train(args):
     """The peers' MLP (784-256-256-10, AdamW, batch 128, 469 steps per epoch): second-epoch time on
     random data and Fashion-MNIST, test accuracy after 2 epochs, peak RSS; Inertia with the Swift GEMM and

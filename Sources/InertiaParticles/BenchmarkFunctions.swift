@@ -71,14 +71,29 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
     /// `cos(2πy)` lane-wise with the period taken out exactly first: `2y = k + f`, `|f| ≤ ½`, so
     /// `cos(2πy) = (−1)^k cos(πf)`. Agrees with `cos(2 * .pi * y)` to its rounding for moderate y
     /// and stays fast and exact in phase for far-away particles (where libm's huge-argument
-    /// reduction would dominate a CBO run).
+    /// reduction would dominate a CBO run). `k` is rounded by adding 1.5·2^52 (no per-lane libm
+    /// `rint`, which is what `rounded()` becomes without SSE4.1), whose low mantissa bits then hold
+    /// its parity; beyond 2^50, where `2y` is already an even integer or close to one, it goes
+    /// through `rounded` lane by lane.
     @inline(__always)
     static func cosineOfTwoPi(_ y: SIMD4<Double>) -> SIMD4<Double> {
         let u = 2 * y
-        let k = u.rounded(.toNearestOrEven)
-        let half = 0.5 * k
+        let magnitude = u.replacing(with: -u, where: u .< 0)
+        guard all(magnitude .< SIMD4(repeating: 0x1p50)) else {
+            var out = SIMD4<Double>()
+            for lane in 0..<4 {
+                let k = u[lane].rounded(.toNearestOrEven)
+                let c = Foundation.cos(Double.pi * (u[lane] - k))
+                out[lane] = (k / 2).rounded(.down) == k / 2 ? c : -c
+            }
+            return out
+        }
+        let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
+        let t = u + magic
+        let k = t - magic
+        let odd = (unsafeBitCast(t, to: SIMD4<Int64>.self) & 1) .!= 0
         let cosine = FastMath.cos(Double.pi * (u - k))
-        return cosine.replacing(with: -cosine, where: half .!= half.rounded(.down))
+        return cosine.replacing(with: -cosine, where: odd)
     }
 
     /// Where the minimum lies for a given shift (Rosenbrock's is at `shift + 1`).

@@ -139,45 +139,16 @@ extension DoubleKernels {
         }
     }
 
-    /// `Σ_j exp(x_j + y_j + c)`.
+    /// `Σ_j exp(x_j + y_j + c)` (the kernel layer's vector `exp`).
     @inline(__always)
     static func sumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ c: Double, _ n: Int) -> Double {
-        let cv = SIMD4<Double>(repeating: c)
-        var a0 = SIMD4<Double>(), a1 = SIMD4<Double>()
-        var j = 0
-        while j + 8 <= n {
-            a0 += FastMath.exp(load(x, j) + load(y, j) + cv)
-            a1 += FastMath.exp(load(x, j + 4) + load(y, j + 4) + cv)
-            j += 8
-        }
-        while j + 4 <= n {
-            a0 += FastMath.exp(load(x, j) + load(y, j) + cv)
-            j += 4
-        }
-        var s = (a0 + a1).sum()
-        if j < n {
-            var tail = SIMD4<Double>(repeating: -.infinity)
-            for t in 0..<(n - j) { tail[t] = x[j + t] + y[j + t] + c }
-            s += FastMath.exp(tail).sum()
-        }
-        return s
+        Kernels.sumExp(x, y, c, count: n)
     }
 
-    /// `acc_j += exp(x_j + c − z_j)`.
+    /// `acc_j += exp(x_j + c − z_j)` (the kernel layer's vector `exp`).
     @inline(__always)
     static func accumulateExp(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, _ n: Int) {
-        let cv = SIMD4<Double>(repeating: c)
-        var j = 0
-        while j + 4 <= n {
-            store(load(acc, j) + FastMath.exp(load(x, j) + cv - load(z, j)), acc, j)
-            j += 4
-        }
-        if j < n {
-            var tail = SIMD4<Double>(repeating: -.infinity)
-            for t in 0..<(n - j) { tail[t] = x[j + t] + c - z[j + t] }
-            let e = FastMath.exp(tail)
-            for t in 0..<(n - j) { acc[j + t] += e[t] }
-        }
+        Kernels.accumulateExp(acc, x, c, z, count: n)
     }
 
     /// `out_j = exp(s·x_j + c)`, or `out_j = exp(x_j + y_j + c)` with `y`.

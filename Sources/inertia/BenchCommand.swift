@@ -62,7 +62,7 @@ enum BenchEnvironment {
     {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        let simd: JSONValue = CPUFeatures.builtForAVX2FMA ? "avx2+fma" : "baseline"
+        let simd: JSONValue = .string(Kernels.instructionSet.rawValue)
         let pairs: [(String, JSONValue)] = [
             ("bench", .string(bench)),
             ("date", .string(formatter.string(from: Date()))),

@@ -1,10 +1,15 @@
 import ArgumentParser
+import Foundation
 import Inertia
 
 @main
 struct InertiaCommand: ParsableCommand {
     static func main() {
         Allocator.keepFreedMemory()
+        if let problem = Kernels.environmentError {
+            FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -27,12 +32,13 @@ enum InertiaVersion {
 
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "version", abstract: "Print the version, the build's SIMD level and the GEMM backend.")
+        commandName: "version",
+        abstract: "Print the version, the kernel path of each kernel family, the GEMM backend and the threads.")
 
     func run() {
-        let simd = CPUFeatures.builtForAVX2FMA ? "AVX2+FMA (NativeSIMD trait)" : "baseline x86-64 (NativeSIMD trait off)"
         print("inertia \(InertiaVersion.string)")
-        print("kernels: \(simd)")
+        print("instruction sets: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")) supported; \(Kernels.instructionSet.rawValue) active (INERTIA_ISA=baseline|avx2|avx512 forces one)")
+        for (family, path) in Kernels.report { print("kernels: \(family): \(path)") }
         print("gemm backend: \(GEMM.backend.rawValue) (OpenBLAS \(GEMM.isOpenBLASAvailable ? "found" : "not installed"))")
         print("threads: \(Parallel.threadCount)")
     }

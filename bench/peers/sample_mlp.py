@@ -13,7 +13,6 @@ Prints one JSON line with the same fields as `inertia bench sample`.
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import time

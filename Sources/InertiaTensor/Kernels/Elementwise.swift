@@ -4,6 +4,13 @@
 /// A lane-wise function of one vector.
 public protocol UnaryKernel {
     func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float>
+    /// The C kernel that computes this function over whole buffers on the active instruction set,
+    /// or nil to run the Swift lanes (`map` then uses it instead of `callAsFunction`).
+    var vectorMath: VectorMathFunction? { get }
+}
+
+extension UnaryKernel {
+    @inlinable public var vectorMath: VectorMathFunction? { nil }
 }
 
 /// A lane-wise function of two vectors.
@@ -52,6 +59,12 @@ public enum ElementwiseKernels {
     public static func map<K: UnaryKernel>(
         _ f: K, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
     ) {
+        if let function = f.vectorMath {
+            Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
+                Kernels.map(function, x + range.lowerBound, y + range.lowerBound, count: range.count)
+            }
+            return
+        }
         Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
@@ -242,14 +255,17 @@ public struct RsqrtKernel: UnaryKernel {
 }
 public struct ExpKernel: UnaryKernel {
     public init() {}
+    public var vectorMath: VectorMathFunction? { .exp }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.exp(x) }
 }
 public struct LogKernel: UnaryKernel {
     public init() {}
+    public var vectorMath: VectorMathFunction? { .log }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.log(x) }
 }
 public struct SigmoidKernel: UnaryKernel {
     public init() {}
+    public var vectorMath: VectorMathFunction? { .sigmoid }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.sigmoid(x) }
 }
 public struct ReluKernel: UnaryKernel {
@@ -268,6 +284,7 @@ public struct LeakyReluKernel: UnaryKernel {
 /// `x * sigmoid(x)`.
 public struct SiluKernel: UnaryKernel {
     public init() {}
+    public var vectorMath: VectorMathFunction? { .silu }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
 }
 public struct ClampKernel: UnaryKernel {

@@ -1,6 +1,9 @@
 import Foundation
 
-/// Vectorizable `exp` and `log` for `SIMD8<Float>`: range reduction plus Cephes' minimax
+/// Portable vector `exp` and `log` for `SIMD8<Float>` (and `exp`, `cos` for `SIMD4<Double>`), for
+/// Swift loops that fuse them with other arithmetic; whole-buffer maps go through the C kernel
+/// layer (`Kernels.map`), which computes the same functions per instruction set.
+/// Range reduction plus Cephes' minimax
 /// polynomials, all in lane-wise arithmetic and integer bit operations, so a loop over them stays
 /// in vector registers (libm's `expf` / `logf` are scalar calls that block vectorization).
 ///
@@ -9,15 +12,18 @@ import Foundation
 /// [-87, 88] and for `fastLog` on normal and subnormal positive floats. Overflow gives +inf,
 /// underflow gives 0 (through subnormals), NaN stays NaN, log of 0 is -inf and of a negative is NaN.
 public enum FastMath {
-    /// One lane-wise fused multiply-add `a * b + c`: a single `vfmadd` with the NativeSIMD trait,
-    /// a multiply and an add without it (a libm `fmaf` call per lane would be far slower).
+    /// `a * b + c` lane-wise as a multiply and an add. Swift code is compiled for the baseline
+    /// instruction set, where `addingProduct` would be a libm `fmaf` call per lane; the kernels
+    /// that gain from fused multiply-adds live in the C kernel layer (`Kernels`).
     @inlinable @inline(__always)
     public static func fma(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
-        #if NativeSIMD
-        return c.addingProduct(a, b)
-        #else
-        return a * b + c
-        #endif
+        a * b + c
+    }
+
+    /// `a * b + c` lane-wise in Float64, a multiply and an add (see the Float32 form).
+    @inlinable @inline(__always)
+    public static func fma(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: SIMD4<Double>) -> SIMD4<Double> {
+        a * b + c
     }
 
     @inlinable @inline(__always)
@@ -63,24 +69,24 @@ public enum FastMath {
         let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52: adding it rounds to an integer
         var clamped = x.replacing(with: -746, where: x .< -746)
         clamped = clamped.replacing(with: 710, where: clamped .> 710)
-        let t = magic.addingProduct(clamped, SIMD4(repeating: 1.442_695_040_888_963_4))
+        let t = fma(clamped, SIMD4(repeating: 1.442_695_040_888_963_4), magic)
         let n = t - magic
-        var r = clamped.addingProduct(n, SIMD4(repeating: -0.693_147_180_369_123_816_49))
-        r = r.addingProduct(n, SIMD4(repeating: -1.908_214_929_270_587_700_02e-10))
+        var r = fma(n, SIMD4(repeating: -0.693_147_180_369_123_816_49), clamped)
+        r = fma(n, SIMD4(repeating: -1.908_214_929_270_587_700_02e-10), r)
         // Horner on 1/k!, k = 13 ... 2 (unrolled: no array in the hot path).
         var p = SIMD4<Double>(repeating: 1.0 / 6_227_020_800)
-        p = SIMD4(repeating: 1.0 / 479_001_600).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 39_916_800).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 3_628_800).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 362_880).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 40_320).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 5_040).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 720).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 120).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 24).addingProduct(p, r)
-        p = SIMD4(repeating: 1.0 / 6).addingProduct(p, r)
-        p = SIMD4(repeating: 0.5).addingProduct(p, r)
-        p = r.addingProduct(p, r * r) + 1
+        p = fma(p, r, SIMD4(repeating: 1.0 / 479_001_600))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 39_916_800))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 3_628_800))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 362_880))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 40_320))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 5_040))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 720))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 120))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 24))
+        p = fma(p, r, SIMD4(repeating: 1.0 / 6))
+        p = fma(p, r, SIMD4(repeating: 0.5))
+        p = fma(p, r * r, r) + 1
         let ni = unsafeBitCast(t, to: SIMD4<Int64>.self) &- 0x4338_0000_0000_0000
         let n1 = ni &>> 1
         let n2 = ni &- n1
@@ -91,8 +97,8 @@ public enum FastMath {
     }
 
     /// `cos x` lane-wise in Float64: reduction by π/2 in four Cody–Waite parts (fdlibm's split of
-    /// π/2 and its last tail, each product absorbed by a fused multiply-add, so even results near the
-    /// zeros of cos keep their relative accuracy), then fdlibm's sine and cosine kernel
+    /// π/2 and its last tail, 33-bit parts whose products with the quotient are exact, so even
+    /// results near the zeros of cos keep their relative accuracy), then fdlibm's sine and cosine kernel
     /// polynomials on `[−π/4, π/4]` chosen by quadrant. At most 2 ulp against libm for
     /// `|x| ≤ 1e5` (`FastMathTests`); a vector with any lane beyond that, infinite or NaN goes to
     /// libm lane by lane.
@@ -103,27 +109,27 @@ public enum FastMath {
             return SIMD4(Foundation.cos(x[0]), Foundation.cos(x[1]), Foundation.cos(x[2]), Foundation.cos(x[3]))
         }
         let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52: adding it rounds to an integer
-        let t = magic.addingProduct(x, SIMD4(repeating: 0.636_619_772_367_581_382_43))
+        let t = fma(x, SIMD4(repeating: 0.636_619_772_367_581_382_43), magic)
         let n = t - magic
-        var r = x.addingProduct(n, SIMD4(repeating: -1.570_796_326_734_125_614_17))
-        r = r.addingProduct(n, SIMD4(repeating: -6.077_100_506_303_965_976_60e-11))
-        r = r.addingProduct(n, SIMD4(repeating: -2.022_266_248_711_166_455_80e-21))
-        r = r.addingProduct(n, SIMD4(repeating: -8.478_427_660_368_899_569_97e-32))
+        var r = fma(n, SIMD4(repeating: -1.570_796_326_734_125_614_17), x)
+        r = fma(n, SIMD4(repeating: -6.077_100_506_303_965_976_60e-11), r)
+        r = fma(n, SIMD4(repeating: -2.022_266_248_711_166_455_80e-21), r)
+        r = fma(n, SIMD4(repeating: -8.478_427_660_368_899_569_97e-32), r)
         let quadrant = (unsafeBitCast(t, to: SIMD4<Int64>.self) &- 0x4338_0000_0000_0000) & 3
         let z = r * r
         var sine = SIMD4<Double>(repeating: 1.589_690_995_211_550_102_21e-10)
-        sine = SIMD4(repeating: -2.505_076_025_340_686_341_95e-08).addingProduct(sine, z)
-        sine = SIMD4(repeating: 2.755_731_370_707_006_767_89e-06).addingProduct(sine, z)
-        sine = SIMD4(repeating: -1.984_126_982_985_794_931_34e-04).addingProduct(sine, z)
-        sine = SIMD4(repeating: 8.333_333_333_322_489_461_24e-03).addingProduct(sine, z)
-        sine = SIMD4(repeating: -1.666_666_666_666_663_243_48e-01).addingProduct(sine, z)
-        sine = r.addingProduct(r * z, sine)
+        sine = fma(sine, z, SIMD4(repeating: -2.505_076_025_340_686_341_95e-08))
+        sine = fma(sine, z, SIMD4(repeating: 2.755_731_370_707_006_767_89e-06))
+        sine = fma(sine, z, SIMD4(repeating: -1.984_126_982_985_794_931_34e-04))
+        sine = fma(sine, z, SIMD4(repeating: 8.333_333_333_322_489_461_24e-03))
+        sine = fma(sine, z, SIMD4(repeating: -1.666_666_666_666_663_243_48e-01))
+        sine = fma(r * z, sine, r)
         var cosine = SIMD4<Double>(repeating: -1.135_964_755_778_819_482_65e-11)
-        cosine = SIMD4(repeating: 2.087_572_321_298_174_827_90e-09).addingProduct(cosine, z)
-        cosine = SIMD4(repeating: -2.755_731_435_139_066_330_35e-07).addingProduct(cosine, z)
-        cosine = SIMD4(repeating: 2.480_158_728_947_672_941_78e-05).addingProduct(cosine, z)
-        cosine = SIMD4(repeating: -1.388_888_888_887_410_957_49e-03).addingProduct(cosine, z)
-        cosine = SIMD4(repeating: 4.166_666_666_666_660_190_37e-02).addingProduct(cosine, z)
+        cosine = fma(cosine, z, SIMD4(repeating: 2.087_572_321_298_174_827_90e-09))
+        cosine = fma(cosine, z, SIMD4(repeating: -2.755_731_435_139_066_330_35e-07))
+        cosine = fma(cosine, z, SIMD4(repeating: 2.480_158_728_947_672_941_78e-05))
+        cosine = fma(cosine, z, SIMD4(repeating: -1.388_888_888_887_410_957_49e-03))
+        cosine = fma(cosine, z, SIMD4(repeating: 4.166_666_666_666_660_190_37e-02))
         let half = 0.5 * z, w = 1 - half
         cosine = w + (((1 - w) - half) + z * z * cosine)
         let base = cosine.replacing(with: sine, where: (quadrant & 1) .== 1)

@@ -1,19 +1,18 @@
-/// Single-precision matrix multiply in pure Swift: `C = alpha * op(A) * op(B) + beta * C`,
-/// row-major, with optional transposed operands.
+/// Single-precision matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, row-major, with
+/// optional transposed operands.
 ///
-/// The structure is the one of GotoBLAS / BLIS: `B` is packed into `kc x 16` column panels,
-/// `A` into `6 x kc` row panels, and a 6x16 register-blocked micro-kernel (12 vector
-/// accumulators of 8 lanes) multiplies one pair of panels. Work is split into chunks of
-/// (row block, column group) whose boundaries depend only on the sizes, and every element of C
-/// sums its products in the same order whatever thread runs it, so results do not depend on the
-/// thread count.
+/// The structure is the one of GotoBLAS / BLIS: `B` is packed into `kc x nr` column panels, `A`
+/// into `mr x kc` row panels, and a register-tiled micro-kernel multiplies one pair of panels. The
+/// micro-kernel, its `mr x nr` tile and `kc` come from the active instruction set's kernel table
+/// (`Kernels`: 12x32 on AVX-512, 6x16 on AVX2, 6x8 on the baseline, all with kc = 256); the
+/// blocking and packing here are shared. Work is split into chunks of (row block, column group) whose boundaries
+/// depend only on the sizes, and every element of C sums its products in the same order whatever
+/// thread runs it, so results do not depend on the thread count.
 public enum GEMMKernel {
-    public static let mr = 6
-    public static let nr = 16
-    public static let kc = 256
+    /// Rows of one block of work (a multiple of every tile's rows).
     public static let mc = 96
     public static let nc = 4096
-    /// Columns of one chunk of work.
+    /// Columns of one chunk of work (a multiple of every tile's columns).
     public static let columnGroup = 128
 
     /// `C[m x n] = alpha * op(A) * op(B) + beta * C`. `op(A)` is `m x k`: `A` is stored `m x k`
@@ -31,6 +30,9 @@ public enum GEMMKernel {
             }
             return
         }
+        let kernels = Kernels.gemmTable
+        let mr = kernels.sgemm_mr, nr = kernels.sgemm_nr, kc = kernels.sgemm_kc
+        let tile = kernels.sgemm_tile!
         let serial = m * n * k < 48 * 48 * 48
         func run(_ chunks: Int, _ body: (Int) -> Void) {
             if serial {
@@ -39,9 +41,10 @@ public enum GEMMKernel {
                 Parallel.forEach(chunks: chunks, body)
             }
         }
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * min(nc, roundUp(n, nr)))
+        // Cache-line aligned, so no vector load of a panel straddles two lines.
+        let packedB = allocateAligned(kc * min(nc, roundUp(n, nr)))
         defer { packedB.deallocate() }
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(m, mr) * min(kc, k))
+        let packedA = allocateAligned(roundUp(m, mr) * min(kc, k))
         defer { packedA.deallocate() }
         let rowPanels = (m + mr - 1) / mr
         let rowBlocks = (m + mc - 1) / mc
@@ -54,12 +57,12 @@ public enum GEMMKernel {
                 run(columnPanels) { panel in
                     packPanelB(
                         transposeB, b, ldb, row: pc, column: jc + panel * nr, depth: kcb,
-                        width: min(nr, ncb - panel * nr), into: packedB + panel * nr * kcb)
+                        width: min(nr, ncb - panel * nr), panelWidth: nr, into: packedB + panel * nr * kcb)
                 }
                 run(rowPanels) { panel in
                     packPanelA(
                         transposeA, a, lda, row: panel * mr, column: pc, depth: kcb,
-                        height: min(mr, m - panel * mr), into: packedA + panel * mr * kcb)
+                        height: min(mr, m - panel * mr), panelHeight: mr, into: packedA + panel * mr * kcb)
                 }
                 let betaBlock = pc == 0 ? beta : 1
                 run(rowBlocks * groups) { index in
@@ -69,10 +72,10 @@ public enum GEMMKernel {
                     let lastColumn = min(ncb, firstColumn + columnGroup)
                     for jr in stride(from: firstColumn, to: lastColumn, by: nr) {
                         for ir in stride(from: 0, to: mcb, by: mr) {
-                            microKernel(
-                                depth: kcb, a: packedA + (ic + ir) * kcb, b: packedB + (jr / nr) * nr * kcb,
-                                c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                rows: min(mr, mcb - ir), columns: min(nr, ncb - jr), alpha: alpha, beta: betaBlock)
+                            tile(
+                                kcb, packedA + (ic + ir) * kcb, packedB + (jr / nr) * nr * kcb,
+                                c + (ic + ir) * ldc + jc + jr, ldc,
+                                min(mr, mcb - ir), min(nr, ncb - jr), alpha, betaBlock)
                         }
                     }
                 }
@@ -81,19 +84,27 @@ public enum GEMMKernel {
     }
 
     @inline(__always)
+    static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
+
+    @inline(__always)
     static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
 
-    /// Packs `op(B)[row..<row+depth, column..<column+width]` as `depth` rows of 16 (zero padded).
+    /// Packs `op(B)[row..<row+depth, column..<column+width]` as `depth` rows of `panelWidth`
+    /// (a multiple of 8; zero padded).
     @inline(__always)
     static func packPanelB(
         _ transposed: Bool, _ b: UnsafePointer<Float>, _ ldb: Int, row: Int, column: Int, depth: Int, width: Int,
-        into dst: UnsafeMutablePointer<Float>
+        panelWidth nr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
         if !transposed && width == nr {
             for p in 0..<depth {
                 let src = b + (row + p) * ldb + column
-                ElementwiseKernels.store(ElementwiseKernels.load(src), dst + p * nr)
-                ElementwiseKernels.store(ElementwiseKernels.load(src + 8), dst + p * nr + 8)
+                for j in stride(from: 0, to: nr, by: 8) {
+                    ElementwiseKernels.store(ElementwiseKernels.load(src + j), dst + p * nr + j)
+                }
             }
             return
         }
@@ -114,11 +125,12 @@ public enum GEMMKernel {
         }
     }
 
-    /// Packs `op(A)[row..<row+height, column..<column+depth]` as `depth` columns of 6 (zero padded).
+    /// Packs `op(A)[row..<row+height, column..<column+depth]` as `depth` columns of `panelHeight`
+    /// (zero padded).
     @inline(__always)
     static func packPanelA(
         _ transposed: Bool, _ a: UnsafePointer<Float>, _ lda: Int, row: Int, column: Int, depth: Int, height: Int,
-        into dst: UnsafeMutablePointer<Float>
+        panelHeight mr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
         if transposed {
             for p in 0..<depth {
@@ -127,88 +139,27 @@ public enum GEMMKernel {
             }
             return
         }
-        if height == mr {
-            // Six row streams read in step, the panel written contiguously.
-            let r0 = a + row * lda + column, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
-            var out = dst
+        // Rows two at a time: two read streams, the panel written in step.
+        var i = 0
+        while i + 2 <= height {
+            let r0 = a + (row + i) * lda + column, r1 = r0 + lda
+            var out = dst + i
             for p in 0..<depth {
                 out[0] = r0[p]
                 out[1] = r1[p]
-                out[2] = r2[p]
-                out[3] = r3[p]
-                out[4] = r4[p]
-                out[5] = r5[p]
                 out += mr
             }
-            return
+            i += 2
         }
-        for i in 0..<mr {
+        while i < mr {
             if i < height {
                 let src = a + (row + i) * lda + column
                 for p in 0..<depth { dst[p * mr + i] = src[p] }
             } else {
                 for p in 0..<depth { dst[p * mr + i] = 0 }
             }
+            i += 1
         }
-    }
-
-    /// `C[rows x columns] = alpha * Apanel * Bpanel + beta * C` for one 6x16 tile.
-    @inline(__always)
-    static func microKernel(
-        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-        rows: Int, columns: Int, alpha: Float, beta: Float
-    ) {
-        typealias V = SIMD8<Float>
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var pa = a
-        var pb = b
-        for _ in 0..<depth {
-            let b0 = ElementwiseKernels.load(pb)
-            let b1 = ElementwiseKernels.load(pb + 8)
-            var s = V(repeating: pa[0])
-            c00 = FastMath.fma(s, b0, c00); c01 = FastMath.fma(s, b1, c01)
-            s = V(repeating: pa[1])
-            c10 = FastMath.fma(s, b0, c10); c11 = FastMath.fma(s, b1, c11)
-            s = V(repeating: pa[2])
-            c20 = FastMath.fma(s, b0, c20); c21 = FastMath.fma(s, b1, c21)
-            s = V(repeating: pa[3])
-            c30 = FastMath.fma(s, b0, c30); c31 = FastMath.fma(s, b1, c31)
-            s = V(repeating: pa[4])
-            c40 = FastMath.fma(s, b0, c40); c41 = FastMath.fma(s, b1, c41)
-            s = V(repeating: pa[5])
-            c50 = FastMath.fma(s, b0, c50); c51 = FastMath.fma(s, b1, c51)
-            pa += mr
-            pb += nr
-        }
-        let va = V(repeating: alpha)
-        let vb = V(repeating: beta)
-        let full = columns == nr
-        @inline(__always) func write(_ r: Int, _ lo: V, _ hi: V) {
-            guard r < rows else { return }
-            let row = c + r * ldc
-            var lo = lo * va
-            var hi = hi * va
-            if full {
-                if beta != 0 {
-                    lo = FastMath.fma(ElementwiseKernels.load(row), vb, lo)
-                    hi = FastMath.fma(ElementwiseKernels.load(row + 8), vb, hi)
-                }
-                ElementwiseKernels.store(lo, row)
-                ElementwiseKernels.store(hi, row + 8)
-                return
-            }
-            for j in 0..<columns {
-                let v = j < 8 ? lo[j] : hi[j - 8]
-                row[j] = beta == 0 ? v : FastMath.fma(SIMD8(repeating: row[j]), vb, SIMD8(repeating: v))[0]
-            }
-        }
-        write(0, c00, c01)
-        write(1, c10, c11)
-        write(2, c20, c21)
-        write(3, c30, c31)
-        write(4, c40, c41)
-        write(5, c50, c51)
     }
 
     /// The textbook triple loop in Double, for tests.

@@ -1,7 +1,5 @@
-import Synchronization
-
-import CInertiaSupport
 import Foundation
+import Synchronization
 
 /// The GEMM used by `matmul`: the pure-Swift kernel, or OpenBLAS's `cblas_sgemm` loaded at run
 /// time with `dlopen` when `libopenblas.so.0` is installed (never needed to build or run).

@@ -1,0 +1,84 @@
+#ifndef C_INERTIA_KERNELS_H
+#define C_INERTIA_KERNELS_H
+
+/// Inertia's kernel layer: the loops whose speed depends on the instruction set, compiled once per
+/// instruction set without any compiler flag (each copy carries its own `target` attribute) and
+/// chosen at run time by what the CPU supports. Swift code reaches them through the table of the
+/// active instruction set (`Kernels` in InertiaTensor).
+
+/// The instruction sets with a kernel table. `INERTIA_ISA_BASELINE` is the portable path: SSE2 on
+/// x86-64, NEON on arm64 (plain C vector extensions, fused multiply-adds where the target has them).
+typedef enum {
+    INERTIA_ISA_BASELINE = 0,
+    INERTIA_ISA_AVX2 = 1,
+    INERTIA_ISA_AVX512 = 2,
+} inertia_isa;
+
+/// `C[rows x columns] = alpha * A * B + beta * C` for one register tile: `a` is a packed panel of
+/// `depth` columns of `mr` values, `b` one of `depth` rows of `nr` values (zero padded), and
+/// `rows <= mr`, `columns <= nr`. With `beta == 0`, `C` is not read.
+typedef void (*inertia_sgemm_tile_fn)(long depth, const float *a, const float *b, float *c, long ldc,
+                                      long rows, long columns, float alpha, float beta);
+
+/// `y[i] = f(x[i])` for `i < n`; `x` and `y` may be the same buffer.
+typedef void (*inertia_map_f32_fn)(const float *x, float *y, long n);
+
+/// `y[i] = f(x[i])` in Float64.
+typedef void (*inertia_map_f64_fn)(const double *x, double *y, long n);
+
+/// `sum_j exp(x_j + y_j + c)`.
+typedef double (*inertia_sum_exp_f64_fn)(const double *x, const double *y, double c, long n);
+
+/// `acc_j += exp(x_j + c - z_j)`.
+typedef void (*inertia_accumulate_exp_f64_fn)(double *acc, const double *x, double c, const double *z, long n);
+
+/// One instruction set's kernels. Every table computes the same functions with the same error
+/// bounds; results differ only by rounding (fused or separate multiply-adds, summation order
+/// across lanes).
+typedef struct {
+    inertia_isa isa;
+    /// The GEMM register tile (rows and columns) and the depth of a packed panel.
+    long sgemm_mr;
+    long sgemm_nr;
+    long sgemm_kc;
+    inertia_sgemm_tile_fn sgemm_tile;
+    /// Cephes-style `exp` (at most 2 ulp on [-87, 88]; overflow +inf, underflow 0, NaN kept).
+    inertia_map_f32_fn exp_f32;
+    /// Natural logarithm (at most 2 ulp on positive normal and subnormal floats; log 0 = -inf,
+    /// negative or NaN input gives NaN).
+    inertia_map_f32_fn log_f32;
+    /// `1 / (1 + exp(-x))`.
+    inertia_map_f32_fn sigmoid_f32;
+    /// `x / (1 + exp(-x))`.
+    inertia_map_f32_fn silu_f32;
+    /// `exp` in Float64 (at most 2 ulp over [-745, 709]).
+    inertia_map_f64_fn exp_f64;
+    /// `cos` in Float64 (at most 2 ulp for |x| <= 1e5; larger, infinite or NaN lanes go to libm).
+    inertia_map_f64_fn cos_f64;
+    inertia_sum_exp_f64_fn sum_exp_f64;
+    inertia_accumulate_exp_f64_fn accumulate_exp_f64;
+} inertia_kernel_table;
+
+/// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports
+/// them, else 0.
+int inertia_isa_supported(inertia_isa isa);
+
+/// The most capable instruction set this CPU supports.
+inertia_isa inertia_isa_best(void);
+
+/// 1 when the CPU runs a 512-bit fused multiply-add as two 256-bit halves (AMD Zen 4), so the
+/// AVX-512 GEMM tile gains nothing over the AVX2 one and loses on cache pressure.
+int inertia_cpu_splits_512bit_fma(void);
+
+/// The kernels of `isa`, or NULL where `inertia_isa_supported(isa)` is 0.
+const inertia_kernel_table *inertia_kernels(inertia_isa isa);
+
+/// What the baseline path compiles to on this architecture ("SSE2", "NEON" or "portable C").
+const char *inertia_baseline_description(void);
+
+/// Keeps freed blocks of up to 32 MiB in the heap instead of returning them to the kernel, so a
+/// training loop that frees and reallocates the same large temporaries every step stops paying
+/// page faults for them (glibc's mallopt; a no-op elsewhere).
+void inertia_keep_freed_memory(void);
+
+#endif

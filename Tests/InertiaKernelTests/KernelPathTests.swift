@@ -1,0 +1,252 @@
+import Foundation
+import XCTest
+import InertiaNN
+import InertiaOptim
+import InertiaTensor
+import InertiaTransport
+
+/// Every kernel of the C kernel layer on every instruction set this CPU supports, each against an
+/// exact reference and against the baseline path; and whole computations that go through the
+/// table (a training step, log-domain Sinkhorn) on each path against the baseline.
+final class KernelPathTests: XCTestCase {
+    let paths = InstructionSet.supported
+
+    override func tearDown() {
+        // Leave the automatic choice for the other test classes.
+        try? Kernels.use(InstructionSet.best)
+    }
+
+    func testEveryPathIsListedAndBaselineAlwaysRuns() {
+        XCTAssertEqual(paths.first, .baseline)
+        XCTAssertTrue(InstructionSet.baseline.isSupported)
+        for isa in InstructionSet.allCases where !isa.isSupported {
+            XCTAssertThrowsError(try Kernels.use(isa), "\(isa) is not supported here and must be refused")
+        }
+    }
+
+    // MARK: GEMM
+
+    func gemm(_ m: Int, _ n: Int, _ k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float, seed: UInt64)
+        -> (got: [Float], want: [Float])
+    {
+        var rng = PhiloxGenerator(seed: seed)
+        let pad = 3
+        let lda = (transposeA ? m : k) + pad, ldb = (transposeB ? k : n) + pad, ldc = n + pad
+        let a = (0..<((transposeA ? k : m) * lda)).map { _ in rng.nextFloat() * 2 - 1 }
+        let b = (0..<((transposeB ? n : k) * ldb)).map { _ in rng.nextFloat() * 2 - 1 }
+        var c = (0..<(m * ldc)).map { _ in rng.nextFloat() * 2 - 1 }
+        var want = c
+        GEMMKernel.reference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &want, ldc: ldc)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    GEMMKernel.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                     a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
+                                     c: pc.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        return (c, want)
+    }
+
+    func testGEMMOnEveryPathMatchesTheReferenceAndTheBaseline() throws {
+        // Sizes around every tile (4, 6, 8, 12, 16, 32) and block (96, 128, 256) edge.
+        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (12, 32, 256), (25, 65, 257), (97, 129, 300), (200, 40, 513)]
+        var seed: UInt64 = 0
+        for (m, n, k) in shapes {
+            for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
+                for (alpha, beta) in [(1, 0), (-0.5, 0.75)] as [(Float, Float)] {
+                    seed += 1
+                    var baseline: [Float] = []
+                    for isa in paths {
+                        let (got, want) = try Kernels.with(isa) {
+                            gemm(m, n, k, transposeA: tA, transposeB: tB, alpha: alpha, beta: beta, seed: seed)
+                        }
+                        // Float32 rounding of k products of magnitude <= 1: a few ulp per sqrt(k).
+                        let tolerance = 4e-6 * Float(k).squareRoot() * 4
+                        let worst = zip(got, want).map { Swift.abs($0 - $1) }.max()!
+                        XCTAssertLessThanOrEqual(worst, tolerance, "\(isa) \(m)x\(n)x\(k) tA=\(tA) tB=\(tB)")
+                        if isa == .baseline {
+                            baseline = got
+                        } else {
+                            let apart = zip(got, baseline).map { Swift.abs($0 - $1) }.max()!
+                            XCTAssertLessThanOrEqual(apart, 2 * tolerance, "\(isa) vs baseline \(m)x\(n)x\(k)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testGEMMIsThreadCountIndependentOnEveryPath() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        for isa in paths {
+            try Kernels.with(isa) {
+                Parallel.threadCount = 1
+                let one = gemm(300, 260, 270, transposeA: false, transposeB: true, alpha: 1, beta: 0.5, seed: 7).got
+                Parallel.threadCount = 2
+                let two = gemm(300, 260, 270, transposeA: false, transposeB: true, alpha: 1, beta: 0.5, seed: 7).got
+                XCTAssertEqual(one, two, "\(isa): 1 and 2 threads must agree bit for bit")
+            }
+        }
+    }
+
+    // MARK: Float32 vector math
+
+    /// Every 97th bit pattern of [lo, hi] (positive), plus the negatives for functions of any sign.
+    func sweep(from lo: Float, to hi: Float, negatives: Bool) -> [Float] {
+        var values: [Float] = []
+        var bits = lo.bitPattern
+        while bits <= hi.bitPattern {
+            values.append(Float(bitPattern: bits))
+            if negatives { values.append(-Float(bitPattern: bits)) }
+            bits += 97
+        }
+        return values
+    }
+
+    func ulps(_ got: Float, _ want: Double) -> Double {
+        if got.isNaN || want.isNaN { return got.isNaN == want.isNaN ? 0 : .infinity }
+        let rounded = Float(want)
+        if got.isInfinite || rounded.isInfinite { return got == rounded ? 0 : .infinity }
+        if rounded == 0 || rounded.isSubnormal {
+            return Swift.abs(Double(got) - want) / Double(Float.leastNonzeroMagnitude)
+        }
+        return Swift.abs(Double(got) - want) / Double(rounded.ulp)
+    }
+
+    func map(_ function: VectorMathFunction, _ x: [Float]) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in Kernels.map(function, px.baseAddress!, py.baseAddress!, count: x.count) }
+        }
+        return y
+    }
+
+    func testExpAndLogWithinTwoUlpOnEveryPath() throws {
+        let expInputs = sweep(from: 1e-30, to: 87, negatives: true) + [0, 88, -103, 89, -105, .infinity, -.infinity, .nan]
+        let logInputs = sweep(from: Float.leastNonzeroMagnitude, to: Float.greatestFiniteMagnitude, negatives: false)
+            + [0, -1, .infinity, .nan]
+        for isa in paths {
+            try Kernels.with(isa) {
+                let e = map(.exp, expInputs)
+                let worstExp = zip(e, expInputs).map { ulps($0, Foundation.exp(Double($1))) }.max()!
+                XCTAssertLessThanOrEqual(worstExp, 2, "\(isa) exp")
+                let l = map(.log, logInputs)
+                let worstLog = zip(l, logInputs).map { ulps($0, Foundation.log(Double($1))) }.max()!
+                XCTAssertLessThanOrEqual(worstLog, 2, "\(isa) log")
+            }
+        }
+    }
+
+    func testSigmoidAndSiluMatchDoubleOnEveryPathAndTailsMatchTheBody() throws {
+        let x = (0..<1003).map { Float($0 - 501) * 0.07 }
+        var baseline: [[Float]] = []
+        for isa in paths {
+            try Kernels.with(isa) {
+                let s = map(.sigmoid, x), u = map(.silu, x)
+                for (i, v) in x.enumerated() {
+                    let sigmoid = 1 / (1 + Foundation.exp(-Double(v)))
+                    XCTAssertEqual(Double(s[i]), sigmoid, accuracy: 4 * Double(Float(sigmoid).ulp), "\(isa) sigmoid(\(v))")
+                    XCTAssertEqual(Double(u[i]), Double(v) * sigmoid, accuracy: 4 * Double(Float(Swift.abs(Double(v) * sigmoid)).ulp) + 1e-30, "\(isa) silu(\(v))")
+                }
+                // The last three elements go through the padded tail: the same values as in a full vector.
+                let tail = Array(x.suffix(3))
+                XCTAssertEqual(map(.sigmoid, tail), Array(s.suffix(3)), "\(isa)")
+                if isa == .baseline {
+                    baseline = [s, u]
+                } else {
+                    for (a, b) in zip(s + u, baseline[0] + baseline[1]) {
+                        XCTAssertEqual(a, b, accuracy: 4 * Swift.max(a.magnitude, 1e-30).ulp, "\(isa) vs baseline")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Float64 vector math
+
+    func ulps(_ got: Double, _ want: Double) -> Double {
+        if got.isNaN || want.isNaN { return got.isNaN == want.isNaN ? 0 : .infinity }
+        if got.isInfinite || want.isInfinite { return got == want ? 0 : .infinity }
+        if want == 0 || want.isSubnormal { return Swift.abs(got - want) / Double.leastNonzeroMagnitude }
+        return Swift.abs(got - want) / want.ulp
+    }
+
+    func testFloat64ExpCosAndTheirSumsOnEveryPath() throws {
+        var rng = PhiloxGenerator(seed: 3)
+        let expInputs = (0..<4001).map { _ in Double(rng.nextFloat()) * 1454 - 745 } + [0, -745.5, 709.7, .nan, .infinity, -.infinity]
+        let cosInputs = (0..<4001).map { _ in (Double(rng.nextFloat()) * 2 - 1) * 1e5 } + [0, 1e6, -3e7, .nan]
+        let y = (0..<1001).map { _ in Double(rng.nextFloat()) * 4 - 2 }
+        let x = (0..<1001).map { _ in Double(rng.nextFloat()) * 4 - 2 }
+        for isa in paths {
+            try Kernels.with(isa) {
+                var e = [Double](repeating: 0, count: expInputs.count)
+                Kernels.exp(expInputs, &e, count: expInputs.count)
+                XCTAssertLessThanOrEqual(zip(e, expInputs).map { ulps($0, Foundation.exp($1)) }.max()!, 2, "\(isa) exp")
+                var c = [Double](repeating: 0, count: cosInputs.count)
+                Kernels.cos(cosInputs, &c, count: cosInputs.count)
+                XCTAssertLessThanOrEqual(zip(c, cosInputs).map { ulps($0, Foundation.cos($1)) }.max()!, 2, "\(isa) cos")
+
+                let sum = Kernels.sumExp(x, y, -0.5, count: x.count)
+                let exact = zip(x, y).map { Foundation.exp($0 + $1 - 0.5) }.reduce(0, +)
+                XCTAssertEqual(sum, exact, accuracy: 1e-13 * exact, "\(isa) sumExp")
+                var acc = [Double](repeating: 1, count: x.count)
+                Kernels.accumulateExp(&acc, x, 0.25, y, count: x.count)
+                for j in 0..<x.count {
+                    XCTAssertEqual(acc[j], 1 + Foundation.exp(x[j] + 0.25 - y[j]), accuracy: 4 * acc[j].ulp, "\(isa) accumulateExp")
+                }
+            }
+        }
+    }
+
+    // MARK: Whole computations on each path
+
+    /// Five AdamW steps of a small network whose forward pass uses GEMM, sigmoid, SiLU and
+    /// log-softmax (so the table's kernels) on each path, against the baseline path.
+    func testTrainingStepsAgreeAcrossPaths() throws {
+        func run() throws -> [Float] {
+            var rng = PhiloxGenerator(seed: 11)
+            let w1 = Parameter(Tensor.normal([20, 48], standardDeviation: 0.3, using: &rng))
+            let w2 = Parameter(Tensor.normal([48, 10], standardDeviation: 0.3, using: &rng))
+            let x = Tensor.normal([64, 20], standardDeviation: 1, using: &rng)
+            let labels = IndexTensor(shape: [64, 1], indices: (0..<64).map { $0 % 10 })
+            let optimizer = try AdamW(learningRate: 1e-2)
+            for _ in 0..<5 {
+                w1.zeroGrad()
+                w2.zeroGrad()
+                let hidden = x.matmul(w1.value).sigmoid() * x.matmul(w1.value).silu()
+                let loss = -hidden.matmul(w2.value).logSoftmax(alongAxis: 1).gather(alongAxis: 1, indices: labels).mean()
+                loss.backward()
+                optimizer.step([("w1", w1), ("w2", w2)])
+            }
+            return w1.value.scalars + w2.value.scalars
+        }
+        let baseline = try Kernels.with(.baseline) { try run() }
+        for isa in paths where isa != .baseline {
+            let got = try Kernels.with(isa) { try run() }
+            let worst = zip(got, baseline).map { Swift.abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5, "\(isa): parameters after five AdamW steps vs the baseline path")
+        }
+    }
+
+    func testLogSinkhornAgreesAcrossPaths() throws {
+        var rng = PhiloxGenerator(seed: 5)
+        let n = 37, m = 45
+        let xs = (0..<n).map { _ in Double(rng.nextFloat()) }, ys = (0..<m).map { _ in Double(rng.nextFloat()) }
+        let cost = Matrix64(rows: n, columns: m, scalars: xs.flatMap { x in ys.map { y in (x - y) * (x - y) } })
+        let problem = try TransportProblem(
+            source: [Double](repeating: 1.0 / Double(n), count: n), target: [Double](repeating: 1.0 / Double(m), count: m), cost: cost)
+        let solve = { try Sinkhorn.solve(problem, regularization: 0.01, options: .init(method: .log, maxIterations: 2000)) }
+        let baseline = try Kernels.with(.baseline) { try solve() }
+        XCTAssertTrue(baseline.converged)
+        for isa in paths where isa != .baseline {
+            let got = try Kernels.with(isa) { try solve() }
+            XCTAssertEqual(got.iterations, baseline.iterations, "\(isa)")
+            XCTAssertEqual(got.transportCost, baseline.transportCost, accuracy: 1e-12, "\(isa)")
+            XCTAssertLessThan(zip(got.plan.scalars, baseline.plan.scalars).map { Swift.abs($0 - $1) }.max()!, 1e-12, "\(isa)")
+        }
+    }
+}
