@@ -288,35 +288,20 @@ static void cos_f64(const double *x, double *y, long n) {
     }
 }
 
-static double sum_exp_f64(const double *x, const double *y, double c, long n) {
-    vd a0 = splatd(0), a1 = splatd(0);
-    long j = 0;
-    for (; j + 2 * DLEN <= n; j += 2 * DLEN) {
-        a0 += vexpd(loadd(x + j) + loadd(y + j) + c);
-        a1 += vexpd(loadd(x + j + DLEN) + loadd(y + j + DLEN) + c);
-    }
-    for (; j + DLEN <= n; j += DLEN) a0 += vexpd(loadd(x + j) + loadd(y + j) + c);
-    if (j < n) {
-        vd tail = splatd(-INFINITY);
-        for (long t = 0; t < n - j; t++) tail[t] = x[j + t] + y[j + t] + c;
-        a1 += vexpd(tail);
-    }
-    vd total = a0 + a1;
-    double s = 0;
-    for (int k = 0; k < DLEN; k++) s += total[k];
-    return s;
-}
+// MARK: Transport
 
-static void accumulate_exp_f64(double *acc, const double *x, double c, const double *z, long n) {
-    long j = 0;
-    for (; j + DLEN <= n; j += DLEN) stored(loadd(acc + j) + vexpd(loadd(x + j) + c - loadd(z + j)), acc + j);
-    if (j < n) {
-        vd tail = splatd(-INFINITY);
-        for (long t = 0; t < n - j; t++) tail[t] = x[j + t] + c - z[j + t];
-        vd e = vexpd(tail);
-        for (long t = 0; t < n - j; t++) acc[j + t] += e[t];
-    }
-}
+#include "transport_f64.h"
+
+// MARK: Particles and random numbers
+
+#include "particles_f64.h"
+#include "random_philox.h"
+
+// MARK: Optimizers' fused passes
+
+#include "optimizer_adam.h"
+#include "optimizer_lion.h"
+#include "optimizer_sgd.h"
 
 const inertia_kernel_table KERNEL_TABLE = {
     .isa = KERNEL_ISA,
@@ -332,4 +317,16 @@ const inertia_kernel_table KERNEL_TABLE = {
     .cos_f64 = cos_f64,
     .sum_exp_f64 = sum_exp_f64,
     .accumulate_exp_f64 = accumulate_exp_f64,
+    .dot_f64 = dot_f64,
+    .axpy_f64 = axpy_f64,
+    .sinkhorn_four_rows_f64 = sinkhorn_four_rows_f64,
+    .max_of_sum_f64 = max_of_sum_f64,
+    .max_into_f64 = max_into_f64,
+    .exp_affine_f64 = exp_affine_f64,
+    .weighted_phi_f64 = weighted_phi_f64,
+    .squares_and_cos_two_pi_f64 = squares_and_cos_two_pi_f64,
+    .philox_blocks = philox_blocks,
+    .adam_step = adam_step,
+    .lion_step = lion_step,
+    .sgd_step = sgd_step,
 };

@@ -47,40 +47,18 @@ public class Adam: FusedOptimizer {
         let t = Double(u.step)
         let biasCorrection1 = 1 - Foundation.pow(beta1, t)
         let biasCorrection2Root = (1 - Foundation.pow(beta2, t)).squareRoot()
-        let stepSize = SIMD8<Float>(repeating: Float(u.learningRate / biasCorrection1))
-        let inverseRoot2 = SIMD8<Float>(repeating: Float(1 / biasCorrection2Root))
-        let eps = SIMD8<Float>(repeating: Float(epsilon))
-        let wd = SIMD8<Float>(repeating: Float(u.weightDecay))
-        let decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
-        let w1 = Float(1 - beta1), lerpLow = w1 < 0.5
-        let weight1 = SIMD8<Float>(repeating: w1), rest1 = SIMD8<Float>(repeating: 1 - w1)
-        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
-        let sign = SIMD8<Float>(repeating: u.sign)
-        let decoupled = decoupledWeightDecay, coupled = !decoupledWeightDecay && u.weightDecay != 0, amsgrad = self.amsgrad
+        let scalars = inertia_adam_scalars(
+            step_size: Float(u.learningRate / biasCorrection1), inverse_root2: Float(1 / biasCorrection2Root),
+            epsilon: Float(epsilon), weight_decay: Float(u.weightDecay), decay: Float(1 - u.learningRate * u.weightDecay),
+            weight1: Float(1 - beta1), rest1: 1 - Float(1 - beta1), beta2: Float(beta2), one_minus_beta2: Float(1 - beta2),
+            sign: u.sign, decoupled: decoupledWeightDecay ? 1 : 0)
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
-        let vMax = amsgrad ? u.slots[2] : u.slots[1]
-        forEachChunk(u.count) { range in
-            Lanes.forEach(range) { i, n in
-                var pv = Lanes.load(p, i, n)
-                var gv = Lanes.load(g, i, n) * sign
-                if decoupled { pv = pv * decay } else if coupled { gv = gv + wd * pv }
-                let mOld = Lanes.load(m, i, n)
-                // torch.lerp: start + w (end - start) for w < 0.5, else end - (end - start)(1 - w).
-                let mv = lerpLow ? mOld + weight1 * (gv - mOld) : gv - (gv - mOld) * rest1
-                let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
-                Lanes.store(mv, m, i, n)
-                Lanes.store(vv, v, i, n)
-                var second = vv
-                if amsgrad {
-                    let old = Lanes.load(vMax, i, n)
-                    second = old.replacing(with: vv, where: vv .> old)
-                    Lanes.store(second, vMax, i, n)
-                }
-                // PyTorch divides by sqrt(1 - β₂ᵗ); a multiplication by its inverse saves one
-                // vector division per element (the pass is division-bound at 8 lanes) and moves
-                // the result by at most an ulp.
-                let denominator = second.squareRoot() * inverseRoot2 + eps
-                Lanes.store(pv - stepSize * (mv / denominator), p, i, n)
+        let vMax: UnsafeMutablePointer<Float>? = amsgrad ? u.slots[2] : nil
+        let step = Kernels.table.adam_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, m + i, v + i, vMax.map { $0 + i }, range.count, h)
             }
         }
     }

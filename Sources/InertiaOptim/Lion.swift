@@ -33,19 +33,16 @@ public final class Lion: FusedOptimizer {
     public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }
 
     public override func update(_ u: inout ParameterUpdate) {
-        let lr = SIMD8<Float>(repeating: Float(u.learningRate)), decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
-        let b1 = SIMD8<Float>(repeating: Float(beta1)), ob1 = SIMD8<Float>(repeating: Float(1 - beta1))
-        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
-        let sign = SIMD8<Float>(repeating: u.sign), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+        let scalars = inertia_lion_scalars(
+            learning_rate: Float(u.learningRate), decay: Float(1 - u.learningRate * u.weightDecay),
+            beta1: Float(beta1), one_minus_beta1: Float(1 - beta1), beta2: Float(beta2), one_minus_beta2: Float(1 - beta2),
+            sign: u.sign)
         let p = u.parameter, g = u.gradient, m = u.slots[0]
-        forEachChunk(u.count) { range in
-            Lanes.forEach(range) { i, n in
-                let gv = Lanes.load(g, i, n) * sign
-                let mv = Lanes.load(m, i, n)
-                let c = b1 * mv + ob1 * gv
-                let s = zero.replacing(with: one, where: c .> 0).replacing(with: -one, where: c .< 0)
-                Lanes.store(Lanes.load(p, i, n) * decay - lr * s, p, i, n)
-                Lanes.store(b2 * mv + ob2 * gv, m, i, n)
+        let step = Kernels.table.lion_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, m + i, range.count, h)
             }
         }
     }

@@ -40,29 +40,16 @@ public final class SGD: FusedOptimizer {
     }
 
     public override func update(_ u: inout ParameterUpdate) {
-        let lr = SIMD8<Float>(repeating: Float(u.learningRate)), wd = SIMD8<Float>(repeating: Float(u.weightDecay))
-        let sign = SIMD8<Float>(repeating: u.sign)
+        let scalars = inertia_sgd_scalars(
+            learning_rate: Float(u.learningRate), weight_decay: Float(u.weightDecay), sign: u.sign,
+            momentum: Float(momentum), keep: Float(1 - dampening), first_step: u.step == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)
         let p = u.parameter, g = u.gradient
-        if momentum == 0 {
+        let b: UnsafeMutablePointer<Float>? = momentum == 0 ? nil : u.slots[0]
+        let step = Kernels.table.sgd_step!
+        withUnsafePointer(to: scalars) { h in
             forEachChunk(u.count) { range in
-                Lanes.forEach(range) { i, n in
-                    let pv = Lanes.load(p, i, n)
-                    let gv = Lanes.load(g, i, n) * sign + wd * pv
-                    Lanes.store(pv - lr * gv, p, i, n)
-                }
-            }
-            return
-        }
-        let b = u.slots[0]
-        let mu = SIMD8<Float>(repeating: Float(momentum)), keep = SIMD8<Float>(repeating: Float(1 - dampening))
-        let first = u.step == 1, nesterov = self.nesterov
-        forEachChunk(u.count) { range in
-            Lanes.forEach(range) { i, n in
-                let pv = Lanes.load(p, i, n)
-                let gv = Lanes.load(g, i, n) * sign + wd * pv
-                let bv = first ? gv : mu * Lanes.load(b, i, n) + keep * gv
-                Lanes.store(bv, b, i, n)
-                Lanes.store(pv - lr * (nesterov ? gv + mu * bv : bv), p, i, n)
+                let i = range.lowerBound
+                step(p + i, g + i, b.map { $0 + i }, range.count, h)
             }
         }
     }

@@ -34,10 +34,10 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
         let d = Double(n)
         switch self {
         case .rastrigin:
-            let (squares, cosines) = squaresAndCosines(n, y)
+            let (squares, cosines) = Self.squaresAndCosines(x, shift, n)
             return 10 * d + squares - 10 * cosines
         case .ackley:
-            let (squares, cosines) = squaresAndCosines(n, y)
+            let (squares, cosines) = Self.squaresAndCosines(x, shift, n)
             return -20 * Foundation.exp(-0.2 * (squares / d).squareRoot()) - Foundation.exp(cosines / d) + 20 + M_E
         case .rosenbrock:
             var s = 0.0
@@ -53,47 +53,17 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
         }
     }
 
-    /// `(Σ y_i², Σ cos(2π y_i))`, four coordinates at a time through the vector cosine (the last
-    /// partial group padded with zeros, whose cosine 1 is taken back out).
+    /// `(Σ y_i², Σ cos(2π y_i))` for `y = x − shift`, by the kernel layer: the cosine with its
+    /// period taken out exactly first (`2y = k + f`, `|f| ≤ ½`, `cos(2πy) = (−1)^k cos(πf)`), so it
+    /// agrees with `cos(2 * .pi * y)` to its rounding for moderate y and stays fast and exact in
+    /// phase for far-away particles (where libm's huge-argument reduction would dominate a CBO run).
     @inline(__always)
-    func squaresAndCosines(_ n: Int, _ y: (Int) -> Double) -> (Double, Double) {
-        var squares = SIMD4<Double>(), cosines = SIMD4<Double>(), padding = 0.0
-        for start in stride(from: 0, to: n, by: 4) {
-            var v = SIMD4<Double>()
-            for lane in 0..<Swift.min(4, n - start) { v[lane] = y(start + lane) }
-            padding += Double(Swift.max(0, start + 4 - n))
-            squares += v * v
-            cosines += Self.cosineOfTwoPi(v)
+    static func squaresAndCosines(_ x: UnsafePointer<Double>, _ shift: UnsafePointer<Double>?, _ n: Int) -> (Double, Double) {
+        var out = (0.0, 0.0)
+        withUnsafeMutableBytes(of: &out) { raw in
+            Kernels.table.squares_and_cos_two_pi_f64(x, shift, n, raw.baseAddress!.assumingMemoryBound(to: Double.self))
         }
-        return (squares.sum(), cosines.sum() - padding)
-    }
-
-    /// `cos(2πy)` lane-wise with the period taken out exactly first: `2y = k + f`, `|f| ≤ ½`, so
-    /// `cos(2πy) = (−1)^k cos(πf)`. Agrees with `cos(2 * .pi * y)` to its rounding for moderate y
-    /// and stays fast and exact in phase for far-away particles (where libm's huge-argument
-    /// reduction would dominate a CBO run). `k` is rounded by adding 1.5·2^52 (no per-lane libm
-    /// `rint`, which is what `rounded()` becomes without SSE4.1), whose low mantissa bits then hold
-    /// its parity; beyond 2^50, where `2y` is already an even integer or close to one, it goes
-    /// through `rounded` lane by lane.
-    @inline(__always)
-    static func cosineOfTwoPi(_ y: SIMD4<Double>) -> SIMD4<Double> {
-        let u = 2 * y
-        let magnitude = u.replacing(with: -u, where: u .< 0)
-        guard all(magnitude .< SIMD4(repeating: 0x1p50)) else {
-            var out = SIMD4<Double>()
-            for lane in 0..<4 {
-                let k = u[lane].rounded(.toNearestOrEven)
-                let c = Foundation.cos(Double.pi * (u[lane] - k))
-                out[lane] = (k / 2).rounded(.down) == k / 2 ? c : -c
-            }
-            return out
-        }
-        let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
-        let t = u + magic
-        let k = t - magic
-        let odd = (unsafeBitCast(t, to: SIMD4<Int64>.self) & 1) .!= 0
-        let cosine = FastMath.cos(Double.pi * (u - k))
-        return cosine.replacing(with: -cosine, where: odd)
+        return out
     }
 
     /// Where the minimum lies for a given shift (Rosenbrock's is at `shift + 1`).

@@ -92,36 +92,24 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     }
 
     /// Fills `buffer` with the next words of the stream, exactly as that many `nextUInt32` calls
-    /// would, computing four blocks at a time in vector lanes (32x32 -> 64-bit lane multiplies).
+    /// would, the whole blocks computed by the kernel layer several at a time in vector lanes
+    /// (32x32 -> 64-bit lane multiplies).
     public mutating func fill(_ buffer: UnsafeMutableBufferPointer<UInt32>) {
         var i = 0
         while i < buffer.count && used < 4 {
             buffer[i] = nextUInt32()
             i += 1
         }
-        let key0 = UInt64(UInt32(truncatingIfNeeded: seed)), key1 = UInt64(UInt32(truncatingIfNeeded: seed >> 32))
-        let low = SIMD4<UInt64>(repeating: 0xFFFF_FFFF)
-        while buffer.count - i >= 16 {
-            let counters = SIMD4<UInt64>(counter, counter &+ 1, counter &+ 2, counter &+ 3)
-            var c0 = counters & low, c1 = counters &>> 32, c2 = SIMD4<UInt64>(), c3 = SIMD4<UInt64>()
-            var k0 = key0, k1 = key1
-            for _ in 0..<10 {
-                let p0 = c0 &* 0xD251_1F53, p1 = c2 &* 0xCD9E_8D57
-                (c0, c1, c2, c3) = ((p1 &>> 32) ^ c1 ^ SIMD4(repeating: k0), p1 & low, (p0 &>> 32) ^ c3 ^ SIMD4(repeating: k1), p0 & low)
-                k0 = (k0 &+ 0x9E37_79B9) & 0xFFFF_FFFF
-                k1 = (k1 &+ 0xBB67_AE85) & 0xFFFF_FFFF
-            }
-            for lane in 0..<4 {
-                buffer[i + 4 * lane] = UInt32(truncatingIfNeeded: c0[lane])
-                buffer[i + 4 * lane + 1] = UInt32(truncatingIfNeeded: c1[lane])
-                buffer[i + 4 * lane + 2] = UInt32(truncatingIfNeeded: c2[lane])
-                buffer[i + 4 * lane + 3] = UInt32(truncatingIfNeeded: c3[lane])
-            }
+        let blocks = (buffer.count - i) / 4
+        if blocks > 0 {
+            let out = buffer.baseAddress! + i
+            Kernels.table.philox_blocks(
+                out, blocks, counter, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
             // The state as after the scalar path: the last block held, all of it used.
-            block = (UInt32(truncatingIfNeeded: c0[3]), UInt32(truncatingIfNeeded: c1[3]), UInt32(truncatingIfNeeded: c2[3]),
-                     UInt32(truncatingIfNeeded: c3[3]))
-            counter &+= 4
-            i += 16
+            let last = out + 4 * (blocks - 1)
+            block = (last[0], last[1], last[2], last[3])
+            counter &+= UInt64(blocks)
+            i += 4 * blocks
         }
         while i < buffer.count {
             buffer[i] = nextUInt32()

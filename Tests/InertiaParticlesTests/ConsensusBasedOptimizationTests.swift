@@ -106,22 +106,32 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         XCTAssertEqual(stuck.stopReason, "stagnation")
     }
 
-    func testCosineOfTwoPiMatchesLibmAndKeepsThePhaseFarAway() {
-        var rng = PhiloxGenerator(seed: 4)
-        for _ in 0..<2000 {
-            let a: Double = 40 * rng.nextDouble() - 20, b: Double = 40 * rng.nextDouble() - 20
-            let y = SIMD4<Double>(a, b, rng.nextDouble() - 0.5, 1e-3 * rng.nextNormal())
-            let fast = BenchmarkFunction.cosineOfTwoPi(y)
-            for lane in 0..<4 { XCTAssertEqual(fast[lane], cos(2 * Double.pi * y[lane]), accuracy: 1e-13) }
+    /// `Σ cos(2π y_i)` of one coordinate, through the kernel layer.
+    func cosineOfTwoPi(_ y: Double) -> Double {
+        [y].withUnsafeBufferPointer { BenchmarkFunction.squaresAndCosines($0.baseAddress!, nil, 1).1 }
+    }
+
+    func testCosineOfTwoPiMatchesLibmAndKeepsThePhaseFarAwayOnEveryPath() throws {
+        for isa in InstructionSet.supported {
+            try Kernels.with(isa) {
+                var rng = PhiloxGenerator(seed: 4)
+                for _ in 0..<2000 {
+                    let a: Double = 40 * rng.nextDouble() - 20, b: Double = 40 * rng.nextDouble() - 20
+                    for y in [a, b, rng.nextDouble() - 0.5, 1e-3 * rng.nextNormal()] {
+                        XCTAssertEqual(cosineOfTwoPi(y), cos(2 * Double.pi * y), accuracy: 1e-13, "\(isa) y = \(y)")
+                    }
+                }
+                // Far away the period is removed exactly: y = m + 1/4 gives 0, y = m + 1/2 gives -1.
+                XCTAssertEqual(cosineOfTwoPi(1e12 + 0.25), 0, accuracy: 1e-15, "\(isa)")
+                XCTAssertEqual(cosineOfTwoPi(-3e9 + 0.5), -1, accuracy: 1e-15, "\(isa)")
+                XCTAssertEqual(cosineOfTwoPi(5e15), 1, "\(isa)")
+                XCTAssertEqual(cosineOfTwoPi(2e16 + 2), 1, "\(isa)")
+                // Five coordinates (a padded vector on every path): squares 10.3125, cosines -1 + 1 + 1 + 0 + 1 = 2.
+                let expected: Double = 50 + 10.3125 - 20
+                XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3]), expected, accuracy: 1e-12, "\(isa)")
+                XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3], shift: [1, 1, 1, 1, 1]),
+                               BenchmarkFunction.rastrigin([-0.5, -2, -1, -0.75, 2]), accuracy: 1e-12, "\(isa)")
+            }
         }
-        // Far away the period is removed exactly: y = m + 1/4 gives 0, y = m + 1/2 gives -1.
-        let far = BenchmarkFunction.cosineOfTwoPi(SIMD4(1e12 + 0.25, -3e9 + 0.5, 5e15, 2e16 + 2))
-        XCTAssertEqual(far[0], 0, accuracy: 1e-15)
-        XCTAssertEqual(far[1], -1, accuracy: 1e-15)
-        XCTAssertEqual(far[2], 1)
-        XCTAssertEqual(far[3], 1)
-        // Five coordinates (one padded group): squares 10.3125, cosines -1 + 1 + 1 + 0 + 1 = 2.
-        let expected: Double = 50 + 10.3125 - 20
-        XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3]), expected, accuracy: 1e-12)
     }
 }

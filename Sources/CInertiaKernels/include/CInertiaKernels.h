@@ -32,6 +32,52 @@ typedef double (*inertia_sum_exp_f64_fn)(const double *x, const double *y, doubl
 /// `acc_j += exp(x_j + c - z_j)`.
 typedef void (*inertia_accumulate_exp_f64_fn)(double *acc, const double *x, double c, const double *z, long n);
 
+/// The per-step scalars of Adam's pass (InertiaOptim/Adam.swift computes them).
+typedef struct {
+    float step_size;        // lr / (1 - beta1^t)
+    float inverse_root2;    // 1 / sqrt(1 - beta2^t)
+    float epsilon;
+    float weight_decay;
+    float decay;            // 1 - lr * weight_decay (decoupled decay)
+    float weight1;          // 1 - beta1, the lerp weight
+    float rest1;            // 1 - weight1
+    float beta2;
+    float one_minus_beta2;
+    float sign;             // -1 when maximizing
+    int decoupled;
+} inertia_adam_scalars;
+
+/// `p, m, v` (and `v_max` for AMSGrad, else NULL) updated in place from the gradient `g`.
+typedef void (*inertia_adam_step_fn)(float *p, const float *g, float *m, float *v, float *v_max, long n,
+                                     const inertia_adam_scalars *scalars);
+
+/// The per-step scalars of Lion's pass.
+typedef struct {
+    float learning_rate;
+    float decay;            // 1 - lr * weight_decay
+    float beta1;
+    float one_minus_beta1;
+    float beta2;
+    float one_minus_beta2;
+    float sign;
+} inertia_lion_scalars;
+
+typedef void (*inertia_lion_step_fn)(float *p, const float *g, float *m, long n, const inertia_lion_scalars *scalars);
+
+/// The per-step scalars of SGD's pass.
+typedef struct {
+    float learning_rate;
+    float weight_decay;
+    float sign;
+    float momentum;
+    float keep;             // 1 - dampening
+    int first_step;
+    int nesterov;
+} inertia_sgd_scalars;
+
+/// `b` is the momentum buffer, or NULL without momentum.
+typedef void (*inertia_sgd_step_fn)(float *p, const float *g, float *b, long n, const inertia_sgd_scalars *scalars);
+
 /// One instruction set's kernels. Every table computes the same functions with the same error
 /// bounds; results differ only by rounding (fused or separate multiply-adds, summation order
 /// across lanes).
@@ -57,6 +103,23 @@ typedef struct {
     inertia_map_f64_fn cos_f64;
     inertia_sum_exp_f64_fn sum_exp_f64;
     inertia_accumulate_exp_f64_fn accumulate_exp_f64;
+    /// The transport solvers' Float64 kernels (see InertiaTransport/DoubleKernels.swift).
+    double (*dot_f64)(const double *x, const double *y, long n);
+    void (*axpy_f64)(double *acc, const double *x, double s, long n);
+    void (*sinkhorn_four_rows_f64)(const double *k, long m, const double *v, const double *a, double *u, double *acc);
+    double (*max_of_sum_f64)(const double *x, const double *y, long n);
+    void (*max_into_f64)(double *out, const double *x, double c, long n);
+    void (*exp_affine_f64)(double *out, const double *x, double s, const double *y, double c, long n);
+    double (*weighted_phi_f64)(const double *p, double a, const double *b, long n);
+    /// `out = (sum y_i^2, sum cos(2 pi y_i))` with `y = x - shift` (`shift` may be NULL), the cosine
+    /// with its period removed exactly (InertiaParticles/BenchmarkFunctions).
+    void (*squares_and_cos_two_pi_f64)(const double *x, const double *shift, long n, double *out);
+    /// Philox4x32-10 blocks for consecutive counters (InertiaTensor/Random.swift).
+    void (*philox_blocks)(unsigned *out, long blocks, unsigned long long counter, unsigned key0, unsigned key1);
+    /// The optimizers' fused passes: the same bits on every instruction set (no contraction).
+    inertia_adam_step_fn adam_step;
+    inertia_lion_step_fn lion_step;
+    inertia_sgd_step_fn sgd_step;
 } inertia_kernel_table;
 
 /// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports

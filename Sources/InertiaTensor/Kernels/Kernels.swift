@@ -1,4 +1,4 @@
-import CInertiaKernels
+@_exported import CInertiaKernels
 import Foundation
 
 /// An instruction set with its own copy of the C kernels (`Sources/CInertiaKernels`).
@@ -97,9 +97,10 @@ public enum Kernels {
         return chosen
     }
 
-    /// The table of the active instruction set.
+    /// The table of the active instruction set, for the modules that call its kernels directly
+    /// (the optimizers' fused passes).
     @inline(__always)
-    static var table: inertia_kernel_table { active.table.pointee }
+    public static var table: inertia_kernel_table { active.table.pointee }
 
     /// The table whose GEMM tile runs.
     @inline(__always)
@@ -141,7 +142,8 @@ public enum Kernels {
         return [
             ("gemm", gemm),
             ("vector math (exp, log, sigmoid, silu; Float64 exp, cos)", "\(selection.instructionSet)"),
-            ("elementwise, reductions, optimizer passes", "portable Swift SIMD (128-bit on x86-64, NEON on arm64)"),
+            ("optimizer passes (Adam, AdamW, AMSGrad, Lion, SGD)", "\(selection.instructionSet) (the same bits on every path)"),
+            ("elementwise, reductions, other optimizers", "portable Swift SIMD (128-bit on x86-64, NEON on arm64)"),
         ]
     }
 }
