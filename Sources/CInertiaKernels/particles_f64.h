@@ -3,7 +3,8 @@
 
 /// `cos(2 pi y)` lane-wise with the period taken out exactly: `2y = k + f`, `|f| <= 1/2`, so
 /// `cos(2 pi y) = (-1)^k cos(pi f)`. `k` is rounded by adding 1.5 * 2^52, whose low mantissa bits
-/// then hold its parity; lanes beyond 2^50 go through libm.
+/// then hold its parity; lanes beyond 2^50 go through libm (and from 2^53 on, where every double
+/// is an even integer, give 1 at once).
 static inline __attribute__((always_inline)) vd vcos_two_pi(vd y) {
     vd u = y + y;
     vd magnitude = selectd(u < splatd(0), -u, u);
@@ -12,9 +13,14 @@ static inline __attribute__((always_inline)) vd vcos_two_pi(vd y) {
     if (!all) {
         vd out;
         for (int k = 0; k < DLEN; k++) {
+            if (!(fabs(u[k]) < 0x1p53)) {
+                // Every double from 2^53 on is an even integer; infinities and NaN give NaN.
+                out[k] = isfinite(u[k]) ? 1.0 : NAN;
+                continue;
+            }
             double whole = nearbyint(u[k]);
             double c = cos(3.141592653589793 * (u[k] - whole));
-            out[k] = fmod(whole, 2.0) != 0 ? -c : c;
+            out[k] = ((long long)whole & 1) ? -c : c;
         }
         return out;
     }
