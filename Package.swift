@@ -30,11 +30,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")]),
         .target(name: "InertiaNN", dependencies: ["InertiaTensor"]),
-        .target(name: "InertiaOptim", dependencies: ["InertiaNN"]),
+        .target(name: "InertiaOptim", dependencies: ["InertiaNN", "CInertiaKernels"]),
         .target(
             name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"]),
-        .target(name: "InertiaTransport", dependencies: ["InertiaTensor"]),
-        .target(name: "InertiaParticles", dependencies: ["InertiaOptim"]),
+        .target(name: "InertiaTransport", dependencies: ["InertiaTensor", "CInertiaKernels"]),
+        .target(name: "InertiaParticles", dependencies: ["InertiaOptim", "CInertiaKernels"]),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
         .target(
             name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"]),

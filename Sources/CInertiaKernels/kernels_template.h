@@ -302,6 +302,7 @@ static void cos_f64(const double *x, double *y, long n) {
 #include "optimizer_adam.h"
 #include "optimizer_lion.h"
 #include "optimizer_sgd.h"
+#include "optimizer_classic.h"
 
 const inertia_kernel_table KERNEL_TABLE = {
     .isa = KERNEL_ISA,
@@ -329,4 +330,8 @@ const inertia_kernel_table KERNEL_TABLE = {
     .adam_step = adam_step,
     .lion_step = lion_step,
     .sgd_step = sgd_step,
+    .nadam_step = nadam_step,
+    .radam_step = radam_step,
+    .adagrad_step = adagrad_step,
+    .rmsprop_step = rmsprop_step,
 };

@@ -36,13 +36,14 @@ public final class Adagrad: FusedOptimizer {
 
     public override func update(_ u: inout ParameterUpdate) {
         let clr = Float(u.learningRate / (1 + Double(u.step - 1) * learningRateDecay))
-        let eps = Float(epsilon), wd = Float(u.weightDecay), sign = u.sign
+        let scalars = inertia_adagrad_scalars(
+            sign: u.sign, weight_decay: Float(u.weightDecay), learning_rate: clr, epsilon: Float(epsilon))
         let p = u.parameter, g = u.gradient, s = u.slots[0]
-        forEachChunk(u.count) { range in
-            for i in range {
-                let gi = sign * g[i] + wd * p[i]
-                s[i] += gi * gi
-                p[i] -= clr * (gi / (s[i].squareRoot() + eps))
+        let step = Kernels.table.pointee.adagrad_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, s + i, range.count, h)
             }
         }
     }

@@ -54,7 +54,7 @@ public class Adam: FusedOptimizer {
             sign: u.sign, decoupled: decoupledWeightDecay ? 1 : 0)
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
         let vMax: UnsafeMutablePointer<Float>? = amsgrad ? u.slots[2] : nil
-        let step = Kernels.table.adam_step!
+        let step = Kernels.table.pointee.adam_step!
         withUnsafePointer(to: scalars) { h in
             forEachChunk(u.count) { range in
                 let i = range.lowerBound

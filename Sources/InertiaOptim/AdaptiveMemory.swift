@@ -212,7 +212,7 @@ public final class AMAdamW: FusedOptimizer {
                         let gv = Lanes.load(g, i, n), mv = Lanes.load(m, i, n)
                         let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
                         Lanes.store(vv, v, i, n)
-                        let weight = 1 / ((vv * inverseCorrection).squareRoot() + eps)
+                        let weight = 1 / (FastMath.squareRoot(vv * inverseCorrection) + eps)
                         let difference = gv - mv
                         a += weight * (gv + lam * mv) * difference
                         b += weight * difference * difference
@@ -250,7 +250,7 @@ public final class AMAdamW: FusedOptimizer {
                 }
                 let mv = w * Lanes.load(m, i, n) + (one - w) * gv
                 Lanes.store(mv, m, i, n)
-                Lanes.store(Lanes.load(p, i, n) * decay - lr * mv / (vv.squareRoot() / root2 + eps), p, i, n)
+                Lanes.store(Lanes.load(p, i, n) * decay - lr * mv / (FastMath.squareRoot(vv) / root2 + eps), p, i, n)
             }
         }
     }

@@ -38,7 +38,7 @@ public final class Lion: FusedOptimizer {
             beta1: Float(beta1), one_minus_beta1: Float(1 - beta1), beta2: Float(beta2), one_minus_beta2: Float(1 - beta2),
             sign: u.sign)
         let p = u.parameter, g = u.gradient, m = u.slots[0]
-        let step = Kernels.table.lion_step!
+        let step = Kernels.table.pointee.lion_step!
         withUnsafePointer(to: scalars) { h in
             forEachChunk(u.count) { range in
                 let i = range.lowerBound

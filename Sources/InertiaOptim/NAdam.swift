@@ -48,19 +48,16 @@ public final class NAdam: FusedOptimizer {
         u.scalars[0] = muProduct
         let gradientStep = Float(u.learningRate * (1 - mu) / (1 - muProduct))
         let momentumStep = Float(u.learningRate * muNext / (1 - muProduct * muNext))
-        let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), bc2 = Float(biasCorrection2)
-        let wd = Float(u.weightDecay), decay = Float(1 - u.learningRate * u.weightDecay), sign = u.sign
-        let decoupled = decoupledWeightDecay
+        let scalars = inertia_nadam_scalars(
+            sign: u.sign, weight_decay: Float(u.weightDecay), decay: Float(1 - u.learningRate * u.weightDecay),
+            beta1: Float(beta1), beta2: Float(beta2), bias_correction2: Float(biasCorrection2), epsilon: Float(epsilon),
+            gradient_step: gradientStep, momentum_step: momentumStep, decoupled: decoupledWeightDecay ? 1 : 0)
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
-        forEachChunk(u.count) { range in
-            for i in range {
-                var gi = sign * g[i]
-                if decoupled { p[i] *= decay } else { gi += wd * p[i] }
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = v[i] * b2 + (1 - b2) * (gi * gi)
-                let denominator = (v[i] / bc2).squareRoot() + eps
-                p[i] -= gradientStep * (gi / denominator)
-                p[i] -= momentumStep * (m[i] / denominator)
+        let step = Kernels.table.pointee.nadam_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, m + i, v + i, range.count, h)
             }
         }
     }

@@ -41,25 +41,17 @@ public final class RAdam: FusedOptimizer {
         let rectified = rho > 5
         let rectification = rectified
             ? ((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho)).squareRoot() : 0
-        let lr = Float(u.learningRate), rect = Float(rectification), bc1 = Float(biasCorrection1)
-        let root2 = Float(biasCorrection2.squareRoot())
-        let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
-        let wd = Float(u.weightDecay), decay = Float(1 - u.learningRate * u.weightDecay), sign = u.sign
-        let decoupled = decoupledWeightDecay
+        let scalars = inertia_radam_scalars(
+            sign: u.sign, weight_decay: Float(u.weightDecay), decay: Float(1 - u.learningRate * u.weightDecay),
+            beta1: Float(beta1), beta2: Float(beta2), bias_correction1: Float(biasCorrection1),
+            root2: Float(biasCorrection2.squareRoot()), epsilon: Float(epsilon), learning_rate: Float(u.learningRate),
+            rectification: Float(rectification), decoupled: decoupledWeightDecay ? 1 : 0, rectified: rectified ? 1 : 0)
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
-        forEachChunk(u.count) { range in
-            for i in range {
-                var gi = sign * g[i]
-                if decoupled { p[i] *= decay } else { gi += wd * p[i] }
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = v[i] * b2 + (1 - b2) * (gi * gi)
-                let corrected = m[i] / bc1
-                if rectified {
-                    let adaptive = root2 / (v[i].squareRoot() + eps)
-                    p[i] += corrected * lr * adaptive * rect * -1
-                } else {
-                    p[i] += corrected * lr * -1
-                }
+        let step = Kernels.table.pointee.radam_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, m + i, v + i, range.count, h)
             }
         }
     }

@@ -36,29 +36,17 @@ public final class RMSprop: FusedOptimizer {
     }
 
     public override func update(_ u: inout ParameterUpdate) {
-        let lr = Float(u.learningRate), a = Float(alpha), eps = Float(epsilon), mu = Float(momentum)
-        let wd = Float(u.weightDecay), sign = u.sign
+        let scalars = inertia_rmsprop_scalars(
+            sign: u.sign, weight_decay: Float(u.weightDecay), learning_rate: Float(u.learningRate), alpha: Float(alpha),
+            epsilon: Float(epsilon), momentum: Float(momentum))
         let p = u.parameter, g = u.gradient, v = u.slots[0]
         let buffer: UnsafeMutablePointer<Float>? = momentum > 0 ? u.slots[1] : nil
         let mean: UnsafeMutablePointer<Float>? = centered ? u.slots[momentum > 0 ? 2 : 1] : nil
-        forEachChunk(u.count) { range in
-            for i in range {
-                let gi = sign * g[i] + wd * p[i]
-                v[i] = v[i] * a + (1 - a) * (gi * gi)
-                var average: Float
-                if let mean {
-                    mean[i] += (1 - a) * (gi - mean[i])
-                    average = (v[i] - mean[i] * mean[i]).squareRoot()
-                } else {
-                    average = v[i].squareRoot()
-                }
-                average += eps
-                if let buffer {
-                    buffer[i] = buffer[i] * mu + gi / average
-                    p[i] -= lr * buffer[i]
-                } else {
-                    p[i] -= lr * (gi / average)
-                }
+        let step = Kernels.table.pointee.rmsprop_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                step(p + i, g + i, v + i, buffer.map { $0 + i }, mean.map { $0 + i }, range.count, h)
             }
         }
     }

@@ -45,7 +45,7 @@ public final class SGD: FusedOptimizer {
             momentum: Float(momentum), keep: Float(1 - dampening), first_step: u.step == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)
         let p = u.parameter, g = u.gradient
         let b: UnsafeMutablePointer<Float>? = momentum == 0 ? nil : u.slots[0]
-        let step = Kernels.table.sgd_step!
+        let step = Kernels.table.pointee.sgd_step!
         withUnsafePointer(to: scalars) { h in
             forEachChunk(u.count) { range in
                 let i = range.lowerBound

@@ -61,7 +61,7 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
     static func squaresAndCosines(_ x: UnsafePointer<Double>, _ shift: UnsafePointer<Double>?, _ n: Int) -> (Double, Double) {
         var out = (0.0, 0.0)
         withUnsafeMutableBytes(of: &out) { raw in
-            Kernels.table.squares_and_cos_two_pi_f64(x, shift, n, raw.baseAddress!.assumingMemoryBound(to: Double.self))
+            Kernels.table.pointee.squares_and_cos_two_pi_f64(x, shift, n, raw.baseAddress!.assumingMemoryBound(to: Double.self))
         }
         return out
     }

@@ -103,7 +103,7 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         let blocks = (buffer.count - i) / 4
         if blocks > 0 {
             let out = buffer.baseAddress! + i
-            Kernels.table.philox_blocks(
+            Kernels.table.pointee.philox_blocks(
                 out, blocks, counter, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
             // The state as after the scalar path: the last block held, all of it used.
             let last = out + 4 * (blocks - 1)

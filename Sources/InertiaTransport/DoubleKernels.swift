@@ -8,13 +8,13 @@ enum DoubleKernels {
     /// `Σ_j x_j y_j`.
     @inline(__always)
     static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
-        Kernels.table.dot_f64(x, y, n)
+        Kernels.table.pointee.dot_f64(x, y, n)
     }
 
     /// `acc_j += s · x_j`.
     @inline(__always)
     static func axpy(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ s: Double, _ n: Int) {
-        Kernels.table.axpy_f64(acc, x, s, n)
+        Kernels.table.pointee.axpy_f64(acc, x, s, n)
     }
 
     /// Sinkhorn's row sweep for four rows `K_r` (stride `m`) at once: `u_r = 1 / ((K_r · v) / a_r)`
@@ -24,19 +24,19 @@ enum DoubleKernels {
     @inline(__always)
     static func scaleFourRows(_ k: UnsafePointer<Double>, _ m: Int, _ v: UnsafePointer<Double>, _ a: UnsafePointer<Double>,
                               _ u: UnsafeMutablePointer<Double>, _ acc: UnsafeMutablePointer<Double>) {
-        Kernels.table.sinkhorn_four_rows_f64(k, m, v, a, u, acc)
+        Kernels.table.pointee.sinkhorn_four_rows_f64(k, m, v, a, u, acc)
     }
 
     /// `max_j (x_j + y_j)`.
     @inline(__always)
     static func maxOfSum(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
-        Kernels.table.max_of_sum_f64(x, y, n)
+        Kernels.table.pointee.max_of_sum_f64(x, y, n)
     }
 
     /// `out_j = max(out_j, x_j + c)`.
     @inline(__always)
     static func maxInto(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ n: Int) {
-        Kernels.table.max_into_f64(out, x, c, n)
+        Kernels.table.pointee.max_into_f64(out, x, c, n)
     }
 
     /// `Σ_j exp(x_j + y_j + c)`.
@@ -55,13 +55,13 @@ enum DoubleKernels {
     @inline(__always)
     static func exp(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, scale s: Double = 1, plus y: UnsafePointer<Double>? = nil,
                     _ c: Double, _ n: Int) {
-        Kernels.table.exp_affine_f64(out, x, s, y, c, n)
+        Kernels.table.pointee.exp_affine_f64(out, x, s, y, c, n)
     }
 
     /// `Σ_j p_j·φ(a + b_j)` with `φ(u) = e^u − 1 − u`: the series `u²/2 + u³/6 + u⁴/24` where
     /// `|u| < 1e-3` (no cancellation), the vector `exp` elsewhere.
     @inline(__always)
     static func weightedPhi(_ p: UnsafePointer<Double>, _ a: Double, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
-        Kernels.table.weighted_phi_f64(p, a, b, n)
+        Kernels.table.pointee.weighted_phi_f64(p, a, b, n)
     }
 }

@@ -78,6 +78,28 @@ typedef struct {
 /// `b` is the momentum buffer, or NULL without momentum.
 typedef void (*inertia_sgd_step_fn)(float *p, const float *g, float *b, long n, const inertia_sgd_scalars *scalars);
 
+/// The per-step scalars of NAdam's pass (InertiaOptim/NAdam.swift).
+typedef struct {
+    float sign, weight_decay, decay, beta1, beta2, bias_correction2, epsilon, gradient_step, momentum_step;
+    int decoupled;
+} inertia_nadam_scalars;
+
+/// The per-step scalars of RAdam's pass (InertiaOptim/RAdam.swift).
+typedef struct {
+    float sign, weight_decay, decay, beta1, beta2, bias_correction1, root2, epsilon, learning_rate, rectification;
+    int decoupled, rectified;
+} inertia_radam_scalars;
+
+/// The per-step scalars of Adagrad's pass (InertiaOptim/Adagrad.swift).
+typedef struct {
+    float sign, weight_decay, learning_rate, epsilon;
+} inertia_adagrad_scalars;
+
+/// The per-step scalars of RMSprop's pass (InertiaOptim/RMSprop.swift).
+typedef struct {
+    float sign, weight_decay, learning_rate, alpha, epsilon, momentum;
+} inertia_rmsprop_scalars;
+
 /// One instruction set's kernels. Every table computes the same functions with the same error
 /// bounds; results differ only by rounding (fused or separate multiply-adds, summation order
 /// across lanes).
@@ -120,6 +142,12 @@ typedef struct {
     inertia_adam_step_fn adam_step;
     inertia_lion_step_fn lion_step;
     inertia_sgd_step_fn sgd_step;
+    void (*nadam_step)(float *p, const float *g, float *m, float *v, long n, const inertia_nadam_scalars *scalars);
+    void (*radam_step)(float *p, const float *g, float *m, float *v, long n, const inertia_radam_scalars *scalars);
+    void (*adagrad_step)(float *p, const float *g, float *sum, long n, const inertia_adagrad_scalars *scalars);
+    /// `buffer` (momentum) and `mean` (centered) may be NULL.
+    void (*rmsprop_step)(float *p, const float *g, float *v, float *buffer, float *mean, long n,
+                         const inertia_rmsprop_scalars *scalars);
 } inertia_kernel_table;
 
 /// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports

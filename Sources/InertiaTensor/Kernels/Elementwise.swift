@@ -247,11 +247,11 @@ public struct AbsKernel: UnaryKernel {
 }
 public struct SqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x.squareRoot() }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.squareRoot(x) }
 }
 public struct RsqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / x.squareRoot() }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / FastMath.squareRoot(x) }
 }
 public struct ExpKernel: UnaryKernel {
     public init() {}
@@ -321,9 +321,9 @@ public struct PowKernel: UnaryKernel {
         case 1: return x
         case 2: return x * x
         case 3: return x * x * x
-        case 0.5: return x.squareRoot()
+        case 0.5: return FastMath.squareRoot(x)
         case -1: return 1 / x
-        case -0.5: return 1 / x.squareRoot()
+        case -0.5: return 1 / FastMath.squareRoot(x)
         default:
             let magnitude = FastMath.exp(FastMath.log(AbsKernel()(x)) * exponent)
             guard exponent == exponent.rounded() else {

@@ -1,4 +1,7 @@
 import Foundation
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 /// Portable vector `exp` and `log` for `SIMD8<Float>`, for Swift loops that fuse them with other
 /// arithmetic; whole-buffer maps go through the kernel layer (`Kernels.map`), which computes the
@@ -19,6 +22,18 @@ public enum FastMath {
         a * b + c
     }
 
+
+    /// The square root lane-wise. Swift's `squareRoot()` keeps C's `errno` semantics (a `sqrtss`
+    /// per lane with a libm call for negatives), which blocks vectorization in a build without
+    /// flags; on x86-64 this is SSE's `sqrtps` (part of the x86-64 baseline) on each half.
+    @inlinable @inline(__always)
+    public static func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(x86_64)
+        return SIMD8(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
+        #else
+        return x.squareRoot()
+        #endif
+    }
 
     @inlinable @inline(__always)
     static func bits(_ x: SIMD8<Float>) -> SIMD8<Int32> { unsafeBitCast(x, to: SIMD8<Int32>.self) }

@@ -30,7 +30,7 @@ public enum GEMMKernel {
             }
             return
         }
-        let kernels = Kernels.gemmTable
+        let kernels = Kernels.gemmTable.pointee
         let mr = kernels.sgemm_mr, nr = kernels.sgemm_nr, kc = kernels.sgemm_kc
         let tile = kernels.sgemm_tile!
         let serial = m * n * k < 48 * 48 * 48

@@ -33,19 +33,20 @@ public enum InstructionSet: String, CaseIterable, Sendable, CustomStringConverti
 }
 
 /// The kernel layer's run-time switch. Every kernel whose speed depends on the instruction set
-/// (GEMM's register tile, the vector `exp` / `log` / `sigmoid` / `silu` maps, the Float64 `exp` and
-/// `cos` of the transport and particle solvers) is compiled for each instruction set, without
-/// compiler flags, and called through the table of the active one.
+/// (GEMM's register tile, the vector `exp` / `log` / `sigmoid` / `silu` maps, the optimizers' fused
+/// passes, the Float64 kernels of the transport and particle solvers, Philox blocks) is written
+/// once in C, compiled for each instruction set without compiler flags, and called through the
+/// table of the active one.
 ///
 /// The active instruction set is chosen on first use: `INERTIA_ISA=baseline|avx2|avx512` when set
 /// (one the CPU lacks is refused: a warning on standard error, and the best supported one runs;
 /// the `inertia` command stops instead, see `environmentError`), else the best the CPU supports.
 /// Tests switch it with `use(_:)` to run every path.
 ///
-/// The Swift loops outside the table (elementwise arithmetic, reductions, the optimizers' fused
-/// passes) are portable code: 8-lane Swift vectors, which a build without flags runs as pairs of
-/// 128-bit operations, with no fused multiply-add (`FastMath.fma` is a multiply and an add).
-/// They are memory bound at the sizes where speed matters.
+/// The Swift loops outside the table (elementwise arithmetic, reductions, the passes of the
+/// optimizers whose kernels are not in the table) are portable code: 8-lane Swift vectors, which a
+/// build without flags runs as pairs of 128-bit operations, with no fused multiply-add
+/// (`FastMath.fma` is a multiply and an add) and no libm call per lane (`FastMath.squareRoot`).
 public enum Kernels {
     struct Selection {
         let instructionSet: InstructionSet
@@ -98,13 +99,14 @@ public enum Kernels {
     }
 
     /// The table of the active instruction set, for the modules that call its kernels directly
-    /// (the optimizers' fused passes).
+    /// (the optimizers' fused passes, the transport and particle kernels). A pointer, so no caller
+    /// copies the table.
     @inline(__always)
-    public static var table: inertia_kernel_table { active.table.pointee }
+    public static var table: UnsafePointer<inertia_kernel_table> { active.table }
 
     /// The table whose GEMM tile runs.
     @inline(__always)
-    static var gemmTable: inertia_kernel_table { active.gemmTable.pointee }
+    static var gemmTable: UnsafePointer<inertia_kernel_table> { active.gemmTable }
 
     /// The active instruction set.
     public static var instructionSet: InstructionSet { active.instructionSet }
@@ -129,7 +131,7 @@ public enum Kernels {
     }
 
     /// The GEMM register tile in use: rows and columns.
-    public static var gemmTile: (rows: Int, columns: Int) { (gemmTable.sgemm_mr, gemmTable.sgemm_nr) }
+    public static var gemmTile: (rows: Int, columns: Int) { (gemmTable.pointee.sgemm_mr, gemmTable.pointee.sgemm_nr) }
 
     /// One line per kernel family: which path runs it.
     public static var report: [(family: String, path: String)] {
@@ -142,7 +144,8 @@ public enum Kernels {
         return [
             ("gemm", gemm),
             ("vector math (exp, log, sigmoid, silu; Float64 exp, cos)", "\(selection.instructionSet)"),
-            ("optimizer passes (Adam, AdamW, AMSGrad, Lion, SGD)", "\(selection.instructionSet) (the same bits on every path)"),
+            ("optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD)", "\(selection.instructionSet) (the same bits on every path)"),
+            ("transport, particle and random-number kernels (Float64, Philox)", "\(selection.instructionSet)"),
             ("elementwise, reductions, other optimizers", "portable Swift SIMD (128-bit on x86-64, NEON on arm64)"),
         ]
     }
@@ -157,7 +160,7 @@ extension Kernels {
     /// `y[i] = f(x[i])` on the active instruction set, single-threaded; `x` and `y` may alias.
     @inline(__always)
     public static func map(_ function: VectorMathFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        let t = table
+        let t = table.pointee
         switch function {
         case .exp: t.exp_f32(x, y, count)
         case .log: t.log_f32(x, y, count)
@@ -169,19 +172,19 @@ extension Kernels {
     /// `y[i] = exp(x[i])` in Float64 (at most 2 ulp over [-745, 709]).
     @inline(__always)
     public static func exp(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
-        table.exp_f64(x, y, count)
+        table.pointee.exp_f64(x, y, count)
     }
 
     /// `y[i] = cos(x[i])` in Float64 (at most 2 ulp for |x| <= 1e5, libm beyond).
     @inline(__always)
     public static func cos(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
-        table.cos_f64(x, y, count)
+        table.pointee.cos_f64(x, y, count)
     }
 
     /// `Σ_j exp(x_j + y_j + c)`.
     @inline(__always)
     public static func sumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ c: Double, count: Int) -> Double {
-        table.sum_exp_f64(x, y, c, count)
+        table.pointee.sum_exp_f64(x, y, c, count)
     }
 
     /// `acc_j += exp(x_j + c − z_j)`.
@@ -189,7 +192,7 @@ extension Kernels {
     public static func accumulateExp(
         _ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, count: Int
     ) {
-        table.accumulate_exp_f64(acc, x, c, z, count)
+        table.pointee.accumulate_exp_f64(acc, x, c, z, count)
     }
 
 }
