@@ -6,44 +6,69 @@
 
 #define SQRT(x) __builtin_elementwise_sqrt(x)
 
-static void nadam_step(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
-                       const inertia_nadam_scalars *h) {
+static inline __attribute__((always_inline)) void nadam_body(float *restrict p, const float *restrict g, float *restrict m,
+                                                             float *restrict v, long n, const inertia_nadam_scalars *h,
+                                                             const int decoupled) {
 #pragma clang fp contract(off)
     const float sign = h->sign, wd = h->weight_decay, decay = h->decay, b1 = h->beta1, b2 = h->beta2;
     const float bc2 = h->bias_correction2, eps = h->epsilon, gradient_step = h->gradient_step, momentum_step = h->momentum_step;
-    const int decoupled = h->decoupled;
     for (long i = 0; i < n; i++) {
         float gi = sign * g[i];
-        if (decoupled) p[i] *= decay;
-        else gi += wd * p[i];
-        m[i] += (1 - b1) * (gi - m[i]);
-        v[i] = v[i] * b2 + (1 - b2) * (gi * gi);
-        float denominator = SQRT(v[i] / bc2) + eps;
-        p[i] -= gradient_step * (gi / denominator);
-        p[i] -= momentum_step * (m[i] / denominator);
+        float pi = p[i];
+        if (decoupled) pi *= decay;
+        else gi += wd * pi;
+        float mi = m[i] + (1 - b1) * (gi - m[i]);
+        float vi = v[i] * b2 + (1 - b2) * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        float denominator = SQRT(vi / bc2) + eps;
+        pi -= gradient_step * (gi / denominator);
+        p[i] = pi - momentum_step * (mi / denominator);
+    }
+}
+
+static void nadam_step(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
+                       const inertia_nadam_scalars *h) {
+    if (h->decoupled) nadam_body(p, g, m, v, n, h, 1);
+    else nadam_body(p, g, m, v, n, h, 0);
+}
+
+/// One specialization per (decoupled, rectified): loop-invariant branches left in the loop become
+/// masked loads and stores, which AMD CPUs microcode (10x slower).
+static inline __attribute__((always_inline)) void radam_body(float *restrict p, const float *restrict g, float *restrict m,
+                                                             float *restrict v, long n, const inertia_radam_scalars *h,
+                                                             const int decoupled, const int rectified) {
+#pragma clang fp contract(off)
+    const float sign = h->sign, wd = h->weight_decay, decay = h->decay, b1 = h->beta1, b2 = h->beta2;
+    const float bc1 = h->bias_correction1, root2 = h->root2, eps = h->epsilon, lr = h->learning_rate;
+    const float rect = h->rectification;
+    for (long i = 0; i < n; i++) {
+        float gi = sign * g[i];
+        float pi = p[i];
+        if (decoupled) pi *= decay;
+        else gi += wd * pi;
+        float mi = m[i] + (1 - b1) * (gi - m[i]);
+        float vi = v[i] * b2 + (1 - b2) * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        float corrected = mi / bc1;
+        if (rectified) {
+            float adaptive = root2 / (SQRT(vi) + eps);
+            p[i] = pi + corrected * lr * adaptive * rect * -1;
+        } else {
+            p[i] = pi + corrected * lr * -1;
+        }
     }
 }
 
 static void radam_step(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
                        const inertia_radam_scalars *h) {
-#pragma clang fp contract(off)
-    const float sign = h->sign, wd = h->weight_decay, decay = h->decay, b1 = h->beta1, b2 = h->beta2;
-    const float bc1 = h->bias_correction1, root2 = h->root2, eps = h->epsilon, lr = h->learning_rate;
-    const float rect = h->rectification;
-    const int decoupled = h->decoupled, rectified = h->rectified;
-    for (long i = 0; i < n; i++) {
-        float gi = sign * g[i];
-        if (decoupled) p[i] *= decay;
-        else gi += wd * p[i];
-        m[i] += (1 - b1) * (gi - m[i]);
-        v[i] = v[i] * b2 + (1 - b2) * (gi * gi);
-        float corrected = m[i] / bc1;
-        if (rectified) {
-            float adaptive = root2 / (SQRT(v[i]) + eps);
-            p[i] += corrected * lr * adaptive * rect * -1;
-        } else {
-            p[i] += corrected * lr * -1;
-        }
+    if (h->decoupled) {
+        if (h->rectified) radam_body(p, g, m, v, n, h, 1, 1);
+        else radam_body(p, g, m, v, n, h, 1, 0);
+    } else {
+        if (h->rectified) radam_body(p, g, m, v, n, h, 0, 1);
+        else radam_body(p, g, m, v, n, h, 0, 0);
     }
 }
 
@@ -57,27 +82,44 @@ static void adagrad_step(float *restrict p, const float *restrict g, float *rest
     }
 }
 
-static void rmsprop_step(float *restrict p, const float *restrict g, float *restrict v, float *restrict buffer,
-                         float *restrict mean, long n, const inertia_rmsprop_scalars *h) {
+/// One specialization per (centered, momentum), for the reason given at RAdam.
+static inline __attribute__((always_inline)) void rmsprop_body(float *restrict p, const float *restrict g, float *restrict v,
+                                                               float *restrict buffer, float *restrict mean, long n,
+                                                               const inertia_rmsprop_scalars *h, const int centered,
+                                                               const int momentum) {
 #pragma clang fp contract(off)
     const float sign = h->sign, wd = h->weight_decay, lr = h->learning_rate, a = h->alpha, eps = h->epsilon, mu = h->momentum;
     for (long i = 0; i < n; i++) {
         float gi = sign * g[i] + wd * p[i];
-        v[i] = v[i] * a + (1 - a) * (gi * gi);
+        float vi = v[i] * a + (1 - a) * (gi * gi);
+        v[i] = vi;
         float average;
-        if (mean) {
-            mean[i] += (1 - a) * (gi - mean[i]);
-            average = SQRT(v[i] - mean[i] * mean[i]);
+        if (centered) {
+            float mean_i = mean[i] + (1 - a) * (gi - mean[i]);
+            mean[i] = mean_i;
+            average = SQRT(vi - mean_i * mean_i);
         } else {
-            average = SQRT(v[i]);
+            average = SQRT(vi);
         }
         average += eps;
-        if (buffer) {
-            buffer[i] = buffer[i] * mu + gi / average;
-            p[i] -= lr * buffer[i];
+        if (momentum) {
+            float b = buffer[i] * mu + gi / average;
+            buffer[i] = b;
+            p[i] -= lr * b;
         } else {
             p[i] -= lr * (gi / average);
         }
+    }
+}
+
+static void rmsprop_step(float *restrict p, const float *restrict g, float *restrict v, float *restrict buffer,
+                         float *restrict mean, long n, const inertia_rmsprop_scalars *h) {
+    if (mean) {
+        if (buffer) rmsprop_body(p, g, v, buffer, mean, n, h, 1, 1);
+        else rmsprop_body(p, g, v, buffer, mean, n, h, 1, 0);
+    } else {
+        if (buffer) rmsprop_body(p, g, v, buffer, mean, n, h, 0, 1);
+        else rmsprop_body(p, g, v, buffer, mean, n, h, 0, 0);
     }
 }
 
