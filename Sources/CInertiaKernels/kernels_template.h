@@ -303,8 +303,11 @@ static void cos_f64(const double *x, double *y, long n) {
 #include "optimizer_lion.h"
 #include "optimizer_sgd.h"
 #include "optimizer_classic.h"
+#include "optimizer_auon.h"
+#include "optimizer_am.h"
 
 const inertia_kernel_table KERNEL_TABLE = {
+    .table_size = sizeof(inertia_kernel_table),
     .isa = KERNEL_ISA,
     .sgemm_mr = GEMM_MR,
     .sgemm_nr = GEMM_NR,
@@ -334,4 +337,8 @@ const inertia_kernel_table KERNEL_TABLE = {
     .radam_step = radam_step,
     .adagrad_step = adagrad_step,
     .rmsprop_step = rmsprop_step,
+    .auon_momentum_powers = auon_momentum_powers,
+    .auon_step = auon_step,
+    .am_adamw_sums = am_adamw_sums,
+    .am_adamw_step = am_adamw_step,
 };

@@ -29,9 +29,9 @@ public enum AdaptiveMemory {
     }
 
     /// Three sums over `count` elements in the fused passes' chunks: `chunk(range)` returns each
-    /// chunk's three 8-lane partial sums, combined in Double in chunk order, so β does not depend on
-    /// the thread count.
-    static func chunkSums(_ count: Int, _ chunk: (Range<Int>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) -> (Double, Double, Double) {
+    /// chunk's three partial sums, combined in Double in chunk order, so β does not depend on the
+    /// thread count.
+    static func chunkSums(_ count: Int, _ chunk: (Range<Int>) -> (Double, Double, Double)) -> (Double, Double, Double) {
         let grain = Parallel.elementwiseGrain
         let chunks = (count + grain - 1) / grain
         var partials = [Double](repeating: 0, count: 3 * chunks)
@@ -39,9 +39,9 @@ public enum AdaptiveMemory {
             Parallel.forEachRange(count: count, grain: grain) { range in
                 let (a, b, c) = chunk(range)
                 let k = range.lowerBound / grain
-                out[3 * k] = Double(a.sum())
-                out[3 * k + 1] = Double(b.sum())
-                out[3 * k + 2] = Double(c.sum())
+                out[3 * k] = a
+                out[3 * k + 1] = b
+                out[3 * k + 2] = c
             }
         }
         var total = (0.0, 0.0, 0.0)
@@ -114,7 +114,7 @@ public final class AMSGD: FusedOptimizer {
                         b += difference * difference
                         c += gv * gv + dv * dv
                     }
-                    return (a, b, c)
+                    return (Double(a.sum()), Double(b.sum()), Double(c.sum()))
                 }
             }
             inner += sums.0
@@ -201,24 +201,19 @@ public final class AMAdamW: FusedOptimizer {
             guard let m = stateSlot(name, 0), let v = stateSlot(name, 1) else { continue }
             first = false
             let t = Double(stepCount(name) + 1)
-            let inverseCorrection = SIMD8<Float>(repeating: Float(1 / (1 - Foundation.pow(beta2, t))))
-            let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
-            let eps = SIMD8<Float>(repeating: Float(epsilon)), lam = SIMD8<Float>(repeating: Float(lambda))
+            let scalars = kernelScalars(inverseCorrection: Float(1 / (1 - Foundation.pow(beta2, t))))
+            let kernel = Kernels.table.pointee.am_adamw_sums!
             let sums = p.grad!.withUnsafeBufferPointer { gb in
                 let g = gb.baseAddress!
-                return AdaptiveMemory.chunkSums(p.value.count) { range in
-                    var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
-                    Lanes.forEach(range) { i, n in
-                        let gv = Lanes.load(g, i, n), mv = Lanes.load(m, i, n)
-                        let vv = Lanes.load(v, i, n) * b2 + ob2 * (gv * gv)
-                        Lanes.store(vv, v, i, n)
-                        let weight = 1 / (FastMath.squareRoot(vv * inverseCorrection) + eps)
-                        let difference = gv - mv
-                        a += weight * (gv + lam * mv) * difference
-                        b += weight * difference * difference
-                        c += weight * (gv * gv + mv * mv)
+                return withUnsafePointer(to: scalars) { h in
+                    AdaptiveMemory.chunkSums(p.value.count) { range in
+                        var out = (0.0, 0.0, 0.0)
+                        withUnsafeMutableBytes(of: &out) { raw in
+                            let i = range.lowerBound
+                            kernel(g + i, m + i, v + i, range.count, h, raw.baseAddress!.assumingMemoryBound(to: Double.self))
+                        }
+                        return out
                     }
-                    return (a, b, c)
                 }
             }
             inner += sums.0
@@ -233,25 +228,27 @@ public final class AMAdamW: FusedOptimizer {
     /// Second pass: the memory, decoupled decay and the preconditioned step. On a parameter's first
     /// step `prepare` has not seen it, so the second moment is updated here.
     public override func update(_ u: inout ParameterUpdate) {
-        let w = SIMD8<Float>(repeating: Float(stepWeight)), lr = SIMD8<Float>(repeating: Float(u.learningRate))
-        let decay = SIMD8<Float>(repeating: Float(1 - u.learningRate * u.weightDecay))
-        let b2 = SIMD8<Float>(repeating: Float(beta2)), ob2 = SIMD8<Float>(repeating: Float(1 - beta2))
-        let eps = SIMD8<Float>(repeating: Float(epsilon)), one = SIMD8<Float>(repeating: 1)
-        let root2 = SIMD8<Float>(repeating: Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot()))
-        let fresh = u.step == 1
+        var scalars = kernelScalars(inverseCorrection: 0)
+        scalars.step_weight = Float(stepWeight)
+        scalars.learning_rate = Float(u.learningRate)
+        scalars.decay = Float(1 - u.learningRate * u.weightDecay)
+        scalars.root2 = Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot())
+        scalars.fresh = u.step == 1 ? 1 : 0
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
-        forEachChunk(u.count) { range in
-            Lanes.forEach(range) { i, n in
-                let gv = Lanes.load(g, i, n)
-                var vv = Lanes.load(v, i, n)
-                if fresh {
-                    vv = vv * b2 + ob2 * (gv * gv)
-                    Lanes.store(vv, v, i, n)
-                }
-                let mv = w * Lanes.load(m, i, n) + (one - w) * gv
-                Lanes.store(mv, m, i, n)
-                Lanes.store(Lanes.load(p, i, n) * decay - lr * mv / (FastMath.squareRoot(vv) / root2 + eps), p, i, n)
+        let kernel = Kernels.table.pointee.am_adamw_step!
+        withUnsafePointer(to: scalars) { h in
+            forEachChunk(u.count) { range in
+                let i = range.lowerBound
+                kernel(p + i, g + i, m + i, v + i, range.count, h)
             }
         }
     }
+
+    /// The kernels' scalars that do not change within a step.
+    private func kernelScalars(inverseCorrection: Float) -> inertia_am_adamw_scalars {
+        inertia_am_adamw_scalars(
+            beta2: Float(beta2), one_minus_beta2: Float(1 - beta2), inverse_correction: inverseCorrection, epsilon: Float(epsilon),
+            lambda: Float(lambda), step_weight: 0, learning_rate: 0, decay: 1, root2: 1, fresh: 0)
+    }
+
 }

@@ -102,7 +102,7 @@ public final class AuON: FusedOptimizer {
             // relative), else from one more pass with the vector exp. The Float sums of d⁴…d⁸ lose
             // entries below 3e-10…1.7e-5 to underflow; with 1/‖d‖ <= 2.7e4 those entries' terms
             // are below 1e-7 relative too. The second pass steps, recomputing d from g and M.
-            let sums = AuON.momentumPowerPass(n, g, m, beta, rest, forEachChunk)
+            let sums = AuON.momentumPowerPass(n, g, m, beta: Float(momentum), rest: Float(1 - momentum), forEachChunk)
             let scale = 1 / (sums.powers[0].squareRoot() + 1e-7)
             let r: Double
             if Double(sums.maxAbs) * scale <= 0.4 && scale <= 2.7e4 {
@@ -115,12 +115,11 @@ public final class AuON: FusedOptimizer {
             } else {
                 r = AuON.coshRMS(n, scale: scale) { i, lanes in rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes) }
             }
-            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8)))
+            let step = Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8))
+            let kernel = Kernels.table.pointee.auon_step!
             forEachChunk(n) { range in
-                Lanes.forEach(range) { i, lanes in
-                    let d = rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes)
-                    Lanes.store(Lanes.load(p, i, lanes) - step * d, p, i, lanes)
-                }
+                let i = range.lowerBound
+                kernel(p + i, g + i, m + i, range.count, Float(momentum), Float(1 - momentum), step)
             }
             return
         }
@@ -183,38 +182,20 @@ public final class AuON: FusedOptimizer {
         return partials.reduce(0, +).squareRoot()
     }
 
-    /// `M ← βM + (1 − β)g` in place; returns `Σd², Σd⁴, Σd⁶, Σd⁸` of `d = (1 − β)g + βM` (8 Float
-    /// lanes per chunk, chunk sums combined in Double in order) and `max|d|`.
+    /// `M ← βM + (1 − β)g` in place; returns `Σd², Σd⁴, Σd⁶, Σd⁸` of `d = (1 − β)g + βM` and
+    /// `max|d|`, from the kernel layer (Float lanes per chunk, chunk sums combined in Double in
+    /// order, so thread-count independent).
     @inline(__always)
-    static func momentumPowerPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ beta: SIMD8<Float>,
-                                  _ rest: SIMD8<Float>, _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void)
-        -> (powers: [Double], maxAbs: Float)
-    {
+    static func momentumPowerPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, beta: Float, rest: Float,
+                                  _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void) -> (powers: [Double], maxAbs: Float) {
         let grain = Parallel.elementwiseGrain
         let chunks = Swift.max((n + grain - 1) / grain, 1)
         var partials = [Double](repeating: 0, count: chunks * 5)
+        let kernel = Kernels.table.pointee.auon_momentum_powers!
         partials.withUnsafeMutableBufferPointer { out in
             forEachChunk(n) { range in
-                var s2 = SIMD8<Float>(), s4 = SIMD8<Float>(), s6 = SIMD8<Float>(), s8 = SIMD8<Float>(), largest = SIMD8<Float>()
-                Lanes.forEach(range) { i, lanes in
-                    let gv = Lanes.load(g, i, lanes)
-                    let mv = beta * Lanes.load(m, i, lanes) + rest * gv
-                    Lanes.store(mv, m, i, lanes)
-                    let dv = rest * gv + beta * mv
-                    let d2 = dv * dv
-                    largest.replace(with: d2, where: d2 .> largest)
-                    let d4 = d2 * d2
-                    s2 += d2
-                    s4 += d4
-                    s6 += d4 * d2
-                    s8 += d4 * d4
-                }
-                let base = 5 * (range.lowerBound / grain)
-                out[base] = Double(s2.sum())
-                out[base + 1] = Double(s4.sum())
-                out[base + 2] = Double(s6.sum())
-                out[base + 3] = Double(s8.sum())
-                out[base + 4] = Double(largest.max()).squareRoot()
+                let i = range.lowerBound
+                kernel(g + i, m + i, range.count, beta, rest, out.baseAddress! + 5 * (i / grain))
             }
         }
         var powers = [Double](repeating: 0, count: 4), maxAbs: Float = 0

@@ -100,10 +100,21 @@ typedef struct {
     float sign, weight_decay, learning_rate, alpha, epsilon, momentum;
 } inertia_rmsprop_scalars;
 
+/// The per-step scalars of AM-AdamW's passes (InertiaOptim/AdaptiveMemory.swift).
+typedef struct {
+    float beta2, one_minus_beta2, inverse_correction, epsilon, lambda;
+    float step_weight, learning_rate, decay, root2;
+    int fresh;
+} inertia_am_adamw_scalars;
+
 /// One instruction set's kernels. Every table computes the same functions with the same error
 /// bounds; results differ only by rounding (fused or separate multiply-adds, summation order
 /// across lanes).
 typedef struct {
+    /// `sizeof(inertia_kernel_table)` as the C side compiled it: Swift checks it against its own
+    /// view of this header, so a stale build (SwiftPM does not always recompile Swift modules
+    /// when this header changes) stops with a message instead of calling the wrong kernel.
+    long table_size;
     inertia_isa isa;
     /// The GEMM register tile (rows and columns) and the depth of a packed panel.
     long sgemm_mr;
@@ -148,6 +159,14 @@ typedef struct {
     /// `buffer` (momentum) and `mean` (centered) may be NULL.
     void (*rmsprop_step)(float *p, const float *g, float *v, float *buffer, float *mean, long n,
                          const inertia_rmsprop_scalars *scalars);
+    /// AuON: momentum update with the power sums of the Nesterov direction (`out`: 5 values), and
+    /// the step along that direction.
+    void (*auon_momentum_powers)(const float *g, float *m, long n, float beta, float rest, double *out);
+    void (*auon_step)(float *p, const float *g, const float *m, long n, float beta, float rest, float step);
+    /// AM-AdamW: second moment and the three weighted sums (`out`: 3 values), then the step.
+    void (*am_adamw_sums)(const float *g, const float *m, float *v, long n, const inertia_am_adamw_scalars *scalars,
+                          double *out);
+    void (*am_adamw_step)(float *p, const float *g, float *m, float *v, long n, const inertia_am_adamw_scalars *scalars);
 } inertia_kernel_table;
 
 /// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports

@@ -58,6 +58,9 @@ public enum Kernels {
 
         init?(_ isa: InstructionSet, automatic: Bool) {
             guard let table = inertia_kernels(isa.c) else { return nil }
+            precondition(
+                table.pointee.table_size == MemoryLayout<inertia_kernel_table>.size,
+                "Inertia: the C kernel table has \(table.pointee.table_size) bytes, this build's Swift code expects \(MemoryLayout<inertia_kernel_table>.size): a stale build after CInertiaKernels.h changed; rebuild from clean (rm -rf .build)")
             instructionSet = isa
             self.table = table
             gemmInstructionSet = automatic && isa == .avx512 && inertia_cpu_splits_512bit_fma() != 0 ? .avx2 : isa
