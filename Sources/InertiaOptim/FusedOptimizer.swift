@@ -250,35 +250,3 @@ final class StateBuffer {
 func validated(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { preconditionFailure(message()) }
 }
-
-/// Vector helpers for the fused passes.
-@usableFromInline
-enum Lanes {
-    @inlinable @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> SIMD8<Float> {
-        if n == 8 { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
-        var v = SIMD8<Float>()
-        for k in 0..<n { v[k] = p[i + k] }
-        return v
-    }
-
-    @inlinable @inline(__always)
-    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
-        if n == 8 {
-            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
-            return
-        }
-        for k in 0..<n { p[i + k] = v[k] }
-    }
-
-    /// Calls `body(start, lanes)` for 8-lane steps over `range` and one partial step at the end.
-    @inlinable @inline(__always)
-    static func forEach(_ range: Range<Int>, _ body: (Int, Int) -> Void) {
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            body(i, 8)
-            i += 8
-        }
-        if i < range.upperBound { body(i, range.upperBound - i) }
-    }
-}

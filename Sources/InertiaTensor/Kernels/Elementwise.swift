@@ -31,29 +31,6 @@ public struct ScalarUnaryKernel: UnaryKernel {
 }
 
 public enum ElementwiseKernels {
-    @inlinable @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inlinable @inline(__always)
-    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    }
-
-    /// Loads `n < 8` scalars into the low lanes of a vector (the rest zero).
-    @inlinable @inline(__always)
-    static func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
-        var v = SIMD8<Float>()
-        for i in 0..<n { v[i] = p[i] }
-        return v
-    }
-
-    @inlinable @inline(__always)
-    static func storePartial(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { p[i] = v[i] }
-    }
-
     /// `y[i] = f(x[i])`; `x` and `y` may be the same buffer.
     @inlinable
     public static func map<K: UnaryKernel>(
@@ -68,12 +45,12 @@ public enum ElementwiseKernels {
         Parallel.forEachRange(count: count, grain: Parallel.elementwiseGrain) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
-                store(f(load(x + i)), y + i)
+                Lanes.store(f(Lanes.load(x + i)), y + i)
                 i += 8
             }
             if i < range.upperBound {
                 let n = range.upperBound - i
-                storePartial(f(loadPartial(x + i, n)), y + i, n)
+                Lanes.store(f(Lanes.load(x + i, 0, n)), y + i, 0, n)
             }
         }
     }
@@ -98,16 +75,16 @@ public enum ElementwiseKernels {
         let end = range.upperBound
         switch (strideA, strideB) {
         case (1, 1):
-            while i + 8 <= end { store(f(load(a + i), load(b + i)), z + i); i += 8 }
-            if i < end { let n = end - i; storePartial(f(loadPartial(a + i, n), loadPartial(b + i, n)), z + i, n) }
+            while i + 8 <= end { Lanes.store(f(Lanes.load(a + i), Lanes.load(b + i)), z + i); i += 8 }
+            if i < end { let n = end - i; Lanes.store(f(Lanes.load(a + i, 0, n), Lanes.load(b + i, 0, n)), z + i, 0, n) }
         case (1, _):
             let bv = SIMD8<Float>(repeating: b[0])
-            while i + 8 <= end { store(f(load(a + i), bv), z + i); i += 8 }
-            if i < end { let n = end - i; storePartial(f(loadPartial(a + i, n), bv), z + i, n) }
+            while i + 8 <= end { Lanes.store(f(Lanes.load(a + i), bv), z + i); i += 8 }
+            if i < end { let n = end - i; Lanes.store(f(Lanes.load(a + i, 0, n), bv), z + i, 0, n) }
         case (_, 1):
             let av = SIMD8<Float>(repeating: a[0])
-            while i + 8 <= end { store(f(av, load(b + i)), z + i); i += 8 }
-            if i < end { let n = end - i; storePartial(f(av, loadPartial(b + i, n)), z + i, n) }
+            while i + 8 <= end { Lanes.store(f(av, Lanes.load(b + i)), z + i); i += 8 }
+            if i < end { let n = end - i; Lanes.store(f(av, Lanes.load(b + i, 0, n)), z + i, 0, n) }
         default:
             let v = f(SIMD8(repeating: a[0]), SIMD8(repeating: b[0]))[0]
             for j in i..<end { z[j] = v }

@@ -103,7 +103,7 @@ public enum GEMMKernel {
             for p in 0..<depth {
                 let src = b + (row + p) * ldb + column
                 for j in stride(from: 0, to: nr, by: 8) {
-                    ElementwiseKernels.store(ElementwiseKernels.load(src + j), dst + p * nr + j)
+                    Lanes.store(Lanes.load(src + j), dst + p * nr + j)
                 }
             }
             return

@@ -117,14 +117,14 @@ public enum ReductionKernels {
         var acc1 = acc0, acc2 = acc0, acc3 = acc0
         var i = 0
         while i + 32 <= n {
-            acc0 = f(acc0, ElementwiseKernels.load(x + i))
-            acc1 = f(acc1, ElementwiseKernels.load(x + i + 8))
-            acc2 = f(acc2, ElementwiseKernels.load(x + i + 16))
-            acc3 = f(acc3, ElementwiseKernels.load(x + i + 24))
+            acc0 = f(acc0, Lanes.load(x + i))
+            acc1 = f(acc1, Lanes.load(x + i + 8))
+            acc2 = f(acc2, Lanes.load(x + i + 16))
+            acc3 = f(acc3, Lanes.load(x + i + 24))
             i += 32
         }
         while i + 8 <= n {
-            acc0 = f(acc0, ElementwiseKernels.load(x + i))
+            acc0 = f(acc0, Lanes.load(x + i))
             i += 8
         }
         if i < n {
@@ -147,7 +147,7 @@ public enum ReductionKernels {
     static func accumulateRow(_ op: Operation, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         while i + 8 <= n {
-            ElementwiseKernels.store(op.combine(ElementwiseKernels.load(out + i), ElementwiseKernels.load(x + i)), out + i)
+            Lanes.store(op.combine(Lanes.load(out + i), Lanes.load(x + i)), out + i)
             i += 8
         }
         while i < n {
@@ -170,10 +170,10 @@ public enum ReductionKernels {
                 while j < inner {
                     let lanes = Swift.min(8, inner - j)
                     let base = o * n * inner + j
-                    var best = ElementwiseKernels.loadPartial(x + base, lanes)
+                    var best = Lanes.load(x + base, 0, lanes)
                     var bestIndex = SIMD8<Int32>(repeating: 0)
                     for i in 1..<n {
-                        let v = lanes == 8 ? ElementwiseKernels.load(x + base + i * inner) : ElementwiseKernels.loadPartial(x + base + i * inner, lanes)
+                        let v = Lanes.load(x + base + i * inner, 0, lanes)
                         let better = (maximum ? v .> best : v .< best) .| ((v .!= v) .& (best .== best))
                         best = best.replacing(with: v, where: better)
                         bestIndex = bestIndex.replacing(with: Int32(i), where: unsafeBitCast(better, to: SIMDMask<SIMD8<Int32>>.self))

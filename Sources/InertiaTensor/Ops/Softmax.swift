@@ -42,7 +42,7 @@ extension Tensor {
                         if !m.isFinite { m = 0 }
                         ElementwiseKernels.map(AffineKernel(scale: 1, shift: -m), x, y, count: n)
                         if log {
-                            let lse = FastMath.scalar(Tensor.sumOfExponentials(y, n), FastMath.log)
+                            let lse = Tensor.logSumOfExponentials(y, n)
                             ElementwiseKernels.map(AffineKernel(scale: 1, shift: -lse), y, y, count: n)
                         } else {
                             ElementwiseKernels.map(ExpKernel(), y, y, count: n)
@@ -55,19 +55,23 @@ extension Tensor {
         }
     }
 
-    /// `sum(exp(x[0..<n]))` without storing the exponentials.
-    private static func sumOfExponentials(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            acc += FastMath.exp(ElementwiseKernels.load(x + i))
-            i += 8
+    /// `log(sum(exp(x[0..<n])))`: the exponentials from the kernel layer into a scratch row, summed
+    /// in 8 lanes, and the logarithm from the kernel layer too (so the whole row rounds as the
+    /// kernel layer's `exp` and `log` do on the active instruction set).
+    private static func logSumOfExponentials(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(n, 1)) { scratch in
+            let e = scratch.baseAddress!
+            Kernels.map(.exp, x, e, count: n)
+            var acc = SIMD8<Float>()
+            var i = 0
+            while i + 8 <= n {
+                acc += Lanes.load(e + i)
+                i += 8
+            }
+            acc += Lanes.load(e, i, n - i)
+            var total = acc.sum(), logarithm: Float = 0
+            Kernels.map(.log, &total, &logarithm, count: 1)
+            return logarithm
         }
-        if i < n {
-            var tail = SIMD8<Float>(repeating: -.infinity)
-            for j in 0..<(n - i) { tail[j] = x[i + j] }
-            acc += FastMath.exp(tail)
-        }
-        return acc.sum()
     }
 }
