@@ -6,6 +6,19 @@
 
 #define SQRT(x) __builtin_elementwise_sqrt(x)
 
+/// The part of an Adam-style step that NAdam and RAdam share: the weight decay (decoupled, on the
+/// parameter, or coupled, into the gradient), then `m <- m + (1 - b1)(g - m)` and
+/// `v <- b2 v + (1 - b2) g^2`. Returns the gradient used; `*pi`, `*mi`, `*vi` get the new values.
+static inline __attribute__((always_inline)) float adam_moments(float *pi, float *mi, float *vi, float gi, float wd, float decay,
+                                                                float b1, float b2, const int decoupled) {
+#pragma clang fp contract(off)
+    if (decoupled) *pi *= decay;
+    else gi += wd * *pi;
+    *mi = *mi + (1 - b1) * (gi - *mi);
+    *vi = *vi * b2 + (1 - b2) * (gi * gi);
+    return gi;
+}
+
 static inline __attribute__((always_inline)) void nadam_body(float *restrict p, const float *restrict g, float *restrict m,
                                                              float *restrict v, long n, const inertia_nadam_scalars *h,
                                                              const int decoupled) {
@@ -13,12 +26,8 @@ static inline __attribute__((always_inline)) void nadam_body(float *restrict p, 
     const float sign = h->sign, wd = h->weight_decay, decay = h->decay, b1 = h->beta1, b2 = h->beta2;
     const float bc2 = h->bias_correction2, eps = h->epsilon, gradient_step = h->gradient_step, momentum_step = h->momentum_step;
     for (long i = 0; i < n; i++) {
-        float gi = sign * g[i];
-        float pi = p[i];
-        if (decoupled) pi *= decay;
-        else gi += wd * pi;
-        float mi = m[i] + (1 - b1) * (gi - m[i]);
-        float vi = v[i] * b2 + (1 - b2) * (gi * gi);
+        float pi = p[i], mi = m[i], vi = v[i];
+        float gi = adam_moments(&pi, &mi, &vi, sign * g[i], wd, decay, b1, b2, decoupled);
         m[i] = mi;
         v[i] = vi;
         float denominator = SQRT(vi / bc2) + eps;
@@ -43,12 +52,8 @@ static inline __attribute__((always_inline)) void radam_body(float *restrict p, 
     const float bc1 = h->bias_correction1, root2 = h->root2, eps = h->epsilon, lr = h->learning_rate;
     const float rect = h->rectification;
     for (long i = 0; i < n; i++) {
-        float gi = sign * g[i];
-        float pi = p[i];
-        if (decoupled) pi *= decay;
-        else gi += wd * pi;
-        float mi = m[i] + (1 - b1) * (gi - m[i]);
-        float vi = v[i] * b2 + (1 - b2) * (gi * gi);
+        float pi = p[i], mi = m[i], vi = v[i];
+        adam_moments(&pi, &mi, &vi, sign * g[i], wd, decay, b1, b2, decoupled);
         m[i] = mi;
         v[i] = vi;
         float corrected = mi / bc1;
