@@ -59,30 +59,36 @@ def main():
 
 
 def gemm(args):
+    """sgemm: Inertia (default kernels, and forced to the baseline path), numpy with the environment
+    as it is and numpy with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed (its own kernel choice,
+    AVX-512 where the CPU has it), alternating, best GFLOP/s of all rounds."""
     best = {}
+    unset = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    blas = {}
     for _ in range(args.rounds):
-        swift = run_json([args.binary, "bench", "gemm", "--sizes", *map(str, args.sizes), "--threads", "1", "2",
-                          "--min-time", "0.5"])
-        for backend, figures in swift["results"].items():
-            for key, fig in figures.items():
+        for label, env in (("inertia", os.environ), ("inertia_baseline", dict(os.environ, INERTIA_ISA="baseline"))):
+            swift = run_json([args.binary, "bench", "gemm", "--sizes", *map(str, args.sizes), "--threads", "1", "2",
+                              "--min-time", "0.5", "--backends", "swift"], env)
+            for key, fig in swift["results"]["inertia_swift"].items():
                 if isinstance(fig, dict):
-                    best[(backend, key)] = max(best.get((backend, key), 0), fig["gflops_best"])
-        numpy = run_json([sys.executable, os.path.join(args.peers, "gemm.py"), "--numpy-only"])
-        for key, fig in numpy.items():
-            if "thr_n" in key:
-                best[("numpy", key)] = max(best.get(("numpy", key), 0), fig["gflops_best"])
-        blas = numpy.get("blas")
+                    best[(label, key)] = max(best.get((label, key), 0), fig["gflops_best"])
+        for label, env in (("numpy", os.environ), ("numpy_unset", unset)):
+            numpy = run_json([sys.executable, os.path.join(args.peers, "gemm.py"), "--numpy-only"], env)
+            for key, fig in numpy.items():
+                if "thr_n" in key:
+                    best[(label, key)] = max(best.get((label, key), 0), fig["gflops_best"])
+            blas[label] = numpy.get("blas")
     print("numpy BLAS: %s" % json.dumps(blas))
-    print("\n| threads | n | Inertia Swift GFLOP/s | Inertia OpenBLAS | numpy | Swift / numpy | OpenBLAS backend / numpy |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| threads | n | Inertia GFLOP/s | numpy (env as is) | numpy (OPENBLAS_* unset) | Inertia / numpy | Inertia / numpy unset | baseline path | baseline / Inertia |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for threads in (1, 2):
         for n in args.sizes:
             key = "%dthr_n%d" % (threads, n)
-            s, o, p = best.get(("inertia_swift", key)), best.get(("inertia_openblas", key)), best.get(("numpy", key))
-            if p is None or s is None:
+            s, b = best.get(("inertia", key)), best.get(("inertia_baseline", key))
+            p, q = best.get(("numpy", key)), best.get(("numpy_unset", key))
+            if None in (s, b, p, q):
                 continue
-            print("| %d | %d | %.1f | %s | %.1f | %.2f | %s |" % (
-                threads, n, s, "%.1f" % o if o else "-", p, s / p, "%.2f" % (o / p) if o else "-"))
+            print("| %d | %d | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.2f |" % (threads, n, s, p, q, s / p, s / q, b, b / s))
 
 
 def elementwise(args):

@@ -305,6 +305,8 @@ static void cos_f64(const double *x, double *y, long n) {
 #include "optimizer_classic.h"
 #include "optimizer_auon.h"
 #include "optimizer_am.h"
+#include "optimizer_adamp.h"
+#include "optimizer_lionk.h"
 
 const inertia_kernel_table KERNEL_TABLE = {
     .table_size = sizeof(inertia_kernel_table),
@@ -341,4 +343,7 @@ const inertia_kernel_table KERNEL_TABLE = {
     .auon_step = auon_step,
     .am_adamw_sums = am_adamw_sums,
     .am_adamw_step = am_adamw_step,
+    .adamp_direction = adamp_direction,
+    .lionk_direction = lionk_direction,
+    .lionk_step = lionk_step,
 };

@@ -48,18 +48,7 @@ public final class AdamP: FusedOptimizer {
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
         var direction = [Float](repeating: 0, count: n)
         direction.withUnsafeMutableBufferPointer { d in
-            let direction = d.baseAddress!, nesterov = self.nesterov
-            let b1 = SIMD8(repeating: b1), ob1 = 1 - b1, b2 = SIMD8(repeating: b2), ob2 = 1 - b2
-            let root2 = SIMD8(repeating: root2), eps = SIMD8(repeating: eps)
-            Lanes.forEach(0..<n) { i, lanes in
-                let gv = Lanes.load(g, i, lanes)
-                let mv = Lanes.load(m, i, lanes) * b1 + ob1 * gv
-                let vv = Lanes.load(v, i, lanes) * b2 + ob2 * (gv * gv)
-                Lanes.store(mv, m, i, lanes)
-                Lanes.store(vv, v, i, lanes)
-                let denominator = FastMath.squareRoot(vv) / root2 + eps
-                Lanes.store((nesterov ? b1 * mv + ob1 * gv : mv) / denominator, direction, i, lanes)
-            }
+            Kernels.table.pointee.adamp_direction(g, m, v, d.baseAddress!, n, b1, b2, root2, eps, nesterov ? 1 : 0)
             let outcome = RadialProjection.apply(weight: p, gradient: g, update: d.baseAddress!, shape: u.shape, delta: delta, eps: epsilon)
             projections[u.name, default: .init()].record(outcome)
             let ratio = outcome == .none ? 1 : weightDecayRatio

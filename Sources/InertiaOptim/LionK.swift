@@ -116,12 +116,10 @@ public final class LionK: FusedOptimizer {
         // c, then ∇K(c) in place (per-tensor kernels need the whole of c first).
         var direction = [Float](repeating: 0, count: n)
         direction.withUnsafeMutableBufferPointer { d in
-            for i in 0..<n { d[i] = b1 * m[i] + (1 - b1) * (sign * g[i]) }
+            let kernels = Kernels.table.pointee
+            kernels.lionk_direction(g, m, d.baseAddress!, n, b1, sign)
             applyKernel(d.baseAddress!, n, shape: u.shape)
-            for i in 0..<n {
-                p[i] = p[i] * decay - lr * d[i]
-                m[i] = b2 * m[i] + (1 - b2) * (sign * g[i])
-            }
+            kernels.lionk_step(p, g, m, d.baseAddress!, n, lr, decay, b2, sign)
         }
         if let before, let q = kernel.boundNorm {
             boundChecks += 1

@@ -295,6 +295,8 @@ final class KernelPathTests: XCTestCase {
             ("radam", { try RAdam(learningRate: 1e-2) }),
             ("adagrad", { try Adagrad(learningRate: 1e-2, weightDecay: 0.1) }),
             ("rmsprop-centered-momentum", { try RMSprop(learningRate: 1e-2, momentum: 0.9, centered: true) }),
+            ("adamp-nesterov", { try AdamP(learningRate: 1e-2, weightDecay: 0.1, nesterov: true) }),
+            ("lion-k", { try LionK(learningRate: 1e-3, weightDecay: 0.1) }),
         ]
         for (name, make) in optimizers {
             let baseline = try Kernels.with(.baseline) { try run(make) }

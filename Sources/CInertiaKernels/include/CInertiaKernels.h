@@ -167,6 +167,13 @@ typedef struct {
     void (*am_adamw_sums)(const float *g, const float *m, float *v, long n, const inertia_am_adamw_scalars *scalars,
                           double *out);
     void (*am_adamw_step)(float *p, const float *g, float *m, float *v, long n, const inertia_am_adamw_scalars *scalars);
+    /// AdamP: the moments and the Adam direction `d` (before the radial projection).
+    void (*adamp_direction)(const float *g, float *m, float *v, float *d, long n, float beta1, float beta2, float root2,
+                            float epsilon, int nesterov);
+    /// Lion-K: the momentum blend `c`, then (after the kernel's gradient) the step.
+    void (*lionk_direction)(const float *g, const float *m, float *c, long n, float beta1, float sign);
+    void (*lionk_step)(float *p, const float *g, float *m, const float *d, long n, float learning_rate, float decay,
+                       float beta2, float sign);
 } inertia_kernel_table;
 
 /// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports
