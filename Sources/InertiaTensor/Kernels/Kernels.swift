@@ -147,7 +147,8 @@ public enum Kernels {
         return [
             ("gemm", gemm),
             ("vector math (exp, log, sigmoid, silu; Float64 exp, cos)", "\(selection.instructionSet)"),
-            ("optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD)", "\(selection.instructionSet) (the same bits on every path)"),
+            ("optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD, AdamP, Lion-K, AuON, AM-AdamW)",
+             "\(selection.instructionSet)"),
             ("transport, particle and random-number kernels (Float64, Philox)", "\(selection.instructionSet)"),
             ("elementwise, reductions, other optimizers", "portable Swift SIMD (128-bit on x86-64, NEON on arm64)"),
         ]
