@@ -314,7 +314,10 @@ final class KernelPathTests: XCTestCase {
                 let got = try Kernels.with(isa) { try run(make) }
                 let worst = zip(got, baseline).map { Swift.abs($0 - $1) }.max()!
                 XCTAssertLessThan(worst, 1e-5, "\(name) on \(isa)")
-                XCTAssertNotEqual(got, try Kernels.with(isa) { try run({ try SGD(learningRate: 0.1) }) }, "\(name) must move the parameters")
+                var rng = PhiloxGenerator(seed: 21)
+                let start = Tensor.normal([37, 29], standardDeviation: 1, using: &rng).scalars
+                let moved = zip(got, start).map { Swift.abs($0 - $1) }.max()!
+                XCTAssertGreaterThan(moved, 100 * worst, "\(name) on \(isa): the steps move the parameters far more than the paths differ")
             }
         }
     }

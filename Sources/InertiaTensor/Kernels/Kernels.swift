@@ -91,15 +91,11 @@ public enum Kernels {
         return Selection(.best, automatic: true)!
     }()
 
-    nonisolated(unsafe) private static var current: Selection?
+    /// Initialized on first use (thread-safely, as every global); written only by `use` and `with`.
+    nonisolated(unsafe) private static var current: Selection = initial
 
     @inline(__always)
-    static var active: Selection {
-        if let current { return current }
-        let chosen = initial
-        current = chosen
-        return chosen
-    }
+    static var active: Selection { current }
 
     /// The table of the active instruction set, for the modules that call its kernels directly
     /// (the optimizers' fused passes, the transport and particle kernels). A pointer, so no caller
