@@ -345,5 +345,6 @@ const inertia_kernel_table KERNEL_TABLE = {
     .am_adamw_step = am_adamw_step,
     .adamp_direction = adamp_direction,
     .lionk_direction = lionk_direction,
+    .lionk_sign = lionk_sign,
     .lionk_step = lionk_step,
 };

@@ -133,7 +133,7 @@ public final class LionK: FusedOptimizer {
     func applyKernel(_ c: UnsafeMutablePointer<Float>, _ n: Int, shape: [Int]) {
         switch kernel {
         case .sign:
-            for i in 0..<n { c[i] = c[i] > 0 ? 1 : (c[i] < 0 ? -1 : 0) }
+            Kernels.table.pointee.lionk_sign(c, n)
         case .l2:
             let norm = LionK.norm(c, n, p: 2)
             for i in 0..<n { c[i] = norm > 0 ? Float(Double(c[i]) / norm) : 0 }

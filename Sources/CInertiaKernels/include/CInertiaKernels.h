@@ -172,6 +172,8 @@ typedef struct {
                             float epsilon, int nesterov);
     /// Lion-K: the momentum blend `c`, then (after the kernel's gradient) the step.
     void (*lionk_direction)(const float *g, const float *m, float *c, long n, float beta1, float sign);
+    /// Lion-K's sign kernel in place (0 for 0 and NaN).
+    void (*lionk_sign)(float *c, long n);
     void (*lionk_step)(float *p, const float *g, float *m, const float *d, long n, float learning_rate, float decay,
                        float beta2, float sign);
 } inertia_kernel_table;
