@@ -111,6 +111,11 @@ public final class Trainer {
         guard options.evaluateEvery >= 0, options.checkpointEvery >= 0 else {
             throw TrainingError.invalidOptions("evaluation and checkpoint intervals must be >= 0")
         }
+        guard loader.batchCount > 0 else {
+            let dropped = loader.dropsLast && loader.dataset.count > 0 ? ", and the last incomplete batch is dropped" : ""
+            throw TrainingError.invalidOptions(
+                "the training set has no batches: \(loader.dataset.count) examples at batch size \(loader.batchSize)\(dropped)")
+        }
         self.model = model
         self.optimizer = optimizer
         self.loader = loader

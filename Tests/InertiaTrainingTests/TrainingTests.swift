@@ -54,6 +54,25 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A training set with no batch would make the epoch loop spin forever: the trainer refuses it.
+    func testATrainingSetWithoutBatchesIsRefused() throws {
+        var rng = PhiloxGenerator(seed: 0)
+        let model = MLP(sizes: [2, 4, 2], using: &rng)
+        let empty = try Dataset(inputs: Tensor.zeros([0, 2]), targets: Tensor.zeros([0]), classCount: 2)
+        XCTAssertThrowsError(
+            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(empty, batchSize: 4),
+                        options: TrainingOptions(epochs: 1))
+        ) { XCTAssertEqual("\($0)", "\(TrainingError.invalidOptions("the training set has no batches: 0 examples at batch size 4"))") }
+        let three = try Dataset(inputs: Tensor.zeros([3, 2]), targets: Tensor.zeros([3]), classCount: 2)
+        XCTAssertThrowsError(
+            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1),
+                        loader: try DataLoader(three, batchSize: 4, dropsLast: true), options: TrainingOptions(epochs: 1))
+        ) { XCTAssertTrue("\($0)".contains("3 examples at batch size 4, and the last incomplete batch is dropped"), "\($0)") }
+        XCTAssertNoThrow(
+            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(three, batchSize: 4),
+                        options: TrainingOptions(epochs: 1)))
+    }
+
     func testNonFiniteLossStopsAndLeavesTheCheckpointIntact() throws {
         let path = folder + "/ckpt.safetensors"
         let (good, _) = try makeRun(epochs: 1, checkpoint: path)
