@@ -13,7 +13,7 @@ public struct Dataset {
             throw DataError.malformed(source: "Dataset", detail: "inputs \(inputs.shape) and targets \(targets.shape) hold different numbers of samples")
         }
         if let classCount {
-            if let bad = targets.scalars.first(where: { $0 != $0.rounded() || $0 < 0 || Int($0) >= classCount }) {
+            if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classCount) && $0 == $0.rounded()) }) {
                 throw DataError.malformed(source: "Dataset", detail: "label \(bad) is not a class index in 0..<\(classCount)")
             }
         }

@@ -287,6 +287,9 @@ enum CSVData {
             let fields = line.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
             if i == 0 && fields.contains(where: { $0 == nil }) { continue }  // a header row
             guard fields.allSatisfy({ $0 != nil }) else { throw DataError.malformed(source: path, detail: "line \(i + 1) has a non-numeric field") }
+            if let column = fields.firstIndex(where: { !$0!.isFinite }) {
+                throw DataError.malformed(source: path, detail: "line \(i + 1), column \(column + 1): \(fields[column]!) is not a finite number")
+            }
             rows.append(fields.map { $0! })
         }
         guard let width = rows.first?.count, width >= 2 else { throw DataError.malformed(source: path, detail: "needs rows of at least two columns") }
@@ -294,8 +297,10 @@ enum CSVData {
             throw DataError.malformed(source: path, detail: "row \(bad + 1) has \(rows[bad].count) columns, the first has \(width)")
         }
         let labels = rows.map { $0[width - 1] }
-        guard labels.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
-            throw DataError.malformed(source: path, detail: "the last column must hold class indices 0, 1, 2, ...")
+        // Whole numbers below 2^24 (exact in Float32; far more classes than any model here has).
+        if let bad = labels.firstIndex(where: { !($0 >= 0 && $0 < 16_777_216 && $0 == $0.rounded()) }) {
+            throw DataError.malformed(
+                source: path, detail: "data row \(bad + 1): the last column must hold class indices 0, 1, 2, ... (got \(labels[bad]))")
         }
         let classes = Int(labels.max()!) + 1
         return try Dataset(inputs: Tensor(shape: [rows.count, width - 1], scalars: rows.flatMap { $0.dropLast() }),

@@ -55,6 +55,27 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(noCheckpoint.output.contains("no checkpoint"), noCheckpoint.output)
     }
 
+    /// Labels that are not class indices (infinite, huge) and non-finite features are named
+    /// errors with exit status 1, not crashes; a training set with no batch is refused, not a hang.
+    func testMalformedCSVValuesAndEmptyTrainingSetsAreNamedErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-csv-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cases: [(String, String, String)] = [
+            ("inf-label", "0.1,0.2,0\n0.3,0.4,inf\n0.5,0.6,1\n", "line 2, column 3: inf is not a finite number"),
+            ("huge-label", "0.1,0.2,0\n0.3,0.4,1e19\n", "data row 2: the last column must hold class indices"),
+            ("nan-feature", "0.1,0.2,0\n0.3,nan,1\n", "line 2, column 2: nan is not a finite number"),
+            ("one-row", "0.1,0.2,0\n", "the training set has no batches"),
+        ]
+        for (name, text, message) in cases {
+            let path = folder + "/\(name).csv"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try run(["train", "--data", path, "--epochs", "1", "--out", folder + "/run-\(name)"])
+            XCTAssertEqual(r.status, 1, "\(name): \(r.output)")
+            XCTAssertTrue(r.output.contains(message), "\(name): \(r.output)")
+        }
+    }
+
     func testCompareAndReproduceWriteReports() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-compare-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -16,6 +16,17 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// Labels outside `0..<classCount` are named errors, whatever their value (infinite and huge
+    /// ones used to crash converting to Int).
+    func testLabelsOutsideTheClassesAreRefused() throws {
+        for label: Float in [.infinity, -.infinity, .nan, 1e19, 3, -1, 0.5] {
+            XCTAssertThrowsError(try Dataset(inputs: Tensor.zeros([2, 1]), targets: Tensor([0, label]), classCount: 3)) {
+                XCTAssertTrue("\($0)".contains("is not a class index in 0..<3"), "\($0)")
+            }
+        }
+        XCTAssertNoThrow(try Dataset(inputs: Tensor.zeros([2, 1]), targets: Tensor([0, 2]), classCount: 3))
+    }
+
     func testLoaderIsDeterministicCoversEverySampleAndDropsLast() throws {
         let data = try Dataset(inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)), targets: Tensor.zeros([10]))
         let loader = try DataLoader(data, batchSize: 4, seed: 3)
