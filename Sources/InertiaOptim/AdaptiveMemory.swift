@@ -250,5 +250,4 @@ public final class AMAdamW: FusedOptimizer {
             beta2: Float(beta2), one_minus_beta2: Float(1 - beta2), inverse_correction: inverseCorrection, epsilon: Float(epsilon),
             lambda: Float(lambda), step_weight: 0, learning_rate: 0, decay: 1, root2: 1, fresh: 0)
     }
-
 }

@@ -116,10 +116,10 @@ public final class LionK: FusedOptimizer {
         // c, then ∇K(c) in place (per-tensor kernels need the whole of c first).
         var direction = [Float](repeating: 0, count: n)
         direction.withUnsafeMutableBufferPointer { d in
-            let kernels = Kernels.table.pointee
-            kernels.lionk_direction(g, m, d.baseAddress!, n, b1, sign)
+            let kernels = Kernels.table
+            kernels.pointee.lionk_direction(g, m, d.baseAddress!, n, b1, sign)
             applyKernel(d.baseAddress!, n, shape: u.shape)
-            kernels.lionk_step(p, g, m, d.baseAddress!, n, lr, decay, b2, sign)
+            kernels.pointee.lionk_step(p, g, m, d.baseAddress!, n, lr, decay, b2, sign)
         }
         if let before, let q = kernel.boundNorm {
             boundChecks += 1

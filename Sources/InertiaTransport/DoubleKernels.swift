@@ -42,13 +42,13 @@ enum DoubleKernels {
     /// `Σ_j exp(x_j + y_j + c)`.
     @inline(__always)
     static func sumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ c: Double, _ n: Int) -> Double {
-        Kernels.sumExp(x, y, c, count: n)
+        Kernels.table.pointee.sum_exp_f64(x, y, c, n)
     }
 
     /// `acc_j += exp(x_j + c − z_j)`.
     @inline(__always)
     static func accumulateExp(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, _ n: Int) {
-        Kernels.accumulateExp(acc, x, c, z, count: n)
+        Kernels.table.pointee.accumulate_exp_f64(acc, x, c, z, n)
     }
 
     /// `out_j = exp(s·x_j + c)`, or `out_j = exp(s·x_j + c + y_j)` with `y`.

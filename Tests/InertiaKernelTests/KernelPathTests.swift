@@ -238,11 +238,11 @@ final class KernelPathTests: XCTestCase {
         let x = (0..<1001).map { _ in Double(rng.nextFloat()) * 4 - 2 }
         for isa in paths {
             try Kernels.with(isa) {
-                let sum = Kernels.sumExp(x, y, -0.5, count: x.count)
+                let sum = Kernels.table.pointee.sum_exp_f64(x, y, -0.5, x.count)
                 let exact = zip(x, y).map { Foundation.exp($0 + $1 - 0.5) }.reduce(0, +)
                 XCTAssertEqual(sum, exact, accuracy: 1e-13 * exact, "\(isa) sumExp")
                 var acc = [Double](repeating: 1, count: x.count)
-                Kernels.accumulateExp(&acc, x, 0.25, y, count: x.count)
+                Kernels.table.pointee.accumulate_exp_f64(&acc, x, 0.25, y, x.count)
                 for j in 0..<x.count {
                     XCTAssertEqual(acc[j], 1 + Foundation.exp(x[j] + 0.25 - y[j]), accuracy: 4 * acc[j].ulp, "\(isa) accumulateExp")
                 }

@@ -22,7 +22,6 @@ public enum FastMath {
         a * b + c
     }
 
-
     /// The square root lane-wise. Swift's `squareRoot()` keeps C's `errno` semantics (a `sqrtss`
     /// per lane with a libm call for negatives), which blocks vectorization in a build without
     /// flags; on x86-64 this is SSE's `sqrtps` (part of the x86-64 baseline) on each half.

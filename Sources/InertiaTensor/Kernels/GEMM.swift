@@ -4,10 +4,10 @@
 /// The structure is the one of GotoBLAS / BLIS: `B` is packed into `kc x nr` column panels, `A`
 /// into `mr x kc` row panels, and a register-tiled micro-kernel multiplies one pair of panels. The
 /// micro-kernel, its `mr x nr` tile and `kc` come from the active instruction set's kernel table
-/// (`Kernels`: 12x32 on AVX-512, 6x16 on AVX2, 6x8 on the baseline, all with kc = 256); the
-/// blocking and packing here are shared. Work is split into chunks of (row block, column group) whose boundaries
-/// depend only on the sizes, and every element of C sums its products in the same order whatever
-/// thread runs it, so results do not depend on the thread count.
+/// (`Kernels`: 12x32 on AVX-512, 6x16 on AVX2, 4x8 on the baseline, all with kc = 256); the
+/// blocking and packing here are shared. Work is split into chunks of (row block, column group)
+/// whose boundaries depend only on the sizes, and every element of C sums its products in the same
+/// order whatever thread runs it, so results do not depend on the thread count.
 public enum GEMMKernel {
     /// Rows of one block of work (a multiple of every tile's rows).
     public static let mc = 96
@@ -30,9 +30,9 @@ public enum GEMMKernel {
             }
             return
         }
-        let kernels = Kernels.gemmTable.pointee
-        let mr = kernels.sgemm_mr, nr = kernels.sgemm_nr, kc = kernels.sgemm_kc
-        let tile = kernels.sgemm_tile!
+        let kernels = Kernels.gemmTable
+        let mr = kernels.pointee.sgemm_mr, nr = kernels.pointee.sgemm_nr, kc = kernels.pointee.sgemm_kc
+        let tile = kernels.pointee.sgemm_tile!
         let serial = m * n * k < 48 * 48 * 48
         func run(_ chunks: Int, _ body: (Int) -> Void) {
             if serial {

@@ -160,12 +160,12 @@ extension Kernels {
     /// `y[i] = f(x[i])` on the active instruction set, single-threaded; `x` and `y` may alias.
     @inline(__always)
     public static func map(_ function: VectorMathFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        let t = table.pointee
+        let t = table
         switch function {
-        case .exp: t.exp_f32(x, y, count)
-        case .log: t.log_f32(x, y, count)
-        case .sigmoid: t.sigmoid_f32(x, y, count)
-        case .silu: t.silu_f32(x, y, count)
+        case .exp: t.pointee.exp_f32(x, y, count)
+        case .log: t.pointee.log_f32(x, y, count)
+        case .sigmoid: t.pointee.sigmoid_f32(x, y, count)
+        case .silu: t.pointee.silu_f32(x, y, count)
         }
     }
 
@@ -180,21 +180,6 @@ extension Kernels {
     public static func cos(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) {
         table.pointee.cos_f64(x, y, count)
     }
-
-    /// `Σ_j exp(x_j + y_j + c)`.
-    @inline(__always)
-    public static func sumExp(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ c: Double, count: Int) -> Double {
-        table.pointee.sum_exp_f64(x, y, c, count)
-    }
-
-    /// `acc_j += exp(x_j + c − z_j)`.
-    @inline(__always)
-    public static func accumulateExp(
-        _ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, count: Int
-    ) {
-        table.pointee.accumulate_exp_f64(acc, x, c, z, count)
-    }
-
 }
 
 /// Process-wide memory settings.
