@@ -13,8 +13,8 @@ public struct Comparison {
     public struct Contender {
         public var label: String
         public var optimizer: String
-        public var hyperparameters: [String: Double]
-        public init(label: String, optimizer: String, hyperparameters: [String: Double]) {
+        public var hyperparameters: [String: HyperparameterValue]
+        public init(label: String, optimizer: String, hyperparameters: [String: HyperparameterValue]) {
             self.label = label
             self.optimizer = optimizer
             self.hyperparameters = hyperparameters

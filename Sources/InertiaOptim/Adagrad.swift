@@ -7,8 +7,37 @@ import InertiaTensor
 public final class Adagrad: FusedOptimizer {
     public let learningRateDecay: Double, initialAccumulator: Double, epsilon: Double
 
-    public init(learningRate: Double = 1e-2, learningRateDecay: Double = 0, weightDecay: Double = 0,
-                initialAccumulator: Double = 0, epsilon: Double = 1e-10, maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-2
+        public var learningRateDecay = 0.0
+        public var weightDecay = 0.0
+        public var initialAccumulator = 0.0
+        public var epsilon = 1e-10
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("lr_decay", \.learningRateDecay, "learning-rate decay"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .number("initial_accumulator_value", \.initialAccumulator, "initial sum of squares"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, learningRateDecay: c.learningRateDecay, weightDecay: c.weightDecay,
+                      initialAccumulator: c.initialAccumulator, epsilon: c.epsilon, maximize: c.maximize)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate,
+                learningRateDecay: Double = Configuration().learningRateDecay,
+                weightDecay: Double = Configuration().weightDecay,
+                initialAccumulator: Double = Configuration().initialAccumulator,
+                epsilon: Double = Configuration().epsilon, maximize: Bool = Configuration().maximize) throws {
         self.learningRateDecay = learningRateDecay
         self.initialAccumulator = initialAccumulator
         self.epsilon = epsilon
@@ -19,12 +48,8 @@ public final class Adagrad: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "adagrad", summary: "Adagrad with lr decay and an initial accumulator (torch.optim.Adagrad)",
-        paper: "Duchi, Hazan & Singer, JMLR 2011",
-        defaults: ["lr": 1e-2, "lr_decay": 0, "weight_decay": 0, "initial_accumulator_value": 0, "eps": 1e-10, "maximize": 0]
-    ) { h in
-        try Adagrad(learningRate: h["lr"]!, learningRateDecay: h["lr_decay"]!, weightDecay: h["weight_decay"]!,
-                    initialAccumulator: h["initial_accumulator_value"]!, epsilon: h["eps"]!, maximize: h["maximize"]! != 0)
-    }
+        paper: "Duchi, Hazan & Singer, JMLR 2011"
+    ) { try Adagrad($0) }
 
     public override var slotNames: [String] { ["sum"] }
     public override func initialSlot(_ slot: String, shape: [Int]) -> Tensor {

@@ -14,9 +14,38 @@ public class Adam: FusedOptimizer {
     /// Decoupled, learning-rate-scaled decay `θ ← θ(1 − lr·wd)` before the moments (AdamW).
     public let decoupledWeightDecay: Bool
 
-    public init(name: String = "adam", learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                epsilon: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false,
-                maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-3
+        public var beta1 = 0.9
+        public var beta2 = 0.999
+        public var epsilon = 1e-8
+        public var weightDecay = 0.0
+        public var amsgrad = false
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta1", \.beta1, "decay of the first moment"),
+             .number("beta2", \.beta2, "decay of the second moment"),
+             .number("eps", \.epsilon, "added to the root of the second moment"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .flag("amsgrad", \.amsgrad, "AMSGrad's running maximum of the second moment"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
+                      amsgrad: c.amsgrad, maximize: c.maximize)
+    }
+
+    public init(name: String = "adam", learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+                weightDecay: Double = Configuration().weightDecay, amsgrad: Bool = Configuration().amsgrad,
+                decoupledWeightDecay: Bool = false, maximize: Bool = Configuration().maximize) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -30,12 +59,8 @@ public class Adam: FusedOptimizer {
     public class var registryEntry: OptimizerEntry {
         OptimizerEntry(
             name: "adam", summary: "Adam with coupled L2 weight decay and optional AMSGrad (torch.optim.Adam)",
-            paper: "Kingma & Ba, ICLR 2015; AMSGrad: Reddi et al., ICLR 2018",
-            defaults: ["lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0, "amsgrad": 0, "maximize": 0]
-        ) { h in
-            try Adam(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
-                     amsgrad: h["amsgrad"]! != 0, maximize: h["maximize"]! != 0)
-        }
+            paper: "Kingma & Ba, ICLR 2015; AMSGrad: Reddi et al., ICLR 2018"
+        ) { (c: Configuration) in try Adam(c) }
     }
 
     public override var slotNames: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }

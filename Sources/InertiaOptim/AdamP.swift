@@ -13,8 +13,41 @@ public final class AdamP: FusedOptimizer {
     /// Which view fired, per parameter name.
     public private(set) var projections: [String: RadialProjection.Statistics] = [:]
 
-    public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
-                delta: Double = 0.1, weightDecayRatio: Double = 0.1, nesterov: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-3
+        public var beta1 = 0.9
+        public var beta2 = 0.999
+        public var epsilon = 1e-8
+        public var weightDecay = 0.0
+        public var delta = 0.1
+        public var weightDecayRatio = 0.1
+        public var nesterov = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta1", \.beta1, "decay of the first moment"),
+             .number("beta2", \.beta2, "decay of the second moment"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .number("delta", \.delta, "cosine threshold of the projection"),
+             .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters"),
+             .flag("nesterov", \.nesterov, "Nesterov momentum")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
+                      delta: c.delta, weightDecayRatio: c.weightDecayRatio, nesterov: c.nesterov)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+                weightDecay: Double = Configuration().weightDecay, delta: Double = Configuration().delta,
+                weightDecayRatio: Double = Configuration().weightDecayRatio,
+                nesterov: Bool = Configuration().nesterov) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -28,12 +61,8 @@ public final class AdamP: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "adamp", summary: "AdamP: Adam with the radial component removed on scale-invariant weights (clovaai/AdamP)",
-        paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)",
-        defaults: ["lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0, "delta": 0.1, "wd_ratio": 0.1, "nesterov": 0]
-    ) { h in
-        try AdamP(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
-                  delta: h["delta"]!, weightDecayRatio: h["wd_ratio"]!, nesterov: h["nesterov"]! != 0)
-    }
+        paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)"
+    ) { try AdamP($0) }
 
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public override var otherHyperparameters: [String: Double] {

@@ -14,7 +14,7 @@ import InertiaTensor
 /// with one β per step for the whole parameter set (sums over all tensors, in Double).
 public enum AdaptiveMemory {
     /// Where the memory plane sits at the current point (spec 2.4).
-    public enum Bias: Sendable {
+    public enum Bias: String, CaseIterable, Sendable {
         /// Option A (default): `f̂ = f`; no loss values needed.
         case current
         /// Option B: the aggregated linearisation, tracked from the losses given to the optimizer.
@@ -77,7 +77,29 @@ public final class AMSGD: FusedOptimizer {
     private var memoryBias: Double?
     private var stepWeight = 0.0
 
-    public init(learningRate: Double, weightDecay: Double = 0, lambda: Double = 0, bias: AdaptiveMemory.Bias = .current) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.01
+        public var weightDecay = 0.0
+        public var lambda = 0.0
+        public var bias = AdaptiveMemory.Bias.current
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+             .number("lambda", \.lambda, "proximal weight lambda"),
+             .choice("bias", \.bias, "where the memory plane sits: current or aggregated (needs losses)")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, weightDecay: c.weightDecay, lambda: c.lambda, bias: c.bias)
+    }
+
+    public init(learningRate: Double, weightDecay: Double = Configuration().weightDecay,
+                lambda: Double = Configuration().lambda, bias: AdaptiveMemory.Bias = Configuration().bias) throws {
         self.lambda = lambda
         self.bias = bias
         try super.init(name: "am-sgd", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
@@ -86,11 +108,8 @@ public final class AMSGD: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "am-sgd", summary: "AM-SGD: momentum SGD with an online beta from a two-plane proximal model (reconstruction)",
-        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)",
-        defaults: ["lr": 0.01, "weight_decay": 0, "lambda": 0, "aggregated_bias": 0]
-    ) { h in
-        try AMSGD(learningRate: h["lr"]!, weightDecay: h["weight_decay"]!, lambda: h["lambda"]!, bias: h["aggregated_bias"]! != 0 ? .aggregated : .current)
-    }
+        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)"
+    ) { try AMSGD($0) }
 
     public override var slotNames: [String] { ["memory"] }
     public override var otherHyperparameters: [String: Double] { ["lambda": lambda, "beta": lastBeta] }
@@ -171,7 +190,32 @@ public final class AMAdamW: FusedOptimizer {
     public private(set) var betaHistory: [Double] = []
     private var stepWeight = 0.0
 
-    public init(learningRate: Double = 1e-3, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01, lambda: Double = 0) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-3
+        public var beta2 = 0.999
+        public var epsilon = 1e-8
+        public var weightDecay = 0.01
+        public var lambda = 0.0
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta2", \.beta2, "decay of the second moment"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+             .number("lambda", \.lambda, "proximal weight lambda")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay, lambda: c.lambda)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, beta2: Double = Configuration().beta2,
+                epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
+                lambda: Double = Configuration().lambda) throws {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.lambda = lambda
@@ -182,11 +226,8 @@ public final class AMAdamW: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "am-adamw", summary: "AM-AdamW: AdamW's preconditioner with the adaptive-memory beta (reconstruction, spec 2.6)",
-        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)",
-        defaults: ["lr": 1e-3, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "lambda": 0]
-    ) { h in
-        try AMAdamW(learningRate: h["lr"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!, lambda: h["lambda"]!)
-    }
+        paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)"
+    ) { try AMAdamW($0) }
 
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public override var otherHyperparameters: [String: Double] { ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta] }

@@ -13,12 +13,46 @@ import InertiaTensor
 ///   `U`; Hybrid replaces `U` by its Newton–Schulz output; `X = γU/(‖U‖_F + 1e-7)`,
 ///   `W ← W − lr·U/(r + 1e-8)` (the raw direction rescaled, no shape factor).
 public final class AuON: FusedOptimizer {
-    public enum Version: Sendable { case paper2025, repo2026 }
+    public enum Version: String, CaseIterable, Sendable {
+        case paper2025 = "paper-2025"
+        case repo2026 = "repo-2026"
+    }
 
     public let momentum: Double, version: Version, hybrid: Bool, newtonSchulzSteps: Int, gamma: Double
 
-    public init(learningRate: Double = 0.24, momentum: Double = 0.95, version: Version = .paper2025, hybrid: Bool = false,
-                newtonSchulzSteps: Int? = nil, gamma: Double = 1.5, weightDecay: Double = 0) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.24
+        public var momentum = 0.95
+        public var version = Version.paper2025
+        /// Newton-Schulz steps of Hybrid-AuON; 0: the version's own (1 in the paper, 5 in the repo).
+        public var newtonSchulzSteps = 0
+        public var gamma = 1.5
+        public var weightDecay = 0.0
+        /// The AdamW for the parameters AuON does not take (registry only).
+        public var auxiliary = AuxiliaryAdamW()
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("momentum", \.momentum, "EMA momentum"),
+             .choice("version", \.version, "the paper's equations or the later repository's"),
+             .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz steps of the hybrid (0: the version's own)"),
+             .number("gamma", \.gamma, "scale inside the cosh brake (repo version)"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay (repo version)")]
+                + AuxiliaryAdamW.options(within: \.auxiliary)
+        }
+    }
+
+    public convenience init(_ c: Configuration, hybrid: Bool) throws {
+        try self.init(learningRate: c.learningRate, momentum: c.momentum, version: c.version, hybrid: hybrid,
+                      newtonSchulzSteps: c.newtonSchulzSteps > 0 ? c.newtonSchulzSteps : nil, gamma: c.gamma, weightDecay: c.weightDecay)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, momentum: Double = Configuration().momentum,
+                version: Version = Configuration().version, hybrid: Bool = false, newtonSchulzSteps: Int? = nil,
+                gamma: Double = Configuration().gamma, weightDecay: Double = Configuration().weightDecay) throws {
         self.momentum = momentum
         self.version = version
         self.hybrid = hybrid
@@ -33,15 +67,10 @@ public final class AuON: FusedOptimizer {
     static func entry(hybrid: Bool) -> OptimizerEntry {
         OptimizerEntry(
             name: hybrid ? "hybrid-auon" : "auon",
-            summary: hybrid ? "Hybrid-AuON: one Newton-Schulz step, then the cosh-RMS brake (paper form; repo form with repo2026=1)"
-                : "AuON: Frobenius-normalised Nesterov momentum with the cosh-RMS brake (paper form; repo form with repo2026=1)",
-            paper: "Maity, 2025 (AuON)",
-            defaults: ["lr": 0.24, "momentum": 0.95, "repo2026": 0, "ns_steps": 0, "gamma": 1.5, "weight_decay": 0]
-        ) { h in
-            let repo = h["repo2026"]! != 0
-            return try AuON(learningRate: h["lr"]!, momentum: h["momentum"]!, version: repo ? .repo2026 : .paper2025, hybrid: hybrid,
-                            newtonSchulzSteps: h["ns_steps"]! > 0 ? Int(h["ns_steps"]!) : nil, gamma: h["gamma"]!, weightDecay: h["weight_decay"]!)
-        }
+            summary: hybrid ? "Hybrid-AuON: one Newton-Schulz step, then the cosh-RMS brake (paper form; repo form with version=repo-2026)"
+                : "AuON: Frobenius-normalised Nesterov momentum with the cosh-RMS brake (paper form; repo form with version=repo-2026)",
+            paper: "Maity, 2025 (AuON)"
+        ) { (c: Configuration) in try c.auxiliary.routing(try AuON(c, hybrid: hybrid)) }
     }
 
     public static let registryEntry = entry(hybrid: false)

@@ -49,9 +49,39 @@ public final class FISMO: FusedOptimizer {
     private var cache: [String: (left: SymmetricEigen, right: SymmetricEigen, refreshedAt: Int, refreshes: Int)] = [:]
     public private(set) var factorStatistics: [String: FactorStatistics] = [:]
 
-    public init(learningRate: Double, momentum: Double = 0.95, factorDecay: Double = 0.95, damping: Double = 1e-3,
-                weightDecay: Double = 0, polar: Polar = .newtonSchulz(steps: 5), shapeFactor: ShapeFactor = .none,
-                refreshInterval: Int? = nil) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.02
+        public var momentum = 0.95
+        public var factorDecay = 0.95
+        public var damping = 1e-3
+        public var newtonSchulzSteps = 5
+        public var weightDecay = 0.0
+        /// The AdamW for the parameters FISMO does not take (registry only).
+        public var auxiliary = AuxiliaryAdamW()
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("momentum", \.momentum, "EMA momentum"),
+             .number("factor_decay", \.factorDecay, "decay of the Kronecker factors"),
+             .number("damping", \.damping, "damping of the factors"),
+             .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz iterations of the polar factor"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay")]
+                + AuxiliaryAdamW.options(within: \.auxiliary)
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, momentum: c.momentum, factorDecay: c.factorDecay, damping: c.damping,
+                      weightDecay: c.weightDecay, polar: .newtonSchulz(steps: c.newtonSchulzSteps))
+    }
+
+    public init(learningRate: Double, momentum: Double = Configuration().momentum,
+                factorDecay: Double = Configuration().factorDecay, damping: Double = Configuration().damping,
+                weightDecay: Double = Configuration().weightDecay, polar: Polar = .newtonSchulz(steps: Configuration().newtonSchulzSteps),
+                shapeFactor: ShapeFactor = .none, refreshInterval: Int? = nil) throws {
         self.momentum = momentum
         self.factorDecay = factorDecay
         self.damping = damping
@@ -68,12 +98,8 @@ public final class FISMO: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "fismo", summary: "FISMO: Muon's step in a Kronecker-factored Fisher geometry (provisional transcription)",
-        paper: "Xu, Yan & Zhang, arXiv 2601.21750 (2026)",
-        defaults: ["lr": 0.02, "momentum": 0.95, "factor_decay": 0.95, "damping": 1e-3, "ns_steps": 5, "weight_decay": 0]
-    ) { h in
-        try FISMO(learningRate: h["lr"]!, momentum: h["momentum"]!, factorDecay: h["factor_decay"]!, damping: h["damping"]!,
-                  weightDecay: h["weight_decay"]!, polar: .newtonSchulz(steps: Int(h["ns_steps"]!)))
-    }
+        paper: "Xu, Yan & Zhang, arXiv 2601.21750 (2026)"
+    ) { try $0.auxiliary.routing(try FISMO($0)) }
 
     public override var minimumRank: Int { 2 }
     public override var slotNames: [String] { ["momentum_buffer", "left_factor", "right_factor"] }

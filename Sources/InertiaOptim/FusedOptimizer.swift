@@ -1,16 +1,6 @@
 import InertiaNN
 import InertiaTensor
 
-/// What to do when a gradient has NaN or infinite entries.
-public enum NonFiniteGradientPolicy: Sendable {
-    /// No check (PyTorch's behaviour, and the fastest).
-    case ignore
-    /// Leave every parameter and state unchanged for this `step()` and count it in `skippedUpdates`.
-    case skip
-    /// Stop: `step()` records the error in `nonFiniteError` and changes nothing.
-    case stop
-}
-
 /// One parameter's update, handed to `FusedOptimizer.update`: raw buffers of the parameter, its
 /// gradient and its state slots (in `slotNames` order), and the hyper-parameters in force.
 public struct ParameterUpdate {
@@ -42,13 +32,16 @@ open class FusedOptimizer: Optimizer {
     public var groups: [ParameterGroup] = []
     public var schedule: Schedule = .constant
     public var weightDecayMask: WeightDecayMask = .none
-    public var nonFiniteGradients: NonFiniteGradientPolicy = .ignore
+    public var nonFiniteGradients: NonFiniteGradientPolicy {
+        get { nonFiniteGuard.policy }
+        set { nonFiniteGuard.policy = newValue }
+    }
     public var maximize: Bool
     /// Calls of `step()` that updated (the schedule position).
     public private(set) var updates = 0
-    public private(set) var skippedUpdates = 0
-    /// The error of the last `step()` under the `.stop` policy.
-    public private(set) var nonFiniteError: OptimizerError?
+    public var skippedUpdates: Int { nonFiniteGuard.skipped }
+    public var nonFiniteError: OptimizerError? { nonFiniteGuard.error }
+    private var nonFiniteGuard = NonFiniteGradientGuard()
     private var steps: [String: Int] = [:]
     private var slotValues: [String: [StateBuffer]] = [:]
     private var scalarValues: [String: [Double]] = [:]
@@ -127,18 +120,8 @@ open class FusedOptimizer: Optimizer {
     }
 
     public func step(_ parameters: [NamedParameter]) {
-        nonFiniteError = nil
         let active = parameters.filter { !$0.parameter.isFrozen && $0.parameter.grad != nil }
-        if nonFiniteGradients != .ignore {
-            for (name, p) in active where !Self.isFinite(p.grad!) {
-                if nonFiniteGradients == .skip {
-                    skippedUpdates += 1
-                } else {
-                    nonFiniteError = .nonFiniteGradient(optimizer: self.name, parameter: name, update: updates)
-                }
-                return
-            }
-        }
+        guard nonFiniteGuard.allowsStep(active, optimizer: name, update: updates) else { return }
         do { try validate(active) } catch { preconditionFailure("\(error)") }
         prepare(active)
         for (name, p) in active {
@@ -163,14 +146,6 @@ open class FusedOptimizer: Optimizer {
             }
         }
         updates += 1
-    }
-
-    static func isFinite(_ t: Tensor) -> Bool {
-        t.withUnsafeBufferPointer { p in
-            var acc: Float = 0
-            for x in p { acc += x * 0 }
-            return acc == 0
-        }
     }
 
     public func state() -> OptimizerState {

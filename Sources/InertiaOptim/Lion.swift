@@ -12,8 +12,32 @@ import InertiaTensor
 public final class Lion: FusedOptimizer {
     public let beta1: Double, beta2: Double
 
-    public init(learningRate: Double = 1e-4, beta1: Double = 0.9, beta2: Double = 0.99, weightDecay: Double = 0,
-                maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-4
+        public var beta1 = 0.9
+        public var beta2 = 0.99
+        public var weightDecay = 0.0
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta1", \.beta1, "interpolation of the update direction"),
+             .number("beta2", \.beta2, "decay of the momentum"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, maximize: c.maximize)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+                beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
+                maximize: Bool = Configuration().maximize) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         try super.init(name: "lion", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
@@ -23,11 +47,8 @@ public final class Lion: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "lion", summary: "Lion: sign of an interpolated momentum, decoupled decay (lion-pytorch, optax.lion)",
-        paper: "Chen et al., NeurIPS 2023 (arXiv 2302.06675)",
-        defaults: ["lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0, "maximize": 0]
-    ) { h in
-        try Lion(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, weightDecay: h["weight_decay"]!, maximize: h["maximize"]! != 0)
-    }
+        paper: "Chen et al., NeurIPS 2023 (arXiv 2302.06675)"
+    ) { try Lion($0) }
 
     public override var slotNames: [String] { ["exp_avg"] }
     public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }

@@ -66,8 +66,59 @@ public final class LionK: FusedOptimizer {
     public private(set) var boundViolations = 0
     public private(set) var boundChecks = 0
 
-    public init(learningRate: Double = 1e-4, beta1: Double = 0.9, beta2: Double = 0.99, weightDecay: Double = 0, kernel: Kernel = .sign,
-                maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`): the kernel by
+    /// name, with the parameter of the kernels that take one.
+    public struct Configuration: OptimizerConfiguration {
+        /// The kernels by name.
+        public enum KernelName: String, CaseIterable, Sendable { case sign, l2, linf, lp, huber, tanh, quadratic, nuclear }
+
+        public var learningRate = 1e-4
+        public var beta1 = 0.9
+        public var beta2 = 0.99
+        public var weightDecay = 0.0
+        public var kernel = KernelName.sign
+        public var p = 3.0
+        public var delta = 1.0
+        public var a = 1.0
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta1", \.beta1, "interpolation of the update direction"),
+             .number("beta2", \.beta2, "decay of the momentum"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+             .choice("kernel", \.kernel, "the convex kernel K"),
+             .number("p", \.p, "exponent of the lp kernel"),
+             .number("delta", \.delta, "width of the huber kernel"),
+             .number("a", \.a, "scale of the tanh kernel"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+
+        /// The kernel this configuration names, with its parameter.
+        public var resolvedKernel: Kernel {
+            switch kernel {
+            case .sign: return .sign
+            case .l2: return .l2
+            case .linf: return .linf
+            case .lp: return .lp(p)
+            case .huber: return .huber(delta: delta)
+            case .tanh: return .tanh(a: a)
+            case .quadratic: return .quadratic
+            case .nuclear: return .nuclear
+            }
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, kernel: c.resolvedKernel,
+                      maximize: c.maximize)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+                beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
+                kernel: Kernel = Configuration().resolvedKernel, maximize: Bool = Configuration().maximize) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.kernel = kernel
@@ -82,21 +133,10 @@ public final class LionK: FusedOptimizer {
         }
     }
 
-    /// Kernels by registry code: 0 sign, 1 l2, 2 linf, 3 lp (with `p`), 4 huber (with `delta`),
-    /// 5 tanh (with `a`), 6 quadratic, 7 nuclear.
     public static let registryEntry = OptimizerEntry(
         name: "lion-k", summary: "Lion-K: Lion with the gradient of a convex kernel K (sign, l2, linf, lp, huber, tanh, quadratic, nuclear)",
-        paper: "Chen, Liu, Liang & Liu, ICLR 2024 (arXiv 2310.05898)",
-        defaults: ["lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0, "kernel": 0, "p": 3, "delta": 1, "a": 1, "maximize": 0]
-    ) { h in
-        let kernels: [Kernel] = [.sign, .l2, .linf, .lp(h["p"]!), .huber(delta: h["delta"]!), .tanh(a: h["a"]!), .quadratic, .nuclear]
-        let code = Int(h["kernel"]!)
-        guard kernels.indices.contains(code) else {
-            throw OptimizerError.invalidHyperparameter(optimizer: "lion-k", detail: "kernel code must be 0...7, got \(h["kernel"]!)")
-        }
-        return try LionK(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, weightDecay: h["weight_decay"]!,
-                         kernel: kernels[code], maximize: h["maximize"]! != 0)
-    }
+        paper: "Chen, Liu, Liang & Liu, ICLR 2024 (arXiv 2310.05898)"
+    ) { try LionK($0) }
 
     public override var slotNames: [String] { ["exp_avg"] }
     public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2] }

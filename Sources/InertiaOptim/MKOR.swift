@@ -75,6 +75,7 @@ public final class MKOR: Optimizer {
     public private(set) var resets = 0
     /// The update at which MKOR-H handed over to the base optimizer.
     public private(set) var switchedAt: Int?
+    private var nonFiniteGuard = NonFiniteGradientGuard()
 
     /// Wraps `base` around every `Linear` and `Conv2d` of `model` whose module name `excluded`
     /// does not select (the code's `sgd_layers`: a huge output projection, say), attaching
@@ -124,6 +125,28 @@ public final class MKOR: Optimizer {
         return h
     }
 
+    /// The base optimizer's schedule.
+    public var schedule: Schedule {
+        get { base.schedule }
+        set { base.schedule = newValue }
+    }
+
+    /// The base optimizer's mask.
+    public var weightDecayMask: WeightDecayMask {
+        get { base.weightDecayMask }
+        set { base.weightDecayMask = newValue }
+    }
+
+    /// Applied to the raw gradients, before preconditioning.
+    public var nonFiniteGradients: NonFiniteGradientPolicy {
+        get { nonFiniteGuard.policy }
+        set { nonFiniteGuard.policy = newValue }
+    }
+    public var nonFiniteError: OptimizerError? { nonFiniteGuard.error }
+    public var skippedUpdates: Int { nonFiniteGuard.skipped }
+
+    public func validate(_ parameters: [NamedParameter]) throws { try base.validate(parameters) }
+
     /// Whether step `k` (0-based) refreshes the factors.
     func isFactorRound(_ k: Int) -> Bool { k % inverseFrequency == 0 || k < warmupSteps }
 
@@ -146,6 +169,8 @@ public final class MKOR: Optimizer {
     }
 
     public func step(_ parameters: [NamedParameter]) {
+        let active = parameters.filter { !$0.parameter.isFrozen && $0.parameter.grad != nil }
+        guard nonFiniteGuard.allowsStep(active, optimizer: name, update: updates) else { return }
         if switchedAt == nil, let rule = hybrid, rule.shouldSwitch(atUpdate: updates) {
             switchedAt = updates
             for layer in layers {

@@ -13,13 +13,13 @@ import InertiaTensor
 /// embeddings and the classifier to AdamW with `RoutedOptimizer` (spec 2.3).
 public final class Muon: FusedOptimizer {
     /// The factor multiplying `NS(U)` (spec 2.4).
-    public enum Scale: Sendable {
+    public enum Scale: String, CaseIterable, Sendable {
         /// `sqrt(max(1, rows/cols))` (KellerJordan/Muon, torch.optim.Muon's default).
         case original
         /// `0.2·sqrt(max(rows, cols))` (update RMS ≈ 0.2, AdamW learning rates transfer).
-        case matchRMSAdamW
+        case matchRMSAdamW = "match-rms-adamw"
         /// `sqrt(rows/cols)`.
-        case spectralUnclamped
+        case spectralUnclamped = "spectral-unclamped"
 
         func factor(rows: Int, columns: Int) -> Double {
             switch self {
@@ -36,8 +36,39 @@ public final class Muon: FusedOptimizer {
     /// small matrices.
     public let exactPolar: Bool
 
-    public init(learningRate: Double, momentum: Double = 0.95, nesterov: Bool = true, steps: Int = 5, weightDecay: Double = 0,
-                scale: Scale = .original, exactPolar: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.02
+        public var momentum = 0.95
+        public var nesterov = true
+        public var steps = 5
+        public var weightDecay = 0.0
+        public var scale = Scale.original
+        /// The AdamW for the parameters Muon does not take (registry only).
+        public var auxiliary = AuxiliaryAdamW()
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("momentum", \.momentum, "EMA momentum"),
+             .flag("nesterov", \.nesterov, "Nesterov form of the momentum"),
+             .integer("ns_steps", \.steps, "Newton-Schulz iterations"),
+             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+             .choice("scale", \.scale, "factor of the orthogonalised update")]
+                + AuxiliaryAdamW.options(within: \.auxiliary)
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, momentum: c.momentum, nesterov: c.nesterov, steps: c.steps, weightDecay: c.weightDecay,
+                      scale: c.scale)
+    }
+
+    public init(learningRate: Double, momentum: Double = Configuration().momentum,
+                nesterov: Bool = Configuration().nesterov, steps: Int = Configuration().steps,
+                weightDecay: Double = Configuration().weightDecay, scale: Scale = Configuration().scale,
+                exactPolar: Bool = false) throws {
         self.exactPolar = exactPolar
         self.momentum = momentum
         self.nesterov = nesterov
@@ -50,12 +81,8 @@ public final class Muon: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "muon", summary: "Muon: Newton-Schulz-orthogonalised Nesterov momentum for matrices (KellerJordan/Muon)",
-        paper: "Jordan et al., 2024 (kellerjordan.github.io/posts/muon)",
-        defaults: ["lr": 0.02, "momentum": 0.95, "nesterov": 1, "ns_steps": 5, "weight_decay": 0]
-    ) { h in
-        try Muon(learningRate: h["lr"]!, momentum: h["momentum"]!, nesterov: h["nesterov"]! != 0, steps: Int(h["ns_steps"]!),
-                 weightDecay: h["weight_decay"]!)
-    }
+        paper: "Jordan et al., 2024 (kellerjordan.github.io/posts/muon)"
+    ) { try $0.auxiliary.routing(try Muon($0)) }
 
     /// The standard split (spec 2.3) in one call: parameters of rank >= 2 that `excluded` does
     /// not name (embeddings, the output head, a CNN's first convolution) go to Muon, everything
@@ -63,10 +90,7 @@ public final class Muon: FusedOptimizer {
     public static func withAuxiliaryAdamW(
         muon: Muon, adamW: Optimizer, excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"])
     ) -> RoutedOptimizer {
-        RoutedOptimizer([
-            .init(selects: { name, p in p.value.rank >= 2 && !excluded(name) }, optimizer: muon),
-            .init(selects: { _, _ in true }, optimizer: adamW),
-        ])
+        RoutedOptimizer.matricesAndRest(matrix: muon, rest: adamW, excluded: excluded)
     }
 
     public override var minimumRank: Int { 2 }

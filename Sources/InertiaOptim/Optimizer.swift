@@ -19,12 +19,63 @@ public protocol Optimizer: AnyObject {
     var currentLearningRate: Double { get }
     /// The hyper-parameters in force, for logging.
     var hyperparameters: [String: Double] { get }
+    /// The learning-rate schedule, a factor of the base rate by update.
+    var schedule: Schedule { get set }
+    /// Parameters that take no weight decay.
+    var weightDecayMask: WeightDecayMask { get set }
+    /// What `step` does with a gradient holding NaN or infinite entries.
+    var nonFiniteGradients: NonFiniteGradientPolicy { get set }
+    /// The error of the last `step()` under the `.stop` policy, nil after a step that updated.
+    var nonFiniteError: OptimizerError? { get }
+    /// Calls of `step()` skipped under the `.skip` policy.
+    var skippedUpdates: Int { get }
+    /// Checks that every parameter can be updated (a matrix optimizer refuses vectors); throws
+    /// naming the first that cannot. `step` on such a parameter is a programming error.
+    func validate(_ parameters: [NamedParameter]) throws
     func step(_ parameters: [NamedParameter])
     /// State keyed by parameter name.
     func state() -> OptimizerState
     /// Restores state saved by `state()`; fails naming the parameter whose entry is missing or
     /// has another shape, and changes nothing then.
     func load(_ state: OptimizerState, for parameters: [NamedParameter]) throws
+}
+
+/// What to do when a gradient has NaN or infinite entries.
+public enum NonFiniteGradientPolicy: Sendable {
+    /// No check (PyTorch's behaviour, and the fastest).
+    case ignore
+    /// Leave every parameter and state unchanged for this `step()` and count it in `skippedUpdates`.
+    case skip
+    /// Stop: `step()` records the error in `nonFiniteError` and changes nothing.
+    case stop
+}
+
+/// The non-finite gradient policy of one optimizer, applied before each step.
+struct NonFiniteGradientGuard {
+    var policy = NonFiniteGradientPolicy.ignore
+    var skipped = 0
+    var error: OptimizerError?
+
+    /// Whether the step over `active` (the parameters with a gradient) may go on; records a
+    /// skipped step or the error otherwise.
+    mutating func allowsStep(_ active: [NamedParameter], optimizer: String, update: Int) -> Bool {
+        error = nil
+        guard policy != .ignore, let bad = active.first(where: { !Self.isFinite($0.parameter.grad!) }) else { return true }
+        if policy == .skip {
+            skipped += 1
+        } else {
+            error = .nonFiniteGradient(optimizer: optimizer, parameter: bad.name, update: update)
+        }
+        return false
+    }
+
+    static func isFinite(_ t: Tensor) -> Bool {
+        t.withUnsafeBufferPointer { p in
+            var acc: Float = 0
+            for x in p { acc += x * 0 }
+            return acc == 0
+        }
+    }
 }
 
 /// Saved optimizer state: the number of `step()` calls (the schedule position), per-parameter

@@ -10,8 +10,39 @@ public final class RAdam: FusedOptimizer {
     public let beta1: Double, beta2: Double, epsilon: Double
     public let decoupledWeightDecay: Bool
 
-    public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
-                weightDecay: Double = 0, decoupledWeightDecay: Bool = false, maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-3
+        public var beta1 = 0.9
+        public var beta2 = 0.999
+        public var epsilon = 1e-8
+        public var weightDecay = 0.0
+        public var decoupledWeightDecay = false
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("beta1", \.beta1, "decay of the first moment"),
+             .number("beta2", \.beta2, "decay of the second moment"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .flag("decoupled_weight_decay", \.decoupledWeightDecay, "AdamW-style decoupled decay"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
+                      decoupledWeightDecay: c.decoupledWeightDecay, maximize: c.maximize)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+                weightDecay: Double = Configuration().weightDecay,
+                decoupledWeightDecay: Bool = Configuration().decoupledWeightDecay,
+                maximize: Bool = Configuration().maximize) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -22,12 +53,9 @@ public final class RAdam: FusedOptimizer {
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "radam", summary: "Rectified Adam (torch.optim.RAdam)", paper: "Liu et al., ICLR 2020",
-        defaults: ["lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0, "decoupled_weight_decay": 0, "maximize": 0]
-    ) { h in
-        try RAdam(learningRate: h["lr"]!, beta1: h["beta1"]!, beta2: h["beta2"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
-                  decoupledWeightDecay: h["decoupled_weight_decay"]! != 0, maximize: h["maximize"]! != 0)
-    }
+        name: "radam", summary: "Rectified Adam (torch.optim.RAdam)",
+        paper: "Liu et al., ICLR 2020"
+    ) { try RAdam($0) }
 
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public override var otherHyperparameters: [String: Double] { ["beta1": beta1, "beta2": beta2, "eps": epsilon] }

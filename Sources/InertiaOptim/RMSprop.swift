@@ -8,8 +8,38 @@ public final class RMSprop: FusedOptimizer {
     public let alpha: Double, epsilon: Double, momentum: Double
     public let centered: Bool
 
-    public init(learningRate: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8, weightDecay: Double = 0,
-                momentum: Double = 0, centered: Bool = false, maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 1e-2
+        public var alpha = 0.99
+        public var epsilon = 1e-8
+        public var weightDecay = 0.0
+        public var momentum = 0.0
+        public var centered = false
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("alpha", \.alpha, "decay of the squared-gradient average"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .number("momentum", \.momentum, "momentum"),
+             .flag("centered", \.centered, "subtract the squared mean gradient"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, alpha: c.alpha, epsilon: c.epsilon, weightDecay: c.weightDecay, momentum: c.momentum,
+                      centered: c.centered, maximize: c.maximize)
+    }
+
+    public init(learningRate: Double = Configuration().learningRate, alpha: Double = Configuration().alpha,
+                epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
+                momentum: Double = Configuration().momentum, centered: Bool = Configuration().centered,
+                maximize: Bool = Configuration().maximize) throws {
         self.alpha = alpha
         self.epsilon = epsilon
         self.momentum = momentum
@@ -21,12 +51,8 @@ public final class RMSprop: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "rmsprop", summary: "RMSprop, optionally centered and with momentum (torch.optim.RMSprop)",
-        paper: "Hinton, Coursera lecture 6e, 2012",
-        defaults: ["lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0, "momentum": 0, "centered": 0, "maximize": 0]
-    ) { h in
-        try RMSprop(learningRate: h["lr"]!, alpha: h["alpha"]!, epsilon: h["eps"]!, weightDecay: h["weight_decay"]!,
-                    momentum: h["momentum"]!, centered: h["centered"]! != 0, maximize: h["maximize"]! != 0)
-    }
+        paper: "Hinton, Coursera lecture 6e, 2012"
+    ) { try RMSprop($0) }
 
     public override var slotNames: [String] {
         ["square_avg"] + (momentum > 0 ? ["momentum_buffer"] : []) + (centered ? ["grad_avg"] : [])

@@ -1,29 +1,41 @@
-/// One registered optimizer: its name, what it is, its paper, its defaults and a factory taking
-/// hyper-parameters by name (missing ones take the defaults).
+/// One registered optimizer: its name, what it is, its paper, its declared hyper-parameters and
+/// a factory taking values by name (the rest keep their defaults). Matrix optimizers come out
+/// routed (`AuxiliaryAdamW`), so every entry trains any model.
 public struct OptimizerEntry {
+    /// One hyper-parameter as listed: name, kind, default and what it is.
+    public struct Option: Sendable {
+        public let name: String
+        public let kind: String
+        public let defaultValue: HyperparameterValue
+        public let summary: String
+    }
+
     public let name: String
     public let summary: String
     public let paper: String
-    public let defaults: [String: Double]
-    public let make: ([String: Double]) throws -> FusedOptimizer
+    /// The declared hyper-parameters with their defaults, in declaration order.
+    public let options: [Option]
+    let build: ([String: HyperparameterValue]) throws -> Optimizer
 
-    public init(name: String, summary: String, paper: String, defaults: [String: Double],
-                make: @escaping ([String: Double]) throws -> FusedOptimizer) {
+    public init<Configuration: OptimizerConfiguration>(
+        name: String, summary: String, paper: String, configuration: Configuration.Type = Configuration.self,
+        make: @escaping (Configuration) throws -> Optimizer
+    ) {
         self.name = name
         self.summary = summary
         self.paper = paper
-        self.defaults = defaults
-        self.make = make
+        let defaults = Configuration()
+        options = Configuration.options.map {
+            Option(name: $0.name, kind: $0.kind.description, defaultValue: $0.read(defaults), summary: $0.summary)
+        }
+        build = { settings in try make(try Configuration.decode(settings, optimizer: name)) }
     }
 
-    /// Builds the optimizer; unknown hyper-parameter names are an error naming them.
-    public func callAsFunction(_ hyperparameters: [String: Double] = [:]) throws -> FusedOptimizer {
-        if let unknown = hyperparameters.keys.sorted().first(where: { defaults[$0] == nil }) {
-            throw OptimizerError.invalidHyperparameter(
-                optimizer: name, detail: "unknown hyper-parameter '\(unknown)' (known: \(defaults.keys.sorted().joined(separator: ", ")))")
-        }
-        return try make(defaults.merging(hyperparameters) { $1 })
-    }
+    /// The default of hyper-parameter `name`, if the optimizer declares it.
+    public func defaultValue(_ name: String) -> HyperparameterValue? { options.first { $0.name == name }?.defaultValue }
+
+    /// Builds the optimizer; unknown names and values of the wrong kind are errors naming them.
+    public func callAsFunction(_ settings: [String: HyperparameterValue] = [:]) throws -> Optimizer { try build(settings) }
 }
 
 /// Every optimizer Inertia has. Adding one: its file, its tests, one line here.

@@ -15,10 +15,27 @@ public final class RoutedOptimizer: Optimizer {
     }
 
     public let routes: [Route]
+    /// The name saved state carries: given, or `routed(<each route's optimizer>)`.
+    public let name: String
+    private var nonFiniteGuard = NonFiniteGradientGuard()
+    private var updates = 0
 
-    public init(_ routes: [Route]) { self.routes = routes }
+    public init(_ routes: [Route], name: String? = nil) {
+        self.routes = routes
+        self.name = name ?? "routed(" + routes.map(\.optimizer.name).joined(separator: ",") + ")"
+    }
 
-    public var name: String { "routed(" + routes.map(\.optimizer.name).joined(separator: ",") + ")" }
+    /// `matrix` on the parameters of rank >= 2 that `excluded` does not name (embeddings, the
+    /// output head, a CNN's first convolution), `rest` on everything else.
+    public static func matricesAndRest(
+        matrix: Optimizer, rest: Optimizer, excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"]),
+        name: String? = nil
+    ) -> RoutedOptimizer {
+        RoutedOptimizer([
+            .init(selects: { name, p in p.value.rank >= 2 && !excluded(name) }, optimizer: matrix),
+            .init(selects: { _, _ in true }, optimizer: rest),
+        ], name: name)
+    }
 
     /// The first route's learning rate.
     public var learningRate: Double {
@@ -27,6 +44,31 @@ public final class RoutedOptimizer: Optimizer {
     }
 
     public var currentLearningRate: Double { routes.first?.optimizer.currentLearningRate ?? 0 }
+
+    /// The first route's schedule; setting it sets every route's.
+    public var schedule: Schedule {
+        get { routes.first?.optimizer.schedule ?? .constant }
+        set { for r in routes { r.optimizer.schedule = newValue } }
+    }
+
+    /// The first route's mask; setting it sets every route's.
+    public var weightDecayMask: WeightDecayMask {
+        get { routes.first?.optimizer.weightDecayMask ?? .none }
+        set { for r in routes { r.optimizer.weightDecayMask = newValue } }
+    }
+
+    /// Applied to all routes' gradients together: a non-finite gradient anywhere skips or stops
+    /// the whole step.
+    public var nonFiniteGradients: NonFiniteGradientPolicy {
+        get { nonFiniteGuard.policy }
+        set { nonFiniteGuard.policy = newValue }
+    }
+    public var nonFiniteError: OptimizerError? { nonFiniteGuard.error }
+    public var skippedUpdates: Int { nonFiniteGuard.skipped }
+
+    public func validate(_ parameters: [NamedParameter]) throws {
+        for (route, part) in zip(routes, split(parameters)) { try route.optimizer.validate(part) }
+    }
 
     public var hyperparameters: [String: Double] {
         var h: [String: Double] = [:]
@@ -47,7 +89,10 @@ public final class RoutedOptimizer: Optimizer {
     }
 
     public func step(_ parameters: [NamedParameter]) {
+        let active = parameters.filter { !$0.parameter.isFrozen && $0.parameter.grad != nil }
+        guard nonFiniteGuard.allowsStep(active, optimizer: name, update: updates) else { return }
         for (route, part) in zip(routes, split(parameters)) { route.optimizer.step(part) }
+        updates += 1
     }
 
     public func state() -> OptimizerState {

@@ -14,8 +14,35 @@ public final class SGD: FusedOptimizer {
     public let dampening: Double
     public let nesterov: Bool
 
-    public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
-                nesterov: Bool = false, maximize: Bool = false) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.01
+        public var momentum = 0.0
+        public var dampening = 0.0
+        public var weightDecay = 0.0
+        public var nesterov = false
+        public var maximize = false
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("momentum", \.momentum, "heavy-ball momentum"),
+             .number("dampening", \.dampening, "dampening of the momentum"),
+             .number("weight_decay", \.weightDecay, "coupled (L2) weight decay"),
+             .flag("nesterov", \.nesterov, "Nesterov momentum"),
+             .flag("maximize", \.maximize, "ascend instead of descend")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
+                      nesterov: c.nesterov, maximize: c.maximize)
+    }
+
+    public init(learningRate: Double, momentum: Double = Configuration().momentum, dampening: Double = Configuration().dampening,
+                weightDecay: Double = Configuration().weightDecay, nesterov: Bool = Configuration().nesterov,
+                maximize: Bool = Configuration().maximize) throws {
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
@@ -27,12 +54,8 @@ public final class SGD: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "sgd", summary: "SGD with heavy-ball or Nesterov momentum, dampening, coupled weight decay (torch.optim.SGD)",
-        paper: "Polyak 1964; Sutskever et al., ICML 2013",
-        defaults: ["lr": 0.01, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "maximize": 0]
-    ) { h in
-        try SGD(learningRate: h["lr"]!, momentum: h["momentum"]!, dampening: h["dampening"]!, weightDecay: h["weight_decay"]!,
-                nesterov: h["nesterov"]! != 0, maximize: h["maximize"]! != 0)
-    }
+        paper: "Polyak 1964; Sutskever et al., ICML 2013"
+    ) { try SGD($0) }
 
     public override var slotNames: [String] { momentum == 0 ? [] : ["momentum_buffer"] }
     public override var otherHyperparameters: [String: Double] {

@@ -13,8 +13,40 @@ public final class SGDP: FusedOptimizer {
     public var projectsBuffer = true
     public private(set) var projections: [String: RadialProjection.Statistics] = [:]
 
-    public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false,
-                epsilon: Double = 1e-8, delta: Double = 0.1, weightDecayRatio: Double = 0.1) throws {
+    /// The hyper-parameters, declared once (the registry's names in `options`).
+    public struct Configuration: OptimizerConfiguration {
+        public var learningRate = 0.1
+        public var momentum = 0.0
+        public var dampening = 0.0
+        public var weightDecay = 0.0
+        public var nesterov = false
+        public var epsilon = 1e-8
+        public var delta = 0.1
+        public var weightDecayRatio = 0.1
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [.number("lr", \.learningRate, "learning rate"),
+             .number("momentum", \.momentum, "momentum"),
+             .number("dampening", \.dampening, "dampening of the momentum"),
+             .number("weight_decay", \.weightDecay, "weight decay"),
+             .flag("nesterov", \.nesterov, "Nesterov momentum"),
+             .number("eps", \.epsilon, "added to the denominator"),
+             .number("delta", \.delta, "cosine threshold of the projection"),
+             .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters")]
+        }
+    }
+
+    public convenience init(_ c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
+                      nesterov: c.nesterov, epsilon: c.epsilon, delta: c.delta, weightDecayRatio: c.weightDecayRatio)
+    }
+
+    public init(learningRate: Double, momentum: Double = Configuration().momentum,
+                dampening: Double = Configuration().dampening, weightDecay: Double = Configuration().weightDecay,
+                nesterov: Bool = Configuration().nesterov, epsilon: Double = Configuration().epsilon,
+                delta: Double = Configuration().delta, weightDecayRatio: Double = Configuration().weightDecayRatio) throws {
         self.momentum = momentum
         self.dampening = dampening
         self.epsilon = epsilon
@@ -28,12 +60,8 @@ public final class SGDP: FusedOptimizer {
 
     public static let registryEntry = OptimizerEntry(
         name: "sgdp", summary: "SGDP: momentum SGD with the radial component removed on scale-invariant weights (clovaai/AdamP)",
-        paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)",
-        defaults: ["lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "eps": 1e-8, "delta": 0.1, "wd_ratio": 0.1]
-    ) { h in
-        try SGDP(learningRate: h["lr"]!, momentum: h["momentum"]!, dampening: h["dampening"]!, weightDecay: h["weight_decay"]!,
-                 nesterov: h["nesterov"]! != 0, epsilon: h["eps"]!, delta: h["delta"]!, weightDecayRatio: h["wd_ratio"]!)
-    }
+        paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)"
+    ) { try SGDP($0) }
 
     public override var slotNames: [String] { ["momentum"] }
     public override var otherHyperparameters: [String: Double] {

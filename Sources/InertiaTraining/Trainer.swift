@@ -116,6 +116,7 @@ public final class Trainer {
             throw TrainingError.invalidOptions(
                 "the training set has no batches: \(loader.dataset.count) examples at batch size \(loader.batchSize)\(dropped)")
         }
+        try optimizer.validate(model.namedParameters().filter { !$0.parameter.isFrozen })
         self.model = model
         self.optimizer = optimizer
         self.loader = loader
@@ -164,7 +165,7 @@ public final class Trainer {
                 }
                 if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
                 optimizer.step(named)
-                if let fused = optimizer as? FusedOptimizer, let error = fused.nonFiniteError {
+                if let error = optimizer.nonFiniteError {
                     throw TrainingError.nonFiniteGradient("\(error)")
                 }
                 batch += group

@@ -15,8 +15,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Hidden layer sizes of the MLP, comma separated.")
     var hidden = "64"
 
-    @Option(help: "Optimizers, comma separated, each optionally with a learning rate: adamw,sgd@0.1")
-    var optimizers = "sgd@0.1,adam,adamw,nadam,rmsprop@0.001"
+    @Option(help: "Optimizers, comma separated, each optionally with a learning rate and other hyper-parameters: adamw,sgd@0.1:momentum=0.9")
+    var optimizers = "sgd@0.1:momentum=0.9,adam,adamw,nadam,rmsprop@0.001"
 
     @Option(help: "Learning-rate multipliers to try for every optimizer, comma separated (e.g. 0.3,1,3).")
     var lrGrid = "1"
@@ -52,22 +52,37 @@ struct CompareCommand: ParsableCommand {
         }
         var out: [Comparison.Contender] = []
         for item in optimizers.split(separator: ",") {
-            let parts = item.split(separator: "@")
-            let name = String(parts[0])
+            let fields = item.split(separator: ":", omittingEmptySubsequences: false)
+            let head = fields[0].split(separator: "@", omittingEmptySubsequences: false)
+            let name = String(head[0])
             guard let entry = OptimizerRegistry.entry(named: name) else {
                 throw ValidationError("unknown optimizer '\(name)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
             }
-            var base = entry.defaults["lr"]!
-            if parts.count == 2 {
-                guard let lr = Double(parts[1]), lr > 0 else { throw ValidationError("bad learning rate in '\(item)'") }
+            guard head.count <= 2, case let .number(defaultRate)? = entry.defaultValue("lr") else {
+                throw ValidationError("'\(item)': write name@lr:key=value:key=value")
+            }
+            var base = defaultRate
+            if head.count == 2 {
+                guard let lr = Double(head[1]), lr > 0, lr.isFinite else { throw ValidationError("bad learning rate in '\(item)'") }
                 base = lr
             }
-            var extra: [String: Double] = [:]
-            if name == "sgd" { extra["momentum"] = 0.9 }
+            var settings: [String: HyperparameterValue] = [:]
+            for field in fields.dropFirst() {
+                let pair = field.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, !pair[0].isEmpty else { throw ValidationError("'\(item)': '\(field)' is not key=value") }
+                settings[String(pair[0])] = .text(String(pair[1]))
+            }
+            let labelled = multipliers.count > 1 || head.count == 2
             for m in multipliers {
                 let lr = base * m
-                out.append(Comparison.Contender(label: multipliers.count > 1 || parts.count == 2 ? "\(name) lr=\(String(format: "%g", lr))" : name,
-                                                optimizer: name, hyperparameters: extra.merging(["lr": lr]) { $1 }))
+                settings["lr"] = .number(lr)
+                do {
+                    _ = try entry(settings)
+                } catch {
+                    throw ValidationError("'\(item)': \(error)")
+                }
+                out.append(Comparison.Contender(label: labelled ? "\(name) lr=\(String(format: "%g", lr))" : name,
+                                                optimizer: name, hyperparameters: settings))
             }
         }
         guard !out.isEmpty else { throw ValidationError("--optimizers is empty") }

@@ -29,13 +29,13 @@ struct OptimBench: ParsableCommand {
 
     func run() throws {
         let loadStart = BenchEnvironment.loadAverage
-        var cases: [(String, OptimizerEntry, [String: Double])] = [
+        var cases: [(String, OptimizerEntry, [String: HyperparameterValue])] = [
             ("sgd_momentum", OptimizerRegistry.entry(named: "sgd")!, ["lr": 1e-3, "momentum": 0.9]),
             ("adam", OptimizerRegistry.entry(named: "adam")!, ["lr": 1e-3]),
             ("adamw", OptimizerRegistry.entry(named: "adamw")!, ["lr": 1e-3, "weight_decay": 0.01]),
             ("lion", OptimizerRegistry.entry(named: "lion")!, ["lr": 1e-4, "weight_decay": 0.01]),
             ("adamp", OptimizerRegistry.entry(named: "adamp")!, ["lr": 1e-3, "weight_decay": 0.01]),
-            ("sgdp", OptimizerRegistry.entry(named: "sgdp")!, ["lr": 0.1, "momentum": 0.9, "weight_decay": 1e-5, "nesterov": 1]),
+            ("sgdp", OptimizerRegistry.entry(named: "sgdp")!, ["lr": 0.1, "momentum": 0.9, "weight_decay": 1e-5, "nesterov": true]),
         ]
         if all {
             for e in OptimizerRegistry.entries where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp", "fismo"].contains(e.name) {

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Inertia
 
-/// `inertia optimizers`: every registered optimizer with its defaults and paper.
+/// `inertia optimizers`: every registered optimizer with its hyper-parameters and paper.
 struct OptimizersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "optimizers", abstract: "List every registered optimizer with its defaults and paper.")
+        commandName: "optimizers", abstract: "List every registered optimizer with its hyper-parameters (name, kind, default) and paper.")
 
     @Flag(help: "One JSON line per optimizer.")
     var json = false
@@ -13,16 +13,27 @@ struct OptimizersCommand: ParsableCommand {
     func run() {
         for entry in OptimizerRegistry.entries {
             if json {
+                let options = entry.options.map { option -> JSONValue in
+                    let value: JSONValue
+                    switch option.defaultValue {
+                    case let .number(x): value = .number(x)
+                    case let .flag(b): value = .bool(b)
+                    case let .text(s): value = .string(s)
+                    }
+                    return .object([("name", .string(option.name)), ("kind", .string(option.kind)), ("default", value),
+                                    ("summary", .string(option.summary))])
+                }
                 print(JSONValue.object([
                     ("name", .string(entry.name)), ("summary", .string(entry.summary)), ("paper", .string(entry.paper)),
-                    ("defaults", .object(entry.defaults.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
+                    ("hyperparameters", .array(options)),
                 ]).text)
             } else {
                 print("\(entry.name)\n  \(entry.summary)\n  paper: \(entry.paper)")
-                print("  defaults: " + entry.defaults.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }.joined(separator: " "))
+                for option in entry.options {
+                    print("  \(option.name)=\(option.defaultValue)".padding(toLength: 34, withPad: " ", startingAt: 0)
+                          + " \(option.kind): \(option.summary)")
+                }
             }
         }
     }
-
-    func format(_ x: Double) -> String { x == x.rounded() && Swift.abs(x) < 1e6 ? String(Int(x)) : "\(x)" }
 }

@@ -76,6 +76,38 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Every registered optimizer trains from the command line (the matrix ones come routed), and
+    /// hyper-parameters given as text are checked against their declared kinds.
+    func testEveryRegisteredOptimizerTrainsAndBadSettingsAreNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-optimizers-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let listing = try run(["optimizers", "--json"])
+        let names = listing.output.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String
+        }
+        XCTAssertEqual(names.count, 17, listing.output)
+        for name in names {
+            let r = try run(["train", "--optimizer", name, "--epochs", "1", "--limit", "64", "--out", folder + "/\(name)"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.output)")
+            XCTAssertTrue(r.output.contains("optimizer \(name)"), "\(name): \(r.output)")
+        }
+        let compare = try run(["compare", "--optimizers", "sgd@0.1:momentum=0.9,muon", "--seeds", "1", "--epochs", "1", "--quiet",
+                               "--out", folder + "/compare"])
+        XCTAssertEqual(compare.status, 0, compare.output)
+        XCTAssertTrue(compare.output.contains("muon"), compare.output)
+        let bad: [([String], String)] = [
+            (["train", "--optimizer", "lion-k", "--set", "kernel=l3"], "kernel expects one of sign, l2, linf, lp"),
+            (["train", "--optimizer", "sgd", "--set", "nesterov=perhaps"], "nesterov expects true or false, got 'perhaps'"),
+            (["train", "--optimizer", "adam", "--momentum", "0.9"], "unknown hyper-parameter 'momentum'"),
+            (["compare", "--optimizers", "sgd:momentum"], "'momentum' is not key=value"),
+        ]
+        for (arguments, message) in bad {
+            let r = try run(arguments + ["--out", folder + "/bad"])
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.output)")
+            XCTAssertTrue(r.output.contains(message), "\(arguments): \(r.output)")
+        }
+    }
+
     func testCompareAndReproduceWriteReports() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-compare-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
