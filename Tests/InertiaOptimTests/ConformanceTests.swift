@@ -280,6 +280,23 @@ final class ConformanceTests: XCTestCase {
         XCTAssertEqual("\(opt.nonFiniteError!)", "sgd: the gradient of 'p' has NaN or infinite entries at update 1")
     }
 
+    /// The policy is part of the contract: a routed optimizer skips or stops the whole step.
+    func testRoutedOptimizersSkipOrStopTheWholeStep() throws {
+        let routed = try OptimizerRegistry.entry(named: "muon")!()
+        let weight = Parameter(Tensor.ones([2, 2])), bias = Parameter(Tensor([1, 1]))
+        weight.value.grad = Tensor.ones([2, 2])
+        bias.value.grad = Tensor([1, .nan])
+        routed.nonFiniteGradients = .stop
+        routed.step([("w", weight), ("b", bias)])
+        XCTAssertEqual(weight.value.scalars, [1, 1, 1, 1])
+        XCTAssertEqual("\(routed.nonFiniteError!)", "muon: the gradient of 'b' has NaN or infinite entries at update 1")
+        routed.nonFiniteGradients = .skip
+        routed.step([("w", weight), ("b", bias)])
+        XCTAssertEqual(routed.skippedUpdates, 1)
+        XCTAssertNil(routed.nonFiniteError)
+        XCTAssertEqual(weight.value.scalars, [1, 1, 1, 1])
+    }
+
     func testBadConfigurationsAreRejectedWithAClearMessage() {
         XCTAssertThrowsError(try SGD(learningRate: -0.1)) { XCTAssertEqual("\($0)", "sgd: invalid hyper-parameter: learning rate must be a finite number >= 0, got -0.1") }
         XCTAssertThrowsError(try SGD(learningRate: 0.1, nesterov: true)) { XCTAssertTrue("\($0)".contains("Nesterov momentum requires momentum > 0")) }
