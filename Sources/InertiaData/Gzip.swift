@@ -49,3 +49,28 @@ public enum Gzip {
         return isCompressed(data) ? try decompress(data, source: path) : data
     }
 }
+
+/// CRC-32 (the IEEE polynomial of gzip and PNG) through zlib, for integrity checks of files the
+/// project writes.
+public struct CRC32 {
+    public private(set) var value: UInt32 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = Swift.min(rest.count, Int(UInt32.max))
+            value = UInt32(crc32(uLong(value), rest.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(n)))
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    public mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Eight hexadecimal digits.
+    public var hex: String { String(format: "%08x", value) }
+}

@@ -27,7 +27,9 @@ public enum IDX {
             let o = 4 + 4 * d
             shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let expected = shape.reduce(1, *)
+        guard let expected = Shape.checkedCount(shape)?.count else {
+            throw DataError.malformed(source: source, detail: "IDX shape \(shape) is too large (its size overflows a 64-bit integer)")
+        }
         let payload = bytes.count - 4 - 4 * ndim
         guard payload == expected else {
             throw DataError.malformed(source: source, detail: "IDX shape \(shape) needs \(expected) bytes of data, the file has \(payload)\(payload < expected ? " (truncated)" : "")")
@@ -55,6 +57,10 @@ public enum FashionMNIST {
                 throw DataError.malformed(source: directory, detail: "images \(images.shape) and labels \(labels.shape) do not match")
             }
             let features = images.shape[1] * images.shape[2]
+            guard images.shape[0] > 0, features > 0 else {
+                throw DataError.malformed(source: imagesPath, detail: "holds \(images.shape[0]) images of \(images.shape[1])x\(images.shape[2]) pixels; "
+                                          + "Fashion-MNIST needs at least one image of at least one pixel")
+            }
             let inputs = Tensor(shape: [images.shape[0], features], scalars: images.bytes.map { Float($0) / 255 })
             return try Dataset(inputs: inputs, targets: Tensor(labels.bytes.map { Float($0) }), classCount: 10)
         }

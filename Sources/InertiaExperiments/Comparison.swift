@@ -139,15 +139,16 @@ public struct Comparison {
                 : String(format: format, m)
         }
         let rows = contenders.map { c -> [String] in
-            let mine = runs.filter { $0.contender == c.label && $0.error == nil }
+            let mine = runs.filter { $0.contender == c.label && $0.error == nil && !$0.interrupted }
             let failures = runs.filter { $0.contender == c.label && $0.error != nil }.count
+            let stopped = runs.filter { $0.contender == c.label && $0.interrupted }.count
             let finalLoss = mine.map { Comparison.smoothed($0.losses).last ?? .nan }
             let best = mine.map { $0.testAccuracy.max() ?? .nan }
             let toTarget = mine.map { run -> Double in
                 Comparison.smoothed(run.losses).firstIndex { $0 < targetLoss }.map { Double($0 + 1) } ?? .nan
             }
             let reached = toTarget.filter(\.isFinite).count
-            return [c.label, "\(mine.count)" + (failures > 0 ? " (+\(failures) failed)" : ""), cell(finalLoss, "%.4f"), cell(best, "%.4f"),
+            return [c.label, "\(mine.count)" + (failures > 0 ? " (+\(failures) failed)" : "") + (stopped > 0 ? " (+\(stopped) stopped)" : ""), cell(finalLoss, "%.4f"), cell(best, "%.4f"),
                     cell(toTarget, "%.0f") + " (\(reached)/\(mine.count) reached)", cell(mine.map(\.seconds), "%.2f")]
         }
         return Table(

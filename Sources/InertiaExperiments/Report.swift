@@ -126,7 +126,19 @@ public struct Report {
             return d
         }
         s["tables"] = tables.map { ["title": $0.title, "header": $0.header, "rows": $0.rows] }
-        return try JSONSerialization.data(withJSONObject: s, options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(withJSONObject: Report.finite(s), options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// `value` with every NaN or infinite number replaced by `null`: JSON has no spelling for
+    /// them, and a diverged run's summary must still be written.
+    static func finite(_ value: Any) -> Any {
+        switch value {
+        case let x as Double: return x.isFinite ? x : NSNull()
+        case let x as Float: return x.isFinite ? x : NSNull()
+        case let array as [Any]: return array.map(finite)
+        case let object as [String: Any]: return object.mapValues(finite)
+        default: return value
+        }
     }
 
     /// Writes `report.html` and `summary.json` into `folder` (created if needed), atomically.

@@ -43,3 +43,20 @@ public final class Flatten: Module {
         return x.reshaped(to: Array(x.shape[..<startAxis]) + [-1])
     }
 }
+
+/// Reshapes each sample, keeping the batch axis: `[N, ...]` to `[N] + shape` (PyTorch's
+/// `nn.Unflatten(1, shape)` for a flat input).
+public final class Reshape: Module {
+    public let shape: [Int]
+    public init(_ shape: [Int]) {
+        self.shape = shape
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let count = shape.reduce(1, *)
+        validated(x.rank >= 1 && x.shape.dropFirst().reduce(1, *) == count,
+                  "Reshape: samples of shape \(Array(x.shape.dropFirst())) do not have the \(count) elements of \(shape)")
+        return x.reshaped(to: [x.shape[0]] + shape)
+    }
+}

@@ -89,9 +89,11 @@ public enum SafeTensors {
             case "F16", "BF16": width = 2
             default: throw fail("entry '\(e.name)' has dtype \(e.dtype); supported: F32, F64, F16, BF16")
             }
-            let count = e.shape.reduce(1, *)
-            guard e.begin == expectedBegin, e.end >= e.begin, e.end - e.begin == count * width else {
-                throw fail("entry '\(e.name)' has data offsets [\(e.begin), \(e.end)], expected \(count * width) bytes from \(expectedBegin)")
+            guard let (count, size) = Shape.checkedCount(e.shape, width: width) else {
+                throw fail("entry '\(e.name)' has shape \(e.shape), whose size overflows a 64-bit integer")
+            }
+            guard e.begin == expectedBegin, e.end >= e.begin, e.end - e.begin == size else {
+                throw fail("entry '\(e.name)' has data offsets [\(e.begin), \(e.end)], expected \(size) bytes from \(expectedBegin)")
             }
             guard e.end <= payload else { throw fail("entry '\(e.name)' ends at byte \(e.end) but the data holds \(payload) bytes (truncated)") }
             let bytes = [UInt8](data[(data.startIndex + base + e.begin)..<(data.startIndex + base + e.end)])
@@ -115,8 +117,16 @@ public enum SafeTensors {
     }
 
     public static func read(_ path: String) throws -> File {
-        guard FileManager.default.fileExists(atPath: path) else { throw SafeTensorsError.fileNotFound(path) }
-        return try decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw SafeTensorsError.fileNotFound(path) }
+        guard !isDirectory.boolValue else { throw SafeTensorsError.malformed(source: path, detail: "it is a directory, not a file") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SafeTensorsError.malformed(source: path, detail: "cannot be read (\((error as NSError).localizedFailureReason ?? "permission denied?"))")
+        }
+        return try decode(data, source: path)
     }
 
     /// Writes atomically: a temporary file in the same folder, fsync, rename.

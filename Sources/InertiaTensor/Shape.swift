@@ -8,6 +8,20 @@ public enum Shape {
         return n
     }
 
+    /// Number of elements of a shape read from untrusted input, and its size in bytes at
+    /// `width` bytes each; nil when a dimension is negative or either number overflows `Int`.
+    public static func checkedCount(_ shape: [Int], width: Int = 1) -> (count: Int, bytes: Int)? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = product
+        }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: width)
+        return overflow ? nil : (n, bytes)
+    }
+
     /// Row-major strides, in elements.
     @inlinable
     public static func strides(_ shape: [Int]) -> [Int] {

@@ -1,4 +1,5 @@
 import Foundation
+import InertiaData
 import InertiaNN
 import InertiaOptim
 import InertiaTensor
@@ -6,8 +7,9 @@ import InertiaTensor
 /// A training checkpoint in one safetensors file: the model's parameters and buffers
 /// (`model/<name>`), the optimizer's state tensors (`optimizer/<parameter>/<slot>`), and in the
 /// metadata the format version, the position (epoch, batch, step), the optimizer's step counts and
-/// learning rate, and the random generators of the model's `RandomStateful` modules. The weights
-/// under `model/` load in PyTorch with the prefix stripped.
+/// learning rate, the random generators of the model's `RandomStateful` modules, the batch size,
+/// and a CRC-32 of the tensor data and the rest of the metadata (`checksum_crc32`; a flipped byte
+/// is a named error on read). The weights under `model/` load in PyTorch with the prefix stripped.
 public struct Checkpoint {
     public static let format = "inertia-checkpoint"
     public static let formatVersion = 1
@@ -24,8 +26,10 @@ public struct Checkpoint {
     public var batch: Int
     public var step: Int
     public var loaderSeed: UInt64
+    /// The loader's batch size (nil in checkpoints written before it was recorded).
+    public var batchSize: Int?
 
-    public init(model: Module, optimizer: Optimizer, epoch: Int, batch: Int, step: Int, loaderSeed: UInt64) {
+    public init(model: Module, optimizer: Optimizer, epoch: Int, batch: Int, step: Int, loaderSeed: UInt64, batchSize: Int? = nil) {
         self.model = model.stateDictionary().map { (name: $0.name, tensor: $0.value) }
         self.optimizer = optimizer.state()
         self.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { entry in
@@ -35,10 +39,11 @@ public struct Checkpoint {
         self.batch = batch
         self.step = step
         self.loaderSeed = loaderSeed
+        self.batchSize = batchSize
     }
 
     private init(model: [(name: String, tensor: Tensor)], optimizer: OptimizerState, generators: [String: PhiloxGenerator],
-                 epoch: Int, batch: Int, step: Int, loaderSeed: UInt64) {
+                 epoch: Int, batch: Int, step: Int, loaderSeed: UInt64, batchSize: Int?) {
         self.model = model
         self.optimizer = optimizer
         self.generators = generators
@@ -46,6 +51,16 @@ public struct Checkpoint {
         self.batch = batch
         self.step = step
         self.loaderSeed = loaderSeed
+        self.batchSize = batchSize
+    }
+
+    /// CRC-32 of the tensors' bytes in file order, then of the metadata but the checksum itself,
+    /// as sorted `key=value` lines.
+    static func checksum(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> String {
+        var crc = CRC32()
+        for (_, tensor) in tensors { tensor.withUnsafeBufferPointer { crc.update(UnsafeRawBufferPointer($0)) } }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "checksum_crc32" { crc.update("\(key)=\(value)\n") }
+        return crc.hex
     }
 
     public func write(to path: String) throws {
@@ -54,7 +69,7 @@ public struct Checkpoint {
         }
         let tensors = model.map { (name: "model/" + $0.name, tensor: $0.tensor) }
             + optimizer.slots.sorted { $0.key < $1.key }.map { (name: "optimizer/" + $0.key, tensor: $0.value) }
-        let metadata: [String: String] = [
+        var metadata: [String: String] = [
             "format": Checkpoint.format,
             "format_version": String(Checkpoint.formatVersion),
             "epoch": String(epoch), "batch": String(batch), "step": String(step),
@@ -64,6 +79,8 @@ public struct Checkpoint {
             "optimizer_steps": try json(optimizer.steps),
             "generators": try json(generators),
         ]
+        if let batchSize { metadata["batch_size"] = String(batchSize) }
+        metadata["checksum_crc32"] = Checkpoint.checksum(tensors, metadata: metadata)
         try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: metadata), to: path)
     }
 
@@ -82,6 +99,13 @@ public struct Checkpoint {
         }
         guard let version = Int(try field("format_version")), version == formatVersion else {
             throw CheckpointError.mismatch(path: path, detail: "format version \(m["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
+        }
+        if let stored = m["checksum_crc32"] {
+            let computed = checksum(file.tensors, metadata: m)
+            guard stored == computed else {
+                throw CheckpointError.unreadable(
+                    path: path, detail: "\(path) is corrupted: its checksum is \(stored), its contents give \(computed)")
+            }
         }
         func integer(_ key: String) throws -> Int {
             guard let v = Int(try field(key)), v >= 0 else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is not a count") }
@@ -108,7 +132,7 @@ public struct Checkpoint {
         let state = OptimizerState(optimizer: try field("optimizer"), learningRate: Double(bitPattern: lrBits), steps: steps, slots: slots)
         return Checkpoint(
             model: model, optimizer: state, generators: generators, epoch: try integer("epoch"), batch: try integer("batch"),
-            step: try integer("step"), loaderSeed: seed)
+            step: try integer("step"), loaderSeed: seed, batchSize: m["batch_size"] == nil ? nil : try integer("batch_size"))
     }
 
     /// Loads weights, optimizer state and generators; validates everything first.

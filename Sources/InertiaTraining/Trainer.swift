@@ -229,8 +229,8 @@ public final class Trainer {
 
     /// Writes weights, optimizer state, position and random-generator states (atomically).
     public func saveCheckpoint(to path: String) throws {
-        try Checkpoint(model: model, optimizer: optimizer, epoch: epoch, batch: batch, step: step, loaderSeed: loader.seed)
-            .write(to: path)
+        try Checkpoint(model: model, optimizer: optimizer, epoch: epoch, batch: batch, step: step, loaderSeed: loader.seed,
+                       batchSize: loader.batchSize).write(to: path)
     }
 
     /// Restores everything `saveCheckpoint` wrote; nothing changes when it throws.
@@ -238,6 +238,23 @@ public final class Trainer {
         let checkpoint = try Checkpoint.read(path)
         guard checkpoint.loaderSeed == loader.seed else {
             throw CheckpointError.mismatch(path: path, detail: "it was written with data seed \(checkpoint.loaderSeed), this run uses \(loader.seed)")
+        }
+        if let saved = checkpoint.batchSize, saved != loader.batchSize {
+            throw CheckpointError.mismatch(path: path, detail: "it was written with batch size \(saved), this run uses \(loader.batchSize)")
+        }
+        // The position must be one this run's loop can reach: a batch of an epoch, and the step
+        // count that epoch and batch give.
+        func fits() -> Bool {
+            guard checkpoint.batch < loader.batchCount else { return false }
+            let (previous, overflow) = checkpoint.epoch.multipliedReportingOverflow(by: stepsPerEpoch)
+            let within = (checkpoint.batch + options.accumulationSteps - 1) / options.accumulationSteps
+            return !overflow && previous.addingReportingOverflow(within) == (checkpoint.step, false)
+        }
+        guard fits() else {
+            throw CheckpointError.mismatch(
+                path: path,
+                detail: "its position (epoch \(checkpoint.epoch), batch \(checkpoint.batch), step \(checkpoint.step)) does not fit this run's "
+                + "\(loader.batchCount) batches per epoch in \(stepsPerEpoch) steps (other data, batch size or accumulation?)")
         }
         try checkpoint.restore(into: model, optimizer: optimizer, source: path)
         epoch = checkpoint.epoch

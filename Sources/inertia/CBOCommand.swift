@@ -30,6 +30,8 @@ struct CBOCommand: ParsableCommand {
     @Flag(help: "One JSON line instead of text.") var json = false
 
     func validate() throws {
+        try requireFinite(["sigma": sigma, "lambda": lambda, "dt": dt, "alpha": alpha, "alpha-factor": alphaFactor, "alpha-max": alphaMax,
+                           "energy-tolerance": energyTolerance, "low": low, "high": high, "shift": shift, "tolerance": tolerance])
         guard dim >= 1, particles >= 1, runs >= 1, iterations >= 1 else { throw ValidationError("--dim, --particles, --runs and --iterations must be >= 1") }
         guard sigma >= 0, lambda > 0, dt > 0, alpha >= 0, alphaFactor >= 1, alphaMax >= alpha else {
             throw ValidationError("need sigma >= 0, lambda > 0, dt > 0, alpha >= 0, alpha-factor >= 1 and alpha-max >= alpha")
@@ -38,6 +40,7 @@ struct CBOCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = try RunFolder(out)
         var cbo = ConsensusBasedOptimization(particles: particles, dt: dt, lambda: lambda, sigma: sigma, alpha: alpha, noise: noise,
                                              schedule: alphaFactor == 1 ? .constant : .multiply(factor: alphaFactor, maximum: alphaMax),
                                              maxIterations: iterations)
@@ -59,8 +62,7 @@ struct CBOCommand: ParsableCommand {
             ("runs", .number(Double(runs))), ("noise", .string(noise.rawValue)), ("sigma", .number(sigma)), ("judged_on", .string(best ? "best particle" : "consensus")),
             ("success_rate", .number(outcome.successRate)), ("median_value", .number(median)), ("seconds", .number(seconds)), ("results", .array(perRun)),
         ])
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try AtomicFile.write(Data((summary.text + "\n").utf8), to: out + "/summary.json")
+        try AtomicFile.write(Data((summary.text + "\n").utf8), to: folder.file("summary.json"))
         if json {
             print(JSONValue.object([("function", .string(function.rawValue)), ("dim", .number(Double(dim))), ("success_rate", .number(outcome.successRate)),
                                     ("median_value", .number(median)), ("seconds", .number(seconds))]).text)
@@ -73,6 +75,7 @@ struct CBOCommand: ParsableCommand {
             print(String(format: "time           %.3f s", seconds))
             print("summary        \(out)/summary.json")
         }
+        guard median.isFinite else { throw CommandFailure("the runs diverged (median value \(median)); see \(out)/summary.json") }
     }
 }
 

@@ -47,7 +47,7 @@ struct CompareCommand: ParsableCommand {
 
     func contenders() throws -> [Comparison.Contender] {
         let multipliers = try lrGrid.split(separator: ",").map { part -> Double in
-            guard let v = Double(part), v > 0 else { throw ValidationError("--lr-grid takes positive numbers, got '\(part)'") }
+            guard let v = Double(part), v > 0, v.isFinite else { throw ValidationError("--lr-grid takes positive numbers, got '\(part)'") }
             return v
         }
         var out: [Comparison.Contender] = []
@@ -91,6 +91,7 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         guard seeds > 0, epochs > 0, batchSize > 0 else { throw ValidationError("--seeds, --epochs and --batch-size must be positive") }
+        try requireFinite(["target": target])
         _ = try contenders()
     }
 
@@ -105,8 +106,10 @@ struct CompareCommand: ParsableCommand {
             dataName: data, train: train, test: test,
             makeModel: { rng in MLP(sizes: [features] + sizes + [classes], using: &rng) },
             contenders: try contenders(), seeds: (0..<seeds).map(UInt64.init), epochs: epochs, batchSize: batchSize, targetLoss: target)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(path: out + "/metrics.jsonl", truncate: true)
+        let folder = try RunFolder(out)
+        // A report left by an earlier run must not stand beside this run's metrics.
+        for name in ["report.html", "summary.json"] { try? FileManager.default.removeItem(atPath: folder.file(name)) }
+        let metrics = try MetricsLog(path: folder.file("metrics.jsonl"))
         let totalRuns = comparison.contenders.count * seeds
         let stepsPerRun = epochs * ((train.count + batchSize - 1) / batchSize)
         var finished = 0
@@ -133,7 +136,8 @@ struct CompareCommand: ParsableCommand {
             }
         }, onRun: { _ in finished += 1 })
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let partial = Interrupt.requested || runs.contains(where: \.interrupted) || runs.count < totalRuns
+        let complete = runs.filter { !$0.interrupted }.count
+        let partial = Interrupt.requested || complete < totalRuns
         let table = comparison.table(runs)
         var notes = ["Loss curves are an exponential moving average (0.9) of the per-step training loss; bands span the seeds."]
         for run in runs where run.error != nil { notes.append("\(run.contender) seed \(run.seed) failed: \(run.error!)") }
@@ -141,14 +145,15 @@ struct CompareCommand: ParsableCommand {
             title: "Optimizer comparison on \(data)",
             subtitle: "MLP \([features] + sizes + [classes]), batch \(batchSize), \(epochs) epochs, seeds 0..<\(seeds), \(train.count) training / \(test.count) test samples. \(partial ? "" : "Complete.")",
             isPartial: partial, tables: [table], plots: comparison.plots(runs), notes: notes,
-            summary: ["data": data, "seeds": seeds, "epochs": epochs, "runs": runs.count, "planned_runs": totalRuns])
+            summary: ["data": data, "seeds": seeds, "epochs": epochs, "runs": complete, "planned_runs": totalRuns])
         try report.write(to: out)
         if json {
             print(String(decoding: try report.summaryJSON(), as: UTF8.self))
         } else {
             print(table.text)
-            if partial { print("interrupted: the report covers \(runs.count) of \(totalRuns) runs and says it is partial") }
+            if partial { print("interrupted: the report covers \(complete) of \(totalRuns) runs and says it is partial") }
             print("report: \(out)/report.html")
         }
+        try Interrupt.exitIfRequested()
     }
 }

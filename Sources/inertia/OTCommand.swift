@@ -35,10 +35,15 @@ struct OTCommand: ParsableCommand {
     @Option(help: "Stopping threshold: POT's stopThr for sinkhorn / sinkhorn-log, the L1 marginal error for sns, the fixed-point residual for anderson.")
     var stopThreshold: Double = 1e-9
     @Option(help: "Write the transport plan here (CSV, written atomically).") var plan: String?
+    @Option(help: "Fail (exit status 1) when the plan's L1 marginal error ends above this; below it, not reaching --stop-threshold is only a warning, as in POT.")
+    var maxMarginalError: Double = 1e-4
     @Flag(help: "One JSON line instead of text.") var json = false
 
     func validate() throws {
-        guard reg > 0 && reg.isFinite else { throw ValidationError("--reg must be a positive number") }
+        try requireFinite(["reg": reg, "stop-threshold": stopThreshold, "max-marginal-error": maxMarginalError])
+        guard maxMarginalError > 0 else { throw ValidationError("--max-marginal-error must be a positive number") }
+        guard reg > 0 else { throw ValidationError("--reg must be a positive number") }
+        guard stopThreshold > 0 else { throw ValidationError("--stop-threshold must be a positive number") }
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be >= 1") }
         if cost == nil && (source == nil || target == nil) {
             throw ValidationError("give --source and --target point clouds, or --cost with optional --source / --target weights")
@@ -81,7 +86,7 @@ struct OTCommand: ParsableCommand {
 
     func run() throws {
         let problem: TransportProblem
-        do { problem = try self.problem() } catch let error as TransportError { throw ValidationError(error.description) }
+        do { problem = try self.problem() } catch let error as TransportError { throw CommandFailure(error.description) }
         let start = DispatchTime.now().uptimeNanoseconds
         let transportPlan: Matrix64, cost: Double, iterations: Int, error: Double, converged: Bool, warning: String?
         var extra: [(String, JSONValue)] = []
@@ -116,6 +121,10 @@ struct OTCommand: ParsableCommand {
             print("converged          \(converged ? "yes" : "no")")
             print(String(format: "time               %.3f s", seconds))
             if let plan { print("plan               \(plan)") }
+        }
+        guard error <= maxMarginalError else {
+            throw CommandFailure(String(format: "%@ ended far from a transport plan: its L1 marginal error is %.3e (--max-marginal-error %g)%@", method.rawValue, error,
+                                        maxMarginalError, plan == nil ? "" : "; the plan written to \(plan!) does not have these marginals"))
         }
     }
 }

@@ -26,6 +26,7 @@ struct PSLCommand: ParsableCommand {
     @Option(help: "Run folder (evaluated.csv, front.csv, report.html, summary.json).") var out = "runs/psl"
 
     func validate() throws {
+        try requireFinite(["reference": reference])
         guard variables >= 2, initial >= 2, iterations >= 0, batch >= 1, steps >= 1, width >= 1 else {
             throw ValidationError("need --variables >= 2, --initial >= 2, --iterations >= 0, --batch, --steps and --width >= 1")
         }
@@ -49,6 +50,7 @@ struct PSLCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = try RunFolder(out)
         let target = definition
         var configuration = ParetoSetLearning.Configuration.laptop
         configuration.initialSamples = initial
@@ -83,12 +85,11 @@ struct PSLCommand: ParsableCommand {
             })
             return (variableNames + objectiveNames).joined(separator: ",") + "\n" + NumericCSV.format(joined)
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(table(inputs, values).utf8), to: out + "/evaluated.csv")
+        try AtomicFile.write(Data(table(inputs, values).utf8), to: folder.file("evaluated.csv"))
         var frontValues: [[Double]] = []
         if let front {
             frontValues = (0..<front.rows).map { i in target.evaluate(Array(front.scalars[(i * variables)..<((i + 1) * variables)])) }
-            try AtomicFile.write(Data(table(front, frontValues).utf8), to: out + "/front.csv")
+            try AtomicFile.write(Data(table(front, frontValues).utf8), to: folder.file("front.csv"))
         }
         var series = [Series(name: "evaluated", x: values.map { $0[0] }, y: values.map { $0[1] }, style: .points)]
         if !frontValues.isEmpty {
@@ -105,10 +106,11 @@ struct PSLCommand: ParsableCommand {
                             notes: [String(format: "Final hypervolume %.5f after %d evaluations, %.1f s.", volumes.last ?? 0, values.count, seconds)],
                             summary: ["problem": problem.rawValue, "method": method.rawValue, "variables": variables, "objectives": m,
                                       "evaluations": values.count, "hypervolumes": volumes, "seconds": seconds])
-        try report.write(to: out)
+        try report.write(to: folder.path)
         print("\(method.rawValue) on \(problem.rawValue) (\(variables) variables, \(m) objectives): \(values.count) evaluations")
         print(String(format: "hypervolume    %.5f (reference %g; after the initial design %.5f)", volumes.last ?? 0, reference, volumes.first ?? 0))
         print(String(format: "time           %.1f s", seconds))
         print("results        \(out)/evaluated.csv" + (front == nil ? "" : ", \(out)/front.csv") + ", \(out)/report.html")
+        guard volumes.allSatisfy(\.isFinite) else { throw CommandFailure("the hypervolume is not finite; see \(out)/evaluated.csv") }
     }
 }

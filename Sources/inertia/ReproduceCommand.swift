@@ -61,6 +61,7 @@ struct ReproduceCommand: ParsableCommand {
             }
             return
         }
+        let folder = try RunFolder(out)
         Interrupt.install()
         let targets = all ? Reproductions.all : [Reproductions.named(slug!)!]
         for reproduction in targets {
@@ -70,8 +71,8 @@ struct ReproduceCommand: ParsableCommand {
                 if !quiet { FileHandle.standardError.write(Data("  \(message)\n".utf8)) }
             }
             let report = reproduction.report(result)
-            let folder = "\(out)/\(reproduction.slug)"
-            try report.write(to: folder)
+            let reportFolder = folder.file(reproduction.slug)
+            try report.write(to: reportFolder)
             if json {
                 let checks: [JSONValue] = result.checks.map { c in
                     .object([("name", .string(c.name)), ("measured", c.measured.map { .number($0) } ?? .null), ("relation", .string(c.relation.rawValue)),
@@ -80,15 +81,16 @@ struct ReproduceCommand: ParsableCommand {
                 print(JSONValue.object([
                     ("slug", .string(reproduction.slug)), ("budget", .string(budget.rawValue)), ("seeds", .array(seedList.map { .number(Double($0)) })),
                     ("verdict", .string(result.verdict.rawValue)), ("partial", .bool(result.isPartial)), ("checks", .array(checks)),
-                    ("report", .string("\(folder)/report.html")),
+                    ("report", .string("\(reportFolder)/report.html")),
                 ]).text)
             } else {
                 print(report.checkTable.text)
                 print("verdict: \(Terminal.verdict(result.verdict))\(result.isPartial ? " (partial run)" : "")")
-                print("report: \(folder)/report.html")
+                print("report: \(reportFolder)/report.html")
             }
             if Interrupt.requested { break }
         }
+        try Interrupt.exitIfRequested()
     }
 }
 

@@ -38,6 +38,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Run folder (samples.csv, report.html, summary.json).") var out = "runs/sample"
 
     func validate() throws {
+        try requireFinite(["guidance": guidance])
         guard steps >= 2, count >= 1, trainSteps >= 1 else { throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1") }
         if label != nil && source == .mixture { throw ValidationError("--label needs --source moons (the mixture has no classes)") }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
@@ -45,6 +46,7 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         Interrupt.install()
+        let folder = try RunFolder(out)
         let schedule = path.schedule
         var rng = PhiloxGenerator(seed: seed)
         let model: Denoiser, reference: Matrix64
@@ -68,7 +70,7 @@ struct SampleCommand: ParsableCommand {
                 if step % 500 == 0 || step == trainSteps - 1 { FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8)) }
                 return !Interrupt.requested
             }
-            if Interrupt.requested { throw ValidationError("interrupted while training") }
+            try Interrupt.exitIfRequested()
             model = trained.denoiser(label: label, guidance: guidance)
         }
         let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
@@ -77,8 +79,7 @@ struct SampleCommand: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(("x,y\n" + NumericCSV.format(samples)).utf8), to: out + "/samples.csv")
+        try AtomicFile.write(Data(("x,y\n" + NumericCSV.format(samples)).utf8), to: folder.file("samples.csv"))
         var tables: [Table] = []
         if compareSamplers {
             var rows: [[String]] = []
@@ -99,10 +100,11 @@ struct SampleCommand: ParsableCommand {
                             notes: [String(format: "Sliced W2 of the samples to %d reference points: %.4f. Sampling took %.3f s.", reference.rows, distance, seconds)],
                             summary: ["source": source.rawValue, "path": path.rawValue, "sampler": sampler.rawValue, "steps": steps, "count": count,
                                       "sliced_w2": distance, "seconds": seconds])
-        try report.write(to: out)
+        try report.write(to: folder.path)
         print(String(format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler.rawValue, source.rawValue, path.rawValue, steps, distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
+        guard distance.isFinite else { throw CommandFailure("the samples are not finite (the sampler diverged); see \(out)/report.html") }
     }
 }
 

@@ -92,7 +92,8 @@ struct TrainCommand: ParsableCommand {
     var inverseFrequency = 10
 
     func validate() throws {
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        try requireFinite(["lr": lr, "momentum": momentum, "weight-decay": weightDecay, "clip": clip, "test-fraction": testFraction])
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard OptimizerRegistry.entry(named: optimizer) != nil else {
             throw ValidationError("unknown --optimizer '\(optimizer)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
         }
@@ -114,6 +115,7 @@ struct TrainCommand: ParsableCommand {
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1)") }
         guard ["mlp", "cnn"].contains(model) else { throw ValidationError("unknown --model '\(model)' (choose mlp or cnn)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
     }
 
@@ -170,40 +172,39 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
+        let folder = try RunFolder(out)
         var (train, test) = try loadData()
-        if let limit {
-            guard limit > 0 else { throw ValidationError("--limit must be positive") }
-            train = train.subset(Array(0..<min(limit, train.count)))
-        }
-        guard let classes = train.classCount else { throw ValidationError("the data has no classes") }
+        if let limit { train = train.subset(Array(0..<min(limit, train.count))) }
+        guard let classes = train.classCount else { throw CommandFailure("the data has no classes") }
         var rng = PhiloxGenerator(seed: seed)
         let network = try makeModel(features: train.inputs.shape[1], classes: classes, using: &rng)
         let optim = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters())
         if let initFrom {
-            let weights = try SafeTensors.read(initFrom)
             do {
-                try network.loadStateDictionary(weights.dictionary)
+                try network.loadStateDictionary(try SafeTensors.read(initFrom).dictionary)
             } catch {
-                throw ValidationError("--init-from \(initFrom): \(error)")
+                throw CommandFailure("--init-from \(initFrom): \(error)")
             }
         }
         let loader = try DataLoader(train, batchSize: batchSize, shuffles: shuffle, seed: seed)
         optim.schedule = makeSchedule(totalSteps: epochs * ((loader.batchCount + accumulation - 1) / accumulation))
         try optim.schedule.validate()
         if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
-        let checkpoint = out + "/checkpoint.safetensors"
+        let checkpoint = folder.file("checkpoint.safetensors")
         let stepper: Optimizer = preconditioner == "mkor" ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
-        let trainer = try Trainer(
-            model: network, optimizer: stepper, loader: loader, testSet: test,
-            options: TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip))
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        Interrupt.install()
+        var options = TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
+        options.shouldStop = { Interrupt.requested }
+        let trainer = try Trainer(model: network, optimizer: stepper, loader: loader, testSet: test, options: options)
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpoint) else {
-                throw ValidationError("--resume: no checkpoint at \(checkpoint)")
-            }
+            guard FileManager.default.fileExists(atPath: checkpoint) else { throw CommandFailure("--resume: no checkpoint at \(checkpoint)") }
             try trainer.resume(from: checkpoint)
+            guard trainer.epoch < epochs else {
+                throw CommandFailure("--resume: the checkpoint is at the end of epoch \(trainer.epoch) and --epochs is \(epochs): "
+                                     + "nothing is left to train (raise --epochs)")
+            }
         }
-        let metrics = try MetricsLog(path: out + "/metrics.jsonl", truncate: !resume)
+        let metrics = try MetricsLog(path: folder.file("metrics.jsonl"), keepingStepsThrough: resume ? trainer.step : nil)
         let progress = ProgressDisplay()
         print("training \(model) (\(network.parameterCount()) parameters) on \(data): \(train.count) train / \(test.count) test samples, \(epochs) epochs")
         print("optimizer \(optim.name): " + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -226,83 +227,22 @@ struct TrainCommand: ParsableCommand {
                 case .checkpoint: break
                 }
             }
-        } catch let error as TrainingError {
+        } catch {
             progress.finishLine()
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         progress.finishLine()
-        let weights = out + "/model.safetensors"
+        if summary.interrupted {
+            try trainer.saveCheckpoint(to: checkpoint)
+            print("interrupted at step \(summary.steps): checkpoint written to \(checkpoint); continue with --resume")
+            try Interrupt.exitIfRequested()
+        }
+        let weights = folder.file("model.safetensors")
         try SafeTensors.write(SafeTensors.File(tensors: network.stateDictionary().map { (name: $0.name, tensor: $0.value) },
                                                metadata: ["format": "pt"]), to: weights)
         print(String(format: "done: %d steps in %.1f s, final train loss %.4f, test accuracy %.4f", summary.steps, summary.seconds,
                      summary.finalTrainLoss, summary.finalEvaluation?.accuracy ?? .nan))
-        print("wrote \(weights), \(checkpoint), \(out)/metrics.jsonl")
-    }
-}
-
-/// Reshapes each sample: `[N, ...]` to `[N] + shape`.
-final class Reshape: Module {
-    let shape: [Int]
-    init(_ shape: [Int]) {
-        self.shape = shape
-        super.init()
-    }
-
-    override func forward(_ x: Tensor) -> Tensor { x.reshaped(to: [x.shape[0]] + shape) }
-}
-
-/// The datasets the commands accept by name, or a CSV file.
-enum NamedData {
-    static let names = ["digits", "moons", "circles", "spirals", "checkerboard", "fashion-mnist"]
-
-    /// Train and test sets: built-in and synthetic data and CSV files split by `testFraction`
-    /// (seeded), Fashion-MNIST with its own test set.
-    static func load(_ name: String, testFraction: Double, seed: UInt64, fashionDirectory: String = FashionMNIST.debianDirectory)
-        throws -> (train: Dataset, test: Dataset)
-    {
-        switch name {
-        case "digits": return try Digits.load().split(testFraction: testFraction, seed: seed)
-        case "moons": return try Synthetic.moons(count: 2000, noise: 0.15, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "circles": return try Synthetic.circles(count: 2000, noise: 0.08, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "spirals": return try Synthetic.spirals(count: 3000, classes: 3, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "checkerboard": return try Synthetic.checkerboard(count: 4000, seed: seed).split(testFraction: testFraction, seed: seed)
-        case "fashion-mnist": return try FashionMNIST.load(directory: fashionDirectory)
-        default: return try CSVData.load(name).split(testFraction: testFraction, seed: seed)
-        }
-    }
-}
-
-/// A CSV file of numbers, one sample per row, the class index in the last column.
-enum CSVData {
-    static func load(_ path: String) throws -> Dataset {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("--data: '\(path)' is neither a built-in dataset nor an existing file")
-        }
-        let data = try Gzip.readFile(path)
-        guard let text = String(data: data, encoding: .utf8) else { throw DataError.malformed(source: path, detail: "not UTF-8 text") }
-        var rows: [[Float]] = []
-        for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = line.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            if i == 0 && fields.contains(where: { $0 == nil }) { continue }  // a header row
-            guard fields.allSatisfy({ $0 != nil }) else { throw DataError.malformed(source: path, detail: "line \(i + 1) has a non-numeric field") }
-            if let column = fields.firstIndex(where: { !$0!.isFinite }) {
-                throw DataError.malformed(source: path, detail: "line \(i + 1), column \(column + 1): \(fields[column]!) is not a finite number")
-            }
-            rows.append(fields.map { $0! })
-        }
-        guard let width = rows.first?.count, width >= 2 else { throw DataError.malformed(source: path, detail: "needs rows of at least two columns") }
-        if let bad = rows.firstIndex(where: { $0.count != width }) {
-            throw DataError.malformed(source: path, detail: "row \(bad + 1) has \(rows[bad].count) columns, the first has \(width)")
-        }
-        let labels = rows.map { $0[width - 1] }
-        // Whole numbers below 2^24 (exact in Float32; far more classes than any model here has).
-        if let bad = labels.firstIndex(where: { !($0 >= 0 && $0 < 16_777_216 && $0 == $0.rounded()) }) {
-            throw DataError.malformed(
-                source: path, detail: "data row \(bad + 1): the last column must hold class indices 0, 1, 2, ... (got \(labels[bad]))")
-        }
-        let classes = Int(labels.max()!) + 1
-        return try Dataset(inputs: Tensor(shape: [rows.count, width - 1], scalars: rows.flatMap { $0.dropLast() }),
-                           targets: Tensor(labels), classCount: classes)
+        print("wrote \(weights), \(checkpoint), \(folder.file("metrics.jsonl"))")
     }
 }
 
@@ -310,11 +250,25 @@ enum CSVData {
 final class MetricsLog {
     let handle: FileHandle
 
-    init(path: String, truncate: Bool) throws {
-        if truncate || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw ValidationError("cannot create \(path)") }
+    /// A new log, or with `keepingStepsThrough` the existing one cut back to the lines of steps up
+    /// to that step (a run resumed from its checkpoint appends after the checkpoint's step, not
+    /// after the steps the interrupted run logged past it).
+    init(path: String, keepingStepsThrough lastStep: Int? = nil) throws {
+        var kept = Data()
+        if let lastStep, let old = FileManager.default.contents(atPath: path) {
+            for line in old.split(separator: UInt8(ascii: "\n")) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let step = (object["step"] as? NSNumber)?.intValue, step <= lastStep else { continue }
+                kept.append(contentsOf: line)
+                kept.append(UInt8(ascii: "\n"))
+            }
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot open \(path) for writing") }
+        do {
+            try AtomicFile.write(kept, to: path)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CommandFailure("cannot open \(path) for writing") }
         h.seekToEndOfFile()
         handle = h
     }

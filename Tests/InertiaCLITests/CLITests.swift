@@ -49,7 +49,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(badRate.output.contains("--lr must be a positive number"), badRate.output)
         let missing = try run(["train", "--data", "/nonexistent/data.csv"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.output.contains("neither a built-in dataset nor an existing file"), missing.output)
+        XCTAssertTrue(missing.output.contains("not found. It is neither a built-in dataset"), missing.output)
         let noCheckpoint = try run(["train", "--resume", "--out", "/tmp/inertia-no-such-run-\(getpid())"])
         XCTAssertNotEqual(noCheckpoint.status, 0)
         XCTAssertTrue(noCheckpoint.output.contains("no checkpoint"), noCheckpoint.output)
@@ -66,6 +66,7 @@ final class CLITests: XCTestCase {
             ("huge-label", "0.1,0.2,0\n0.3,0.4,1e19\n", "data row 2: the last column must hold class indices"),
             ("nan-feature", "0.1,0.2,0\n0.3,nan,1\n", "line 2, column 2: nan is not a finite number"),
             ("one-row", "0.1,0.2,0\n", "the training set has no batches"),
+            ("typo-first-row", "0.1,O.2,0\n0.3,0.4,1\n0.5,0.6,1\n", "line 1, column 2: 'O.2' is not a number (a header line holds no numbers)"),
         ]
         for (name, text, message) in cases {
             let path = folder + "/\(name).csv"
@@ -233,23 +234,76 @@ extension CLITests {
 }
 
 extension CLITests {
-    /// Ctrl-C (SIGINT) stops a comparison cleanly: exit status 0 and a report that says it is partial.
+    /// SIGINT and SIGTERM stop at the next step, write a partial report that counts only the
+    /// finished runs, and exit with 128 + the signal.
     func testInterruptWritesAPartialReport() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-interrupt-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["compare", "--epochs", "200", "--seeds", "3", "--quiet", "--out", out, "--threads", "1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        Thread.sleep(forTimeInterval: 1.5)
-        process.interrupt()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
-        XCTAssertTrue(html.contains("Partial report"), "the interrupted report says it is partial")
+        let complete = try run(["compare", "--optimizers", "sgd", "--seeds", "1", "--epochs", "1", "--quiet", "--out", out])
+        XCTAssertEqual(complete.status, 0, complete.output)
+        for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["compare", "--epochs", "100000", "--seeds", "3", "--quiet", "--out", out, "--threads", "1"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: 1.5)
+            kill(process.processIdentifier, signal)
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, status, output)
+            XCTAssertTrue(output.contains("the report covers 0 of 15 runs"), output)
+            let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+            XCTAssertTrue(html.contains("Partial report"), "the interrupted report says it is partial")
+            XCTAssertFalse(html.contains("Complete."), "the earlier complete report is gone")
+        }
+    }
+
+    /// `--out` is held by one run at a time, a file is not a folder, temporaries of an interrupted
+    /// write are removed, and a resumed run's metrics continue from the checkpoint's step.
+    func testRunFoldersAreLockedCleanedAndResumedConsistently() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-runfolder-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let lock = open(out + "/.inertia.lock", O_RDWR | O_CREAT, 0o644)
+        XCTAssertEqual(flock(lock, LOCK_EX | LOCK_NB), 0)
+        _ = "4242\n".withCString { pwrite(lock, $0, 5, 0) }
+        let refused = try run(["train", "--epochs", "1", "--out", out])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("is in use by another inertia run (pid 4242)"), refused.output)
+        XCTAssertFalse(refused.output.contains("Usage:"), refused.output)
+        close(lock)
+        let stale = out + "/.checkpoint.safetensors.tmp-1-2"
+        XCTAssertTrue(FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3])))
+        XCTAssertEqual(try run(["train", "--epochs", "1", "--out", out]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "the stale temporary file is removed")
+        // Steps the checkpoint never saw (a run killed after logging them) are cut on resume.
+        let metrics = out + "/metrics.jsonl"
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: metrics))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"event":"step","step":46,"loss":9}"#.utf8 + [10]))
+        try handle.close()
+        let resumed = try run(["train", "--epochs", "2", "--resume", "--out", out])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        let steps = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { $0["event"] as? String == "step" ? $0["step"] as? Int : nil }
+        }
+        XCTAssertEqual(steps, Array(1...90))
+        let failures: [([String], String)] = [
+            (["train", "--epochs", "2", "--resume", "--out", out], "nothing is left to train (raise --epochs)"),
+            (["train", "--epochs", "3", "--resume", "--batch-size", "16", "--out", out], "written with batch size 32, this run uses 16"),
+            (["train", "--epochs", "1", "--out", metrics], "is a file, not a folder"),
+            (["train", "--epochs", "1", "--init-from", out, "--out", out + "/other"], "it is a directory, not a file"),
+        ]
+        for (arguments, message) in failures {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 1, "\(arguments): \(r.output)")
+            XCTAssertTrue(r.output.contains(message), "\(arguments): \(r.output)")
+            XCTAssertFalse(r.output.contains("Usage:"), "\(arguments): \(r.output)")
+        }
     }
 }
 
@@ -297,5 +351,52 @@ extension CLITests {
         let bad = try run(["sample", "--label", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--label needs --source moons"), bad.output)
+    }
+}
+
+extension CLITests {
+    /// NaN and infinite options are usage errors naming the option; a solver that ends far from a
+    /// feasible answer, and runtime failures, exit 1 with the reason and no usage line.
+    func testNonFiniteOptionsAndInfeasibleResultsFailLoudly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-finite-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let unused = folder + "/unused"
+        let usage: [([String], String)] = [
+            (["cbo", "--dt", "inf", "--out", unused], "--dt must be a finite number, got inf"),
+            (["psl", "--reference", "nan", "--out", unused], "--reference must be a finite number, got nan"),
+            (["sample", "--guidance", "nan", "--out", unused], "--guidance must be a finite number, got nan"),
+            (["ot", "--cost", "c.csv", "--reg", "inf"], "--reg must be a finite number, got inf"),
+            (["train", "--clip", "inf", "--out", unused], "--clip must be a finite number, got inf"),
+            (["compare", "--lr-grid", "1,inf", "--out", unused], "--lr-grid takes positive numbers, got 'inf'"),
+        ]
+        for (arguments, message) in usage {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.output)")
+            XCTAssertTrue(r.output.contains(message), "\(arguments): \(r.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: unused), "a refused command writes nothing")
+        // 30 points against 30 others at reg 1e-6: SNS's 50 Newton steps end with an L1 marginal error near 84.
+        func cloud(_ a: Double, _ b: Double) -> String {
+            (1...30).map { i in "\((Double(i) * a).truncatingRemainder(dividingBy: 1)),\((Double(i) * b).truncatingRemainder(dividingBy: 1))\n" }.joined()
+        }
+        try cloud(0.618_034, 0.414_214).write(toFile: folder + "/x.csv", atomically: true, encoding: .utf8)
+        try cloud(0.732_051, 0.236_068).write(toFile: folder + "/y.csv", atomically: true, encoding: .utf8)
+        let plan = folder + "/plan.csv"
+        let infeasible = try run(["ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "1e-6",
+                                  "--max-iterations", "50", "--plan", plan])
+        XCTAssertEqual(infeasible.status, 1, infeasible.output)
+        XCTAssertTrue(infeasible.output.contains("sns ended far from a transport plan: its L1 marginal error is"), infeasible.output)
+        XCTAssertTrue(infeasible.output.contains("the plan written to \(plan) does not have these marginals"), infeasible.output)
+        XCTAssertFalse(infeasible.output.contains("Usage:"), infeasible.output)
+        let feasible = try run(["ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "0.05"])
+        XCTAssertEqual(feasible.status, 0, feasible.output)
+        let file = folder + "/x.csv"
+        for arguments in [["cbo", "--iterations", "1", "--out", file], ["psl", "--iterations", "0", "--out", file], ["sample", "--count", "4", "--out", file]] {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 1, "\(arguments): \(r.output)")
+            XCTAssertTrue(r.output.contains("--out \(file) is a file, not a folder"), "\(arguments): \(r.output)")
+            XCTAssertFalse(r.output.contains("Usage:"), "\(arguments): \(r.output)")
+        }
     }
 }

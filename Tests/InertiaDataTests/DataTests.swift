@@ -64,6 +64,10 @@ final class DataTests: XCTestCase {
         }
         XCTAssertThrowsError(try IDX.parse(Data([1, 2, 8, 1]), source: "magic.idx")) { XCTAssertTrue("\($0)".contains("bad IDX magic")) }
         XCTAssertThrowsError(try IDX.parse(Data([0, 0]), source: "tiny.idx")) { XCTAssertTrue("\($0)".contains("shorter")) }
+        let hugeShape = [UInt32.max, UInt32.max, UInt32.max].map(Int.init)
+        XCTAssertThrowsError(try IDX.parse(idxBytes(hugeShape, []), source: "huge.idx")) {
+            XCTAssertTrue("\($0)".contains("is too large"), "\($0)")
+        }
         // gzip round trip through the system's gzip.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-idx-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -78,6 +78,20 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(summary["verdict"] as? String, "held")
     }
 
+    /// A diverged run's numbers (NaN, infinities) are written as JSON null, not a serialization error.
+    func testSummaryWritesNonFiniteNumbersAsNull() throws {
+        let report = Report(title: "diverged", tables: [], plots: [], notes: [],
+                            summary: ["loss": Double.nan, "curve": [1.0, .infinity], "nested": ["worst": -Double.infinity, "steps": 3]])
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: report.summaryJSON()) as? [String: Any])
+        XCTAssertTrue(summary["loss"] is NSNull)
+        let curve = try XCTUnwrap(summary["curve"] as? [Any])
+        XCTAssertEqual(curve.first as? Double, 1)
+        XCTAssertTrue(curve.last is NSNull)
+        let nested = try XCTUnwrap(summary["nested"] as? [String: Any])
+        XCTAssertTrue(nested["worst"] is NSNull)
+        XCTAssertEqual(nested["steps"] as? Int, 3)
+    }
+
     func testComparisonEndToEndAndInterruptedRunsLeaveAPartialResult() throws {
         let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
         let comparison = Comparison(

@@ -37,6 +37,19 @@ final class SafeTensorsTests: XCTestCase {
         huge[7] = 0x7F
         XCTAssertThrowsError(try SafeTensors.decode(huge, source: "huge")) { XCTAssertTrue("\($0)".contains("exceeds the file size")) }
         XCTAssertThrowsError(try SafeTensors.read("/nonexistent/w.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try SafeTensors.read(FileManager.default.temporaryDirectory.path)) {
+            XCTAssertTrue("\($0)".contains("it is a directory, not a file"), "\($0)")
+        }
+        // Sizes from the header that overflow Int are named errors, not traps.
+        for shape in ["[1099511627776, 1099511627776]", "[4611686018427387904, 2]", "[3074457345618258603]"] {
+            let header = #"{"w":{"dtype":"F32","shape":"# + shape + #","data_offsets":[0,12]}}"#
+            var file = Data()
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { file.append(contentsOf: $0) }
+            file.append(contentsOf: Array(header.utf8) + [UInt8](repeating: 0, count: 12))
+            XCTAssertThrowsError(try SafeTensors.decode(file, source: "overflow")) {
+                XCTAssertTrue("\($0)".contains("whose size overflows a 64-bit integer"), "\($0)")
+            }
+        }
     }
 
     func testWritesFilesPythonCanRead() throws {

@@ -119,6 +119,40 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer.resume(from: folder + "/missing.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
     }
 
+    /// A flipped byte is a named error, and a position the run cannot reach (a batch past the
+    /// epoch, an epoch of Int.max, another batch size) is refused before anything changes.
+    func testCorruptedOrOutOfRangeCheckpointsAreNamedErrors() throws {
+        let path = folder + "/ckpt.safetensors"
+        let (trainer, _) = try makeRun(epochs: 1, checkpoint: path)
+        try trainer.run()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 5] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: folder + "/flipped.safetensors"))
+        XCTAssertThrowsError(try trainer.resume(from: folder + "/flipped.safetensors")) {
+            XCTAssertTrue("\($0)".contains("flipped.safetensors is corrupted: its checksum is"), "\($0)")
+        }
+        let original = try SafeTensors.read(path)
+        func rewritten(_ changes: [String: String]) throws -> String {
+            var metadata = original.metadata.merging(changes) { $1 }
+            metadata["checksum_crc32"] = Checkpoint.checksum(original.tensors, metadata: metadata)
+            let target = folder + "/edited.safetensors"
+            try SafeTensors.write(SafeTensors.File(tensors: original.tensors, metadata: metadata), to: target)
+            return target
+        }
+        let (fresh, _) = try makeRun(epochs: 3, checkpoint: nil)
+        for (changes, message) in [
+            (["batch": "1000"], "its position (epoch 1, batch 1000, step"),
+            (["epoch": String(Int.max), "step": String(Int.max)], "its position (epoch \(Int.max), batch 0"),
+            (["step": "3"], "step 3) does not fit this run's"),
+            (["batch_size": "7"], "it was written with batch size 7, this run uses"),
+        ] {
+            XCTAssertThrowsError(try fresh.resume(from: try rewritten(changes))) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+            XCTAssertEqual(fresh.step, 0)
+        }
+        XCTAssertNoThrow(try fresh.resume(from: try rewritten([:])))
+        XCTAssertEqual(fresh.epoch, 1)
+    }
+
     func testGradientAccumulationMatchesOneLargeBatch() throws {
         let data = Synthetic.linearRegression(count: 64, dimension: 3, seed: 2).data
         func run(batch: Int, accumulation: Int) throws -> Tensor {

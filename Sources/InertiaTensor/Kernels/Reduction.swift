@@ -176,7 +176,7 @@ public enum ReductionKernels {
                         let v = Lanes.load(x + base + i * inner, 0, lanes)
                         let better = (maximum ? v .> best : v .< best) .| ((v .!= v) .& (best .== best))
                         best = best.replacing(with: v, where: better)
-                        bestIndex = bestIndex.replacing(with: Int32(i), where: unsafeBitCast(better, to: SIMDMask<SIMD8<Int32>>.self))
+                        bestIndex = bestIndex.replacing(with: Int32(i), where: better)
                     }
                     for l in 0..<lanes {
                         values[o * inner + j + l] = best[l]
