@@ -6,8 +6,10 @@ public enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
     public static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
 
-    /// Inflates a gzip (or zlib) stream; `source` names the data in errors.
-    public static func decompress(_ data: Data, source: String) throws -> Data {
+    /// Inflates a gzip (or zlib) stream; `source` names the data in errors. Output beyond
+    /// `maximumSize` bytes (2 GiB by default) is refused, so a decompression bomb is an error
+    /// rather than an exhausted machine.
+    public static func decompress(_ data: Data, source: String, maximumSize: Int = 1 << 31) throws -> Data {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError.malformed(source: source, detail: "zlib failed to initialize")
@@ -30,6 +32,9 @@ public enum Gzip {
                 guard status == Z_OK || status == Z_STREAM_END else {
                     let reason = status == Z_BUF_ERROR ? "truncated compressed data" : "corrupted compressed data (zlib status \(status))"
                     throw DataError.malformed(source: source, detail: reason)
+                }
+                guard produced <= maximumSize - output.count else {
+                    throw DataError.malformed(source: source, detail: "inflates to more than \(maximumSize) bytes (a decompression bomb?)")
                 }
                 output.append(contentsOf: buffer[0..<produced])
                 if status == Z_OK && stream.avail_in == 0 && produced == 0 {

@@ -112,7 +112,11 @@ public struct OptimizerState: Equatable {
     }
 
     public static func read(_ path: String) throws -> OptimizerState {
-        let file = try SafeTensors.read(path)
+        try decode(SafeTensors.read(path), source: path)
+    }
+
+    /// The state in a decoded safetensors file (`source` names it in errors).
+    public static func decode(_ file: SafeTensors.File, source path: String) throws -> OptimizerState {
         let m = file.metadata
         func bad(_ detail: String) -> OptimizerError { .stateMismatch(optimizer: m["optimizer"] ?? "?", detail: "\(path): \(detail)") }
         guard m["format"] == "inertia-optimizer-state" else { throw bad("not an Inertia optimizer state file") }

@@ -89,6 +89,12 @@ public struct Checkpoint {
         do { file = try SafeTensors.read(path) } catch {
             throw CheckpointError.unreadable(path: path, detail: "\(error)")
         }
+        return try decode(file, source: path)
+    }
+
+    /// The checkpoint in a decoded safetensors file (`source` names it in errors): its format and
+    /// checksum checked, its metadata parsed.
+    public static func decode(_ file: SafeTensors.File, source path: String) throws -> Checkpoint {
         let m = file.metadata
         func field(_ key: String) throws -> String {
             guard let v = m[key] else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is missing") }

@@ -84,6 +84,19 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try Gzip.decompress(compressed.prefix(compressed.count - 12), source: "cut.gz")) {
             XCTAssertTrue("\($0)".contains("cut.gz"), "\($0)")
         }
+        // A stream that inflates past the cap is refused by name (a decompression bomb).
+        let zeros = folder.appendingPathComponent("zeros")
+        try Data(count: 1 << 20).write(to: zeros)
+        let squeeze = Process()
+        squeeze.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        squeeze.arguments = ["gzip", "-k", zeros.path]
+        try squeeze.run()
+        squeeze.waitUntilExit()
+        let bomb = try Data(contentsOf: URL(fileURLWithPath: zeros.path + ".gz"))
+        XCTAssertEqual(try Gzip.decompress(bomb, source: "zeros.gz").count, 1 << 20)
+        XCTAssertThrowsError(try Gzip.decompress(bomb, source: "zeros.gz", maximumSize: 100_000)) {
+            XCTAssertEqual("\($0)", "zeros.gz: inflates to more than 100000 bytes (a decompression bomb?)")
+        }
     }
 
     func testFashionMNISTMissingGivesInstallHint() {
