@@ -37,11 +37,6 @@ public final class Buffer {
     public init(_ value: Tensor) { self.value = value.detached() }
 }
 
-@inline(__always)
-func validated(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition { preconditionFailure(message()) }
-}
-
 /// The base of every layer and model: named, nested parameters, train / eval mode.
 ///
 /// A subclass registers its parameters, buffers and children in its initializer

@@ -220,8 +220,3 @@ final class StateBuffer {
         Tensor(shape: shape) { out in if count > 0 { out.baseAddress!.update(from: pointer, count: count) } }
     }
 }
-
-@inline(__always)
-func validated(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition { preconditionFailure(message()) }
-}

@@ -25,6 +25,14 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Stops with `message` when `condition` is false: a programming error such as a shape mismatch
+/// (see `TensorError` for the policy). The one copy for every module of the package.
+@inline(__always)
+@usableFromInline
+package func validated(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { preconditionFailure(message()) }
+}
+
 /// Runs a validator and stops with its message if it throws (see `TensorError` for the policy).
 @inline(__always)
 @usableFromInline
