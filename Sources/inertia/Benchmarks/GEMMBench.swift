@@ -11,24 +11,20 @@ struct GEMMBench: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Matrix sizes n.")
     var sizes: [Int] = [128, 256, 512, 1024, 2048]
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Backends: swift, openblas (skipped when not installed).")
-    var backends: [String] = ["swift", "openblas"]
+    @Option(name: .long, parsing: .upToNextOption, help: "Backends (openblas is skipped when not installed).")
+    var backends: [GEMM.Backend] = [.swift, .openBLAS]
 
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
         guard sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--sizes takes positive sizes") }
-        for b in backends where GEMM.Backend(rawValue: b) == nil {
-            throw ValidationError("unknown backend '\(b)' (choose from: swift, openblas)")
-        }
     }
 
     func run() {
         let loadStart = BenchEnvironment.loadAverage
         var results: [(String, JSONValue)] = []
         let savedThreads = Parallel.threadCount
-        for name in backends {
-            let backend = GEMM.Backend(rawValue: name)!
+        for backend in backends {
             if backend == .openBLAS && !GEMM.isOpenBLASAvailable {
                 results.append(("inertia_openblas", .object([("error", "libopenblas.so.0 not installed")])))
                 continue
@@ -56,7 +52,7 @@ struct GEMMBench: ParsableCommand {
                     figures.append(("\(threads)thr_n\(n)", .object([
                         ("gflops", .number(flops / r.median / 1e9)), ("gflops_best", .number(flops / r.min / 1e9)),
                     ])))
-                    FileHandle.standardError.write(Data("gemm \(name) \(threads) thr n=\(n): \(String(format: "%.1f", flops / r.min / 1e9)) GFLOP/s best\n".utf8))
+                    FileHandle.standardError.write(Data("gemm \(backend.rawValue) \(threads) thr n=\(n): \(String(format: "%.1f", flops / r.min / 1e9)) GFLOP/s best\n".utf8))
                 }
             }
             results.append(("inertia_\(backend.rawValue)", .object(figures)))
@@ -67,3 +63,5 @@ struct GEMMBench: ParsableCommand {
             extra: [("sizes", .array(sizes.map { .number(Double($0)) }))]))
     }
 }
+
+extension GEMM.Backend: ExpressibleByArgument {}

@@ -10,11 +10,13 @@ struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Training epoch time of the peers' MLP (and a small CNN), with test accuracy on Fashion-MNIST.")
 
-    @Option(name: .long, parsing: .upToNextOption, help: "random | fashion")
-    var datasets: [String] = ["random", "fashion"]
+    enum DataName: String, ExpressibleByArgument, CaseIterable { case random, fashion }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "mlp | cnn")
-    var models: [String] = ["mlp", "cnn"]
+    @Option(name: .long, parsing: .upToNextOption, help: "The peers' random data, Fashion-MNIST, or both.")
+    var datasets: [DataName] = [.random, .fashion]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "The networks to time.")
+    var models: [TrainCommand.ModelKind] = [.mlp, .cnn]
 
     @Option(help: "Epochs (the last is the timed one).")
     var epochs = 2
@@ -23,8 +25,6 @@ struct TrainBench: ParsableCommand {
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        guard datasets.allSatisfy({ ["random", "fashion"].contains($0) }) else { throw ValidationError("--datasets: random, fashion") }
-        guard models.allSatisfy({ ["mlp", "cnn"].contains($0) }) else { throw ValidationError("--models: mlp, cnn") }
         guard epochs > 0, threads > 0 else { throw ValidationError("--epochs and --threads must be positive") }
     }
 
@@ -35,8 +35,8 @@ struct TrainBench: ParsableCommand {
         return try! Dataset(inputs: inputs, targets: Tensor(labels), classCount: 10)
     }
 
-    func model(_ kind: String, using rng: inout PhiloxGenerator) -> Module {
-        if kind == "mlp" { return MLP(sizes: [784, 256, 256, 10], using: &rng) }
+    func model(_ kind: TrainCommand.ModelKind, using rng: inout PhiloxGenerator) -> Module {
+        if kind == .mlp { return MLP(sizes: [784, 256, 256, 10], using: &rng) }
         return Sequential(
             Reshape([1, 28, 28]),
             Conv2d(1, 16, kernelSize: 3, padding: 1, using: &rng), Activation(.relu), MaxPool2d(kernelSize: 2),
@@ -48,9 +48,10 @@ struct TrainBench: ParsableCommand {
         Parallel.threadCount = threads
         let loadStart = BenchEnvironment.loadAverage
         var results: [(String, JSONValue)] = []
-        for name in datasets {
+        for dataset in datasets {
+            let name = dataset.rawValue
             let train: Dataset, test: Dataset?
-            if name == "random" {
+            if dataset == .random {
                 (train, test) = (Self.randomData(), nil)
             } else {
                 do {
@@ -86,7 +87,7 @@ struct TrainBench: ParsableCommand {
                             fields.append(("test_acc", evaluation.accuracy.map { .number($0) } ?? .null))
                         }
                         records.append(.object(fields))
-                        FileHandle.standardError.write(Data("\(kind) \(name) epoch \(r.epoch + 1): \(String(format: "%.3f", seconds)) s\n".utf8))
+                        FileHandle.standardError.write(Data("\(kind.rawValue) \(name) epoch \(r.epoch + 1): \(String(format: "%.3f", seconds)) s\n".utf8))
                         lossSum = 0
                         steps = 0
                         epochStart = DispatchTime.now().uptimeNanoseconds
@@ -99,7 +100,7 @@ struct TrainBench: ParsableCommand {
                     for (k, v) in fields where k == "seconds" || k == "ms_per_step" { summary.append((k == "seconds" ? "epoch_s" : k, v)) }
                 }
                 summary.append(("epochs", .array(records)))
-                results.append((kind == "mlp" ? name : "\(kind)_\(name)", .object(summary)))
+                results.append((kind == .mlp ? name : "\(kind.rawValue)_\(name)", .object(summary)))
             }
         }
         var usage = rusage()

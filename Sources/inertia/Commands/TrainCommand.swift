@@ -13,17 +13,10 @@ struct TrainCommand: ParsableCommand {
             (Debian's dataset-fashion-mnist package), or a CSV file of numbers whose last column is the class.
             """)
 
-    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist | <file.csv>")
-    var data = "digits"
+    @OptionGroup var common: DataOptions
 
-    @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's location).")
-    var dataDir = FashionMNIST.debianDirectory
-
-    @Option(help: "mlp | cnn (image data only)")
-    var model = "mlp"
-
-    @Option(help: "Hidden layer sizes of the MLP, comma separated.")
-    var hidden = "64"
+    @Option(help: "The network: an MLP, or a small CNN for square images.")
+    var model: ModelKind = .mlp
 
     @Option(help: "Optimizer (see `inertia optimizers` for each one's hyper-parameters and defaults).")
     var optimizer = "adamw"
@@ -40,8 +33,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Other hyper-parameters as name=value (e.g. --set beta2=0.95 --set nesterov=true).")
     var settings: [String] = []
 
-    @Option(help: "Learning-rate schedule: constant | cosine | warmup-cosine | step | wsd.")
-    var schedule = "constant"
+    @Option(help: "Learning-rate schedule.")
+    var schedule: ScheduleName = .constant
 
     @Option(help: "Warmup steps (warmup-cosine, wsd).")
     var warmup = 0
@@ -51,12 +44,6 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "No weight decay on parameters whose name contains one of these comma-separated words (e.g. bias,norm).")
     var noDecayOn: String?
-
-    @Option(help: "Epochs.")
-    var epochs = 10
-
-    @Option(help: "Batch size.")
-    var batchSize = 32
 
     @Option(help: "Micro-batches per optimizer step.")
     var accumulation = 1
@@ -79,14 +66,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder.")
     var out = "runs/train"
 
-    @Option(help: "Threads for the kernels (default: all cores).")
-    var threads: Int?
-
     @Flag(help: "Continue from the checkpoint in --out.")
     var resume = false
 
-    @Option(help: "Wrap the optimizer in a Kronecker-factored preconditioner: none | mkor (every Linear / Conv2d layer).")
-    var preconditioner = "none"
+    @Option(help: "Wrap the optimizer in a Kronecker-factored preconditioner (mkor: every Linear / Conv2d layer).")
+    var preconditioner: PreconditionerName = .none
 
     @Option(help: "MKOR: refresh the inverse factors every N steps.")
     var inverseFrequency = 10
@@ -97,11 +81,7 @@ struct TrainCommand: ParsableCommand {
         guard OptimizerRegistry.entry(named: optimizer) != nil else {
             throw ValidationError("unknown --optimizer '\(optimizer)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
         }
-        guard ["constant", "cosine", "warmup-cosine", "step", "wsd"].contains(schedule) else {
-            throw ValidationError("unknown --schedule '\(schedule)' (constant, cosine, warmup-cosine, step, wsd)")
-        }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
-        guard ["none", "mkor"].contains(preconditioner) else { throw ValidationError("unknown --preconditioner '\(preconditioner)' (none, mkor)") }
         guard inverseFrequency >= 1 else { throw ValidationError("--inverse-frequency must be >= 1") }
         if let clip, !(clip > 0) { throw ValidationError("--clip must be positive, got \(clip)") }
         do {
@@ -109,14 +89,9 @@ struct TrainCommand: ParsableCommand {
         } catch let error as OptimizerError {
             throw ValidationError("\(error)")
         }
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard accumulation > 0 else { throw ValidationError("--accumulation must be positive") }
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1)") }
-        guard ["mlp", "cnn"].contains(model) else { throw ValidationError("unknown --model '\(model)' (choose mlp or cnn)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'") }
     }
 
     /// The optimizer's hyper-parameters from the flags (the rest keep the registry's defaults).
@@ -135,29 +110,19 @@ struct TrainCommand: ParsableCommand {
 
     func makeSchedule(totalSteps: Int) -> Schedule {
         switch schedule {
-        case "cosine": return .cosine(steps: max(totalSteps, 1), endFactor: 0, periodic: false)
-        case "warmup-cosine":
+        case .cosine: return .cosine(steps: max(totalSteps, 1), endFactor: 0, periodic: false)
+        case .warmupCosine:
             return .linearWarmupCosine(warmup: min(warmup, max(totalSteps - 1, 0)), total: max(totalSteps, 1), endFactor: 0, startFactor: 0)
-        case "step": return .stepDecay(every: max(totalSteps / 3, 1), gamma: 0.1)
-        case "wsd":
+        case .step: return .stepDecay(every: max(totalSteps / 3, 1), gamma: 0.1)
+        case .wsd:
             let decay = max(totalSteps / 5, 1)
             return .warmupStableDecay(warmup: max(warmup, 1), stable: max(totalSteps - max(warmup, 1) - decay, 0), decay: decay, endFactor: 0)
-        default: return .constant
+        case .constant: return .constant
         }
     }
 
-    var hiddenSizes: [Int]? {
-        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return parts.map { $0! }
-    }
-
-    func loadData() throws -> (train: Dataset, test: Dataset) {
-        try NamedData.load(data, testFraction: testFraction, seed: seed, fashionDirectory: dataDir)
-    }
-
     func makeModel(features: Int, classes: Int, using rng: inout PhiloxGenerator) throws -> Module {
-        if model == "mlp" { return MLP(sizes: [features] + hiddenSizes! + [classes], using: &rng) }
+        if model == .mlp { return MLP(sizes: [features] + common.hiddenSizes + [classes], using: &rng) }
         let side = Int(Double(features).squareRoot())
         guard side * side == features, side >= 4 else {
             throw ValidationError("--model cnn needs square images; this data has \(features) features")
@@ -171,9 +136,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Parallel.threadCount = threads }
+        common.applyThreads()
         let folder = try RunFolder(out)
-        var (train, test) = try loadData()
+        var (train, test) = try common.load(testFraction: testFraction, seed: seed)
         if let limit { train = train.subset(Array(0..<min(limit, train.count))) }
         guard let classes = train.classCount else { throw CommandFailure("the data has no classes") }
         var rng = PhiloxGenerator(seed: seed)
@@ -186,29 +151,29 @@ struct TrainCommand: ParsableCommand {
                 throw CommandFailure("--init-from \(initFrom): \(error)")
             }
         }
-        let loader = try DataLoader(train, batchSize: batchSize, shuffles: shuffle, seed: seed)
-        optim.schedule = makeSchedule(totalSteps: epochs * ((loader.batchCount + accumulation - 1) / accumulation))
+        let loader = try DataLoader(train, batchSize: common.batchSize, shuffles: shuffle, seed: seed)
+        optim.schedule = makeSchedule(totalSteps: common.epochs * ((loader.batchCount + accumulation - 1) / accumulation))
         try optim.schedule.validate()
         if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
         let checkpoint = folder.file("checkpoint.safetensors")
-        let stepper: Optimizer = preconditioner == "mkor" ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
+        let stepper: Optimizer = preconditioner == .mkor ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
         Interrupt.install()
-        var options = TrainingOptions(epochs: epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
+        var options = TrainingOptions(epochs: common.epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
         options.shouldStop = { Interrupt.requested }
         let trainer = try Trainer(model: network, optimizer: stepper, loader: loader, testSet: test, options: options)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint) else { throw CommandFailure("--resume: no checkpoint at \(checkpoint)") }
             try trainer.resume(from: checkpoint)
-            guard trainer.epoch < epochs else {
-                throw CommandFailure("--resume: the checkpoint is at the end of epoch \(trainer.epoch) and --epochs is \(epochs): "
+            guard trainer.epoch < common.epochs else {
+                throw CommandFailure("--resume: the checkpoint is at the end of epoch \(trainer.epoch) and --epochs is \(common.epochs): "
                                      + "nothing is left to train (raise --epochs)")
             }
         }
         let metrics = try MetricsLog(path: folder.file("metrics.jsonl"), keepingStepsThrough: resume ? trainer.step : nil)
         let progress = ProgressDisplay()
-        print("training \(model) (\(network.parameterCount()) parameters) on \(data): \(train.count) train / \(test.count) test samples, \(epochs) epochs")
+        print("training \(model.rawValue) (\(network.parameterCount()) parameters) on \(common.data): \(train.count) train / \(test.count) test samples, \(common.epochs) epochs")
         print("optimizer \(optim.name): " + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-              + ", schedule \(schedule)" + (preconditioner == "mkor" ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
+              + ", schedule \(schedule.rawValue)" + (preconditioner == .mkor ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
         if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {
@@ -246,67 +211,12 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Metrics as JSON lines, flushed after each line.
-final class MetricsLog {
-    let handle: FileHandle
+extension TrainCommand {
+    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case mlp, cnn }
 
-    /// A new log, or with `keepingStepsThrough` the existing one cut back to the lines of steps up
-    /// to that step (a run resumed from its checkpoint appends after the checkpoint's step, not
-    /// after the steps the interrupted run logged past it).
-    init(path: String, keepingStepsThrough lastStep: Int? = nil) throws {
-        var kept = Data()
-        if let lastStep, let old = FileManager.default.contents(atPath: path) {
-            for line in old.split(separator: UInt8(ascii: "\n")) {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.intValue, step <= lastStep else { continue }
-                kept.append(contentsOf: line)
-                kept.append(UInt8(ascii: "\n"))
-            }
-        }
-        do {
-            try AtomicFile.write(kept, to: path)
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CommandFailure("cannot open \(path) for writing") }
-        h.seekToEndOfFile()
-        handle = h
+    enum ScheduleName: String, ExpressibleByArgument, CaseIterable {
+        case constant, cosine, warmupCosine = "warmup-cosine", step, wsd
     }
 
-    func write(_ fields: [(String, JSONValue)]) {
-        handle.write(Data((JSONValue.object(fields).text + "\n").utf8))
-    }
-}
-
-/// A one-line progress bar on a terminal; a plain log line every few seconds otherwise.
-final class ProgressDisplay {
-    let isTerminal = isatty(STDOUT_FILENO) != 0
-    var lastPlain = 0.0
-    var onLine = false
-
-    func update(_ r: StepReport) {
-        let fraction = Double(r.step) / Double(max(r.totalSteps, 1))
-        let eta = r.elapsedSeconds / max(fraction, 1e-9) * (1 - fraction)
-        let accuracy = r.accuracy.map { String(format: " acc %.3f", $0) } ?? ""
-        let text = String(format: "epoch %d  step %d/%d  loss %.4f%@  %.0f samples/s  ETA %.0fs", r.epoch + 1, r.step, r.totalSteps,
-                          r.loss, accuracy, r.samplesPerSecond, eta)
-        if isTerminal {
-            let width = 24
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            print("\r[\(bar)] \(text)\u{1B}[K", terminator: "")
-            fflush(stdout)
-            onLine = true
-        } else if r.elapsedSeconds - lastPlain >= 2 || r.step == r.totalSteps {
-            lastPlain = r.elapsedSeconds
-            print(text)
-        }
-    }
-
-    func finishLine() {
-        if onLine {
-            print("")
-            onLine = false
-        }
-    }
+    enum PreconditionerName: String, ExpressibleByArgument, CaseIterable { case none, mkor }
 }

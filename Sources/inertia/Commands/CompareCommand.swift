@@ -9,11 +9,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare optimizers on one model and dataset over seeds; writes report.html, summary.json and metrics.jsonl.")
 
-    @Option(help: "digits | moons | circles | spirals | checkerboard | fashion-mnist | <file.csv>")
-    var data = "digits"
-
-    @Option(help: "Hidden layer sizes of the MLP, comma separated.")
-    var hidden = "64"
+    @OptionGroup var common: DataOptions
 
     @Option(help: "Optimizers, comma separated, each optionally with a learning rate and other hyper-parameters: adamw,sgd@0.1:momentum=0.9")
     var optimizers = "sgd@0.1:momentum=0.9,adam,adamw,nadam,rmsprop@0.001"
@@ -24,20 +20,11 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Seeds per configuration.")
     var seeds = 3
 
-    @Option(help: "Epochs.")
-    var epochs = 10
-
-    @Option(help: "Batch size.")
-    var batchSize = 32
-
     @Option(help: "Target training loss for 'steps to target'.")
     var target = 0.3
 
     @Option(help: "Run folder.")
     var out = "runs/compare"
-
-    @Option(help: "Threads.")
-    var threads: Int?
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -90,34 +77,33 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard seeds > 0, epochs > 0, batchSize > 0 else { throw ValidationError("--seeds, --epochs and --batch-size must be positive") }
+        guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
         try requireFinite(["target": target])
         _ = try contenders()
     }
 
     func run() throws {
-        if let threads { Parallel.threadCount = max(1, threads) }
+        common.applyThreads()
         Interrupt.install()
-        let (train, test) = try NamedData.load(data, testFraction: 0.2, seed: 0)
-        let sizes = hidden.split(separator: ",").compactMap { Int($0) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden must be positive integers") }
+        let (train, test) = try common.load(testFraction: 0.2, seed: 0)
+        let sizes = common.hiddenSizes
         let features = train.inputs.shape[1], classes = train.classCount!
         let comparison = Comparison(
-            dataName: data, train: train, test: test,
+            dataName: common.data, train: train, test: test,
             makeModel: { rng in MLP(sizes: [features] + sizes + [classes], using: &rng) },
-            contenders: try contenders(), seeds: (0..<seeds).map(UInt64.init), epochs: epochs, batchSize: batchSize, targetLoss: target)
+            contenders: try contenders(), seeds: (0..<seeds).map(UInt64.init), epochs: common.epochs, batchSize: common.batchSize, targetLoss: target)
         let folder = try RunFolder(out)
         // A report left by an earlier run must not stand beside this run's metrics.
         for name in ["report.html", "summary.json"] { try? FileManager.default.removeItem(atPath: folder.file(name)) }
         let metrics = try MetricsLog(path: folder.file("metrics.jsonl"))
         let totalRuns = comparison.contenders.count * seeds
-        let stepsPerRun = epochs * ((train.count + batchSize - 1) / batchSize)
+        let stepsPerRun = common.epochs * ((train.count + common.batchSize - 1) / common.batchSize)
         var finished = 0
         let started = Date()
         let isTerminal = isatty(STDERR_FILENO) != 0 && !quiet
         var lastPrint = Date.distantPast
         if !quiet && !json {
-            print("comparing \(comparison.contenders.map(\.label).joined(separator: ", ")) on \(data) (MLP \([features] + sizes + [classes])), \(seeds) seed(s), \(epochs) epochs")
+            print("comparing \(comparison.contenders.map(\.label).joined(separator: ", ")) on \(common.data) (MLP \([features] + sizes + [classes])), \(seeds) seed(s), \(common.epochs) common.epochs")
         }
         let runs = comparison.run(shouldStop: { Interrupt.requested }, onStep: { label, seed, r in
             metrics.write([("optimizer", .string(label)), ("seed", .number(Double(seed))), ("step", .number(Double(r.step))),
@@ -142,10 +128,10 @@ struct CompareCommand: ParsableCommand {
         var notes = ["Loss curves are an exponential moving average (0.9) of the per-step training loss; bands span the seeds."]
         for run in runs where run.error != nil { notes.append("\(run.contender) seed \(run.seed) failed: \(run.error!)") }
         let report = Report(
-            title: "Optimizer comparison on \(data)",
-            subtitle: "MLP \([features] + sizes + [classes]), batch \(batchSize), \(epochs) epochs, seeds 0..<\(seeds), \(train.count) training / \(test.count) test samples. \(partial ? "" : "Complete.")",
+            title: "Optimizer comparison on \(common.data)",
+            subtitle: "MLP \([features] + sizes + [classes]), batch \(common.batchSize), \(common.epochs) common.epochs, seeds 0..<\(seeds), \(train.count) training / \(test.count) test samples. \(partial ? "" : "Complete.")",
             isPartial: partial, tables: [table], plots: comparison.plots(runs), notes: notes,
-            summary: ["data": data, "seeds": seeds, "epochs": epochs, "runs": complete, "planned_runs": totalRuns])
+            summary: ["data": common.data, "seeds": seeds, "epochs": common.epochs, "runs": complete, "planned_runs": totalRuns])
         try report.write(to: out)
         if json {
             print(String(decoding: try report.summaryJSON(), as: UTF8.self))
