@@ -2,6 +2,7 @@ import Foundation
 
 /// One line of a plot, with an optional band (the spread over seeds), or a cloud of points.
 public struct Series: Equatable, Sendable {
+    /// How a series is drawn: a line, or one mark per point.
     public enum Style: Sendable, Equatable { case line, points }
 
     public var name: String

@@ -7,6 +7,7 @@ public enum Verdict: String, Codable, Sendable {
 
 /// One acceptance criterion: a measured value against a threshold from the spec.
 public struct Check: Codable, Equatable, Sendable {
+    /// How the measurement must compare with the threshold for the check to hold.
     public enum Relation: String, Codable, Sendable {
         case atMost = "<="
         case atLeast = ">="

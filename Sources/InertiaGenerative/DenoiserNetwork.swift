@@ -10,6 +10,7 @@ import InertiaTensor
 /// diffusion times). The label table has one extra row, the "null" label that classifier-free
 /// guidance trains with.
 public final class DenoiserNetwork: Module {
+    /// How the time enters the network: as is, or as Fourier features over a range of frequencies.
     public enum TimeEncoding: Sendable, Equatable {
         case raw
         case fourier(features: Int, minimumFrequency: Double, maximumFrequency: Double)

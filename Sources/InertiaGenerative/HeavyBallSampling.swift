@@ -9,6 +9,7 @@ import InertiaTensor
 /// β = 1 is plain PLMS-k. HB averages the combined slope (first order for β < 1); GHVB averages
 /// the raw slopes and recombines them with β-dependent coefficients that keep order k.
 public struct HeavyBallSampling: Sendable, Equatable {
+    /// Heavy-ball (HB) or generalized heavy-ball (GHVB) momentum on the sampler's slope.
     public enum Method: String, Sendable { case heavyBall = "hb", generalizedHeavyBall = "ghvb" }
 
     public let method: Method

@@ -17,6 +17,7 @@ import InertiaTensor
 /// the `1/γ` and `γ̇` singularities at the ends cancel to first order. The pair is averaged, not
 /// summed as in the code, so plain and antithetic losses have the same expectation.
 public struct InterpolantLoss: Sendable {
+    /// The field a network learns: the drift `b`, the velocity `v`, the score `s` or the denoiser `η`.
     public enum Field: String, Sendable, CaseIterable {
         case drift, velocity, score, noiseDenoiser = "eta"
     }

@@ -14,6 +14,8 @@ import InertiaTensor
 /// probes, unbiased, `2` calls per probe). Differences are taken in Float64; for a Float32
 /// network raise `differenceStep` to ~1e-2 so its rounding stays below the truncation error.
 public struct ProbabilityFlowLikelihood: Sendable {
+    /// How the divergence of the velocity is taken: exactly (one evaluation per dimension) or by Hutchinson's
+    /// estimator with Rademacher probes.
     public enum Trace: Sendable, Equatable {
         case exact
         case hutchinson(probes: Int)

@@ -6,6 +6,7 @@ import InertiaTensor
 /// `x_t = a(t)·x0 + b(t)·x1 + γ(t)·z`, t = 0 base, t = 1 target (the reverse of the diffusion time of
 /// `DiffusionSchedule`). Spatially linear interpolants of the official code's catalogue.
 public struct StochasticInterpolant: Sendable, Equatable {
+    /// The interpolation between the two endpoints, `I(t, x₀, x₁) = α(t)x₀ + β(t)x₁`.
     public enum Path: Sendable, Equatable {
         /// `a = 1 − t`, `b = t`.
         case linear

@@ -2,6 +2,7 @@ import InertiaTensor
 
 /// An elementwise nonlinearity as a layer.
 public final class Activation: Module {
+    /// The function applied.
     public enum Kind: String, CaseIterable, Sendable {
         case relu, gelu, geluTanh, tanh, sigmoid, silu, softplus, leakyRelu, identity
     }

@@ -165,6 +165,7 @@ open class Module {
     }
 }
 
+/// A state dictionary that does not fit the module: a missing, unexpected or wrongly shaped tensor.
 public enum ModuleError: Error, Equatable, CustomStringConvertible {
     case missingEntry(String)
     case unexpectedEntry(String)

@@ -7,6 +7,7 @@ import InertiaTensor
 /// data. Inertia reads F32 (and converts F64, F16 and BF16 to Float) and writes F32; files it
 /// writes load in Python's `safetensors` and PyTorch.
 public enum SafeTensors {
+    /// The tensors of a file, in file order, and its string metadata.
     public struct File: Equatable {
         public var tensors: [(name: String, tensor: Tensor)]
         public var metadata: [String: String]
@@ -135,6 +136,7 @@ public enum SafeTensors {
     }
 }
 
+/// A file that is missing or is not valid safetensors, with the reason.
 public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(String)
     case malformed(source: String, detail: String)
@@ -192,6 +194,7 @@ public enum AtomicFile {
     }
 }
 
+/// A file that could not be written, created, synced or renamed into place.
 public enum AtomicFileError: Error, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     public var description: String {

@@ -13,6 +13,7 @@ import InertiaTensor
 ///   `U`; Hybrid replaces `U` by its Newton–Schulz output; `X = γU/(‖U‖_F + 1e-7)`,
 ///   `W ← W − lr·U/(r + 1e-8)` (the raw direction rescaled, no shape factor).
 public final class AuON: FusedOptimizer {
+    /// Which statement of the method: the 2025 paper's or the 2026 reference repository's.
     public enum Version: String, CaseIterable, Sendable {
         case paper2025 = "paper-2025"
         case repo2026 = "repo-2026"

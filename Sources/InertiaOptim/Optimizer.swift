@@ -139,6 +139,8 @@ extension JSONEncoder {
     }
 }
 
+/// An optimizer's refusal: a hyper-parameter out of range or of the wrong kind, state that does not fit the
+/// parameters, a non-finite gradient under the `.stop` policy.
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case invalidHyperparameter(optimizer: String, detail: String)
     case stateMismatch(optimizer: String, detail: String)

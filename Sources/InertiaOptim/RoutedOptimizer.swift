@@ -5,6 +5,7 @@ import InertiaTensor
 /// "Muon for hidden matrices, AdamW for the rest" pattern); parameters no route selects are not
 /// updated. State keys are parameter names, so the routes' states merge without clashes.
 public final class RoutedOptimizer: Optimizer {
+    /// One optimizer and the parameters it takes (those the predicate selects, in parameter order).
     public struct Route {
         public let selects: (String, Parameter) -> Bool
         public let optimizer: Optimizer

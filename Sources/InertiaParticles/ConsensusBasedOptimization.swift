@@ -12,6 +12,7 @@ import InertiaTensor
 ///
 /// Weights come from log-sum-exp (α reaches 1e5); a non-finite energy gets weight 0. Float64.
 public struct ConsensusBasedOptimization: Sendable {
+    /// The diffusion term: isotropic (one scale for all coordinates) or anisotropic (per coordinate).
     public enum Noise: String, Sendable, CaseIterable { case isotropic, anisotropic }
 
     /// How α changes from step to step.

@@ -14,6 +14,7 @@ import InertiaTensor
 /// Predictions are the latent function's posterior mean and variance, with their gradients in
 /// `x` so acquisition values can be differentiated. Float64.
 public struct GaussianProcess: Sendable {
+    /// The prior: constant mean, output scale, one length scale per input, noise.
     public struct Hyperparameters: Sendable, Equatable {
         public var mean: Double
         public var outputScale: Double

@@ -5,6 +5,7 @@ import Foundation
 /// L. Thiele, M. Laumanns, E. Zitzler, 2002), Pareto dominance and the exact hypervolume in 2-D and
 /// 3-D, minimisation convention.
 public enum MultiObjective {
+    /// The ZDT problems (Zitzler, Deb & Thiele, 2000): two objectives on `[0, 1]^n`.
     public enum ZDT: Int, Sendable, CaseIterable { case zdt1 = 1, zdt2, zdt3 }
 
     /// `(f1, f2)` of a ZDT problem at `x ∈ [0, 1]^n`.
@@ -20,6 +21,7 @@ public enum MultiObjective {
         }
     }
 
+    /// The DTLZ problems (Deb, Thiele, Laumanns & Zitzler, 2002): any number of objectives.
     public enum DTLZ: Int, Sendable, CaseIterable { case dtlz1 = 1, dtlz2 }
 
     /// The `objectives` values of a DTLZ problem at `x ∈ [0, 1]^n` (`n ≥ objectives`); the last

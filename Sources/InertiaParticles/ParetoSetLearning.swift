@@ -55,6 +55,7 @@ public struct ParetoSetLearning {
         }
     }
 
+    /// The budget and the model: initial design, iterations, batch, hypernetwork steps and width, kernel.
     public struct Configuration: Sendable {
         /// Latin-hypercube points evaluated before the first iteration.
         public var initialSamples = 20
@@ -126,6 +127,8 @@ public struct ParetoSetLearning {
         }
     }
 
+    /// Every evaluated point, its objective values, the hypervolume after each iteration and the trained set
+    /// model.
     public struct Result {
         /// Every evaluated point (rows) and its objective values, initial design first.
         public var inputs: Matrix64

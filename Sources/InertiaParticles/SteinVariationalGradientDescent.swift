@@ -10,6 +10,7 @@ import InertiaTensor
 /// a kernel-smoothed score (toward high density) plus a repulsion (keeping them apart), so they
 /// come to sample `p`. All particles move simultaneously. Float64.
 public struct SteinVariationalGradientDescent: Sendable {
+    /// The RBF kernel's bandwidth `h` in `k(x, y) = exp(-‖x − y‖² / h)`.
     public enum Bandwidth: Sendable, Equatable {
         /// `h = med²/log(n + offset)`, `med` the median of all pairwise distances (diagonal zeros
         /// included, numpy's even-count convention); offset 0 as the spec, 1 as Liu's code; `h = 1`
@@ -18,6 +19,7 @@ public struct SteinVariationalGradientDescent: Sendable {
         case fixed(Double)
     }
 
+    /// How the particles move along the Stein direction `φ`.
     public enum StepRule: Sendable, Equatable {
         case constant(Double)
         /// Liu's code: AdaGrad with momentum on φ, `G ← αG + (1 − α)φ²`, step `ε·φ/(1e-6 + √G)`
@@ -88,6 +90,7 @@ public struct SteinVariationalGradientDescent: Sendable {
         return (phi, kernel, h)
     }
 
+    /// The final particles and the iterations taken.
     public struct Result: Sendable {
         public var particles: Matrix64
         /// The bandwidth and the mean ‖φ‖ of every step (diagnostics for convergence).

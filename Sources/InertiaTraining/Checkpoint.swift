@@ -167,6 +167,7 @@ public struct Checkpoint {
     }
 }
 
+/// A checkpoint that cannot be read (missing, malformed, corrupted) or does not fit the run.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, detail: String)
     case mismatch(path: String, detail: String)

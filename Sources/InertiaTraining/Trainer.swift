@@ -11,6 +11,7 @@ public enum TrainingEvent {
     case checkpoint(path: String, step: Int)
 }
 
+/// One optimizer step: epoch, step, loss, accuracy, learning rate and throughput.
 public struct StepReport {
     public var epoch: Int
     /// Optimizer steps taken so far (this one included).
@@ -24,6 +25,7 @@ public struct StepReport {
     public var learningRate: Double
 }
 
+/// The loss and accuracy of the model on a test set.
 public struct EvaluationReport {
     public var epoch: Int
     public var step: Int
@@ -31,6 +33,7 @@ public struct EvaluationReport {
     public var accuracy: Double?
 }
 
+/// How a run goes: epochs, accumulation, evaluation and checkpoint intervals, clipping, stopping.
 public struct TrainingOptions {
     public var epochs: Int
     /// Micro-batches whose gradients add up before each optimizer step (loss scaled by 1/k).
@@ -57,6 +60,7 @@ public struct TrainingOptions {
     }
 }
 
+/// What a run did: steps, time, final losses, whether it was interrupted.
 public struct TrainingSummary {
     public var steps: Int
     public var epochs: Int
@@ -67,6 +71,8 @@ public struct TrainingSummary {
     public var interrupted = false
 }
 
+/// A run that cannot start or go on: invalid options (such as no batches), a non-finite loss or
+/// gradient.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Double)
     case nonFiniteGradient(String)

@@ -5,6 +5,7 @@ import InertiaTensor
 /// (`shared/papers/anderson-acceleration.md`, experiment B): `g(y)` = the row update then the
 /// column update of `SinkhornNewtonSparse`'s dual (2.2), from `y = 0`, until `‖g(y) − y‖₂ < tolerance`.
 public enum AndersonSinkhorn {
+    /// The plan, its cost, the iterations taken, the final L1 marginal error and convergence.
     public struct Result: Sendable {
         public var plan: Matrix64
         public var x: [Double], y: [Double]

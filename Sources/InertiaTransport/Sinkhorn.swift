@@ -7,6 +7,8 @@ import InertiaTensor
 /// the same stopping rule (every 10th iteration, the 2-norm of the column-marginal error against
 /// `stopThreshold`), the same iteration count and potentials.
 public enum Sinkhorn {
+    /// The iteration: scaling vectors (`knopp`, POT's `sinkhorn_knopp`) or log-domain potentials (`log`,
+    /// POT's `sinkhorn_log`).
     public enum Method: String, CaseIterable, Sendable {
         /// Sinkhorn–Knopp in the scaling domain (`method="sinkhorn"`): fast, underflows for small `reg`.
         case knopp = "sinkhorn"
@@ -14,6 +16,7 @@ public enum Sinkhorn {
         case log = "sinkhorn_log"
     }
 
+    /// POT's options: method, iteration limit, stopping threshold, optional epsilon scaling.
     public struct Options: Sendable {
         public var method: Method = .knopp
         /// POT's `numItermax`.

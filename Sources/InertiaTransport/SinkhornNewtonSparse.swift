@@ -13,6 +13,7 @@ import InertiaTensor
 /// on the L1 marginal error `‖P1 − r‖₁ + ‖Pᵀ1 − c‖₁`. Float64 throughout; zero-mass rows and
 /// columns are dropped and re-inserted as zeros.
 public enum SinkhornNewtonSparse {
+    /// Iteration limits, tolerance and the sparsification of the Hessian.
     public struct Options: Sendable {
         /// Sinkhorn iterations before Newton (`N1`; the paper's 20, or 700 for W1 costs).
         public var warmStartIterations = 20
@@ -37,6 +38,8 @@ public enum SinkhornNewtonSparse {
         }
     }
 
+    /// The plan, its cost, the Sinkhorn and Newton iterations taken, convergence and the final Hessian
+    /// density.
     public struct Result: Sendable {
         public var plan: Matrix64
         /// Dual potentials `x` (rows) and `y` (columns); zero-mass entries are 0.

@@ -30,6 +30,8 @@ public struct ScalarUnaryKernel: UnaryKernel {
     }
 }
 
+/// Loops of element-wise kernels over buffers, eight lanes at a time with a scalar tail, split across cores
+/// above a size threshold.
 public enum ElementwiseKernels {
     /// `y[i] = f(x[i])`; `x` and `y` may be the same buffer.
     @inlinable
@@ -161,18 +163,22 @@ public enum ElementwiseKernels {
 
 // MARK: - The kernels of the ops
 
+/// `a + b`.
 public struct AddKernel: BinaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a + b }
 }
+/// `a - b`.
 public struct SubtractKernel: BinaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a - b }
 }
+/// `a * b`.
 public struct MultiplyKernel: BinaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a * b }
 }
+/// `a / b`.
 public struct DivideKernel: BinaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a / b }
@@ -195,6 +201,7 @@ public struct MinimumKernel: BinaryKernel {
 }
 /// A comparison giving 1 where it holds and 0 elsewhere.
 public struct CompareKernel: BinaryKernel {
+    /// The comparison made.
     public enum Relation { case less, lessOrEqual, greater, greaterOrEqual, equal, notEqual }
     public let relation: Relation
     public init(_ relation: Relation) { self.relation = relation }
@@ -212,45 +219,54 @@ public struct CompareKernel: BinaryKernel {
     }
 }
 
+/// `-x`.
 public struct NegateKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { -x }
 }
+/// `|x|`.
 public struct AbsKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         FastMath.float(FastMath.bits(x) & 0x7FFF_FFFF)
     }
 }
+/// `√x`.
 public struct SqrtKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.squareRoot(x) }
 }
+/// `1 / √x`.
 public struct RsqrtKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / FastMath.squareRoot(x) }
 }
+/// `exp(x)`.
 public struct ExpKernel: UnaryKernel {
     public init() {}
     public var vectorMath: VectorMathFunction? { .exp }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.exp(x) }
 }
+/// `log(x)`.
 public struct LogKernel: UnaryKernel {
     public init() {}
     public var vectorMath: VectorMathFunction? { .log }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.log(x) }
 }
+/// `1 / (1 + exp(-x))`.
 public struct SigmoidKernel: UnaryKernel {
     public init() {}
     public var vectorMath: VectorMathFunction? { .sigmoid }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.sigmoid(x) }
 }
+/// `max(x, 0)`.
 public struct ReluKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         x.replacing(with: 0, where: x .< 0)
     }
 }
+/// `x` where positive, `slope · x` elsewhere.
 public struct LeakyReluKernel: UnaryKernel {
     public let slope: Float
     public init(slope: Float) { self.slope = slope }
@@ -264,6 +280,7 @@ public struct SiluKernel: UnaryKernel {
     public var vectorMath: VectorMathFunction? { .silu }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
 }
+/// `x` clamped to `[lower, upper]`.
 public struct ClampKernel: UnaryKernel {
     public let lower: Float, upper: Float
     public init(lower: Float, upper: Float) { self.lower = lower; self.upper = upper }
@@ -280,6 +297,7 @@ public struct AffineKernel: UnaryKernel {
         FastMath.fma(x, SIMD8(repeating: scale), SIMD8(repeating: shift))
     }
 }
+/// The sign of `x` (-1, 0 or 1).
 public struct SignKernel: UnaryKernel {
     public init() {}
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {

@@ -9,6 +9,7 @@ import Synchronization
 /// which system library a machine has; its worker threads also spin in `sched_yield` between
 /// calls beside Inertia's own workers (see the README for the measured trade-off).
 public enum GEMM {
+    /// Who multiplies: Inertia's own kernels, or OpenBLAS when installed.
     public enum Backend: String, Sendable, CaseIterable {
         case swift
         case openBLAS = "openblas"

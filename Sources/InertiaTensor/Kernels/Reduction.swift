@@ -5,6 +5,7 @@
 /// dimension is reduced, a vector accumulation of whole rows into the output when it is kept.
 /// The order of operations depends only on the shapes, so results are deterministic.
 public enum ReductionKernels {
+    /// The reduction to apply (NaN propagates through `max` and `min`).
     public enum Operation {
         case sum, max, min
 

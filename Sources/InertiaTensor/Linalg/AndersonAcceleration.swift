@@ -9,8 +9,11 @@ import Foundation
 /// solved by Cholesky of the `m×m` normal equations in Float64. Constrained form (CFG-MP's DiT
 /// code): `α = (FᵀF + λI)⁻¹1` normalised to sum 1, `x ← (1 − β)Σαx + βΣαg`.
 public struct AndersonAcceleration: Sendable {
+    /// How the mixing weights are found: least squares on residual differences (`difference`, type II), or on
+    /// the residuals with the weights summing to 1 (`constrained`).
     public enum Form: Sendable, Equatable { case difference, constrained }
 
+    /// The ridge `λ` added to the Gram matrix of the least-squares problem.
     public enum Regularization: Sendable, Equatable {
         case none
         /// `λ = c·trace(ΔFᵀΔF)` (or of `FᵀF`): scale-free, the library default with `c = 1e-10`.
@@ -38,6 +41,7 @@ public struct AndersonAcceleration: Sendable {
         self.restarts = restarts
     }
 
+    /// The accelerated fixed point and how it was reached.
     public struct Result: Sendable {
         public var x: [Double]
         /// The `k` at which `‖g(x_k) − x_k‖₂ < tolerance` (or `maxIterations`).

@@ -7,6 +7,7 @@ public struct Cholesky: Sendable {
     /// The lower-triangular factor (zeros above the diagonal).
     public let lower: Matrix64
 
+    /// Why a factorization failed.
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// The leading minor of this order is not positive (the matrix is not positive definite
         /// to working precision).
