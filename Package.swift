@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "CInertiaKernels", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "InertiaTensor", dependencies: ["CInertiaKernels"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")]),
+        .target(
+            name: "InertiaData", dependencies: ["InertiaTensor", "CZlib"], resources: [.copy("Resources/digits.csv.gz")]
+        ),
         .target(name: "InertiaNN", dependencies: ["InertiaTensor"]),
         .target(name: "InertiaOptim", dependencies: ["InertiaNN", "CInertiaKernels"]),
         .target(
@@ -40,10 +42,14 @@ let package = Package(
         .target(name: "InertiaParticles", dependencies: ["InertiaOptim", "CInertiaKernels"]),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
         .target(
-            name: "InertiaExperiments", dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"]),
+            name: "InertiaExperiments",
+            dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"]),
         .target(
             name: "Inertia",
-            dependencies: ["InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative", "InertiaExperiments"]),
+            dependencies: [
+                "InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport",
+                "InertiaParticles", "InertiaGenerative", "InertiaExperiments",
+            ]),
         .executableTarget(
             name: "inertia",
             dependencies: [

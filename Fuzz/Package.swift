@@ -8,24 +8,32 @@ let targets = ["FuzzSafeTensors", "FuzzCheckpoint", "FuzzIDX", "FuzzGzip", "Fuzz
 
 let package = Package(
     name: "InertiaFuzz",
-    products: targets.map { .executable(name: $0, targets: [$0]) } + [.executable(name: "MakeSeeds", targets: ["MakeSeeds"])],
+    products: targets.map { .executable(name: $0, targets: [$0]) } + [
+        .executable(name: "MakeSeeds", targets: ["MakeSeeds"])
+    ],
     dependencies: [.package(name: "Inertia", path: "..")],
     targets: [
         .target(name: "FuzzDriver"),
-        .target(name: "FuzzSupport", dependencies: [
-            .product(name: "InertiaTensor", package: "Inertia"), .product(name: "InertiaNN", package: "Inertia"),
-            .product(name: "InertiaOptim", package: "Inertia"),
-        ]),
-        .executableTarget(name: "MakeSeeds", dependencies: ["FuzzSupport", .product(name: "Inertia", package: "Inertia")]),
-    ] + targets.map {
-        .executableTarget(name: $0, dependencies: [
-            "FuzzDriver", "FuzzSupport",
-            .product(name: "InertiaData", package: "Inertia"),
-            .product(name: "InertiaNN", package: "Inertia"),
-            .product(name: "InertiaOptim", package: "Inertia"),
-            .product(name: "InertiaTraining", package: "Inertia"),
-            .product(name: "InertiaTransport", package: "Inertia"),
-        ])
-    },
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                .product(name: "InertiaTensor", package: "Inertia"), .product(name: "InertiaNN", package: "Inertia"),
+                .product(name: "InertiaOptim", package: "Inertia"),
+            ]),
+        .executableTarget(
+            name: "MakeSeeds", dependencies: ["FuzzSupport", .product(name: "Inertia", package: "Inertia")]),
+    ]
+        + targets.map {
+            .executableTarget(
+                name: $0,
+                dependencies: [
+                    "FuzzDriver", "FuzzSupport",
+                    .product(name: "InertiaData", package: "Inertia"),
+                    .product(name: "InertiaNN", package: "Inertia"),
+                    .product(name: "InertiaOptim", package: "Inertia"),
+                    .product(name: "InertiaTraining", package: "Inertia"),
+                    .product(name: "InertiaTransport", package: "Inertia"),
+                ])
+        },
     swiftLanguageModes: [.v5]
 )

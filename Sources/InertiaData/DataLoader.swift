@@ -10,7 +10,9 @@ public struct DataLoader {
     public let dropsLast: Bool
     public let seed: UInt64
 
-    public init(_ dataset: Dataset, batchSize: Int, shuffles: Bool = true, dropsLast: Bool = false, seed: UInt64 = 0) throws {
+    public init(
+        _ dataset: Dataset, batchSize: Int, shuffles: Bool = true, dropsLast: Bool = false, seed: UInt64 = 0
+    ) throws {
         guard batchSize > 0 else { throw DataError.invalidArgument("batch size must be positive, got \(batchSize)") }
         self.dataset = dataset
         self.batchSize = batchSize
@@ -55,7 +57,9 @@ public struct DataLoader {
 
     public func batch(epoch: Int, index: Int, order: [Int]) -> (inputs: Tensor, targets: Tensor) {
         let indices = Array(order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
-        return (dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
-                dataset.targets.indexSelect(alongAxis: 0, indices: indices))
+        return (
+            dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
+            dataset.targets.indexSelect(alongAxis: 0, indices: indices)
+        )
     }
 }

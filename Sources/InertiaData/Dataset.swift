@@ -10,11 +10,14 @@ public struct Dataset {
 
     public init(inputs: Tensor, targets: Tensor, classCount: Int? = nil) throws {
         guard inputs.rank >= 1, targets.rank >= 1, inputs.shape[0] == targets.shape[0] else {
-            throw DataError.malformed(source: "Dataset", detail: "inputs \(inputs.shape) and targets \(targets.shape) hold different numbers of samples")
+            throw DataError.malformed(
+                source: "Dataset",
+                detail: "inputs \(inputs.shape) and targets \(targets.shape) hold different numbers of samples")
         }
         if let classCount {
             if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classCount) && $0 == $0.rounded()) }) {
-                throw DataError.malformed(source: "Dataset", detail: "label \(bad) is not a class index in 0..<\(classCount)")
+                throw DataError.malformed(
+                    source: "Dataset", detail: "label \(bad) is not a class index in 0..<\(classCount)")
             }
         }
         self.inputs = inputs
@@ -63,9 +66,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .fileNotFound(path, hint): return "\(path): not found. \(hint)"
-        case let .malformed(source, detail): return "\(source): \(detail)"
-        case let .invalidArgument(detail): return detail
+        case .fileNotFound(let path, let hint): return "\(path): not found. \(hint)"
+        case .malformed(let source, let detail): return "\(source): \(detail)"
+        case .invalidArgument(let detail): return detail
         }
     }
 }

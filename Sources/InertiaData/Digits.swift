@@ -8,7 +8,8 @@ public enum Digits {
     /// All 1797 samples, pixels scaled to [0, 1] (divided by 16), 64 features.
     public static func load() throws -> Dataset {
         guard let url = Bundle.module.url(forResource: "digits.csv", withExtension: "gz") else {
-            throw DataError.fileNotFound(path: "digits.csv.gz", hint: "The package resource is missing; rebuild the package.")
+            throw DataError.fileNotFound(
+                path: "digits.csv.gz", hint: "The package resource is missing; rebuild the package.")
         }
         return try parse(Gzip.decompress(Data(contentsOf: url), source: url.path), source: url.path)
     }
@@ -22,7 +23,8 @@ public enum Digits {
         for (number, line) in text.split(separator: "\n").enumerated() {
             let fields = line.split(separator: ",")
             guard fields.count == 65 else {
-                throw DataError.malformed(source: source, detail: "line \(number + 1) has \(fields.count) fields, expected 65")
+                throw DataError.malformed(
+                    source: source, detail: "line \(number + 1) has \(fields.count) fields, expected 65")
             }
             for field in fields.prefix(64) {
                 guard let v = Float(field), v >= 0, v <= 16 else {
@@ -35,6 +37,7 @@ public enum Digits {
             }
             labels.append(Float(label))
         }
-        return try Dataset(inputs: Tensor(shape: [labels.count, 64], scalars: pixels), targets: Tensor(labels), classCount: 10)
+        return try Dataset(
+            inputs: Tensor(shape: [labels.count, 64], scalars: pixels), targets: Tensor(labels), classCount: 10)
     }
 }

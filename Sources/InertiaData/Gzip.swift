@@ -4,7 +4,9 @@ import Foundation
 /// gzip and zlib decompression through the system's zlib.
 public enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
-    public static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
+    public static func isCompressed(_ data: Data) -> Bool {
+        data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
+    }
 
     /// Inflates a gzip (or zlib) stream; `source` names the data in errors. Output beyond
     /// `maximumSize` bytes (2 GiB by default) is refused, so a decompression bomb is an error
@@ -30,11 +32,14 @@ public enum Gzip {
                     return chunk - Int(stream.avail_out)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {
-                    let reason = status == Z_BUF_ERROR ? "truncated compressed data" : "corrupted compressed data (zlib status \(status))"
+                    let reason =
+                        status == Z_BUF_ERROR
+                        ? "truncated compressed data" : "corrupted compressed data (zlib status \(status))"
                     throw DataError.malformed(source: source, detail: reason)
                 }
                 guard produced <= maximumSize - output.count else {
-                    throw DataError.malformed(source: source, detail: "inflates to more than \(maximumSize) bytes (a decompression bomb?)")
+                    throw DataError.malformed(
+                        source: source, detail: "inflates to more than \(maximumSize) bytes (a decompression bomb?)")
                 }
                 output.append(contentsOf: buffer[0..<produced])
                 if status == Z_OK && stream.avail_in == 0 && produced == 0 {

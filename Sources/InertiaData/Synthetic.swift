@@ -45,7 +45,8 @@ public enum Synthetic {
         centers given: [[Double]]? = nil, seed: UInt64
     ) throws -> (data: Dataset, centers: [[Double]]) {
         var rng = PhiloxGenerator(seed: seed)
-        let centers = given ?? (0..<components).map { _ in (0..<dimension).map { _ in range * (2 * rng.nextDouble() - 1) } }
+        let centers =
+            given ?? (0..<components).map { _ in (0..<dimension).map { _ in range * (2 * rng.nextDouble() - 1) } }
         guard centers.count == components, centers.allSatisfy({ $0.count == dimension }) else {
             throw DataError.invalidArgument("gaussianMixture: need \(components) centers of dimension \(dimension)")
         }
@@ -55,7 +56,11 @@ public enum Synthetic {
             for d in 0..<dimension { x.append(Float(centers[k][d] + spread * rng.nextNormal())) }
             y.append(Float(k))
         }
-        return (try Dataset(inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(y), classCount: components), centers)
+        return (
+            try Dataset(
+                inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(y), classCount: components),
+            centers
+        )
     }
 
     /// Points uniform in `[-2, 2]²` labelled by the colour of their square on a `squares x squares`
@@ -88,7 +93,9 @@ public enum Synthetic {
     }
 
     /// `y = x · w + b + noise` with `x ~ N(0, I)` and known `w ~ N(0, I)`, `b ~ N(0, 1)`.
-    public static func linearRegression(count: Int, dimension: Int, noise: Double = 0.1, seed: UInt64)
+    public static func linearRegression(
+        count: Int, dimension: Int, noise: Double = 0.1, seed: UInt64
+    )
         -> (data: Dataset, weights: [Double], bias: Double)
     {
         var rng = PhiloxGenerator(seed: seed)
@@ -100,11 +107,17 @@ public enum Synthetic {
             x += row.map(Float.init)
             y.append(Float(zip(row, w).reduce(b) { $0 + $1.0 * $1.1 } + noise * rng.nextNormal()))
         }
-        return (try! Dataset(inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(shape: [count, 1], scalars: y)), w, b)
+        return (
+            try! Dataset(
+                inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(shape: [count, 1], scalars: y)),
+            w, b
+        )
     }
 
     /// Labels drawn `Bernoulli(sigmoid(x · w + b))` with `x ~ N(0, I)` and known `w`, `b`.
-    public static func logisticRegression(count: Int, dimension: Int, seed: UInt64) -> (data: Dataset, weights: [Double], bias: Double) {
+    public static func logisticRegression(
+        count: Int, dimension: Int, seed: UInt64
+    ) -> (data: Dataset, weights: [Double], bias: Double) {
         var rng = PhiloxGenerator(seed: seed)
         let w = (0..<dimension).map { _ in 2 * rng.nextNormal() }
         let b = rng.nextNormal()
@@ -115,7 +128,9 @@ public enum Synthetic {
             let z = zip(row, w).reduce(b) { $0 + $1.0 * $1.1 }
             y.append(rng.nextDouble() < 1 / (1 + exp(-z)) ? 1 : 0)
         }
-        return (try! Dataset(inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(y), classCount: 2), w, b)
+        return (
+            try! Dataset(inputs: Tensor(shape: [count, dimension], scalars: x), targets: Tensor(y), classCount: 2), w, b
+        )
     }
 }
 
@@ -128,10 +143,13 @@ public struct CharacterText {
     public let contextLength: Int
 
     public init(text: String, contextLength: Int) throws {
-        guard contextLength > 0 else { throw DataError.invalidArgument("context length must be positive, got \(contextLength)") }
+        guard contextLength > 0 else {
+            throw DataError.invalidArgument("context length must be positive, got \(contextLength)")
+        }
         let characters = Array(text)
         guard characters.count > contextLength else {
-            throw DataError.invalidArgument("the text has \(characters.count) characters, fewer than context length \(contextLength) + 1")
+            throw DataError.invalidArgument(
+                "the text has \(characters.count) characters, fewer than context length \(contextLength) + 1")
         }
         vocabulary = Array(Set(characters)).sorted()
         let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
@@ -141,7 +159,9 @@ public struct CharacterText {
 
     /// Reads a UTF-8 file.
     public init(contentsOfFile path: String, contextLength: Int) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError.fileNotFound(path: path, hint: "Check the path.") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DataError.fileNotFound(path: path, hint: "Check the path.")
+        }
         guard let text = String(data: try Data(contentsOf: URL(fileURLWithPath: path)), encoding: .utf8) else {
             throw DataError.malformed(source: path, detail: "not valid UTF-8 text")
         }
@@ -157,7 +177,8 @@ public struct CharacterText {
             x += encoded[i..<(i + contextLength)].map { Float($0) }
             y.append(Float(encoded[i + contextLength]))
         }
-        return try! Dataset(inputs: Tensor(shape: [n, contextLength], scalars: x), targets: Tensor(y), classCount: vocabulary.count)
+        return try! Dataset(
+            inputs: Tensor(shape: [n, contextLength], scalars: x), targets: Tensor(y), classCount: vocabulary.count)
     }
 
     public func decode(_ indices: [Int]) -> String { String(indices.map { vocabulary[$0] }) }

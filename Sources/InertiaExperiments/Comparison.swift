@@ -47,8 +47,10 @@ public struct Comparison {
     /// "Steps to target" counts steps until the smoothed training loss first falls below this.
     public var targetLoss: Double
 
-    public init(dataName: String, train: Dataset, test: Dataset, makeModel: @escaping (inout PhiloxGenerator) -> Module,
-                contenders: [Contender], seeds: [UInt64], epochs: Int, batchSize: Int, targetLoss: Double) {
+    public init(
+        dataName: String, train: Dataset, test: Dataset, makeModel: @escaping (inout PhiloxGenerator) -> Module,
+        contenders: [Contender], seeds: [UInt64], epochs: Int, batchSize: Int, targetLoss: Double
+    ) {
         self.dataName = dataName
         self.train = train
         self.test = test
@@ -62,8 +64,10 @@ public struct Comparison {
 
     /// Runs every contender on every seed (seed-major, so an interruption leaves comparable runs);
     /// `onRun` sees each finished run, `onStep` every step.
-    public func run(shouldStop: @escaping () -> Bool = { false }, onStep: (String, UInt64, StepReport) -> Void = { _, _, _ in },
-                    onRun: (Run) -> Void = { _ in }) -> [Run] {
+    public func run(
+        shouldStop: @escaping () -> Bool = { false }, onStep: (String, UInt64, StepReport) -> Void = { _, _, _ in },
+        onRun: (Run) -> Void = { _ in }
+    ) -> [Run] {
         var runs: [Run] = []
         outer: for seed in seeds {
             for contender in contenders {
@@ -71,7 +75,8 @@ public struct Comparison {
                 var record = Run(contender: contender.label, seed: seed)
                 do {
                     guard let entry = OptimizerRegistry.entry(named: contender.optimizer) else {
-                        throw OptimizerError.invalidHyperparameter(optimizer: contender.optimizer, detail: "no such optimizer")
+                        throw OptimizerError.invalidHyperparameter(
+                            optimizer: contender.optimizer, detail: "no such optimizer")
                     }
                     var rng = PhiloxGenerator(seed: seed)
                     let model = makeModel(&rng)
@@ -79,17 +84,18 @@ public struct Comparison {
                     let loader = try DataLoader(train, batchSize: batchSize, seed: seed)
                     var options = TrainingOptions(epochs: epochs)
                     options.shouldStop = shouldStop
-                    let trainer = try Trainer(model: model, optimizer: optimizer, loader: loader, testSet: test, options: options)
+                    let trainer = try Trainer(
+                        model: model, optimizer: optimizer, loader: loader, testSet: test, options: options)
                     let summary = try trainer.run { event in
                         switch event {
-                        case let .step(r):
+                        case .step(let r):
                             record.losses.append(r.loss)
                             record.learningRates.append(r.learningRate)
                             for (key, value) in optimizer.hyperparameters where !Self.fixedKeys.contains(key) {
                                 record.hyperparameterCurves[key, default: []].append(value)
                             }
                             onStep(contender.label, seed, r)
-                        case let .evaluation(e):
+                        case .evaluation(let e):
                             record.testLoss.append(e.loss)
                             if let a = e.accuracy { record.testAccuracy.append(a) }
                         case .checkpoint: break
@@ -135,7 +141,8 @@ public struct Comparison {
             guard !finite.isEmpty else { return "n/a" }
             let m = Comparison.median(finite)
             return finite.count > 1
-                ? String(format: format, m) + " [" + String(format: format, finite.min()!) + ", " + String(format: format, finite.max()!) + "]"
+                ? String(format: format, m) + " [" + String(format: format, finite.min()!) + ", "
+                    + String(format: format, finite.max()!) + "]"
                 : String(format: format, m)
         }
         let rows = contenders.map { c -> [String] in
@@ -148,12 +155,19 @@ public struct Comparison {
                 Comparison.smoothed(run.losses).firstIndex { $0 < targetLoss }.map { Double($0 + 1) } ?? .nan
             }
             let reached = toTarget.filter(\.isFinite).count
-            return [c.label, "\(mine.count)" + (failures > 0 ? " (+\(failures) failed)" : "") + (stopped > 0 ? " (+\(stopped) stopped)" : ""), cell(finalLoss, "%.4f"), cell(best, "%.4f"),
-                    cell(toTarget, "%.0f") + " (\(reached)/\(mine.count) reached)", cell(mine.map(\.seconds), "%.2f")]
+            return [
+                c.label,
+                "\(mine.count)" + (failures > 0 ? " (+\(failures) failed)" : "")
+                    + (stopped > 0 ? " (+\(stopped) stopped)" : ""), cell(finalLoss, "%.4f"), cell(best, "%.4f"),
+                cell(toTarget, "%.0f") + " (\(reached)/\(mine.count) reached)", cell(mine.map(\.seconds), "%.2f"),
+            ]
         }
         return Table(
             title: "\(dataName): median [min, max] over seeds",
-            header: ["optimizer", "runs", "final train loss", "best test accuracy", "steps to loss < \(String(format: "%g", targetLoss))", "seconds"],
+            header: [
+                "optimizer", "runs", "final train loss", "best test accuracy",
+                "steps to loss < \(String(format: "%g", targetLoss))", "seconds",
+            ],
             rows: rows)
     }
 
@@ -165,19 +179,26 @@ public struct Comparison {
             let curves = runs.filter { $0.contender == label && $0.error == nil }.map(pick).filter { !$0.isEmpty }
             guard let length = curves.map(\.count).min(), length > 0 else { return nil }
             let columns = (0..<length).map { i in curves.map { $0[i] } }
-            return Series(name: label, x: (1...length).map(Double.init), y: columns.map(Comparison.median),
-                          lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! })
+            return Series(
+                name: label, x: (1...length).map(Double.init), y: columns.map(Comparison.median),
+                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! })
         }
         let loss = contenders.compactMap { band($0.label) { Comparison.smoothed($0.losses) } }
         let accuracy = contenders.compactMap { band($0.label) { $0.testAccuracy } }
         let rates = contenders.compactMap { band($0.label) { $0.learningRates } }
-        let varying = Set(runs.flatMap { run in run.hyperparameterCurves.filter { ($0.value.max() ?? 0) > ($0.value.min() ?? 0) }.keys })
+        let varying = Set(
+            runs.flatMap { run in run.hyperparameterCurves.filter { ($0.value.max() ?? 0) > ($0.value.min() ?? 0) }.keys
+            })
         let hyperparameterPlots = varying.sorted().map { key in
-            Plot(title: "Optimizer hyper-parameter \(key) (median and range over seeds)", xLabel: "optimizer step", yLabel: key,
-                 series: contenders.compactMap { band($0.label) { $0.hyperparameterCurves[key] ?? [] } }, logY: false)
+            Plot(
+                title: "Optimizer hyper-parameter \(key) (median and range over seeds)", xLabel: "optimizer step",
+                yLabel: key,
+                series: contenders.compactMap { band($0.label) { $0.hyperparameterCurves[key] ?? [] } }, logY: false)
         }
         return [
-            Plot(title: "Training loss (smoothed, median and range over seeds)", xLabel: "optimizer step", yLabel: "cross-entropy (nats)", series: loss),
+            Plot(
+                title: "Training loss (smoothed, median and range over seeds)", xLabel: "optimizer step",
+                yLabel: "cross-entropy (nats)", series: loss),
             Plot(title: "Test accuracy", xLabel: "epoch", yLabel: "accuracy (fraction)", series: accuracy, logY: false),
             Plot(title: "Learning rate", xLabel: "optimizer step", yLabel: "learning rate", series: rates),
         ] + hyperparameterPlots

@@ -13,7 +13,9 @@ public struct Series: Equatable, Sendable {
     public var upper: [Double]
     public var style: Style
 
-    public init(name: String, x: [Double], y: [Double], lower: [Double] = [], upper: [Double] = [], style: Style = .line) {
+    public init(
+        name: String, x: [Double], y: [Double], lower: [Double] = [], upper: [Double] = [], style: Style = .line
+    ) {
         self.style = style
         self.name = name
         self.x = x
@@ -62,51 +64,73 @@ public struct Plot: Equatable, Sendable {
         let ys = series.flatMap { $0.y + $0.lower + $0.upper }.filter { $0.isFinite && (!log || $0 > 0) }.map(ty)
         var (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1)
         var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
-        if x0 == x1 { x0 -= 1; x1 += 1 }
-        if y0 == y1 { y0 -= 1; y1 += 1 }
+        if x0 == x1 {
+            x0 -= 1
+            x1 += 1
+        }
+        if y0 == y1 {
+            y0 -= 1
+            y1 += 1
+        }
         let pad = (y1 - y0) * 0.05
         y0 -= pad
         y1 += pad
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
         func py(_ y: Double) -> Double { top + (1 - (ty(y) - y0) / (y1 - y0)) * plotH }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
-        out += "<text x=\"\(fmt(left + plotW / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"
+        out +=
+            "<text x=\"\(fmt(left + plotW / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"
         // axes and ticks
-        out += "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
+        out +=
+            "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
         for t in Plot.ticks(x0, x1) {
             let x = px(t)
-            out += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(top + plotH))\" x2=\"\(fmt(x))\" y2=\"\(fmt(top + plotH + 5))\" stroke=\"#444\"/>"
-            out += "<text x=\"\(fmt(x))\" y=\"\(fmt(top + plotH + 18))\" text-anchor=\"middle\" font-size=\"11\">\(Plot.label(t))</text>\n"
+            out +=
+                "<line x1=\"\(fmt(x))\" y1=\"\(fmt(top + plotH))\" x2=\"\(fmt(x))\" y2=\"\(fmt(top + plotH + 5))\" stroke=\"#444\"/>"
+            out +=
+                "<text x=\"\(fmt(x))\" y=\"\(fmt(top + plotH + 18))\" text-anchor=\"middle\" font-size=\"11\">\(Plot.label(t))</text>\n"
         }
         let yTicks = log ? Plot.logTicks(y0, y1) : Plot.ticks(y0, y1)
         for t in yTicks {
             let y = top + (1 - (t - y0) / (y1 - y0)) * plotH
-            out += "<line x1=\"\(fmt(left - 5))\" y1=\"\(fmt(y))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(y))\" stroke=\"#ddd\"/>"
-            out += "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\" font-size=\"11\">\(log ? Plot.label(Foundation.pow(10, t)) : Plot.label(t))</text>\n"
+            out +=
+                "<line x1=\"\(fmt(left - 5))\" y1=\"\(fmt(y))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(y))\" stroke=\"#ddd\"/>"
+            out +=
+                "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\" font-size=\"11\">\(log ? Plot.label(Foundation.pow(10, t)) : Plot.label(t))</text>\n"
         }
-        out += "<text x=\"\(fmt(left + plotW / 2))\" y=\"\(height - 10)\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>\n"
-        out += "<text x=\"16\" y=\"\(fmt(top + plotH / 2))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 \(fmt(top + plotH / 2)))\">\(escape(yLabel + (log ? " (log scale)" : "")))</text>\n"
+        out +=
+            "<text x=\"\(fmt(left + plotW / 2))\" y=\"\(height - 10)\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>\n"
+        out +=
+            "<text x=\"16\" y=\"\(fmt(top + plotH / 2))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 \(fmt(top + plotH / 2)))\">\(escape(yLabel + (log ? " (log scale)" : "")))</text>\n"
         for (i, s) in series.enumerated() {
             let color = Plot.palette[i % Plot.palette.count]
             func ok(_ v: Double) -> Bool { v.isFinite && (!log || v > 0) }
             if s.lower.count == s.x.count, s.upper.count == s.x.count, !s.x.isEmpty {
                 let upperPoints = zip(s.x, s.upper).filter { ok($0.1) }.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
-                let lowerPoints = zip(s.x, s.lower).filter { ok($0.1) }.reversed().map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
-                out += "<polygon class=\"band\" data-series=\"\(escape(s.name))\" points=\"\((upperPoints + lowerPoints).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+                let lowerPoints = zip(s.x, s.lower).filter { ok($0.1) }.reversed().map {
+                    "\(fmt(px($0.0))),\(fmt(py($0.1)))"
+                }
+                out +=
+                    "<polygon class=\"band\" data-series=\"\(escape(s.name))\" points=\"\((upperPoints + lowerPoints).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
             switch s.style {
             case .line:
                 let points = zip(s.x, s.y).filter { ok($0.1) }.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
-                out += "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
+                out +=
+                    "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
             case .points:
                 out += "<g class=\"series\" data-series=\"\(escape(s.name))\" fill=\"\(color)\" fill-opacity=\"0.45\">"
-                for (x, y) in zip(s.x, s.y) where x.isFinite && ok(y) { out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"1.4\"/>" }
+                for (x, y) in zip(s.x, s.y) where x.isFinite && ok(y) {
+                    out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"1.4\"/>"
+                }
                 out += "</g>\n"
             }
             let ly = top + 14 + Double(i) * 18
             let lx = left + plotW + 14
-            out += "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(lx + 22))\" y2=\"\(fmt(ly))\" stroke=\"\(color)\" stroke-width=\"3\"/>"
+            out +=
+                "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(lx + 22))\" y2=\"\(fmt(ly))\" stroke=\"\(color)\" stroke-width=\"3\"/>"
             out += "<text x=\"\(fmt(lx + 28))\" y=\"\(fmt(ly + 4))\" font-size=\"11\">\(escape(s.name))</text>\n"
         }
         return out + "</svg>"

@@ -15,19 +15,23 @@ public struct Table: Codable, Equatable, Sendable {
 
     /// GitHub-flavoured markdown.
     public var markdown: String {
-        var out = "| " + header.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: header.count) + "\n"
+        var out =
+            "| " + header.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: header.count) + "\n"
         for row in rows { out += "| " + row.joined(separator: " | ") + " |\n" }
         return out
     }
 
     /// Aligned plain text for a terminal.
     public var text: String {
-        let widths = header.indices.map { i in ([header[i]] + rows.map { i < $0.count ? $0[i] : "" }).map(\.count).max() ?? 0 }
+        let widths = header.indices.map { i in
+            ([header[i]] + rows.map { i < $0.count ? $0[i] : "" }).map(\.count).max() ?? 0
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }
-        return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
+        return
+            ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
             .joined(separator: "\n")
     }
 }
@@ -46,8 +50,10 @@ public struct Report {
     /// Extra machine-readable fields for `summary.json`.
     public var summary: [String: Any]
 
-    public init(title: String, subtitle: String = "", isPartial: Bool = false, verdict: Verdict? = nil, checks: [Check] = [],
-                tables: [Table] = [], plots: [Plot] = [], notes: [String] = [], summary: [String: Any] = [:]) {
+    public init(
+        title: String, subtitle: String = "", isPartial: Bool = false, verdict: Verdict? = nil, checks: [Check] = [],
+        tables: [Table] = [], plots: [Plot] = [], notes: [String] = [], summary: [String: Any] = [:]
+    ) {
         self.title = title
         self.subtitle = subtitle
         self.isPartial = isPartial
@@ -61,10 +67,14 @@ public struct Report {
 
     /// The verdict table.
     public var checkTable: Table {
-        Table(title: "Acceptance checks", header: ["check", "measured", "threshold", "source", "verdict"], rows: checks.map { c in
-            [c.name, c.measured.map { String(format: "%.4g", $0) } ?? "n/a" + (c.note.map { " (\($0))" } ?? ""),
-             "\(c.relation.rawValue) \(String(format: "%g", c.threshold))", c.source, c.verdict.rawValue]
-        })
+        Table(
+            title: "Acceptance checks", header: ["check", "measured", "threshold", "source", "verdict"],
+            rows: checks.map { c in
+                [
+                    c.name, c.measured.map { String(format: "%.4g", $0) } ?? "n/a" + (c.note.map { " (\($0))" } ?? ""),
+                    "\(c.relation.rawValue) \(String(format: "%g", c.threshold))", c.source, c.verdict.rawValue,
+                ]
+            })
     }
 
     /// The page, well-formed XHTML (it parses as XML).
@@ -72,15 +82,19 @@ public struct Report {
         var body = "<h1>\(escape(title))</h1>\n"
         if !subtitle.isEmpty { body += "<p class=\"subtitle\">\(escape(subtitle))</p>\n" }
         if isPartial {
-            body += "<p class=\"partial\">Partial report: the run was interrupted before it finished; the figures below cover what ran.</p>\n"
+            body +=
+                "<p class=\"partial\">Partial report: the run was interrupted before it finished; the figures below cover what ran.</p>\n"
         }
         if let verdict {
-            body += "<p class=\"verdict \(verdict == .held ? "held" : verdict == .notHeld ? "nothold" : "inconclusive")\">Verdict: <strong>\(escape(verdict.rawValue))</strong></p>\n"
+            body +=
+                "<p class=\"verdict \(verdict == .held ? "held" : verdict == .notHeld ? "nothold" : "inconclusive")\">Verdict: <strong>\(escape(verdict.rawValue))</strong></p>\n"
         }
         if !checks.isEmpty { body += tableHTML(checkTable) }
         for table in tables { body += tableHTML(table) }
         for plot in plots { body += "<figure>\n\(plot.svg())\n</figure>\n" }
-        if !notes.isEmpty { body += "<h2>Notes</h2>\n<ul>\n" + notes.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n" }
+        if !notes.isEmpty {
+            body += "<h2>Notes</h2>\n<ul>\n" + notes.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+        }
         return """
             <?xml version="1.0" encoding="UTF-8"?>
             <!DOCTYPE html>
@@ -108,7 +122,9 @@ public struct Report {
     }
 
     func tableHTML(_ t: Table) -> String {
-        var out = "<h2>\(escape(t.title))</h2>\n<table>\n<tr>" + t.header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+        var out =
+            "<h2>\(escape(t.title))</h2>\n<table>\n<tr>" + t.header.map { "<th>\(escape($0))</th>" }.joined()
+            + "</tr>\n"
         for row in t.rows { out += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
         return out + "</table>\n"
     }
@@ -119,8 +135,10 @@ public struct Report {
         s["partial"] = isPartial
         if let verdict { s["verdict"] = verdict.rawValue }
         s["checks"] = checks.map { c -> [String: Any] in
-            var d: [String: Any] = ["name": c.name, "relation": c.relation.rawValue, "threshold": c.threshold, "source": c.source,
-                                    "uncertainty": c.uncertainty, "verdict": c.verdict.rawValue]
+            var d: [String: Any] = [
+                "name": c.name, "relation": c.relation.rawValue, "threshold": c.threshold, "source": c.source,
+                "uncertainty": c.uncertainty, "verdict": c.verdict.rawValue,
+            ]
             if let m = c.measured, m.isFinite { d["measured"] = m }
             if let n = c.note { d["note"] = n }
             return d

@@ -20,8 +20,10 @@ public struct ReproductionResult {
     public var notes: [String]
     public var isPartial: Bool
 
-    public init(slug: String, budget: Budget, seeds: [UInt64], checks: [Check], tables: [Table] = [], plots: [Plot] = [],
-                notes: [String] = [], isPartial: Bool = false) {
+    public init(
+        slug: String, budget: Budget, seeds: [UInt64], checks: [Check], tables: [Table] = [], plots: [Plot] = [],
+        notes: [String] = [], isPartial: Bool = false
+    ) {
         self.slug = slug
         self.budget = budget
         self.seeds = seeds
@@ -44,18 +46,26 @@ public protocol Reproduction {
     var claim: String { get }
     /// Seeds used when none are given.
     func defaultSeeds(_ budget: Budget) -> [UInt64]
-    func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws -> ReproductionResult
+    func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws -> ReproductionResult
 }
 
 extension Reproduction {
     /// The report of a result.
     public func report(_ result: ReproductionResult) -> Report {
         Report(
-            title: "\(slug): \(paper)", subtitle: "Claim: \(claim) Budget: \(result.budget.rawValue), seeds \(result.seeds.map(String.init).joined(separator: ", ")).",
-            isPartial: result.isPartial, verdict: result.verdict, checks: result.checks, tables: result.tables, plots: result.plots,
+            title: "\(slug): \(paper)",
+            subtitle:
+                "Claim: \(claim) Budget: \(result.budget.rawValue), seeds \(result.seeds.map(String.init).joined(separator: ", ")).",
+            isPartial: result.isPartial, verdict: result.verdict, checks: result.checks, tables: result.tables,
+            plots: result.plots,
             notes: result.notes,
-            summary: ["slug": slug, "paper": paper, "claim": claim, "budget": result.budget.rawValue, "seeds": result.seeds.map { Int($0) },
-                      "date": ISO8601DateFormatter().string(from: Date())])
+            summary: [
+                "slug": slug, "paper": paper, "claim": claim, "budget": result.budget.rawValue,
+                "seeds": result.seeds.map { Int($0) },
+                "date": ISO8601DateFormatter().string(from: Date()),
+            ])
     }
 }
 

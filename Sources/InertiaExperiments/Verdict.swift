@@ -26,8 +26,10 @@ public struct Check: Codable, Equatable, Sendable {
     /// Why the measurement is missing or qualified.
     public var note: String?
 
-    public init(name: String, measured: Double?, relation: Relation, threshold: Double, source: String, uncertainty: Double = 0,
-                note: String? = nil) {
+    public init(
+        name: String, measured: Double?, relation: Relation, threshold: Double, source: String, uncertainty: Double = 0,
+        note: String? = nil
+    ) {
         self.name = name
         self.measured = measured
         self.relation = relation

@@ -22,13 +22,20 @@ public final class DenoiserNetwork: Module {
     public let classes: Int
     public let body: Sequential
 
-    public init(dimension: Int, hidden: [Int] = [128, 128, 128], time: TimeEncoding = .fourier(features: 16, minimumFrequency: 1, maximumFrequency: 200),
-                classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator) {
+    public init(
+        dimension: Int, hidden: [Int] = [128, 128, 128],
+        time: TimeEncoding = .fourier(features: 16, minimumFrequency: 1, maximumFrequency: 200),
+        classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator
+    ) {
         var timeInputs = 1
-        if case let .fourier(features, low, high) = time {
-            precondition(features % 2 == 0 && features >= 2, "DenoiserNetwork: Fourier features must be even and positive, got \(features)")
+        if case .fourier(let features, let low, let high) = time {
+            precondition(
+                features % 2 == 0 && features >= 2,
+                "DenoiserNetwork: Fourier features must be even and positive, got \(features)")
             let count = features / 2
-            frequencies = (0..<count).map { k in Float(low * Foundation.pow(high / low, Double(k) / Double(Swift.max(count - 1, 1)))) }
+            frequencies = (0..<count).map { k in
+                Float(low * Foundation.pow(high / low, Double(k) / Double(Swift.max(count - 1, 1))))
+            }
             timeInputs = features
         } else {
             frequencies = []
@@ -88,9 +95,12 @@ public final class DenoiserNetwork: Module {
             Parallel.forEach(chunks: blocks) { block in
                 let rows = block * blockRows..<min(x.rows, (block + 1) * blockRows)
                 withoutGradients {
-                    let input = Tensor(shape: [rows.count, d], scalars: x.scalars[(rows.lowerBound * d)..<(rows.upperBound * d)].map(Float.init))
+                    let input = Tensor(
+                        shape: [rows.count, d],
+                        scalars: x.scalars[(rows.lowerBound * d)..<(rows.upperBound * d)].map(Float.init))
                     let labels = classes > 0 ? [Int](repeating: label ?? nullLabel, count: rows.count) : []
-                    let result = self(input, time: Tensor([Float](repeating: Float(time), count: rows.count)), labels: labels)
+                    let result = self(
+                        input, time: Tensor([Float](repeating: Float(time), count: rows.count)), labels: labels)
                     result.withUnsafeBufferPointer { values in
                         for (i, value) in values.enumerated() { destination[rows.lowerBound * d + i] = Double(value) }
                     }

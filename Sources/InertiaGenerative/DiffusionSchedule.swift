@@ -25,8 +25,9 @@ public enum DiffusionSchedule: Sendable, Equatable {
 
     public func alpha(_ t: Double) -> Double {
         switch self {
-        case let .vpLinear(b0, b1): return Foundation.exp(-0.25 * t * t * (b1 - b0) - 0.5 * t * b0)
-        case let .vpCosine(s): return Foundation.cos((t + s) / (1 + s) * .pi / 2) / Foundation.cos(s / (1 + s) * .pi / 2)
+        case .vpLinear(let b0, let b1): return Foundation.exp(-0.25 * t * t * (b1 - b0) - 0.5 * t * b0)
+        case .vpCosine(let s):
+            return Foundation.cos((t + s) / (1 + s) * .pi / 2) / Foundation.cos(s / (1 + s) * .pi / 2)
         case .ve, .edm: return 1
         case .linearFlow: return 1 - t
         case .trig: return Foundation.cos(.pi * t / 2)
@@ -35,15 +36,15 @@ public enum DiffusionSchedule: Sendable, Equatable {
 
     public func sigma(_ t: Double) -> Double {
         switch self {
-        case let .vpLinear(b0, b1):
+        case .vpLinear(let b0, let b1):
             // sqrt(1 − α²) = sqrt(−expm1(2 log α)): no cancellation near t = 0.
             return (-Foundation.expm1(2 * (-0.25 * t * t * (b1 - b0) - 0.5 * t * b0))).squareRoot()
         case .vpCosine:
             let a = alpha(t)
             return Swift.max(0, 1 - a * a).squareRoot()
-        case let .ve(lo, hi): return lo * Foundation.pow(hi / lo, t)
+        case .ve(let lo, let hi): return lo * Foundation.pow(hi / lo, t)
         case .edm: return t
-        case let .linearFlow(lo): return lo + (1 - lo) * t
+        case .linearFlow(let lo): return lo + (1 - lo) * t
         case .trig: return Foundation.sin(.pi * t / 2)
         }
     }
@@ -51,9 +52,10 @@ public enum DiffusionSchedule: Sendable, Equatable {
     /// dα/dt.
     public func alphaDerivative(_ t: Double) -> Double {
         switch self {
-        case let .vpLinear(b0, b1): return -0.5 * (b0 + t * (b1 - b0)) * alpha(t)
-        case let .vpCosine(s):
-            return -(.pi / 2) / (1 + s) * Foundation.sin((t + s) / (1 + s) * .pi / 2) / Foundation.cos(s / (1 + s) * .pi / 2)
+        case .vpLinear(let b0, let b1): return -0.5 * (b0 + t * (b1 - b0)) * alpha(t)
+        case .vpCosine(let s):
+            return -(.pi / 2) / (1 + s) * Foundation.sin((t + s) / (1 + s) * .pi / 2)
+                / Foundation.cos(s / (1 + s) * .pi / 2)
         case .ve, .edm: return 0
         case .linearFlow: return -1
         case .trig: return -(.pi / 2) * Foundation.sin(.pi * t / 2)
@@ -66,9 +68,9 @@ public enum DiffusionSchedule: Sendable, Equatable {
         case .vpLinear, .vpCosine:
             let a = alpha(t), s = sigma(t)
             return -a * alphaDerivative(t) / s
-        case let .ve(lo, hi): return sigma(t) * Foundation.log(hi / lo)
+        case .ve(let lo, let hi): return sigma(t) * Foundation.log(hi / lo)
         case .edm: return 1
-        case let .linearFlow(lo): return 1 - lo
+        case .linearFlow(let lo): return 1 - lo
         case .trig: return (.pi / 2) * Foundation.cos(.pi * t / 2)
         }
     }
@@ -77,7 +79,9 @@ public enum DiffusionSchedule: Sendable, Equatable {
     public func lambda(_ t: Double) -> Double { Foundation.log(alpha(t)) - Foundation.log(sigma(t)) }
 
     /// dλ/dt `= α̇/α − σ̇/σ` (< 0).
-    public func lambdaDerivative(_ t: Double) -> Double { alphaDerivative(t) / alpha(t) - sigmaDerivative(t) / sigma(t) }
+    public func lambdaDerivative(_ t: Double) -> Double {
+        alphaDerivative(t) / alpha(t) - sigmaDerivative(t) / sigma(t)
+    }
 
     /// The drift coefficient `f = α̇/α`.
     public func drift(_ t: Double) -> Double { alphaDerivative(t) / alpha(t) }
@@ -95,7 +99,7 @@ public enum DiffusionSchedule: Sendable, Equatable {
     /// (`edm`: `σ = e^{−λ}`).
     public func time(forLambda l: Double) -> Double {
         switch self {
-        case let .vpLinear(b0, b1):
+        case .vpLinear(let b0, let b1):
             let a = 0.25 * (b1 - b0), b = 0.5 * b0, c = -0.5 * Foundation.log1p(Foundation.exp(-2 * l))
             return (-b + (b * b - 4 * a * c).squareRoot()) / (2 * a)
         case .edm: return Foundation.exp(-l)

@@ -58,19 +58,24 @@ public struct DiffusionModel {
     func drawTime(_ range: ClosedRange<Double>, using rng: inout PhiloxGenerator) -> Double {
         switch timeDistribution {
         case .uniform: return range.lowerBound + (range.upperBound - range.lowerBound) * rng.nextDouble()
-        case let .logNormal(mean, deviation): return Swift.min(Swift.max(Foundation.exp(mean + deviation * rng.nextNormal()), range.lowerBound), range.upperBound)
+        case .logNormal(let mean, let deviation):
+            return Swift.min(
+                Swift.max(Foundation.exp(mean + deviation * rng.nextNormal()), range.lowerBound), range.upperBound)
         }
     }
 
     /// One minibatch loss, `mean_b w(t_b)·mean_dims (F − target)²`: t drawn by `timeDistribution`
     /// within `timeRange`, labels replaced by the null label with probability `unconditionalProbability`.
-    public func loss(_ x0: Tensor, labels: [Int], timeRange: ClosedRange<Double>, unconditionalProbability: Double,
-                     using rng: inout PhiloxGenerator) -> Tensor {
+    public func loss(
+        _ x0: Tensor, labels: [Int], timeRange: ClosedRange<Double>, unconditionalProbability: Double,
+        using rng: inout PhiloxGenerator
+    ) -> Tensor {
         let b = x0.shape[0], d = x0.shape[1]
         let times = (0..<b).map { _ in drawTime(timeRange, using: &rng) }
         let eps = Tensor(shape: [b, d], scalars: (0..<(b * d)).map { _ in Float(rng.nextNormal()) })
         let data = x0.scalars, noise = eps.scalars
-        var inputs = [Float](repeating: 0, count: b * d), targets = inputs, networkTimes = [Float](repeating: 0, count: b)
+        var inputs = [Float](repeating: 0, count: b * d), targets = inputs,
+            networkTimes = [Float](repeating: 0, count: b)
         var weights = [Float](repeating: 0, count: b)
         for i in 0..<b {
             let a = Float(schedule.alpha(times[i])), s = Float(schedule.sigma(times[i]))
@@ -101,18 +106,24 @@ public struct DiffusionModel {
 
     /// Trains on `points` (rows) with their `labels` for `steps` Adam steps of `batchSize` rows drawn
     /// with replacement; `onStep(step, loss)` sees every step and stops training by returning false.
-    public func fit(points: Matrix64, labels: [Int], steps: Int, batchSize: Int = 512, learningRate: Double = 1e-3,
-                    timeRange: ClosedRange<Double>, unconditionalProbability: Double = 0.1, using rng: inout PhiloxGenerator,
-                    onStep: (Int, Float) -> Bool = { _, _ in true }) throws {
-        precondition(labels.count == points.rows, "DiffusionModel.fit: \(labels.count) labels for \(points.rows) points")
+    public func fit(
+        points: Matrix64, labels: [Int], steps: Int, batchSize: Int = 512, learningRate: Double = 1e-3,
+        timeRange: ClosedRange<Double>, unconditionalProbability: Double = 0.1, using rng: inout PhiloxGenerator,
+        onStep: (Int, Float) -> Bool = { _, _ in true }
+    ) throws {
+        precondition(
+            labels.count == points.rows, "DiffusionModel.fit: \(labels.count) labels for \(points.rows) points")
         let adam = try Adam(learningRate: learningRate)
         let d = points.columns
         for step in 0..<steps {
             let batch = (0..<batchSize).map { _ in rng.nextInt(below: points.rows) }
-            let x0 = Tensor(shape: [batchSize, d], scalars: batch.flatMap { i in (0..<d).map { Float(points[i, $0]) } })
+            let x0 = Tensor(
+                shape: [batchSize, d], scalars: batch.flatMap { i in (0..<d).map { Float(points[i, $0]) } })
             network.zeroGradients()
-            let loss = self.loss(x0, labels: batch.map { labels[$0] }, timeRange: timeRange, unconditionalProbability: unconditionalProbability,
-                                 using: &rng)
+            let loss = self.loss(
+                x0, labels: batch.map { labels[$0] }, timeRange: timeRange,
+                unconditionalProbability: unconditionalProbability,
+                using: &rng)
             loss.backward()
             adam.step(network.namedParameters())
             if !onStep(step, loss.item) { break }
@@ -133,7 +144,8 @@ public struct DiffusionModel {
             }
             var output = network.evaluate(input, time: time)
             if let label {
-                output = classifierFreeGuidance(unconditional: output, conditional: network.evaluate(input, time: time, label: label), scale: w)
+                output = classifierFreeGuidance(
+                    unconditional: output, conditional: network.evaluate(input, time: time, label: label), scale: w)
             }
             if let c = coefficients { return x * c.skip + output * c.out }
             return prediction.convert(output, to: .data, x: x, t: t, schedule: schedule)
@@ -143,8 +155,12 @@ public struct DiffusionModel {
 
 /// The sliced 2-Wasserstein distance between two equally large point sets: the root mean over
 /// random unit directions of the 1-D W2² between the sorted projections.
-public func slicedWasserstein(_ a: Matrix64, _ b: Matrix64, directions: Int = 200, using rng: inout PhiloxGenerator) -> Double {
-    precondition(a.rows == b.rows && a.columns == b.columns, "slicedWasserstein: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
+public func slicedWasserstein(
+    _ a: Matrix64, _ b: Matrix64, directions: Int = 200, using rng: inout PhiloxGenerator
+) -> Double {
+    precondition(
+        a.rows == b.rows && a.columns == b.columns,
+        "slicedWasserstein: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
     var total = 0.0
     for _ in 0..<directions {
         var direction = (0..<a.columns).map { _ in rng.nextNormal() }

@@ -10,8 +10,10 @@ public struct GaussianMixtureDenoiser: Sendable {
     public let standardDeviations: [Double]
 
     public init(weights: [Double], means: [[Double]], standardDeviations: [Double]) {
-        precondition(weights.count == means.count && means.count == standardDeviations.count && !weights.isEmpty,
-                     "GaussianMixtureDenoiser: \(weights.count) weights, \(means.count) means, \(standardDeviations.count) deviations")
+        precondition(
+            weights.count == means.count && means.count == standardDeviations.count && !weights.isEmpty,
+            "GaussianMixtureDenoiser: \(weights.count) weights, \(means.count) means, \(standardDeviations.count) deviations"
+        )
         self.weights = weights
         self.means = means
         self.standardDeviations = standardDeviations
@@ -24,13 +26,16 @@ public struct GaussianMixtureDenoiser: Sendable {
             let angle = 2 * Double.pi * Double(k) / Double(count)
             return [radius * Foundation.cos(angle), radius * Foundation.sin(angle)]
         }
-        return GaussianMixtureDenoiser(weights: [Double](repeating: 1 / Double(count), count: count), means: means,
-                                       standardDeviations: [Double](repeating: standardDeviation, count: count))
+        return GaussianMixtureDenoiser(
+            weights: [Double](repeating: 1 / Double(count), count: count), means: means,
+            standardDeviations: [Double](repeating: standardDeviation, count: count))
     }
 
     /// `sqrt(mean over rows of ‖a_i − b_i‖²)`: the samplers' error against a reference.
     public static func rootMeanSquareDistance(_ a: Matrix64, _ b: Matrix64) -> Double {
-        precondition(a.rows == b.rows && a.columns == b.columns, "rootMeanSquareDistance: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
+        precondition(
+            a.rows == b.rows && a.columns == b.columns,
+            "rootMeanSquareDistance: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
         var total = 0.0
         for k in 0..<a.scalars.count {
             let d = a.scalars[k] - b.scalars[k]
@@ -75,7 +80,8 @@ public struct GaussianMixtureDenoiser: Sendable {
                 let r = x[i, j] - a * means[k][j]
                 squared += r * r
             }
-            return Foundation.log(weights[k]) - 0.5 * Double(d) * Foundation.log(variances[k]) - 0.5 * squared / variances[k]
+            return Foundation.log(weights[k]) - 0.5 * Double(d) * Foundation.log(variances[k]) - 0.5 * squared
+                / variances[k]
         }
     }
 
@@ -86,7 +92,8 @@ public struct GaussianMixtureDenoiser: Sendable {
         return (0..<x.rows).map { i in
             let logits = componentLogits(x, row: i, alpha: a, variances: variances)
             let largest = logits.max()!
-            return largest + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - largest) }) - 0.5 * Double(x.columns) * Foundation.log(2 * Double.pi)
+            return largest + Foundation.log(logits.reduce(0) { $0 + Foundation.exp($1 - largest) }) - 0.5
+                * Double(x.columns) * Foundation.log(2 * Double.pi)
         }
     }
 }

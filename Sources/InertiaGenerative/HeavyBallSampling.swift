@@ -56,7 +56,10 @@ public struct HeavyBallSampling: Sendable, Equatable {
         case 2: return [2 + b, -(2 - b)].map { $0 / (2 * b) }
         case 3: return [18 + 5 * b, -(24 - 8 * b), 6 - b].map { $0 / (12 * b) }
         case 4: return [46 + 9 * b, -(78 - 19 * b), 42 - 5 * b, -(10 - b)].map { $0 / (24 * b) }
-        default: return [1650 + 251 * b, -(3420 - 646 * b), 2880 - 264 * b, -(1380 - 106 * b), 270 - 19 * b].map { $0 / (720 * b) }
+        default:
+            return [1650 + 251 * b, -(3420 - 646 * b), 2880 - 264 * b, -(1380 - 106 * b), 270 - 19 * b].map {
+                $0 / (720 * b)
+            }
         }
     }
 
@@ -111,16 +114,24 @@ public struct HeavyBallSampling: Sendable, Equatable {
     /// Samples with the noise model `eps(x, t)` (already guided: CFG first, momentum second) on the
     /// discrete DDPM timesteps `t_0 > … > t_N` (0-based indices into `cumulativeAlphas`), through ODE
     /// (1) of the spec in `x̄ = x/α`, `s̄ = σ/α`: `x̄_0 = x_T/α(t_0)`, one network call per step, `x = α(t_N)·x̄_N`.
-    public func sample(_ xT: Matrix64, timesteps: [Int], cumulativeAlphas abar: [Double], eps: (Matrix64, Int) -> Matrix64) -> Matrix64 {
-        sample(xT, alphas: timesteps.map { abar[$0].squareRoot() }, sigmas: timesteps.map { (1 - abar[$0]).squareRoot() }) { x, n in
+    public func sample(
+        _ xT: Matrix64, timesteps: [Int], cumulativeAlphas abar: [Double], eps: (Matrix64, Int) -> Matrix64
+    ) -> Matrix64 {
+        sample(
+            xT, alphas: timesteps.map { abar[$0].squareRoot() }, sigmas: timesteps.map { (1 - abar[$0]).squareRoot() }
+        ) { x, n in
             eps(x, timesteps[n])
         }
     }
 
     /// The same integration on any grid, given `α` and `σ` at its points (all `α > 0`); `eps(x, n)`
     /// is the noise prediction at grid point n.
-    public func sample(_ xT: Matrix64, alphas alpha: [Double], sigmas sigma: [Double], eps: (Matrix64, Int) -> Matrix64) -> Matrix64 {
-        precondition(alpha.count >= 2 && alpha.count == sigma.count, "HeavyBallSampling: needs α and σ at two or more grid points")
+    public func sample(
+        _ xT: Matrix64, alphas alpha: [Double], sigmas sigma: [Double], eps: (Matrix64, Int) -> Matrix64
+    ) -> Matrix64 {
+        precondition(
+            alpha.count >= 2 && alpha.count == sigma.count,
+            "HeavyBallSampling: needs α and σ at two or more grid points")
         precondition(alpha.allSatisfy { $0 > 0 }, "HeavyBallSampling: α must be positive on the grid (x̄ = x/α)")
         let sbar = zip(sigma, alpha).map { $0 / $1 }
         let steps = (0..<(alpha.count - 1)).map { sbar[$0 + 1] - sbar[$0] }

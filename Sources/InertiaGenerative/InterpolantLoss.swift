@@ -35,7 +35,9 @@ public struct InterpolantLoss: Sendable {
     var isOneSided: Bool { interpolant.path == .oneSidedLinear || interpolant.path == .oneSidedTrig }
 
     /// The points `x_t` and targets for the given sign of the `z` (one-sided: `x0`) terms.
-    func pointsAndTargets(x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64, sign: Double) -> (points: Matrix64, targets: Matrix64) {
+    func pointsAndTargets(
+        x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64, sign: Double
+    ) -> (points: Matrix64, targets: Matrix64) {
         var points = x0, targets = x0
         for i in 0..<x0.rows {
             let t = times[i]
@@ -51,7 +53,8 @@ public struct InterpolantLoss: Sendable {
                     case .noiseDenoiser: targets[i, j] = latent
                     }
                 } else {
-                    let noise = sign * z[i, j], mean = a * x0[i, j] + b * x1[i, j], meanVelocity = ad * x0[i, j] + bd * x1[i, j]
+                    let noise = sign * z[i, j], mean = a * x0[i, j] + b * x1[i, j],
+                        meanVelocity = ad * x0[i, j] + bd * x1[i, j]
                     points[i, j] = mean + g * noise
                     switch field {
                     case .drift: targets[i, j] = meanVelocity + gd * noise
@@ -68,9 +71,14 @@ public struct InterpolantLoss: Sendable {
     /// The loss of every sample `[B]`, differentiable through `network(x_t [B, d], t [B]) → [B, d]`.
     /// Times must avoid the ends where the targets are singular (0 and 1 for γ-terms, 1 for
     /// one-sided scores). `z` is ignored by one-sided paths.
-    public func perSample(network: (Tensor, Tensor) -> Tensor, x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64) -> Tensor {
-        precondition(x0.rows == x1.rows && x0.columns == x1.columns && times.count == x0.rows, "InterpolantLoss: x0, x1 and times disagree")
-        precondition(isOneSided || (z.rows == x0.rows && z.columns == x0.columns), "InterpolantLoss: z must be shaped like x0")
+    public func perSample(
+        network: (Tensor, Tensor) -> Tensor, x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64
+    ) -> Tensor {
+        precondition(
+            x0.rows == x1.rows && x0.columns == x1.columns && times.count == x0.rows,
+            "InterpolantLoss: x0, x1 and times disagree")
+        precondition(
+            isOneSided || (z.rows == x0.rows && z.columns == x0.columns), "InterpolantLoss: z must be shaped like x0")
         let time = Tensor(times.map(Float.init))
         func term(sign: Double) -> Tensor {
             let (points, targets) = pointsAndTargets(x0: x0, x1: x1, times: times, z: z, sign: sign)
@@ -81,7 +89,9 @@ public struct InterpolantLoss: Sendable {
     }
 
     /// The batch mean of `perSample`.
-    public func callAsFunction(network: (Tensor, Tensor) -> Tensor, x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64) -> Tensor {
+    public func callAsFunction(
+        network: (Tensor, Tensor) -> Tensor, x0: Matrix64, x1: Matrix64, times: [Double], z: Matrix64
+    ) -> Tensor {
         perSample(network: network, x0: x0, x1: x1, times: times, z: z).mean()
     }
 }

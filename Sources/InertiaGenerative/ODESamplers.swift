@@ -13,9 +13,13 @@ public enum TimeGrid {
     }
 
     /// Uniform in the half log-SNR λ (DPM-Solver's "logSNR" grid).
-    public static func uniformLambda(from tMax: Double, to tMin: Double, steps n: Int, schedule: DiffusionSchedule) -> [Double] {
+    public static func uniformLambda(
+        from tMax: Double, to tMin: Double, steps n: Int, schedule: DiffusionSchedule
+    ) -> [Double] {
         let l0 = schedule.lambda(tMax), l1 = schedule.lambda(tMin)
-        return (0...n).map { i in i == 0 ? tMax : i == n ? tMin : schedule.time(forLambda: l0 + Double(i) / Double(n) * (l1 - l0)) }
+        return (0...n).map { i in
+            i == 0 ? tMax : i == n ? tMin : schedule.time(forLambda: l0 + Double(i) / Double(n) * (l1 - l0))
+        }
     }
 
     /// EDM's ρ-grid on σ̃: `(σ_max^{1/ρ} + i/(N−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ`, `i = 0..N−1`, then 0.
@@ -59,7 +63,10 @@ public enum DiffusionSampler {
             let predicted = axpy(x, h, d)
             if schedule.sigma(grid[i + 1]) > 0 {
                 let corrected = velocity(predicted, grid[i + 1], schedule, model)
-                x = axpy(x, h / 2, Matrix64(rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
+                x = axpy(
+                    x, h / 2,
+                    Matrix64(
+                        rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
             } else {
                 x = predicted
             }
@@ -71,27 +78,36 @@ public enum DiffusionSampler {
     /// Manifolds", ICLR 2022, in the heavy-ball paper's form): Adams–Bashforth-k on the DDIM ODE
     /// `dx̄/ds̄ = ε̂` in `x̄ = x/α`, `s̄ = σ/α`, at lower orders while the history is short (so the
     /// global order is 2 from the Euler start); one NFE per step. `HeavyBallSampling` with β = 1.
-    public static func plms(_ x: Matrix64, grid: [Double], order: Int = 4, schedule: DiffusionSchedule, model: Denoiser) -> Matrix64 {
-        HeavyBallSampling(method: .heavyBall, order: order, beta: 1).sample(x, alphas: grid.map(schedule.alpha), sigmas: grid.map(schedule.sigma)) { x, n in
+    public static func plms(
+        _ x: Matrix64, grid: [Double], order: Int = 4, schedule: DiffusionSchedule, model: Denoiser
+    ) -> Matrix64 {
+        HeavyBallSampling(method: .heavyBall, order: order, beta: 1).sample(
+            x, alphas: grid.map(schedule.alpha), sigmas: grid.map(schedule.sigma)
+        ) { x, n in
             Prediction.data.convert(model(x, grid[n]), to: .epsilon, x: x, t: grid[n], schedule: schedule)
         }
     }
 
     /// DDIM with `η` (0: the deterministic first-order exponential integrator; 1: DDPM ancestral):
     /// `x_s = α_s x̂_0 + sqrt(σ_s² − c²)·ε̂ + c·z`, `c = η σ_s sqrt(1 − e^{2(λ_t − λ_s)})`; no noise on the last step.
-    public static func ddim(_ x: Matrix64, grid: [Double], eta: Double = 0, schedule: DiffusionSchedule, model: Denoiser,
-                            using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func ddim(
+        _ x: Matrix64, grid: [Double], eta: Double = 0, schedule: DiffusionSchedule, model: Denoiser,
+        using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         var x = x
         for i in 0..<(grid.count - 1) {
             let t = grid[i], s = grid[i + 1]
             let x0 = model(x, t)
-            let at = schedule.alpha(t), st = schedule.sigma(t), as_ = schedule.alpha(s), ss = schedule.sigma(s)
+            let alphaT = schedule.alpha(t), sigmaT = schedule.sigma(t), alphaS = schedule.alpha(s),
+                sigmaS = schedule.sigma(s)
             let last = i == grid.count - 2
-            let c = last || eta == 0 ? 0 : eta * ss * (1 - Foundation.exp(2 * (schedule.lambda(t) - schedule.lambda(s)))).squareRoot()
-            let keep = (ss * ss - c * c).squareRoot()
+            let c =
+                last || eta == 0
+                ? 0 : eta * sigmaS * (1 - Foundation.exp(2 * (schedule.lambda(t) - schedule.lambda(s)))).squareRoot()
+            let keep = (sigmaS * sigmaS - c * c).squareRoot()
             for k in 0..<x.scalars.count {
-                let eps = (x.scalars[k] - at * x0.scalars[k]) / st
-                x.scalars[k] = as_ * x0.scalars[k] + keep * eps + (c > 0 ? c * rng.nextNormal() : 0)
+                let eps = (x.scalars[k] - alphaT * x0.scalars[k]) / sigmaT
+                x.scalars[k] = alphaS * x0.scalars[k] + keep * eps + (c > 0 ? c * rng.nextNormal() : 0)
             }
         }
         return x
@@ -99,8 +115,10 @@ public enum DiffusionSampler {
 
     /// DPM-Solver++(2M) (Lu et al., 2022), data prediction, multistep; the first step is first
     /// order, and with `lowerOrderFinal` so is the last of runs under 10 steps.
-    public static func dpmSolverPlusPlus2M(_ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
-                                           lowerOrderFinal: Bool = false) -> Matrix64 {
+    public static func dpmSolverPlusPlus2M(
+        _ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
+        lowerOrderFinal: Bool = false
+    ) -> Matrix64 {
         var x = x
         var previous: Matrix64?, previousH = 0.0
         let n = grid.count - 1
@@ -111,8 +129,9 @@ public enum DiffusionSampler {
             var dm = x0
             if let previous, !(lowerOrderFinal && i == n && n < 10) {
                 let r = previousH / h
-                dm = Matrix64(rows: x0.rows, columns: x0.columns,
-                              scalars: zip(x0.scalars, previous.scalars).map { (1 + 1 / (2 * r)) * $0 - 1 / (2 * r) * $1 })
+                dm = Matrix64(
+                    rows: x0.rows, columns: x0.columns,
+                    scalars: zip(x0.scalars, previous.scalars).map { (1 + 1 / (2 * r)) * $0 - 1 / (2 * r) * $1 })
             }
             let ratio = schedule.sigma(s) / schedule.sigma(t), gain = -schedule.alpha(s) * Foundation.expm1(-h)
             for k in 0..<x.scalars.count { x.scalars[k] = ratio * x.scalars[k] + gain * dm.scalars[k] }
@@ -132,7 +151,9 @@ public enum DiffusionSampler {
         public var maximumSigma: Double
         public var noiseScale: Double
 
-        public init(churn: Double = 0, minimumSigma: Double = 0, maximumSigma: Double = .infinity, noiseScale: Double = 1) {
+        public init(
+            churn: Double = 0, minimumSigma: Double = 0, maximumSigma: Double = .infinity, noiseScale: Double = 1
+        ) {
             self.churn = churn
             self.minimumSigma = minimumSigma
             self.maximumSigma = maximumSigma
@@ -142,12 +163,15 @@ public enum DiffusionSampler {
 
     /// EDM's Heun in σ̃ form (α = 1): `dx/dσ = (x − D(x; σ))/σ`, Euler only on a step that ends at
     /// σ = 0, with optional churn. `model` receives σ as its time.
-    public static func edmHeun(_ x: Matrix64, sigmas: [Double], churn: Churn = Churn(), model: Denoiser,
-                               using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func edmHeun(
+        _ x: Matrix64, sigmas: [Double], churn: Churn = Churn(), model: Denoiser,
+        using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         var x = x
         func slope(_ x: Matrix64, _ sigma: Double) -> Matrix64 {
             let d = model(x, sigma)
-            return Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, d.scalars).map { ($0 - $1) / sigma })
+            return Matrix64(
+                rows: x.rows, columns: x.columns, scalars: zip(x.scalars, d.scalars).map { ($0 - $1) / sigma })
         }
         let steps = Double(sigmas.count - 1)
         for i in 0..<(sigmas.count - 1) {
@@ -163,7 +187,10 @@ public enum DiffusionSampler {
             let predicted = axpy(x, h, d)
             if sigmas[i + 1] > 0 {
                 let corrected = slope(predicted, sigmas[i + 1])
-                x = axpy(x, h / 2, Matrix64(rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
+                x = axpy(
+                    x, h / 2,
+                    Matrix64(
+                        rows: d.rows, columns: d.columns, scalars: zip(d.scalars, corrected.scalars).map { $0 + $1 }))
             } else {
                 x = predicted
             }
@@ -174,8 +201,10 @@ public enum DiffusionSampler {
     /// Euler–Maruyama on the family `dx = [f x − ½(1 + η²) g² ∇log p] dt + η g dW̄` (spec 5; η = 1 the
     /// reverse SDE, η = 0 the probability-flow ODE, every η the same marginals):
     /// `x_s = x + Δ(−f x + ½(1 + η²) g² ŝ) + η g sqrt(Δ) z`, `Δ = t − s`; the last step without noise.
-    public static func eulerMaruyama(_ x: Matrix64, grid: [Double], eta: Double = 1, schedule: DiffusionSchedule, model: Denoiser,
-                                     using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func eulerMaruyama(
+        _ x: Matrix64, grid: [Double], eta: Double = 1, schedule: DiffusionSchedule, model: Denoiser,
+        using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         var x = x
         for i in 0..<(grid.count - 1) {
             let t = grid[i], delta = t - grid[i + 1]
@@ -183,7 +212,9 @@ public enum DiffusionSampler {
             let f = schedule.drift(t), g2 = schedule.diffusionSquared(t), weight = 0.5 * (1 + eta * eta)
             let noise = i == grid.count - 2 ? 0 : eta * (g2 * delta).squareRoot()
             for k in 0..<x.scalars.count {
-                x.scalars[k] += delta * (-f * x.scalars[k] + weight * g2 * score.scalars[k]) + (noise > 0 ? noise * rng.nextNormal() : 0)
+                x.scalars[k] +=
+                    delta * (-f * x.scalars[k] + weight * g2 * score.scalars[k])
+                    + (noise > 0 ? noise * rng.nextNormal() : 0)
             }
         }
         return x
@@ -198,8 +229,10 @@ extension DiffusionSampler {
 
     /// `method` with `evaluations` network calls (Heun takes half as many steps) on the λ-uniform grid
     /// from `tMax` down to `tMin`; DDIM runs with η = 0, PLMS with k = 4.
-    public static func sample(_ method: Method, _ x: Matrix64, evaluations: Int, from tMax: Double = 0.999, to tMin: Double = 1e-3,
-                              schedule: DiffusionSchedule, model: Denoiser, using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func sample(
+        _ method: Method, _ x: Matrix64, evaluations: Int, from tMax: Double = 0.999, to tMin: Double = 1e-3,
+        schedule: DiffusionSchedule, model: Denoiser, using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: tMax, to: tMin, steps: n, schedule: schedule) }
         switch method {
         case .euler: return euler(x, grid: grid(evaluations), schedule: schedule, model: model)
@@ -207,7 +240,8 @@ extension DiffusionSampler {
         case .ddim: return ddim(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
         case .dpmpp2m: return dpmSolverPlusPlus2M(x, grid: grid(evaluations), schedule: schedule, model: model)
         case .plms: return plms(x, grid: grid(evaluations), schedule: schedule, model: model)
-        case .eulerMaruyama: return eulerMaruyama(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
+        case .eulerMaruyama:
+            return eulerMaruyama(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
         }
     }
 }

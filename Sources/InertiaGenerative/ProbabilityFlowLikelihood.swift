@@ -27,7 +27,9 @@ public struct ProbabilityFlowLikelihood: Sendable {
 
     public init(steps: Int = 100, trace: Trace = .exact, differenceStep: Double = 1e-4) {
         precondition(steps > 0, "ProbabilityFlowLikelihood: steps must be positive, got \(steps)")
-        if case let .hutchinson(probes) = trace { precondition(probes > 0, "ProbabilityFlowLikelihood: probes must be positive") }
+        if case .hutchinson(let probes) = trace {
+            precondition(probes > 0, "ProbabilityFlowLikelihood: probes must be positive")
+        }
         self.steps = steps
         self.trace = trace
         self.differenceStep = differenceStep
@@ -35,18 +37,21 @@ public struct ProbabilityFlowLikelihood: Sendable {
 
     /// `log p_{t0}` at every row of `x`, and the points `x_T` the flow carries them to.
     /// `terminalLogDensity` is `log p_T` (e.g. `isotropicGaussian` for a schedule with `α(T) = 0`).
-    public func logDensity(_ x: Matrix64, from t0: Double, to terminal: Double, schedule: DiffusionSchedule, model: @escaping Denoiser,
-                           terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator) -> (logDensity: [Double], terminal: Matrix64)
-    {
-        logDensity(x, from: t0, to: terminal, velocity: { DiffusionSampler.velocity($0, $1, schedule, model) },
-                   terminalLogDensity: terminalLogDensity, using: &rng)
+    public func logDensity(
+        _ x: Matrix64, from t0: Double, to terminal: Double, schedule: DiffusionSchedule, model: @escaping Denoiser,
+        terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator
+    ) -> (logDensity: [Double], terminal: Matrix64) {
+        logDensity(
+            x, from: t0, to: terminal, velocity: { DiffusionSampler.velocity($0, $1, schedule, model) },
+            terminalLogDensity: terminalLogDensity, using: &rng)
     }
 
     /// The same for any flow `dx/dt = velocity(x, t)` (either direction of time: an interpolant's
     /// data density is `from: 1, to: 0` with its drift and the base density).
-    public func logDensity(_ x: Matrix64, from t0: Double, to terminal: Double, velocity: (Matrix64, Double) -> Matrix64,
-                           terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator) -> (logDensity: [Double], terminal: Matrix64)
-    {
+    public func logDensity(
+        _ x: Matrix64, from t0: Double, to terminal: Double, velocity: (Matrix64, Double) -> Matrix64,
+        terminalLogDensity: (Matrix64) -> [Double], using rng: inout PhiloxGenerator
+    ) -> (logDensity: [Double], terminal: Matrix64) {
         precondition(terminal != t0, "ProbabilityFlowLikelihood: the two times must differ")
         var state = x, integral = [Double](repeating: 0, count: x.rows)
         let h = (terminal - t0) / Double(steps)
@@ -62,13 +67,18 @@ public struct ProbabilityFlowLikelihood: Sendable {
     }
 
     /// `û(x, t)` and its divergence at every row.
-    func field(_ x: Matrix64, _ t: Double, _ velocity: (Matrix64, Double) -> Matrix64, using rng: inout PhiloxGenerator) -> (Matrix64, [Double]) {
+    func field(
+        _ x: Matrix64, _ t: Double, _ velocity: (Matrix64, Double) -> Matrix64, using rng: inout PhiloxGenerator
+    ) -> (Matrix64, [Double]) {
         let u = velocity(x, t), d = x.columns, eps = differenceStep
         var divergence = [Double](repeating: 0, count: x.rows)
         // `(z · (û(x + εz) − û(x − εz)))/(2ε)` per row, the directions `z` rows of `direction`.
         func directional(_ direction: Matrix64) -> [Double] {
-            let plus = velocity(DiffusionSampler.axpy(x, eps, direction), t), minus = velocity(DiffusionSampler.axpy(x, -eps, direction), t)
-            return (0..<x.rows).map { r in (0..<d).reduce(0.0) { $0 + direction[r, $1] * (plus[r, $1] - minus[r, $1]) } / (2 * eps) }
+            let plus = velocity(DiffusionSampler.axpy(x, eps, direction), t),
+                minus = velocity(DiffusionSampler.axpy(x, -eps, direction), t)
+            return (0..<x.rows).map { r in
+                (0..<d).reduce(0.0) { $0 + direction[r, $1] * (plus[r, $1] - minus[r, $1]) } / (2 * eps)
+            }
         }
         switch trace {
         case .exact:
@@ -77,9 +87,10 @@ public struct ProbabilityFlowLikelihood: Sendable {
                 for r in 0..<x.rows { unit[r, j] = 1 }
                 for (r, value) in directional(unit).enumerated() { divergence[r] += value }
             }
-        case let .hutchinson(probes):
+        case .hutchinson(let probes):
             for _ in 0..<probes {
-                let z = Matrix64(rows: x.rows, columns: d, scalars: (0..<(x.rows * d)).map { _ in rng.nextBernoulli(0.5) ? 1 : -1 })
+                let z = Matrix64(
+                    rows: x.rows, columns: d, scalars: (0..<(x.rows * d)).map { _ in rng.nextBernoulli(0.5) ? 1 : -1 })
                 for (r, value) in directional(z).enumerated() { divergence[r] += value / Double(probes) }
             }
         }
@@ -91,7 +102,8 @@ public struct ProbabilityFlowLikelihood: Sendable {
         { x in
             (0..<x.rows).map { r in
                 let squared = (0..<x.columns).reduce(0.0) { $0 + x[r, $1] * x[r, $1] }
-                return -0.5 * squared / (s * s) - Double(x.columns) * (Foundation.log(s) + 0.5 * Foundation.log(2 * Double.pi))
+                return -0.5 * squared / (s * s) - Double(x.columns)
+                    * (Foundation.log(s) + 0.5 * Foundation.log(2 * Double.pi))
             }
         }
     }

@@ -28,7 +28,7 @@ public struct StochasticInterpolant: Sendable, Equatable {
 
         public func gamma(_ t: Double) -> Double {
             switch self {
-            case let .brownian(c): return (c * t * (1 - t)).squareRoot()
+            case .brownian(let c): return (c * t * (1 - t)).squareRoot()
             case .squared: return t * (1 - t)
             case .sineSquared: return Foundation.pow(Foundation.sin(.pi * t), 2)
             case .zero: return 0
@@ -38,7 +38,7 @@ public struct StochasticInterpolant: Sendable, Equatable {
         /// `γγ̇`, finite at the ends even where γ̇ is not.
         public func gammaTimesDerivative(_ t: Double) -> Double {
             switch self {
-            case let .brownian(c): return c / 2 * (1 - 2 * t)
+            case .brownian(let c): return c / 2 * (1 - 2 * t)
             case .squared: return t * (1 - t) * (1 - 2 * t)
             case .sineSquared: return 2 * .pi * Foundation.pow(Foundation.sin(.pi * t), 3) * Foundation.cos(.pi * t)
             case .zero: return 0
@@ -51,7 +51,9 @@ public struct StochasticInterpolant: Sendable, Equatable {
 
     public init(path: Path, noise: Noise) {
         let oneSided = path == .oneSidedLinear || path == .oneSidedTrig
-        precondition(!oneSided || noise == .zero, "StochasticInterpolant: one-sided paths have no γ (the base sample is the noise)")
+        precondition(
+            !oneSided || noise == .zero,
+            "StochasticInterpolant: one-sided paths have no γ (the base sample is the noise)")
         self.path = path
         self.noise = noise
     }
@@ -60,7 +62,11 @@ public struct StochasticInterpolant: Sendable, Equatable {
     public func coefficients(_ t: Double) -> (a: Double, b: Double, aDot: Double, bDot: Double) {
         switch path {
         case .linear, .oneSidedLinear: return (1 - t, t, -1, 1)
-        case .oneSidedTrig: return (Foundation.cos(.pi * t / 2), Foundation.sin(.pi * t / 2), -.pi / 2 * Foundation.sin(.pi * t / 2), .pi / 2 * Foundation.cos(.pi * t / 2))
+        case .oneSidedTrig:
+            return (
+                Foundation.cos(.pi * t / 2), Foundation.sin(.pi * t / 2), -.pi / 2 * Foundation.sin(.pi * t / 2),
+                .pi / 2 * Foundation.cos(.pi * t / 2)
+            )
         case .trig:
             let g = noise.gamma(t), gg = noise.gammaTimesDerivative(t), root = Swift.max(1 - g * g, 1e-300).squareRoot()
             let c = Foundation.cos(.pi * t / 2), s = Foundation.sin(.pi * t / 2)
@@ -71,25 +77,35 @@ public struct StochasticInterpolant: Sendable, Equatable {
     /// The exact fields for Gaussian `ρ0 = N(m0, C0)`, `ρ1 = N(m1, C1)` coupled independently, which
     /// are affine in `x`: `m(t) = a m0 + b m1`, `C(t) = a²C0 + b²C1 + γ²I`, the drift
     /// `b(t, x) = ṁ + (aȧC0 + bḃC1 + γγ̇ I)C⁻¹(x − m)` and the score `s = −C⁻¹(x − m)`.
-    public func gaussianLinearFields(m0: [Double], c0: Matrix64, m1: [Double], c1: Matrix64, t: Double)
+    public func gaussianLinearFields(
+        m0: [Double], c0: Matrix64, m1: [Double], c1: Matrix64, t: Double
+    )
         -> (mean: [Double], meanVelocity: [Double], covariance: Matrix64, cross: Matrix64, precision: Matrix64)
     {
         let (a, b, ad, bd) = coefficients(t)
         let g = noise.gamma(t)
         let covariance = (c0 * (a * a) + c1 * (b * b)).addingToDiagonal(g * g)
-        return ((0..<m0.count).map { a * m0[$0] + b * m1[$0] }, (0..<m0.count).map { ad * m0[$0] + bd * m1[$0] }, covariance,
-                c0 * (a * ad) + c1 * (b * bd), SymmetricEigen(covariance).power(-1))
+        return (
+            (0..<m0.count).map { a * m0[$0] + b * m1[$0] }, (0..<m0.count).map { ad * m0[$0] + bd * m1[$0] },
+            covariance,
+            c0 * (a * ad) + c1 * (b * bd), SymmetricEigen(covariance).power(-1)
+        )
     }
 
     /// The fields at one point `x`: the I-velocity `v = ṁ + (aȧC0 + bḃC1)C⁻¹(x − m)`, the score
     /// `s = −C⁻¹(x − m)`, the drift `b = v − γγ̇ s` and the noise denoiser `η_z = −γ s`.
-    public func gaussianFields(m0: [Double], c0: Matrix64, m1: [Double], c1: Matrix64, t: Double, x: [Double])
-        -> (mean: [Double], covariance: Matrix64, v: [Double], score: [Double], drift: [Double], noiseDenoiser: [Double])
+    public func gaussianFields(
+        m0: [Double], c0: Matrix64, m1: [Double], c1: Matrix64, t: Double, x: [Double]
+    )
+        -> (
+            mean: [Double], covariance: Matrix64, v: [Double], score: [Double], drift: [Double], noiseDenoiser: [Double]
+        )
     {
         let d = m0.count
         let fields = gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: t)
         let g = noise.gamma(t), gg = noise.gammaTimesDerivative(t)
-        let whitened = fields.precision * Matrix64(rows: d, columns: 1, scalars: (0..<d).map { x[$0] - fields.mean[$0] })
+        let whitened =
+            fields.precision * Matrix64(rows: d, columns: 1, scalars: (0..<d).map { x[$0] - fields.mean[$0] })
         let pulled = (fields.cross * whitened).scalars
         let v = (0..<d).map { fields.meanVelocity[$0] + pulled[$0] }
         let score = whitened.scalars.map { -$0 }
@@ -105,8 +121,11 @@ public struct StochasticInterpolant: Sendable, Equatable {
         }
         for i in 0..<steps {
             let t = Double(i) * h
-            let k1 = drift(t, x), k2 = drift(t + h / 2, add(x, h / 2, k1)), k3 = drift(t + h / 2, add(x, h / 2, k2)), k4 = drift(t + h, add(x, h, k3))
-            for k in 0..<x.scalars.count { x.scalars[k] += h / 6 * (k1.scalars[k] + 2 * k2.scalars[k] + 2 * k3.scalars[k] + k4.scalars[k]) }
+            let k1 = drift(t, x), k2 = drift(t + h / 2, add(x, h / 2, k1)), k3 = drift(t + h / 2, add(x, h / 2, k2)),
+                k4 = drift(t + h, add(x, h, k3))
+            for k in 0..<x.scalars.count {
+                x.scalars[k] += h / 6 * (k1.scalars[k] + 2 * k2.scalars[k] + 2 * k3.scalars[k] + k4.scalars[k])
+            }
         }
         return x
     }
@@ -118,7 +137,8 @@ public struct StochasticInterpolant: Sendable, Equatable {
         for i in 0..<steps {
             let t = Double(i) * h
             let k1 = drift(t, x)
-            let predicted = Matrix64(rows: x.rows, columns: x.columns, scalars: zip(x.scalars, k1.scalars).map { $0 + h * $1 })
+            let predicted = Matrix64(
+                rows: x.rows, columns: x.columns, scalars: zip(x.scalars, k1.scalars).map { $0 + h * $1 })
             let k2 = drift(t + h, predicted)
             for k in 0..<x.scalars.count { x.scalars[k] += h / 2 * (k1.scalars[k] + k2.scalars[k]) }
         }
@@ -127,14 +147,18 @@ public struct StochasticInterpolant: Sendable, Equatable {
 
     /// The forward SDE `dX = (b + εs)dt + sqrt(2ε)dW` by Euler–Maruyama from t = 0 to `end`, then one
     /// deterministic step to 1 if `end < 1` (one-sided scores diverge at t = 1).
-    public static func integrateSDE(_ x: Matrix64, steps: Int, epsilon: Double, end: Double = 1, drift: (Double, Matrix64) -> Matrix64,
-                                    score: (Double, Matrix64) -> Matrix64, using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func integrateSDE(
+        _ x: Matrix64, steps: Int, epsilon: Double, end: Double = 1, drift: (Double, Matrix64) -> Matrix64,
+        score: (Double, Matrix64) -> Matrix64, using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         var x = x
         let h = end / Double(steps), noise = (2 * epsilon * h).squareRoot()
         for i in 0..<steps {
             let t = Double(i) * h
             let b = drift(t, x), s = score(t, x)
-            for k in 0..<x.scalars.count { x.scalars[k] += h * (b.scalars[k] + epsilon * s.scalars[k]) + noise * rng.nextNormal() }
+            for k in 0..<x.scalars.count {
+                x.scalars[k] += h * (b.scalars[k] + epsilon * s.scalars[k]) + noise * rng.nextNormal()
+            }
         }
         if end < 1 {
             let b = drift(end, x)
@@ -145,14 +169,18 @@ public struct StochasticInterpolant: Sendable, Equatable {
 
     /// The backward SDE `dX = (b − εs)dt + sqrt(2ε)dW̄`, integrated by Euler–Maruyama from t = 1
     /// down to `end`: it carries ρ1 to ρ0 (every ε gives the same marginals as the ODE run backward).
-    public static func integrateBackwardSDE(_ x: Matrix64, steps: Int, epsilon: Double, end: Double = 0, drift: (Double, Matrix64) -> Matrix64,
-                                            score: (Double, Matrix64) -> Matrix64, using rng: inout PhiloxGenerator) -> Matrix64 {
+    public static func integrateBackwardSDE(
+        _ x: Matrix64, steps: Int, epsilon: Double, end: Double = 0, drift: (Double, Matrix64) -> Matrix64,
+        score: (Double, Matrix64) -> Matrix64, using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
         var x = x
         let h = (1 - end) / Double(steps), noise = (2 * epsilon * h).squareRoot()
         for i in 0..<steps {
             let t = 1 - Double(i) * h
             let b = drift(t, x), s = score(t, x)
-            for k in 0..<x.scalars.count { x.scalars[k] += -h * (b.scalars[k] - epsilon * s.scalars[k]) + noise * rng.nextNormal() }
+            for k in 0..<x.scalars.count {
+                x.scalars[k] += -h * (b.scalars[k] - epsilon * s.scalars[k]) + noise * rng.nextNormal()
+            }
         }
         return x
     }

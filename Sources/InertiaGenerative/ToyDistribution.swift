@@ -21,7 +21,7 @@ public enum ToyDistribution: Sendable {
     /// `n` independent samples (rows).
     public func sample(_ n: Int, using rng: inout PhiloxGenerator) -> Matrix64 {
         switch self {
-        case let .mixture(mixture):
+        case .mixture(let mixture):
             let d = mixture.means[0].count
             var result = Matrix64(rows: n, columns: d)
             for i in 0..<n {
@@ -34,13 +34,15 @@ public enum ToyDistribution: Sendable {
             }
             return result
         case .checkerboard:
-            return Matrix64(rows: n, columns: 2, scalars: (0..<n).flatMap { _ -> [Double] in
-                let x1 = -2 + 4 * rng.nextDouble()
-                let parity = Double(((Int(x1.rounded(.down)) % 2) + 2) % 2)
-                let x2 = rng.nextDouble() - (rng.nextBernoulli(0.5) ? 2 : 0) + parity
-                return [2 * x1, 2 * x2]
-            })
-        case let .moons(noise), let .spirals(_, noise):
+            return Matrix64(
+                rows: n, columns: 2,
+                scalars: (0..<n).flatMap { _ -> [Double] in
+                    let x1 = -2 + 4 * rng.nextDouble()
+                    let parity = Double(((Int(x1.rounded(.down)) % 2) + 2) % 2)
+                    let x2 = rng.nextDouble() - (rng.nextBernoulli(0.5) ? 2 : 0) + parity
+                    return [2 * x1, 2 * x2]
+                })
+        case .moons(let noise), .spirals(_, let noise):
             var result = Matrix64(rows: n, columns: 2)
             for i in 0..<n {
                 let arm = rng.nextInt(below: armCount), t = rng.nextDouble()
@@ -63,34 +65,39 @@ public enum ToyDistribution: Sendable {
     /// `log p` at every row (`−∞` off the checkerboard).
     public func logDensity(_ x: Matrix64) -> [Double] {
         switch self {
-        case let .mixture(mixture):
+        case .mixture(let mixture):
             return mixture.logDensity(x, alpha: 1, sigma: 0)
         case .checkerboard:
             precondition(x.columns == 2, "ToyDistribution.logDensity: 2-D points, got \(x.columns) columns")
-            return (0..<x.rows).map { Self.isOnCheckerboard(x[$0, 0], x[$0, 1]) ? -Foundation.log(32) : -Double.infinity }
-        case let .moons(noise), let .spirals(_, noise):
+            return (0..<x.rows).map {
+                Self.isOnCheckerboard(x[$0, 0], x[$0, 1]) ? -Foundation.log(32) : -Double.infinity
+            }
+        case .moons(let noise), .spirals(_, let noise):
             precondition(x.columns == 2, "ToyDistribution.logDensity: 2-D points, got \(x.columns) columns")
             let nodes = quadratureNodes()
-            return (0..<x.rows).map { Self.curveLogDensity(x[$0, 0], x[$0, 1], nodes: nodes, noise: noise, arms: armCount) }
+            return (0..<x.rows).map {
+                Self.curveLogDensity(x[$0, 0], x[$0, 1], nodes: nodes, noise: noise, arms: armCount)
+            }
         }
     }
 
     var armCount: Int {
         switch self {
         case .moons: return 2
-        case let .spirals(arms, _): return arms
+        case .spirals(let arms, _): return arms
         default: return 0
         }
     }
 
     /// Arm `arm`'s point at parameter `t ∈ [0, 1]`.
     func curve(_ arm: Int, _ t: Double) -> (Double, Double) {
-        if case let .spirals(arms, _) = self {
+        if case .spirals(let arms, _) = self {
             let angle = 4 * Double.pi * t + 2 * Double.pi * Double(arm) / Double(arms)
             return (t * Foundation.cos(angle), t * Foundation.sin(angle))
         }
         let angle = Double.pi * t
-        return arm == 0 ? (Foundation.cos(angle), Foundation.sin(angle)) : (1 - Foundation.cos(angle), 0.5 - Foundation.sin(angle))
+        return arm == 0
+            ? (Foundation.cos(angle), Foundation.sin(angle)) : (1 - Foundation.cos(angle), 0.5 - Foundation.sin(angle))
     }
 
     /// Quadrature intervals per arm: the noise kernel spans `noise/speed` of the parameter, and
@@ -113,16 +120,21 @@ public enum ToyDistribution: Sendable {
     }
 
     /// `log Σ_arms (1/arms) ∫₀¹ N((x, y); c(t), noise²I) dt` by Simpson's rule, in log-sum-exp form.
-    static func curveLogDensity(_ x: Double, _ y: Double, nodes: [(x: Double, y: Double, logWeight: Double)], noise: Double, arms: Int) -> Double {
+    static func curveLogDensity(
+        _ x: Double, _ y: Double, nodes: [(x: Double, y: Double, logWeight: Double)], noise: Double, arms: Int
+    ) -> Double {
         let scale = -1 / (2 * noise * noise)
         var largest = -Double.infinity
         for node in nodes {
-            largest = Swift.max(largest, ((x - node.x) * (x - node.x) + (y - node.y) * (y - node.y)) * scale + node.logWeight)
+            largest = Swift.max(
+                largest, ((x - node.x) * (x - node.x) + (y - node.y) * (y - node.y)) * scale + node.logWeight)
         }
         var total = 0.0
         for node in nodes {
-            total += Foundation.exp(((x - node.x) * (x - node.x) + (y - node.y) * (y - node.y)) * scale + node.logWeight - largest)
+            total += Foundation.exp(
+                ((x - node.x) * (x - node.x) + (y - node.y) * (y - node.y)) * scale + node.logWeight - largest)
         }
-        return largest + Foundation.log(total) - Foundation.log(Double(arms)) - Foundation.log(2 * Double.pi * noise * noise)
+        return largest + Foundation.log(total) - Foundation.log(Double(arms))
+            - Foundation.log(2 * Double.pi * noise * noise)
     }
 }

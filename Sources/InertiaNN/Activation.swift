@@ -56,8 +56,9 @@ public final class Reshape: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         let count = shape.reduce(1, *)
-        validated(x.rank >= 1 && x.shape.dropFirst().reduce(1, *) == count,
-                  "Reshape: samples of shape \(Array(x.shape.dropFirst())) do not have the \(count) elements of \(shape)")
+        validated(
+            x.rank >= 1 && x.shape.dropFirst().reduce(1, *) == count,
+            "Reshape: samples of shape \(Array(x.shape.dropFirst())) do not have the \(count) elements of \(shape)")
         return x.reshaped(to: [x.shape[0]] + shape)
     }
 }

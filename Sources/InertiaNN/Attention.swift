@@ -27,7 +27,9 @@ public struct RotaryEmbedding: Sendable {
                 s[t * headDimension + i + half] = Float(Foundation.sin(angle))
             }
         }
-        return (Tensor(shape: [length, headDimension], scalars: c), Tensor(shape: [length, headDimension], scalars: s))
+        return (
+            Tensor(shape: [length, headDimension], scalars: c), Tensor(shape: [length, headDimension], scalars: s)
+        )
     }
 
     /// Rotates `x` of shape `[..., length, headDimension]`.
@@ -50,7 +52,9 @@ public final class CausalSelfAttention: Module {
     public let rotary: RotaryEmbedding?
 
     public init(dimension: Int, heads: Int, rotary: Bool = true, bias: Bool = false, using rng: inout PhiloxGenerator) {
-        validated(heads > 0 && dimension % heads == 0, "CausalSelfAttention: \(heads) heads do not divide dimension \(dimension)")
+        validated(
+            heads > 0 && dimension % heads == 0,
+            "CausalSelfAttention: \(heads) heads do not divide dimension \(dimension)")
         self.heads = heads
         self.dimension = dimension
         query = Linear(dimension, dimension, bias: bias, using: &rng)
@@ -73,7 +77,9 @@ public final class CausalSelfAttention: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        validated(x.rank == 3 && x.shape[2] == dimension, "CausalSelfAttention: input has shape \(x.shape), expected [B, T, \(dimension)]")
+        validated(
+            x.rank == 3 && x.shape[2] == dimension,
+            "CausalSelfAttention: input has shape \(x.shape), expected [B, T, \(dimension)]")
         let (b, t) = (x.shape[0], x.shape[1])
         let headDimension = dimension / heads
         func split(_ y: Tensor) -> Tensor { y.reshaped(to: [b, t, heads, headDimension]).permuted([0, 2, 1, 3]) }
@@ -83,7 +89,8 @@ public final class CausalSelfAttention: Module {
             q = rotary(q)
             k = rotary(k)
         }
-        let scores = Tensor.matmul(q, k, transposingB: true) * Float(1 / Double(headDimension).squareRoot())
+        let scores =
+            Tensor.matmul(q, k, transposingB: true) * Float(1 / Double(headDimension).squareRoot())
             + CausalSelfAttention.causalMask(length: t)
         let attended = Tensor.matmul(scores.softmax(alongAxis: -1), v)
         return output(attended.permuted([0, 2, 1, 3]).reshaped(to: [b, t, dimension]))
@@ -97,12 +104,15 @@ public final class TransformerBlock: Module {
     public let attention: CausalSelfAttention
     public let mlp: Sequential
 
-    public init(dimension: Int, heads: Int, hiddenDimension: Int? = nil, rotary: Bool = true, using rng: inout PhiloxGenerator) {
+    public init(
+        dimension: Int, heads: Int, hiddenDimension: Int? = nil, rotary: Bool = true, using rng: inout PhiloxGenerator
+    ) {
         norm1 = LayerNorm(dimension)
         attention = CausalSelfAttention(dimension: dimension, heads: heads, rotary: rotary, using: &rng)
         norm2 = LayerNorm(dimension)
         let hidden = hiddenDimension ?? 4 * dimension
-        mlp = Sequential(Linear(dimension, hidden, using: &rng), Activation(.gelu), Linear(hidden, dimension, using: &rng))
+        mlp = Sequential(
+            Linear(dimension, hidden, using: &rng), Activation(.gelu), Linear(hidden, dimension, using: &rng))
         super.init()
         register(norm1, as: "norm1")
         register(attention, as: "attention")

@@ -17,14 +17,16 @@ public final class Conv2d: Module {
         padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
         using rng: inout PhiloxGenerator
     ) {
-        validated(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
-                  "Conv2d: groups (\(groups)) must divide in (\(inChannels)) and out (\(outChannels)) channels")
+        validated(
+            groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+            "Conv2d: groups (\(groups)) must divide in (\(inChannels)) and out (\(outChannels)) channels")
         window = Window2D(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
         self.groups = groups
         let shape = [outChannels, inChannels / groups, kernelSize.0, kernelSize.1]
         weight = Parameter(Initializer.kaimingUniform().make(shape, using: &rng))
         let bound = 1 / Double(Initializer.fans(shape).fanIn).squareRoot()
-        self.bias = bias ? Parameter(Initializer.uniform(low: -bound, high: bound).make([outChannels], using: &rng)) : nil
+        self.bias =
+            bias ? Parameter(Initializer.uniform(low: -bound, high: bound).make([outChannels], using: &rng)) : nil
         super.init()
         register(weight, as: "weight")
         if let b = self.bias { register(b, as: "bias") }
@@ -34,14 +36,16 @@ public final class Conv2d: Module {
         _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
         groups: Int = 1, bias: Bool = true, using rng: inout PhiloxGenerator
     ) {
-        self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
-                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias, using: &rng)
+        self.init(
+            inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+            padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias, using: &rng)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
         let outChannels = weight.shape[0], perGroup = weight.shape[1]
-        validated(x.rank == 4 && x.shape[1] == perGroup * groups,
-                  "Conv2d: input has shape \(x.shape), expected [N, \(perGroup * groups), H, W]")
+        validated(
+            x.rank == 4 && x.shape[1] == perGroup * groups,
+            "Conv2d: input has shape \(x.shape), expected [N, \(perGroup * groups), H, W]")
         let n = x.shape[0]
         let (oh, ow) = try! window.outputSize(height: x.shape[2], width: x.shape[3])
         let k = perGroup * window.kernel.height * window.kernel.width

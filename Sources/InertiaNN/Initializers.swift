@@ -30,25 +30,25 @@ public enum Initializer {
     public func make(_ shape: [Int], using rng: inout PhiloxGenerator) -> Tensor {
         let (fanIn, fanOut) = Initializer.fans(shape)
         switch self {
-        case let .kaimingUniform(a):
+        case .kaimingUniform(let a):
             let bound = (2 / (1 + a * a)).squareRoot() * (3 / Double(Swift.max(fanIn, 1))).squareRoot()
             return Tensor.uniform(shape, low: Float(-bound), high: Float(bound), using: &rng)
-        case let .kaimingNormal(a):
+        case .kaimingNormal(let a):
             let std = (2 / (1 + a * a)).squareRoot() / Double(Swift.max(fanIn, 1)).squareRoot()
             return Tensor.normal(shape, standardDeviation: Float(std), using: &rng)
-        case let .xavierUniform(gain):
+        case .xavierUniform(let gain):
             let bound = gain * (6 / Double(Swift.max(fanIn + fanOut, 1))).squareRoot()
             return Tensor.uniform(shape, low: Float(-bound), high: Float(bound), using: &rng)
-        case let .xavierNormal(gain):
+        case .xavierNormal(let gain):
             let std = gain * (2 / Double(Swift.max(fanIn + fanOut, 1))).squareRoot()
             return Tensor.normal(shape, standardDeviation: Float(std), using: &rng)
-        case let .normal(mean, std):
+        case .normal(let mean, let std):
             return Tensor.normal(shape, mean: Float(mean), standardDeviation: Float(std), using: &rng)
-        case let .uniform(low, high):
+        case .uniform(let low, let high):
             return Tensor.uniform(shape, low: Float(low), high: Float(high), using: &rng)
-        case let .constant(c):
+        case .constant(let c):
             return Tensor(repeating: Float(c), shape: shape)
-        case let .orthogonal(gain):
+        case .orthogonal(let gain):
             return Initializer.orthogonal(shape, gain: gain, using: &rng)
         }
     }

@@ -36,7 +36,9 @@ public final class LayerStatistics {
 
     /// Records the input rows `[n, d]` and returns `output` (rows `[n, ...]` once flattened by the
     /// layer's own `outputRows`) hooked so that its gradient is recorded too.
-    func record(inputRows: @autoclosure () -> Tensor, output: Tensor, outputRows: @escaping (Tensor) -> Tensor) -> Tensor {
+    func record(
+        inputRows: @autoclosure () -> Tensor, output: Tensor, outputRows: @escaping (Tensor) -> Tensor
+    ) -> Tensor {
         guard isRecording else { return output }
         withoutGradients {
             let mean = inputRows().detached().clamped(lower: -clip, upper: clip).mean(alongAxis: 0)

@@ -24,7 +24,9 @@ public final class Parameter {
 
     /// Replaces the values (same shape), keeping the parameter's identity on the tape.
     public func assign(_ newValue: Tensor) {
-        validated(newValue.shape == value.shape, "assign: new value has shape \(newValue.shape), the parameter \(value.shape)")
+        validated(
+            newValue.shape == value.shape, "assign: new value has shape \(newValue.shape), the parameter \(value.shape)"
+        )
         value.withUnsafeMutableBufferPointer { dst in
             newValue.withUnsafeBufferPointer { src in _ = dst.update(fromContentsOf: src) }
         }
@@ -81,7 +83,8 @@ open class Module {
 
     private func checkName(_ name: String) {
         validated(!name.isEmpty && !name.contains("."), "Module: bad name '\(name)' (non-empty, no dots)")
-        let taken = ownParameters.contains { $0.0 == name } || ownBuffers.contains { $0.0 == name }
+        let taken =
+            ownParameters.contains { $0.0 == name } || ownBuffers.contains { $0.0 == name }
             || children.contains { $0.0 == name }
         validated(!taken, "Module: the name '\(name)' is registered twice in \(type(of: self))")
     }
@@ -102,7 +105,9 @@ open class Module {
 
     /// Every submodule with its dotted name (the module itself as `""`).
     public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
-        var out: [(name: String, module: Module)] = [(name: prefix.isEmpty ? "" : String(prefix.dropLast()), module: self)]
+        var out: [(name: String, module: Module)] = [
+            (name: prefix.isEmpty ? "" : String(prefix.dropLast()), module: self)
+        ]
         for (name, child) in children { out += child.namedModules(prefix: prefix + name + ".") }
         return out
     }
@@ -137,7 +142,8 @@ open class Module {
 
     /// Parameters and buffers by name (the content of a weight file).
     public func stateDictionary() -> [(name: String, value: Tensor)] {
-        namedParameters().map { ($0.name, $0.parameter.value.detached()) } + namedBuffers().map { ($0.name, $0.buffer.value) }
+        namedParameters().map { ($0.name, $0.parameter.value.detached()) }
+            + namedBuffers().map { ($0.name, $0.buffer.value) }
     }
 
     /// Checks that `state` fits this module: every parameter and buffer name present with its
@@ -173,9 +179,9 @@ public enum ModuleError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingEntry(name): return "no entry for parameter '\(name)'"
-        case let .unexpectedEntry(name): return "unexpected entry '\(name)' (no such parameter or buffer in the model)"
-        case let .shapeMismatch(name, expected, found):
+        case .missingEntry(let name): return "no entry for parameter '\(name)'"
+        case .unexpectedEntry(let name): return "unexpected entry '\(name)' (no such parameter or buffer in the model)"
+        case .shapeMismatch(let name, let expected, let found):
             return "parameter '\(name)' has shape \(expected) in the model but \(found) in the file"
         }
     }

@@ -22,8 +22,9 @@ public final class LayerNorm: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         let k = normalizedShape.count
-        validated(x.rank >= k && Array(x.shape.suffix(k)) == normalizedShape,
-                  "LayerNorm: input shape \(x.shape) does not end in \(normalizedShape)")
+        validated(
+            x.rank >= k && Array(x.shape.suffix(k)) == normalizedShape,
+            "LayerNorm: input shape \(x.shape) does not end in \(normalizedShape)")
         let axes = Array((x.rank - k)..<x.rank)
         let centered = x - x.mean(alongAxes: axes, keepingDimensions: true)
         let variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
@@ -48,8 +49,9 @@ public final class RMSNorm: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        validated(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[0],
-                  "RMSNorm: input has shape \(x.shape), expected last dimension \(weight.shape[0])")
+        validated(
+            x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[0],
+            "RMSNorm: input has shape \(x.shape), expected last dimension \(weight.shape[0])")
         return x * ((x * x).mean(alongAxis: -1, keepingDimensions: true) + epsilon).rsqrt() * weight.value
     }
 }
@@ -86,7 +88,9 @@ public final class BatchNorm: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        validated(x.rank >= 2 && x.shape[1] == channels, "BatchNorm: input has shape \(x.shape), expected [N, \(channels), ...]")
+        validated(
+            x.rank >= 2 && x.shape[1] == channels,
+            "BatchNorm: input has shape \(x.shape), expected [N, \(channels), ...]")
         var statShape = [Int](repeating: 1, count: x.rank)
         statShape[1] = channels
         let axes = [0] + Array(2..<x.rank)
@@ -99,8 +103,10 @@ public final class BatchNorm: Module {
             variance = (centered * centered).mean(alongAxes: axes, keepingDimensions: true)
             withoutGradients {
                 let unbiased = variance.detached() * Float(Double(count) / Double(count - 1))
-                runningMean.value = runningMean.value * (1 - momentum) + mean.detached().reshaped(to: [channels]) * momentum
-                runningVariance.value = runningVariance.value * (1 - momentum) + unbiased.reshaped(to: [channels]) * momentum
+                runningMean.value =
+                    runningMean.value * (1 - momentum) + mean.detached().reshaped(to: [channels]) * momentum
+                runningVariance.value =
+                    runningVariance.value * (1 - momentum) + unbiased.reshaped(to: [channels]) * momentum
                 batchesTracked.value = batchesTracked.value + 1
             }
         } else {

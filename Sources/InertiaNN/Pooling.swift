@@ -8,7 +8,9 @@ public final class MaxPool2d: Module {
     /// `stride` defaults to the kernel size, as PyTorch.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1) {
         let s = stride ?? kernelSize
-        window = Window2D(kernel: (kernelSize, kernelSize), stride: (s, s), padding: (padding, padding), dilation: (dilation, dilation))
+        window = Window2D(
+            kernel: (kernelSize, kernelSize), stride: (s, s), padding: (padding, padding),
+            dilation: (dilation, dilation))
         super.init()
     }
 

@@ -19,11 +19,15 @@ public enum SafeTensors {
 
         public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
-        public var dictionary: [String: Tensor] { Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }) }
+        public var dictionary: [String: Tensor] {
+            Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        }
 
         public static func == (a: File, b: File) -> Bool {
             a.metadata == b.metadata && a.tensors.map(\.name) == b.tensors.map(\.name)
-                && zip(a.tensors, b.tensors).allSatisfy { $0.tensor.shape == $1.tensor.shape && $0.tensor.scalars == $1.tensor.scalars }
+                && zip(a.tensors, b.tensors).allSatisfy {
+                    $0.tensor.shape == $1.tensor.shape && $0.tensor.scalars == $1.tensor.scalars
+                }
         }
     }
 
@@ -34,7 +38,8 @@ public enum SafeTensors {
         var seen = Set<String>()
         for (name, tensor) in file.tensors {
             guard name != "__metadata__", seen.insert(name).inserted else {
-                throw SafeTensorsError.malformed(source: "encode", detail: "tensor name '\(name)' is reserved or repeated")
+                throw SafeTensorsError.malformed(
+                    source: "encode", detail: "tensor name '\(name)' is reserved or repeated")
             }
             let bytes = tensor.count * 4
             header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]]
@@ -47,7 +52,12 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)
         for (_, tensor) in file.tensors {
-            tensor.withUnsafeBufferPointer { p in out.append(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self), count: p.count * 4)) }
+            tensor.withUnsafeBufferPointer { p in
+                out.append(
+                    UnsafeBufferPointer(
+                        start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self), count: p.count * 4)
+                )
+            }
         }
         return out
     }
@@ -55,10 +65,16 @@ public enum SafeTensors {
     /// Parses a safetensors file held in memory; `source` names it in errors.
     public static func decode(_ data: Data, source: String) throws -> File {
         func fail(_ detail: String) -> SafeTensorsError { .malformed(source: source, detail: detail) }
-        guard data.count >= 8 else { throw fail("file is \(data.count) bytes, shorter than the 8-byte header length (truncated?)") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard data.count >= 8 else {
+            throw fail("file is \(data.count) bytes, shorter than the 8-byte header length (truncated?)")
+        }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw fail("header length \(headerLength) exceeds the file size \(data.count) (truncated or not a safetensors file)")
+            throw fail(
+                "header length \(headerLength) exceeds the file size \(data.count) (truncated or not a safetensors file)"
+            )
         }
         let headerData = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
@@ -74,9 +90,11 @@ public enum SafeTensors {
         var entries: [(name: String, begin: Int, end: Int, shape: [Int], dtype: String)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("entry '\(name)' has a negative dimension in \(shape)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("entry '\(name)' has a negative dimension in \(shape)")
+            }
             entries.append((name, offsets[0], offsets[1], shape, dtype))
         }
         entries.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }
@@ -94,14 +112,20 @@ public enum SafeTensors {
                 throw fail("entry '\(e.name)' has shape \(e.shape), whose size overflows a 64-bit integer")
             }
             guard e.begin == expectedBegin, e.end >= e.begin, e.end - e.begin == size else {
-                throw fail("entry '\(e.name)' has data offsets [\(e.begin), \(e.end)], expected \(size) bytes from \(expectedBegin)")
+                throw fail(
+                    "entry '\(e.name)' has data offsets [\(e.begin), \(e.end)], expected \(size) bytes from \(expectedBegin)"
+                )
             }
-            guard e.end <= payload else { throw fail("entry '\(e.name)' ends at byte \(e.end) but the data holds \(payload) bytes (truncated)") }
+            guard e.end <= payload else {
+                throw fail("entry '\(e.name)' ends at byte \(e.end) but the data holds \(payload) bytes (truncated)")
+            }
             let bytes = [UInt8](data[(data.startIndex + base + e.begin)..<(data.startIndex + base + e.end)])
             tensors.append((e.name, Tensor(shape: e.shape, scalars: convert(bytes, dtype: e.dtype, count: count))))
             expectedBegin = e.end
         }
-        guard expectedBegin == payload else { throw fail("\(payload - expectedBegin) bytes of data follow the last tensor") }
+        guard expectedBegin == payload else {
+            throw fail("\(payload - expectedBegin) bytes of data follow the last tensor")
+        }
         return File(tensors: tensors, metadata: metadata)
     }
 
@@ -119,13 +143,19 @@ public enum SafeTensors {
 
     public static func read(_ path: String) throws -> File {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw SafeTensorsError.fileNotFound(path) }
-        guard !isDirectory.boolValue else { throw SafeTensorsError.malformed(source: path, detail: "it is a directory, not a file") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw SafeTensorsError.fileNotFound(path)
+        }
+        guard !isDirectory.boolValue else {
+            throw SafeTensorsError.malformed(source: path, detail: "it is a directory, not a file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw SafeTensorsError.malformed(source: path, detail: "cannot be read (\((error as NSError).localizedFailureReason ?? "permission denied?"))")
+            throw SafeTensorsError.malformed(
+                source: path,
+                detail: "cannot be read (\((error as NSError).localizedFailureReason ?? "permission denied?"))")
         }
         return try decode(data, source: path)
     }
@@ -143,8 +173,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .fileNotFound(path): return "\(path): no such file"
-        case let .malformed(source, detail): return "\(source): not a valid safetensors file: \(detail)"
+        case .fileNotFound(let path): return "\(path): no such file"
+        case .malformed(let source, let detail): return "\(source): not a valid safetensors file: \(detail)"
         }
     }
 }
@@ -158,7 +188,9 @@ public enum AtomicFile {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let temporary = folder + "/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw AtomicFileError.cannotWrite(path: temporary, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw AtomicFileError.cannotWrite(path: temporary, reason: String(cString: strerror(errno)))
+        }
         var ok = false
         defer {
             if !ok { unlink(temporary) }
@@ -199,7 +231,7 @@ public enum AtomicFileError: Error, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     public var description: String {
         switch self {
-        case let .cannotWrite(path, reason): return "\(path): cannot write: \(reason)"
+        case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
         }
     }
 }

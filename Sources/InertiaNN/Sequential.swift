@@ -23,7 +23,9 @@ public final class Sequential: Module {
 public final class MLP: Module {
     public let layers: Sequential
 
-    public init(sizes: [Int], activation: Activation.Kind = .relu, dropout: Double = 0, using rng: inout PhiloxGenerator) {
+    public init(
+        sizes: [Int], activation: Activation.Kind = .relu, dropout: Double = 0, using rng: inout PhiloxGenerator
+    ) {
         validated(sizes.count >= 2, "MLP: needs at least an input and an output size, got \(sizes)")
         var modules: [Module] = []
         for i in 0..<(sizes.count - 1) {

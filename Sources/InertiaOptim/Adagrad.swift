@@ -19,31 +19,37 @@ public final class Adagrad: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("lr_decay", \.learningRateDecay, "learning-rate decay"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .number("initial_accumulator_value", \.initialAccumulator, "initial sum of squares"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("lr_decay", \.learningRateDecay, "learning-rate decay"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .number("initial_accumulator_value", \.initialAccumulator, "initial sum of squares"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, learningRateDecay: c.learningRateDecay, weightDecay: c.weightDecay,
-                      initialAccumulator: c.initialAccumulator, epsilon: c.epsilon, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, learningRateDecay: c.learningRateDecay, weightDecay: c.weightDecay,
+            initialAccumulator: c.initialAccumulator, epsilon: c.epsilon, maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate,
-                learningRateDecay: Double = Configuration().learningRateDecay,
-                weightDecay: Double = Configuration().weightDecay,
-                initialAccumulator: Double = Configuration().initialAccumulator,
-                epsilon: Double = Configuration().epsilon, maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate,
+        learningRateDecay: Double = Configuration().learningRateDecay,
+        weightDecay: Double = Configuration().weightDecay,
+        initialAccumulator: Double = Configuration().initialAccumulator,
+        epsilon: Double = Configuration().epsilon, maximize: Bool = Configuration().maximize
+    ) throws {
         self.learningRateDecay = learningRateDecay
         self.initialAccumulator = initialAccumulator
         self.epsilon = epsilon
         try super.init(name: "adagrad", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check(learningRateDecay >= 0 && initialAccumulator >= 0 && epsilon >= 0,
-                  "lr decay, initial accumulator and epsilon must be >= 0")
+        try check(
+            learningRateDecay >= 0 && initialAccumulator >= 0 && epsilon >= 0,
+            "lr decay, initial accumulator and epsilon must be >= 0")
     }
 
     public static let registryEntry = OptimizerEntry(

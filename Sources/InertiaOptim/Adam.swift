@@ -27,32 +27,40 @@ public class Adam: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "decay of the first moment"),
-             .number("beta2", \.beta2, "decay of the second moment"),
-             .number("eps", \.epsilon, "added to the root of the second moment"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .flag("amsgrad", \.amsgrad, "AMSGrad's running maximum of the second moment"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "decay of the first moment"),
+                .number("beta2", \.beta2, "decay of the second moment"),
+                .number("eps", \.epsilon, "added to the root of the second moment"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .flag("amsgrad", \.amsgrad, "AMSGrad's running maximum of the second moment"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
-                      amsgrad: c.amsgrad, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+            weightDecay: c.weightDecay,
+            amsgrad: c.amsgrad, maximize: c.maximize)
     }
 
-    public init(name: String = "adam", learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
-                weightDecay: Double = Configuration().weightDecay, amsgrad: Bool = Configuration().amsgrad,
-                decoupledWeightDecay: Bool = false, maximize: Bool = Configuration().maximize) throws {
+    public init(
+        name: String = "adam", learningRate: Double = Configuration().learningRate,
+        beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+        weightDecay: Double = Configuration().weightDecay, amsgrad: Bool = Configuration().amsgrad,
+        decoupledWeightDecay: Bool = false, maximize: Bool = Configuration().maximize
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.amsgrad = amsgrad
         self.decoupledWeightDecay = decoupledWeightDecay
         try super.init(name: name, learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
         try check(epsilon >= 0, "epsilon must be >= 0, got \(epsilon)")
     }
 
@@ -63,7 +71,9 @@ public class Adam: FusedOptimizer {
         ) { (c: Configuration) in try Adam(c) }
     }
 
-    public override var slotNames: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }
+    public override var slotNames: [String] {
+        amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"]
+    }
     public override var otherHyperparameters: [String: Double] {
         ["beta1": beta1, "beta2": beta2, "eps": epsilon, "amsgrad": amsgrad ? 1 : 0]
     }
@@ -74,8 +84,10 @@ public class Adam: FusedOptimizer {
         let biasCorrection2Root = (1 - Foundation.pow(beta2, t)).squareRoot()
         let scalars = inertia_adam_scalars(
             step_size: Float(u.learningRate / biasCorrection1), inverse_root2: Float(1 / biasCorrection2Root),
-            epsilon: Float(epsilon), weight_decay: Float(u.weightDecay), decay: Float(1 - u.learningRate * u.weightDecay),
-            weight1: Float(1 - beta1), rest1: 1 - Float(1 - beta1), beta2: Float(beta2), one_minus_beta2: Float(1 - beta2),
+            epsilon: Float(epsilon), weight_decay: Float(u.weightDecay),
+            decay: Float(1 - u.learningRate * u.weightDecay),
+            weight1: Float(1 - beta1), rest1: 1 - Float(1 - beta1), beta2: Float(beta2),
+            one_minus_beta2: Float(1 - beta2),
             sign: u.sign, decoupled: decoupledWeightDecay ? 1 : 0)
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
         let vMax: UnsafeMutablePointer<Float>? = amsgrad ? u.slots[2] : nil

@@ -27,27 +27,33 @@ public final class AdamP: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "decay of the first moment"),
-             .number("beta2", \.beta2, "decay of the second moment"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .number("delta", \.delta, "cosine threshold of the projection"),
-             .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters"),
-             .flag("nesterov", \.nesterov, "Nesterov momentum")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "decay of the first moment"),
+                .number("beta2", \.beta2, "decay of the second moment"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .number("delta", \.delta, "cosine threshold of the projection"),
+                .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters"),
+                .flag("nesterov", \.nesterov, "Nesterov momentum"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
-                      delta: c.delta, weightDecayRatio: c.weightDecayRatio, nesterov: c.nesterov)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+            weightDecay: c.weightDecay,
+            delta: c.delta, weightDecayRatio: c.weightDecayRatio, nesterov: c.nesterov)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
-                weightDecay: Double = Configuration().weightDecay, delta: Double = Configuration().delta,
-                weightDecayRatio: Double = Configuration().weightDecayRatio,
-                nesterov: Bool = Configuration().nesterov) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+        weightDecay: Double = Configuration().weightDecay, delta: Double = Configuration().delta,
+        weightDecayRatio: Double = Configuration().weightDecayRatio,
+        nesterov: Bool = Configuration().nesterov
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -55,18 +61,23 @@ public final class AdamP: FusedOptimizer {
         self.weightDecayRatio = weightDecayRatio
         self.nesterov = nesterov
         try super.init(name: "adamp", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
-        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
         try check(delta >= 0 && weightDecayRatio >= 0 && epsilon >= 0, "delta, wd_ratio and eps must be >= 0")
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "adamp", summary: "AdamP: Adam with the radial component removed on scale-invariant weights (clovaai/AdamP)",
+        name: "adamp",
+        summary: "AdamP: Adam with the radial component removed on scale-invariant weights (clovaai/AdamP)",
         paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)"
     ) { try AdamP($0) }
 
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
     public override var otherHyperparameters: [String: Double] {
-        ["beta1": beta1, "beta2": beta2, "eps": epsilon, "delta": delta, "wd_ratio": weightDecayRatio, "nesterov": nesterov ? 1 : 0]
+        [
+            "beta1": beta1, "beta2": beta2, "eps": epsilon, "delta": delta, "wd_ratio": weightDecayRatio,
+            "nesterov": nesterov ? 1 : 0,
+        ]
     }
 
     public override func update(_ u: inout ParameterUpdate) {
@@ -78,7 +89,8 @@ public final class AdamP: FusedOptimizer {
         var direction = [Float](repeating: 0, count: n)
         direction.withUnsafeMutableBufferPointer { d in
             Kernels.table.pointee.adamp_direction(g, m, v, d.baseAddress!, n, b1, b2, root2, eps, nesterov ? 1 : 0)
-            let outcome = RadialProjection.apply(weight: p, gradient: g, update: d.baseAddress!, shape: u.shape, delta: delta, eps: epsilon)
+            let outcome = RadialProjection.apply(
+                weight: p, gradient: g, update: d.baseAddress!, shape: u.shape, delta: delta, eps: epsilon)
             projections[u.name, default: .init()].record(outcome)
             let ratio = outcome == .none ? 1 : weightDecayRatio
             let decay = Float(1 - u.learningRate * u.weightDecay * ratio)

@@ -61,7 +61,8 @@ public enum AdaptiveMemory {
             squared += (g[i] - d[i]) * (g[i] - d[i])
             scale += g[i] * g[i] + d[i] * d[i]
         }
-        return beta(numerator: (1 + lambda) * (fHat - f) / eta + inner, denominator: squared, scale: scale, biasGap: fHat - f)
+        return beta(
+            numerator: (1 + lambda) * (fHat - f) / eta + inner, denominator: squared, scale: scale, biasGap: fHat - f)
     }
 }
 
@@ -87,10 +88,12 @@ public final class AMSGD: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
-             .number("lambda", \.lambda, "proximal weight lambda"),
-             .choice("bias", \.bias, "where the memory plane sits: current or aggregated (needs losses)")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+                .number("lambda", \.lambda, "proximal weight lambda"),
+                .choice("bias", \.bias, "where the memory plane sits: current or aggregated (needs losses)"),
+            ]
         }
     }
 
@@ -98,8 +101,10 @@ public final class AMSGD: FusedOptimizer {
         try self.init(learningRate: c.learningRate, weightDecay: c.weightDecay, lambda: c.lambda, bias: c.bias)
     }
 
-    public init(learningRate: Double, weightDecay: Double = Configuration().weightDecay,
-                lambda: Double = Configuration().lambda, bias: AdaptiveMemory.Bias = Configuration().bias) throws {
+    public init(
+        learningRate: Double, weightDecay: Double = Configuration().weightDecay,
+        lambda: Double = Configuration().lambda, bias: AdaptiveMemory.Bias = Configuration().bias
+    ) throws {
         self.lambda = lambda
         self.bias = bias
         try super.init(name: "am-sgd", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
@@ -107,7 +112,8 @@ public final class AMSGD: FusedOptimizer {
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "am-sgd", summary: "AM-SGD: momentum SGD with an online beta from a two-plane proximal model (reconstruction)",
+        name: "am-sgd",
+        summary: "AM-SGD: momentum SGD with an online beta from a two-plane proximal model (reconstruction)",
         paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)"
     ) { try AMSGD($0) }
 
@@ -142,10 +148,16 @@ public final class AMSGD: FusedOptimizer {
         }
         var gap = 0.0
         if bias == .aggregated {
-            guard let f = loss else { preconditionFailure("am-sgd: the aggregated bias needs `loss` set before every step") }
+            guard let f = loss else {
+                preconditionFailure("am-sgd: the aggregated bias needs `loss` set before every step")
+            }
             gap = (memoryBias ?? f) - f
         }
-        lastBeta = first ? 0 : AdaptiveMemory.beta(numerator: (1 + lambda) * gap / lr + inner, denominator: squared, scale: scale, biasGap: gap)
+        lastBeta =
+            first
+            ? 0
+            : AdaptiveMemory.beta(
+                numerator: (1 + lambda) * gap / lr + inner, denominator: squared, scale: scale, biasGap: gap)
         betaHistory.append(lastBeta)
         stepWeight = (lastBeta + lambda) / (1 + lambda)
         if bias == .aggregated {
@@ -201,21 +213,27 @@ public final class AMAdamW: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta2", \.beta2, "decay of the second moment"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
-             .number("lambda", \.lambda, "proximal weight lambda")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta2", \.beta2, "decay of the second moment"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+                .number("lambda", \.lambda, "proximal weight lambda"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay, lambda: c.lambda)
+        try self.init(
+            learningRate: c.learningRate, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
+            lambda: c.lambda)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta2: Double = Configuration().beta2,
-                epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
-                lambda: Double = Configuration().lambda) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta2: Double = Configuration().beta2,
+        epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
+        lambda: Double = Configuration().lambda
+    ) throws {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.lambda = lambda
@@ -225,12 +243,15 @@ public final class AMAdamW: FusedOptimizer {
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "am-adamw", summary: "AM-AdamW: AdamW's preconditioner with the adaptive-memory beta (reconstruction, spec 2.6)",
+        name: "am-adamw",
+        summary: "AM-AdamW: AdamW's preconditioner with the adaptive-memory beta (reconstruction, spec 2.6)",
         paper: "Topollai & Choromanska, AISTATS 2026 (arXiv 2510.04988)"
     ) { try AMAdamW($0) }
 
     public override var slotNames: [String] { ["exp_avg", "exp_avg_sq"] }
-    public override var otherHyperparameters: [String: Double] { ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta] }
+    public override var otherHyperparameters: [String: Double] {
+        ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta]
+    }
 
     /// First pass: updates the second moment (the spec's `v̂_t` enters the metric) and sums the
     /// D-weighted inner products over all tensors. Each chunk sums in 8 Float lanes; the chunks'
@@ -251,7 +272,9 @@ public final class AMAdamW: FusedOptimizer {
                         var out = (0.0, 0.0, 0.0)
                         withUnsafeMutableBytes(of: &out) { raw in
                             let i = range.lowerBound
-                            kernel(g + i, m + i, v + i, range.count, h, raw.baseAddress!.assumingMemoryBound(to: Double.self))
+                            kernel(
+                                g + i, m + i, v + i, range.count, h,
+                                raw.baseAddress!.assumingMemoryBound(to: Double.self))
                         }
                         return out
                     }
@@ -288,7 +311,8 @@ public final class AMAdamW: FusedOptimizer {
     /// The kernels' scalars that do not change within a step.
     private func kernelScalars(inverseCorrection: Float) -> inertia_am_adamw_scalars {
         inertia_am_adamw_scalars(
-            beta2: Float(beta2), one_minus_beta2: Float(1 - beta2), inverse_correction: inverseCorrection, epsilon: Float(epsilon),
+            beta2: Float(beta2), one_minus_beta2: Float(1 - beta2), inverse_correction: inverseCorrection,
+            epsilon: Float(epsilon),
             lambda: Float(lambda), step_weight: 0, learning_rate: 0, decay: 1, root2: 1, fresh: 0)
     }
 }

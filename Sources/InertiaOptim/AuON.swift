@@ -36,30 +36,38 @@ public final class AuON: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("momentum", \.momentum, "EMA momentum"),
-             .choice("version", \.version, "the paper's equations or the later repository's"),
-             .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz steps of the hybrid (0: the version's own)"),
-             .number("gamma", \.gamma, "scale inside the cosh brake (repo version)"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay (repo version)")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("momentum", \.momentum, "EMA momentum"),
+                .choice("version", \.version, "the paper's equations or the later repository's"),
+                .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz steps of the hybrid (0: the version's own)"),
+                .number("gamma", \.gamma, "scale inside the cosh brake (repo version)"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay (repo version)"),
+            ]
                 + AuxiliaryAdamW.options(within: \.auxiliary)
         }
     }
 
     public convenience init(_ c: Configuration, hybrid: Bool) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, version: c.version, hybrid: hybrid,
-                      newtonSchulzSteps: c.newtonSchulzSteps > 0 ? c.newtonSchulzSteps : nil, gamma: c.gamma, weightDecay: c.weightDecay)
+        try self.init(
+            learningRate: c.learningRate, momentum: c.momentum, version: c.version, hybrid: hybrid,
+            newtonSchulzSteps: c.newtonSchulzSteps > 0 ? c.newtonSchulzSteps : nil, gamma: c.gamma,
+            weightDecay: c.weightDecay)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, momentum: Double = Configuration().momentum,
-                version: Version = Configuration().version, hybrid: Bool = false, newtonSchulzSteps: Int? = nil,
-                gamma: Double = Configuration().gamma, weightDecay: Double = Configuration().weightDecay) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, momentum: Double = Configuration().momentum,
+        version: Version = Configuration().version, hybrid: Bool = false, newtonSchulzSteps: Int? = nil,
+        gamma: Double = Configuration().gamma, weightDecay: Double = Configuration().weightDecay
+    ) throws {
         self.momentum = momentum
         self.version = version
         self.hybrid = hybrid
         self.newtonSchulzSteps = newtonSchulzSteps ?? (version == .paper2025 ? 1 : 5)
         self.gamma = gamma
-        try super.init(name: hybrid ? "hybrid-auon" : "auon", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
+        try super.init(
+            name: hybrid ? "hybrid-auon" : "auon", learningRate: learningRate, weightDecay: weightDecay, maximize: false
+        )
         try check((0..<1).contains(momentum), "momentum must lie in [0, 1), got \(momentum)")
         try check(self.newtonSchulzSteps >= 1, "Newton-Schulz steps must be >= 1")
         try check(gamma > 0, "gamma must be positive")
@@ -68,7 +76,8 @@ public final class AuON: FusedOptimizer {
     static func entry(hybrid: Bool) -> OptimizerEntry {
         OptimizerEntry(
             name: hybrid ? "hybrid-auon" : "auon",
-            summary: hybrid ? "Hybrid-AuON: one Newton-Schulz step, then the cosh-RMS brake (paper form; repo form with version=repo-2026)"
+            summary: hybrid
+                ? "Hybrid-AuON: one Newton-Schulz step, then the cosh-RMS brake (paper form; repo form with version=repo-2026)"
                 : "AuON: Frobenius-normalised Nesterov momentum with the cosh-RMS brake (paper form; repo form with version=repo-2026)",
             paper: "Maity, 2025 (AuON)"
         ) { (c: Configuration) in try c.auxiliary.routing(try AuON(c, hybrid: hybrid)) }
@@ -80,7 +89,10 @@ public final class AuON: FusedOptimizer {
     public override var minimumRank: Int { 2 }
     public override var slotNames: [String] { ["momentum_buffer"] }
     public override var otherHyperparameters: [String: Double] {
-        ["momentum": momentum, "gamma": gamma, "ns_steps": Double(newtonSchulzSteps), "repo2026": version == .repo2026 ? 1 : 0]
+        [
+            "momentum": momentum, "gamma": gamma, "ns_steps": Double(newtonSchulzSteps),
+            "repo2026": version == .repo2026 ? 1 : 0,
+        ]
     }
 
     /// The cosh-RMS brake `r = sqrt(mean(cosh(γ·X)²))` of `X = U/‖U‖_F` (spec 6.3: `cosh(γ/√N)` for
@@ -104,7 +116,8 @@ public final class AuON: FusedOptimizer {
         let grain = Parallel.elementwiseGrain
         let chunks = Swift.max((n + grain - 1) / grain, 1)
         var partials = [Double](repeating: 0, count: chunks)
-        let factor = SIMD8<Float>(repeating: Float(scale)), half = SIMD8<Float>(repeating: 0.5), one = SIMD8<Float>(repeating: 1)
+        let factor = SIMD8<Float>(repeating: Float(scale)), half = SIMD8<Float>(repeating: 0.5),
+            one = SIMD8<Float>(repeating: 1)
         partials.withUnsafeMutableBufferPointer { out in
             Parallel.forEachRange(count: n, grain: grain) { range in
                 var acc = SIMD8<Float>()
@@ -143,7 +156,9 @@ public final class AuON: FusedOptimizer {
                 }
                 r = (1 + mean / Double(Swift.max(n, 1))).squareRoot()
             } else {
-                r = AuON.coshRMS(n, scale: scale) { i, lanes in rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes) }
+                r = AuON.coshRMS(n, scale: scale) { i, lanes in
+                    rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes)
+                }
             }
             let step = Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() * scale / (r + 1e-8))
             let kernel = Kernels.table.pointee.auon_step!
@@ -157,7 +172,8 @@ public final class AuON: FusedOptimizer {
         var direction = Tensor(shape: [rows, columns]) { d in
             forEachChunk(n) { range in
                 Lanes.forEach(range) { i, lanes in
-                    Lanes.store(rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes), d.baseAddress!, i, lanes)
+                    Lanes.store(
+                        rest * Lanes.load(g, i, lanes) + beta * Lanes.load(m, i, lanes), d.baseAddress!, i, lanes)
                 }
             }
         }
@@ -165,7 +181,8 @@ public final class AuON: FusedOptimizer {
         case .paper2025:
             direction = NewtonSchulz.orthogonalize(direction * Float(1 / (frobenius + 1e-7)), steps: newtonSchulzSteps)
             let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: 1) }
-            let step = SIMD8<Float>(repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() / (r + 1e-8)))
+            let step = SIMD8<Float>(
+                repeating: Float(lr * Swift.max(1, Double(rows) / Double(columns)).squareRoot() / (r + 1e-8)))
             direction.withUnsafeBufferPointer { d in
                 forEachChunk(n) { range in
                     Lanes.forEach(range) { i, lanes in
@@ -182,7 +199,9 @@ public final class AuON: FusedOptimizer {
             var norm = frobenius
             if hybrid {
                 direction = NewtonSchulz.orthogonalize(direction, steps: newtonSchulzSteps)
-                norm = direction.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+                norm = direction.withUnsafeBufferPointer { b in
+                    b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                }
             }
             let r = direction.withUnsafeBufferPointer { AuON.coshRMS($0.baseAddress!, n, scale: gamma / (norm + 1e-7)) }
             let step = Float(lr / (r + 1e-8))
@@ -192,8 +211,10 @@ public final class AuON: FusedOptimizer {
 
     /// `M ← βM + (1 − β)g` in place; returns `‖(1 − β)g + βM‖_F` (chunk sums in Double, in order).
     @inline(__always)
-    static func momentumPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ beta: SIMD8<Float>,
-                             _ rest: SIMD8<Float>, _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void) -> Double {
+    static func momentumPass(
+        _ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ beta: SIMD8<Float>,
+        _ rest: SIMD8<Float>, _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void
+    ) -> Double {
         let grain = Parallel.elementwiseGrain
         var partials = [Double](repeating: 0, count: Swift.max((n + grain - 1) / grain, 1))
         partials.withUnsafeMutableBufferPointer { out in
@@ -216,8 +237,10 @@ public final class AuON: FusedOptimizer {
     /// `max|d|`, from the kernel layer (Float lanes per chunk, chunk sums combined in Double in
     /// order, so thread-count independent).
     @inline(__always)
-    static func momentumPowerPass(_ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, beta: Float, rest: Float,
-                                  _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void) -> (powers: [Double], maxAbs: Float) {
+    static func momentumPowerPass(
+        _ n: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, beta: Float, rest: Float,
+        _ forEachChunk: (Int, (Range<Int>) -> Void) -> Void
+    ) -> (powers: [Double], maxAbs: Float) {
         let grain = Parallel.elementwiseGrain
         let chunks = Swift.max((n + grain - 1) / grain, 1)
         var partials = [Double](repeating: 0, count: chunks * 5)

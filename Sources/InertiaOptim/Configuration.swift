@@ -1,7 +1,8 @@
 /// A hyper-parameter value as code writes it (`0.1`, `true`, `"l2"`) or as the command line
 /// gives it (text, parsed by the option it is meant for).
 public enum HyperparameterValue: Hashable, Sendable, CustomStringConvertible, ExpressibleByFloatLiteral,
-    ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringLiteral {
+    ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringLiteral
+{
     case number(Double)
     case flag(Bool)
     case text(String)
@@ -13,17 +14,17 @@ public enum HyperparameterValue: Hashable, Sendable, CustomStringConvertible, Ex
 
     public var description: String {
         switch self {
-        case let .number(x): return x == x.rounded() && Swift.abs(x) < 1e6 ? String(Int(x)) : "\(x)"
-        case let .flag(b): return b ? "true" : "false"
-        case let .text(s): return s
+        case .number(let x): return x == x.rounded() && Swift.abs(x) < 1e6 ? String(Int(x)) : "\(x)"
+        case .flag(let b): return b ? "true" : "false"
+        case .text(let s): return s
         }
     }
 
     /// The value as a number: a number, or text that reads as one.
     var number: Double? {
         switch self {
-        case let .number(x): return x
-        case let .text(s): return Double(s)
+        case .number(let x): return x
+        case .text(let s): return Double(s)
         case .flag: return nil
         }
     }
@@ -40,7 +41,7 @@ public enum HyperparameterKind: Equatable, Sendable, CustomStringConvertible {
         case .number: return "number"
         case .integer: return "integer"
         case .flag: return "true|false"
-        case let .choice(names): return names.joined(separator: "|")
+        case .choice(let names): return names.joined(separator: "|")
         }
     }
 }
@@ -57,8 +58,10 @@ public struct HyperparameterOption<Configuration> {
     /// Sets the value; returns what is wrong with it, or nil.
     let assign: (inout Configuration, HyperparameterValue) -> String?
 
-    init(name: String, kind: HyperparameterKind, summary: String, read: @escaping (Configuration) -> HyperparameterValue,
-         assign: @escaping (inout Configuration, HyperparameterValue) -> String?) {
+    init(
+        name: String, kind: HyperparameterKind, summary: String, read: @escaping (Configuration) -> HyperparameterValue,
+        assign: @escaping (inout Configuration, HyperparameterValue) -> String?
+    ) {
         self.name = name
         self.kind = kind
         self.summary = summary
@@ -67,7 +70,9 @@ public struct HyperparameterOption<Configuration> {
     }
 
     /// This option on a configuration that holds this one's at `path`, its name prefixed.
-    public func within<Outer>(_ path: WritableKeyPath<Outer, Configuration>, prefix: String = "") -> HyperparameterOption<Outer> {
+    public func within<Outer>(
+        _ path: WritableKeyPath<Outer, Configuration>, prefix: String = ""
+    ) -> HyperparameterOption<Outer> {
         let read = self.read, assign = self.assign
         return HyperparameterOption<Outer>(
             name: prefix + name, kind: kind, summary: summary, read: { outer in read(outer[keyPath: path]) },
@@ -75,7 +80,8 @@ public struct HyperparameterOption<Configuration> {
     }
 
     /// A real number; it must be finite (an infinite learning rate or NaN momentum is never meant).
-    public static func number(_ name: String, _ path: WritableKeyPath<Configuration, Double>, _ summary: String) -> Self {
+    public static func number(_ name: String, _ path: WritableKeyPath<Configuration, Double>, _ summary: String) -> Self
+    {
         Self(name: name, kind: .number, summary: summary, read: { .number($0[keyPath: path]) }) { config, value in
             guard let x = value.number else { return "expects a number, got '\(value)'" }
             guard x.isFinite else { return "must be a finite number, got \(x)" }
@@ -85,8 +91,11 @@ public struct HyperparameterOption<Configuration> {
     }
 
     public static func integer(_ name: String, _ path: WritableKeyPath<Configuration, Int>, _ summary: String) -> Self {
-        Self(name: name, kind: .integer, summary: summary, read: { .number(Double($0[keyPath: path])) }) { config, value in
-            guard let x = value.number, x == x.rounded(), Swift.abs(x) <= 1e15 else { return "expects an integer, got '\(value)'" }
+        Self(name: name, kind: .integer, summary: summary, read: { .number(Double($0[keyPath: path])) }) {
+            config, value in
+            guard let x = value.number, x == x.rounded(), Swift.abs(x) <= 1e15 else {
+                return "expects an integer, got '\(value)'"
+            }
             config[keyPath: path] = Int(x)
             return nil
         }
@@ -96,7 +105,7 @@ public struct HyperparameterOption<Configuration> {
     public static func flag(_ name: String, _ path: WritableKeyPath<Configuration, Bool>, _ summary: String) -> Self {
         Self(name: name, kind: .flag, summary: summary, read: { .flag($0[keyPath: path]) }) { config, value in
             switch value {
-            case let .flag(b): config[keyPath: path] = b
+            case .flag(let b): config[keyPath: path] = b
             case .number(1), .text("true"), .text("1"): config[keyPath: path] = true
             case .number(0), .text("false"), .text("0"): config[keyPath: path] = false
             default: return "expects true or false, got '\(value)'"
@@ -110,8 +119,9 @@ public struct HyperparameterOption<Configuration> {
         _ name: String, _ path: WritableKeyPath<Configuration, Choice>, _ summary: String
     ) -> Self where Choice.RawValue == String {
         let names = Choice.allCases.map(\.rawValue)
-        return Self(name: name, kind: .choice(names), summary: summary, read: { .text($0[keyPath: path].rawValue) }) { config, value in
-            guard case let .text(text) = value, let choice = Choice(rawValue: text) else {
+        return Self(name: name, kind: .choice(names), summary: summary, read: { .text($0[keyPath: path].rawValue) }) {
+            config, value in
+            guard case .text(let text) = value, let choice = Choice(rawValue: text) else {
                 return "expects one of \(names.joined(separator: ", ")), got '\(value)'"
             }
             config[keyPath: path] = choice
@@ -138,7 +148,9 @@ extension OptimizerConfiguration {
             guard let option = options.first(where: { $0.name == name }) else {
                 throw OptimizerError.invalidHyperparameter(
                     optimizer: optimizer,
-                    detail: "unknown hyper-parameter '\(name)' (known: \(options.map(\.name).sorted().joined(separator: ", ")))")
+                    detail:
+                        "unknown hyper-parameter '\(name)' (known: \(options.map(\.name).sorted().joined(separator: ", ")))"
+                )
             }
             if let problem = option.assign(&config, value) {
                 throw OptimizerError.invalidHyperparameter(optimizer: optimizer, detail: "\(name) \(problem)")
@@ -161,8 +173,10 @@ public struct AuxiliaryAdamW: OptimizerConfiguration, Sendable {
     public init() {}
 
     public static var options: [HyperparameterOption<AuxiliaryAdamW>] {
-        [.number("lr", \.learningRate, "learning rate of the AdamW for non-matrix parameters"),
-         .number("weight_decay", \.weightDecay, "weight decay of that AdamW")]
+        [
+            .number("lr", \.learningRate, "learning rate of the AdamW for non-matrix parameters"),
+            .number("weight_decay", \.weightDecay, "weight decay of that AdamW"),
+        ]
     }
 
     /// The options of a configuration holding one at `path`.

@@ -63,25 +63,31 @@ public final class FISMO: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("momentum", \.momentum, "EMA momentum"),
-             .number("factor_decay", \.factorDecay, "decay of the Kronecker factors"),
-             .number("damping", \.damping, "damping of the factors"),
-             .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz iterations of the polar factor"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("momentum", \.momentum, "EMA momentum"),
+                .number("factor_decay", \.factorDecay, "decay of the Kronecker factors"),
+                .number("damping", \.damping, "damping of the factors"),
+                .integer("ns_steps", \.newtonSchulzSteps, "Newton-Schulz iterations of the polar factor"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+            ]
                 + AuxiliaryAdamW.options(within: \.auxiliary)
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, factorDecay: c.factorDecay, damping: c.damping,
-                      weightDecay: c.weightDecay, polar: .newtonSchulz(steps: c.newtonSchulzSteps))
+        try self.init(
+            learningRate: c.learningRate, momentum: c.momentum, factorDecay: c.factorDecay, damping: c.damping,
+            weightDecay: c.weightDecay, polar: .newtonSchulz(steps: c.newtonSchulzSteps))
     }
 
-    public init(learningRate: Double, momentum: Double = Configuration().momentum,
-                factorDecay: Double = Configuration().factorDecay, damping: Double = Configuration().damping,
-                weightDecay: Double = Configuration().weightDecay, polar: Polar = .newtonSchulz(steps: Configuration().newtonSchulzSteps),
-                shapeFactor: ShapeFactor = .none, refreshInterval: Int? = nil) throws {
+    public init(
+        learningRate: Double, momentum: Double = Configuration().momentum,
+        factorDecay: Double = Configuration().factorDecay, damping: Double = Configuration().damping,
+        weightDecay: Double = Configuration().weightDecay,
+        polar: Polar = .newtonSchulz(steps: Configuration().newtonSchulzSteps),
+        shapeFactor: ShapeFactor = .none, refreshInterval: Int? = nil
+    ) throws {
         self.momentum = momentum
         self.factorDecay = factorDecay
         self.damping = damping
@@ -92,12 +98,15 @@ public final class FISMO: FusedOptimizer {
         try check((0..<1).contains(momentum), "momentum must lie in [0, 1), got \(momentum)")
         try check((0...1).contains(factorDecay), "factor decay must lie in [0, 1], got \(factorDecay)")
         try check(damping >= 0 && damping.isFinite, "damping must be >= 0, got \(damping)")
-        if case let .newtonSchulz(steps) = polar { try check(steps >= 0, "Newton-Schulz steps must be >= 0, got \(steps)") }
+        if case .newtonSchulz(let steps) = polar {
+            try check(steps >= 0, "Newton-Schulz steps must be >= 0, got \(steps)")
+        }
         try check((refreshInterval ?? 1) >= 1, "refresh interval must be >= 1, got \(refreshInterval!)")
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "fismo", summary: "FISMO: Muon's step in a Kronecker-factored Fisher geometry (provisional transcription)",
+        name: "fismo",
+        summary: "FISMO: Muon's step in a Kronecker-factored Fisher geometry (provisional transcription)",
         paper: "Xu, Yan & Zhang, arXiv 2601.21750 (2026)"
     ) { try $0.auxiliary.routing(try FISMO($0)) }
 
@@ -144,10 +153,13 @@ public final class FISMO: FusedOptimizer {
         let qTilde = q * gamma + right.addingToDiagonal(damping * q.trace / Double(n)) * (1 - gamma)
         q = (qTilde * (Double(n) / qTilde.trace)).symmetrized
         let rightEigen = refresh ? SymmetricEigen(q) : oldRight
-        cached = (leftEigen, rightEigen, refresh ? u.step : cached!.refreshedAt, (cached?.refreshes ?? 0) + (refresh ? 1 : 0))
+        cached = (
+            leftEigen, rightEigen, refresh ? u.step : cached!.refreshedAt, (cached?.refreshes ?? 0) + (refresh ? 1 : 0)
+        )
         cache[u.name] = cached
         factorStatistics[u.name] = FactorStatistics(
-            leftCondition: Self.condition(leftEigen), rightCondition: Self.condition(rightEigen), refreshes: cached!.refreshes)
+            leftCondition: Self.condition(leftEigen), rightCondition: Self.condition(rightEigen),
+            refreshes: cached!.refreshes)
         Self.write(p, to: u.slots[1])
         Self.write(q, to: u.slots[2])
 
@@ -169,7 +181,7 @@ public final class FISMO: FusedOptimizer {
     /// `UVᵀ` of `M = UΣVᵀ` by the chosen method.
     static func polarFactor(_ mMatrix: Matrix64, _ method: Polar) -> Matrix64 {
         switch method {
-        case let .newtonSchulz(steps): return Matrix64(NewtonSchulz.orthogonalize(mMatrix.tensor, steps: steps))
+        case .newtonSchulz(let steps): return Matrix64(NewtonSchulz.orthogonalize(mMatrix.tensor, steps: steps))
         case .exact: return mMatrix.polarFactor
         }
     }

@@ -51,7 +51,9 @@ open class FusedOptimizer: Optimizer {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
         self.maximize = maximize
-        try check(learningRate >= 0 && learningRate.isFinite, "learning rate must be a finite number >= 0, got \(learningRate)")
+        try check(
+            learningRate >= 0 && learningRate.isFinite,
+            "learning rate must be a finite number >= 0, got \(learningRate)")
         try check(weightDecay >= 0 && weightDecay.isFinite, "weight decay must be >= 0, got \(weightDecay)")
     }
 
@@ -67,7 +69,9 @@ open class FusedOptimizer: Optimizer {
         if let bad = parameters.first(where: { $0.parameter.value.rank < minimumRank }) {
             throw OptimizerError.invalidHyperparameter(
                 optimizer: name,
-                detail: "parameter '\(bad.name)' has shape \(bad.parameter.shape); \(name) needs rank >= \(minimumRank) (route it to another optimizer with RoutedOptimizer)")
+                detail:
+                    "parameter '\(bad.name)' has shape \(bad.parameter.shape); \(name) needs rank >= \(minimumRank) (route it to another optimizer with RoutedOptimizer)"
+            )
         }
     }
 
@@ -112,7 +116,9 @@ open class FusedOptimizer: Optimizer {
     public var currentLearningRate: Double { learningRate * schedule.factor(at: Swift.max(updates - 1, 0)) }
 
     /// Learning rate and weight decay of parameter `name` at update `k`.
-    public func hyperparameters(for name: String, parameter: Parameter, update k: Int) -> (learningRate: Double, weightDecay: Double) {
+    public func hyperparameters(
+        for name: String, parameter: Parameter, update k: Int
+    ) -> (learningRate: Double, weightDecay: Double) {
         let group = groups.first { $0.selects(name) }
         let lr = (group?.learningRate ?? learningRate) * (group?.schedule ?? schedule).factor(at: k)
         let wd = weightDecayMask.excludes(name, parameter) ? 0 : (group?.weightDecay ?? weightDecay)
@@ -126,10 +132,14 @@ open class FusedOptimizer: Optimizer {
         prepare(active)
         for (name, p) in active {
             let grad = p.grad!
-            validated(grad.shape == p.shape, "\(self.name): gradient of '\(name)' has shape \(grad.shape), the parameter \(p.shape)")
+            validated(
+                grad.shape == p.shape,
+                "\(self.name): gradient of '\(name)' has shape \(grad.shape), the parameter \(p.shape)")
             let step = steps[name, default: 0] + 1
             steps[name] = step
-            let slots = slotValues[name] ?? slotNames.map { StateBuffer(initialSlot($0, shape: slotShape($0, parameterShape: p.shape))) }
+            let slots =
+                slotValues[name]
+                ?? slotNames.map { StateBuffer(initialSlot($0, shape: slotShape($0, parameterShape: p.shape))) }
             slotValues[name] = slots
             let (lr, wd) = hyperparameters(for: name, parameter: p, update: updates)
             let scalars = scalarValues[name] ?? initialScalars
@@ -137,8 +147,10 @@ open class FusedOptimizer: Optimizer {
             p.value.withUnsafeMutableBufferPointer { pp in
                 grad.withUnsafeBufferPointer { gp in
                     var u = ParameterUpdate(
-                        name: name, shape: shape, count: pp.count, parameter: pp.baseAddress!, gradient: gp.baseAddress!,
-                        slots: slots.map(\.pointer), step: step, learningRate: lr, weightDecay: wd, sign: maximize ? -1 : 1,
+                        name: name, shape: shape, count: pp.count, parameter: pp.baseAddress!,
+                        gradient: gp.baseAddress!,
+                        slots: slots.map(\.pointer), step: step, learningRate: lr, weightDecay: wd,
+                        sign: maximize ? -1 : 1,
                         scalars: scalars)
                     update(&u)
                     scalarValues[name] = u.scalars
@@ -154,7 +166,9 @@ open class FusedOptimizer: Optimizer {
             for (slot, value) in zip(slotNames, values) { slots["\(name)/\(slot)"] = value.tensor(shape: value.shape) }
         }
         for (name, values) in scalarValues {
-            for (slot, value) in zip(scalarNames, values) { slots["\(name)/\(slot)"] = Tensor(shape: [], scalars: [Float(value)]) }
+            for (slot, value) in zip(scalarNames, values) {
+                slots["\(name)/\(slot)"] = Tensor(shape: [], scalars: [Float(value)])
+            }
         }
         return OptimizerState(optimizer: name, learningRate: learningRate, updates: updates, steps: steps, slots: slots)
     }
@@ -165,24 +179,33 @@ open class FusedOptimizer: Optimizer {
         let byName = Dictionary(parameters.map { ($0.name, $0.parameter) }, uniquingKeysWith: { a, _ in a })
         var newSlots: [String: [StateBuffer]] = [:], newScalars: [String: [Double]] = [:]
         for (name, count) in state.steps where count > 0 {
-            guard let p = byName[name] else { throw bad("saved state for parameter '\(name)', which the model does not have") }
+            guard let p = byName[name] else {
+                throw bad("saved state for parameter '\(name)', which the model does not have")
+            }
             newSlots[name] = try slotNames.map { slot in
-                guard let t = state.slots["\(name)/\(slot)"] else { throw bad("parameter '\(name)' lacks its saved '\(slot)'") }
+                guard let t = state.slots["\(name)/\(slot)"] else {
+                    throw bad("parameter '\(name)' lacks its saved '\(slot)'")
+                }
                 let expected = slotShape(slot, parameterShape: p.shape)
                 guard t.shape == expected else {
-                    throw bad("parameter '\(name)' of shape \(p.shape) needs its '\(slot)' of shape \(expected), the saved one has \(t.shape)")
+                    throw bad(
+                        "parameter '\(name)' of shape \(p.shape) needs its '\(slot)' of shape \(expected), the saved one has \(t.shape)"
+                    )
                 }
                 return StateBuffer(t)
             }
             newScalars[name] = try scalarNames.map { slot in
-                guard let t = state.slots["\(name)/\(slot)"], t.count == 1 else { throw bad("parameter '\(name)' lacks its saved '\(slot)'") }
+                guard let t = state.slots["\(name)/\(slot)"], t.count == 1 else {
+                    throw bad("parameter '\(name)' lacks its saved '\(slot)'")
+                }
                 return Double(t.scalars[0])
             }
         }
         let known = Set(slotNames + scalarNames)
         if let stray = state.slots.keys.sorted().first(where: { key in
             let parts = key.split(separator: "/")
-            return parts.count < 2 || !known.contains(String(parts.last!)) || state.steps[parts.dropLast().joined(separator: "/")] == nil
+            return parts.count < 2 || !known.contains(String(parts.last!))
+                || state.steps[parts.dropLast().joined(separator: "/")] == nil
         }) {
             throw bad("unexpected state entry '\(stray)'")
         }

@@ -23,26 +23,35 @@ public final class Lion: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "interpolation of the update direction"),
-             .number("beta2", \.beta2, "decay of the momentum"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "interpolation of the update direction"),
+                .number("beta2", \.beta2, "decay of the momentum"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay,
+            maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
-                maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
+        maximize: Bool = Configuration().maximize
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         try super.init(name: "lion", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check((0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
-        try check(learningRate * weightDecay <= 1, "lr * weight decay must be <= 1 (the decay factor 1 - lr*wd would flip signs)")
+        try check(
+            (0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
+        try check(
+            learningRate * weightDecay <= 1,
+            "lr * weight decay must be <= 1 (the decay factor 1 - lr*wd would flip signs)")
     }
 
     public static let registryEntry = OptimizerEntry(
@@ -56,7 +65,8 @@ public final class Lion: FusedOptimizer {
     public override func update(_ u: inout ParameterUpdate) {
         let scalars = inertia_lion_scalars(
             learning_rate: Float(u.learningRate), decay: Float(1 - u.learningRate * u.weightDecay),
-            beta1: Float(beta1), one_minus_beta1: Float(1 - beta1), beta2: Float(beta2), one_minus_beta2: Float(1 - beta2),
+            beta1: Float(beta1), one_minus_beta1: Float(1 - beta1), beta2: Float(beta2),
+            one_minus_beta2: Float(1 - beta2),
             sign: u.sign)
         let p = u.parameter, g = u.gradient, m = u.slots[0]
         let step = Kernels.table.pointee.lion_step!

@@ -37,9 +37,9 @@ public final class LionK: FusedOptimizer {
             case .sign: return "sign"
             case .l2: return "l2"
             case .linf: return "linf"
-            case let .lp(p): return "lp(\(p))"
-            case let .huber(d): return "huber(\(d))"
-            case let .tanh(a): return "tanh(\(a))"
+            case .lp(let p): return "lp(\(p))"
+            case .huber(let d): return "huber(\(d))"
+            case .tanh(let a): return "tanh(\(a))"
             case .quadratic: return "quadratic"
             case .nuclear: return "nuclear"
             }
@@ -52,7 +52,7 @@ public final class LionK: FusedOptimizer {
             case .sign, .huber, .tanh: return .infinity
             case .l2: return 2
             case .linf: return 1
-            case let .lp(p): return p / (p - 1)
+            case .lp(let p): return p / (p - 1)
             case .quadratic, .nuclear: return nil
             }
         }
@@ -70,7 +70,9 @@ public final class LionK: FusedOptimizer {
     /// name, with the parameter of the kernels that take one.
     public struct Configuration: OptimizerConfiguration {
         /// The kernels by name.
-        public enum KernelName: String, CaseIterable, Sendable { case sign, l2, linf, lp, huber, tanh, quadratic, nuclear }
+        public enum KernelName: String, CaseIterable, Sendable {
+            case sign, l2, linf, lp, huber, tanh, quadratic, nuclear
+        }
 
         public var learningRate = 1e-4
         public var beta1 = 0.9
@@ -85,15 +87,17 @@ public final class LionK: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "interpolation of the update direction"),
-             .number("beta2", \.beta2, "decay of the momentum"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
-             .choice("kernel", \.kernel, "the convex kernel K"),
-             .number("p", \.p, "exponent of the lp kernel"),
-             .number("delta", \.delta, "width of the huber kernel"),
-             .number("a", \.a, "scale of the tanh kernel"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "interpolation of the update direction"),
+                .number("beta2", \.beta2, "decay of the momentum"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+                .choice("kernel", \.kernel, "the convex kernel K"),
+                .number("p", \.p, "exponent of the lp kernel"),
+                .number("delta", \.delta, "width of the huber kernel"),
+                .number("a", \.a, "scale of the tanh kernel"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
 
         /// The kernel this configuration names, with its parameter.
@@ -112,29 +116,36 @@ public final class LionK: FusedOptimizer {
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, kernel: c.resolvedKernel,
-                      maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay,
+            kernel: c.resolvedKernel,
+            maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
-                kernel: Kernel = Configuration().resolvedKernel, maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, weightDecay: Double = Configuration().weightDecay,
+        kernel: Kernel = Configuration().resolvedKernel, maximize: Bool = Configuration().maximize
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.kernel = kernel
         try super.init(name: "lion-k", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check((0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
+        try check(
+            (0...1).contains(beta1) && (0...1).contains(beta2), "betas must lie in [0, 1], got (\(beta1), \(beta2))")
         try check(learningRate * weightDecay <= 1, "lr * weight decay must be <= 1")
         switch kernel {
-        case let .lp(p): try check(p > 1 && p.isFinite, "lp kernel needs 1 < p < infinity, got \(p)")
-        case let .huber(d): try check(d > 0, "huber kernel needs delta > 0, got \(d)")
-        case let .tanh(a): try check(a > 0, "tanh kernel needs a > 0, got \(a)")
+        case .lp(let p): try check(p > 1 && p.isFinite, "lp kernel needs 1 < p < infinity, got \(p)")
+        case .huber(let d): try check(d > 0, "huber kernel needs delta > 0, got \(d)")
+        case .tanh(let a): try check(a > 0, "tanh kernel needs a > 0, got \(a)")
         default: break
         }
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "lion-k", summary: "Lion-K: Lion with the gradient of a convex kernel K (sign, l2, linf, lp, huber, tanh, quadratic, nuclear)",
+        name: "lion-k",
+        summary:
+            "Lion-K: Lion with the gradient of a convex kernel K (sign, l2, linf, lp, huber, tanh, quadratic, nuclear)",
         paper: "Chen, Liu, Liang & Liu, ICLR 2024 (arXiv 2310.05898)"
     ) { try LionK($0) }
 
@@ -186,15 +197,15 @@ public final class LionK: FusedOptimizer {
             let s: Float = n == 0 ? 0 : (c[best] > 0 ? 1 : (c[best] < 0 ? -1 : 0))
             for i in 0..<n { c[i] = 0 }
             if n > 0 { c[best] = s }
-        case let .lp(q):
+        case .lp(let q):
             let norm = LionK.norm(c, n, p: q)
             for i in 0..<n {
                 let v = Double(c[i])
                 c[i] = norm > 0 ? Float((v < 0 ? -1.0 : 1.0) * Foundation.pow(Swift.abs(v) / norm, q - 1)) : 0
             }
-        case let .huber(delta):
+        case .huber(let delta):
             for i in 0..<n { c[i] = Swift.min(1, Swift.max(-1, Float(Double(c[i]) / delta))) }
-        case let .tanh(a):
+        case .tanh(let a):
             for i in 0..<n { c[i] = Float(Foundation.tanh(Double(c[i]) / a)) }
         case .quadratic:
             break
@@ -207,7 +218,8 @@ public final class LionK: FusedOptimizer {
     /// The polar factor `UVᵀ` of a matrix, in place (`Matrix64.polarFactor`: zero singular values
     /// stay zero, giving the partial isometry of the matrix's range).
     static func polarFactor(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        let polar = Matrix64(rows: rows, columns: columns, scalars: (0..<(rows * columns)).map { Double(c[$0]) }).polarFactor
+        let polar = Matrix64(rows: rows, columns: columns, scalars: (0..<(rows * columns)).map { Double(c[$0]) })
+            .polarFactor
         for (i, x) in polar.scalars.enumerated() { c[i] = Float(x) }
     }
 }

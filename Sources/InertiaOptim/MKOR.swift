@@ -80,15 +80,19 @@ public final class MKOR: Optimizer {
     /// Wraps `base` around every `Linear` and `Conv2d` of `model` whose module name `excluded`
     /// does not select (the code's `sgd_layers`: a huge output projection, say), attaching
     /// `LayerStatistics` to them. Grouped convolutions are rejected.
-    public init(model: Module, base: Optimizer, inverseFrequency: Int = 10, warmupSteps: Int = 0, clip: Float = 100,
-                factorUpdate: FactorUpdate = .officialCode, excluded: (String) -> Bool = { _ in false }) throws {
+    public init(
+        model: Module, base: Optimizer, inverseFrequency: Int = 10, warmupSteps: Int = 0, clip: Float = 100,
+        factorUpdate: FactorUpdate = .officialCode, excluded: (String) -> Bool = { _ in false }
+    ) throws {
         func bad(_ detail: String) -> OptimizerError { .invalidHyperparameter(optimizer: "mkor", detail: detail) }
         guard inverseFrequency >= 1 else { throw bad("inverse frequency must be >= 1, got \(inverseFrequency)") }
         guard warmupSteps >= 0 else { throw bad("warmup steps must be >= 0, got \(warmupSteps)") }
         guard clip > 0 else { throw bad("clip must be > 0, got \(clip)") }
-        if case let .paperEMA(decay, blend, threshold) = factorUpdate {
+        if case .paperEMA(let decay, let blend, let threshold) = factorUpdate {
             guard decay > 0 && decay < 1 else { throw bad("factor decay must lie in (0, 1), got \(decay)") }
-            guard (0...1).contains(blend) && threshold > 0 else { throw bad("stabiliser needs blend in [0, 1] and threshold > 0") }
+            guard (0...1).contains(blend) && threshold > 0 else {
+                throw bad("stabiliser needs blend in [0, 1] and threshold > 0")
+            }
         }
         var layers: [Layer] = []
         for (name, module) in model.namedModules() where !excluded(name) {
@@ -98,7 +102,9 @@ public final class MKOR: Optimizer {
                 layers.append(Layer(name: name, weight: linear.weight, bias: linear.bias, statistics: statistics))
             } else if let conv = module as? Conv2d {
                 guard conv.groups == 1 else {
-                    throw bad("convolution '\(name)' has \(conv.groups) groups; MKOR preconditions groups == 1 only (exclude it)")
+                    throw bad(
+                        "convolution '\(name)' has \(conv.groups) groups; MKOR preconditions groups == 1 only (exclude it)"
+                    )
                 }
                 conv.statistics = statistics
                 layers.append(Layer(name: name, weight: conv.weight, bias: conv.bias, statistics: statistics))
@@ -220,10 +226,12 @@ public final class MKOR: Optimizer {
             layer.leftInverse = left.inverse
             layer.resetPending.left = false
             if left.tooLarge { flagReset(layer) }
-        case let .paperEMA(decay, blend, threshold):
+        case .paperEMA(let decay, let blend, let threshold):
             for side in [true, false] {
                 var inverse = side ? layer.rightInverse : layer.leftInverse
-                if Double(Self.maxAbs(inverse)) > threshold { inverse = Self.blendedWithIdentity(inverse, Float(blend)) }
+                if Double(Self.maxAbs(inverse)) > threshold {
+                    inverse = Self.blendedWithIdentity(inverse, Float(blend))
+                }
                 let updated = Self.exponentialAverageInverse(inverse, side ? a : g, decay: decay)
                 if side { layer.rightInverse = updated } else { layer.leftInverse = updated }
             }
@@ -310,23 +318,35 @@ public final class MKOR: Optimizer {
         for layer in layers {
             s.slots["mkor/\(layer.name)/left_inverse"] = layer.leftInverse
             s.slots["mkor/\(layer.name)/right_inverse"] = layer.rightInverse
-            s.slots["mkor/\(layer.name)/reset_pending"] = Tensor([layer.resetPending.right ? 1 : 0, layer.resetPending.left ? 1 : 0])
+            s.slots["mkor/\(layer.name)/reset_pending"] = Tensor([
+                layer.resetPending.right ? 1 : 0, layer.resetPending.left ? 1 : 0,
+            ])
         }
-        if let hybrid { for (key, value) in hybrid.state { s.slots["mkor/hybrid/\(key)"] = Tensor(shape: [], scalars: [Float(value)]) } }
+        if let hybrid {
+            for (key, value) in hybrid.state {
+                s.slots["mkor/hybrid/\(key)"] = Tensor(shape: [], scalars: [Float(value)])
+            }
+        }
         return s
     }
 
     public func load(_ state: OptimizerState, for parameters: [NamedParameter]) throws {
         func bad(_ detail: String) -> OptimizerError { .stateMismatch(optimizer: name, detail: detail) }
         func scalar(_ key: String) throws -> Float {
-            guard let t = state.slots["mkor/\(key)"], t.count == 1 else { throw bad("the state lacks 'mkor/\(key)' (not saved by MKOR?)") }
+            guard let t = state.slots["mkor/\(key)"], t.count == 1 else {
+                throw bad("the state lacks 'mkor/\(key)' (not saved by MKOR?)")
+            }
             return t.scalars[0]
         }
         var loaded: [(Layer, Tensor, Tensor, (right: Bool, left: Bool))] = []
         for layer in layers {
-            let left = state.slots["mkor/\(layer.name)/left_inverse"], right = state.slots["mkor/\(layer.name)/right_inverse"]
-            guard let left, let right, left.shape == layer.leftInverse.shape, right.shape == layer.rightInverse.shape else {
-                throw bad("layer '\(layer.name)' needs inverse factors of shapes \(layer.leftInverse.shape) and \(layer.rightInverse.shape)")
+            let left = state.slots["mkor/\(layer.name)/left_inverse"],
+                right = state.slots["mkor/\(layer.name)/right_inverse"]
+            guard let left, let right, left.shape == layer.leftInverse.shape, right.shape == layer.rightInverse.shape
+            else {
+                throw bad(
+                    "layer '\(layer.name)' needs inverse factors of shapes \(layer.leftInverse.shape) and \(layer.rightInverse.shape)"
+                )
             }
             guard let flags = state.slots["mkor/\(layer.name)/reset_pending"], flags.count == 2 else {
                 throw bad("the state lacks the reset flags of layer '\(layer.name)'")
@@ -335,7 +355,9 @@ public final class MKOR: Optimizer {
         }
         let newUpdates = Int(try scalar("updates")), switched = Int(try scalar("switched_at"))
         var hybridState: [String: Double] = [:]
-        for (key, value) in state.slots where key.hasPrefix("mkor/hybrid/") { hybridState[String(key.dropFirst(12))] = Double(value.scalars[0]) }
+        for (key, value) in state.slots where key.hasPrefix("mkor/hybrid/") {
+            hybridState[String(key.dropFirst(12))] = Double(value.scalars[0])
+        }
         var baseState = state
         baseState.slots = state.slots.filter { !$0.key.hasPrefix("mkor/") }
         try base.load(baseState, for: parameters)
@@ -359,7 +381,9 @@ public struct HybridSwitch: Sendable, Equatable {
     public var lossDecay: Double, window: Int, ratio: Double, patience: Int, switchStep: Int?
     private(set) var average: Double?, windowStart: Double?, bestRate = 0.0, lowWindows = 0
 
-    public init(lossDecay: Double = 0.98, window: Int = 100, ratio: Double = 0.1, patience: Int = 2, switchStep: Int? = nil) {
+    public init(
+        lossDecay: Double = 0.98, window: Int = 100, ratio: Double = 0.1, patience: Int = 2, switchStep: Int? = nil
+    ) {
         self.lossDecay = lossDecay
         self.window = window
         self.ratio = ratio
@@ -386,7 +410,10 @@ public struct HybridSwitch: Sendable, Equatable {
 
     var state: [String: Double] {
         get {
-            ["average": average ?? .nan, "window_start": windowStart ?? .nan, "best_rate": bestRate, "low_windows": Double(lowWindows)]
+            [
+                "average": average ?? .nan, "window_start": windowStart ?? .nan, "best_rate": bestRate,
+                "low_windows": Double(lowWindows),
+            ]
         }
         set {
             average = newValue["average"].flatMap { $0.isNaN ? nil : $0 }

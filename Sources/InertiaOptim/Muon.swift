@@ -50,25 +50,31 @@ public final class Muon: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("momentum", \.momentum, "EMA momentum"),
-             .flag("nesterov", \.nesterov, "Nesterov form of the momentum"),
-             .integer("ns_steps", \.steps, "Newton-Schulz iterations"),
-             .number("weight_decay", \.weightDecay, "decoupled weight decay"),
-             .choice("scale", \.scale, "factor of the orthogonalised update")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("momentum", \.momentum, "EMA momentum"),
+                .flag("nesterov", \.nesterov, "Nesterov form of the momentum"),
+                .integer("ns_steps", \.steps, "Newton-Schulz iterations"),
+                .number("weight_decay", \.weightDecay, "decoupled weight decay"),
+                .choice("scale", \.scale, "factor of the orthogonalised update"),
+            ]
                 + AuxiliaryAdamW.options(within: \.auxiliary)
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, nesterov: c.nesterov, steps: c.steps, weightDecay: c.weightDecay,
-                      scale: c.scale)
+        try self.init(
+            learningRate: c.learningRate, momentum: c.momentum, nesterov: c.nesterov, steps: c.steps,
+            weightDecay: c.weightDecay,
+            scale: c.scale)
     }
 
-    public init(learningRate: Double, momentum: Double = Configuration().momentum,
-                nesterov: Bool = Configuration().nesterov, steps: Int = Configuration().steps,
-                weightDecay: Double = Configuration().weightDecay, scale: Scale = Configuration().scale,
-                exactPolar: Bool = false) throws {
+    public init(
+        learningRate: Double, momentum: Double = Configuration().momentum,
+        nesterov: Bool = Configuration().nesterov, steps: Int = Configuration().steps,
+        weightDecay: Double = Configuration().weightDecay, scale: Scale = Configuration().scale,
+        exactPolar: Bool = false
+    ) throws {
         self.exactPolar = exactPolar
         self.momentum = momentum
         self.nesterov = nesterov
@@ -88,7 +94,8 @@ public final class Muon: FusedOptimizer {
     /// not name (embeddings, the output head, a CNN's first convolution) go to Muon, everything
     /// else (biases, norm gains, the excluded) to AdamW.
     public static func withAuxiliaryAdamW(
-        muon: Muon, adamW: Optimizer, excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"])
+        muon: Muon, adamW: Optimizer,
+        excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"])
     ) -> RoutedOptimizer {
         RoutedOptimizer.matricesAndRest(matrix: muon, rest: adamW, excluded: excluded)
     }
@@ -109,7 +116,8 @@ public final class Muon: FusedOptimizer {
                 d[i] = nesterov ? (1 - beta) * g[i] + beta * m[i] : m[i]
             }
         }
-        let orthogonal = exactPolar ? Matrix64(direction).polarFactor.tensor : NewtonSchulz.orthogonalize(direction, steps: steps)
+        let orthogonal =
+            exactPolar ? Matrix64(direction).polarFactor.tensor : NewtonSchulz.orthogonalize(direction, steps: steps)
         let step = Float(u.learningRate * scale.factor(rows: rows, columns: columns))
         let decay = Float(1 - u.learningRate * u.weightDecay)
         orthogonal.withUnsafeBufferPointer { o in

@@ -23,35 +23,42 @@ public final class NAdam: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "decay of the first moment"),
-             .number("beta2", \.beta2, "decay of the second moment"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .number("momentum_decay", \.momentumDecay, "psi of the momentum schedule"),
-             .flag("decoupled_weight_decay", \.decoupledWeightDecay, "AdamW-style decoupled decay"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "decay of the first moment"),
+                .number("beta2", \.beta2, "decay of the second moment"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .number("momentum_decay", \.momentumDecay, "psi of the momentum schedule"),
+                .flag("decoupled_weight_decay", \.decoupledWeightDecay, "AdamW-style decoupled decay"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
-                      momentumDecay: c.momentumDecay, decoupledWeightDecay: c.decoupledWeightDecay, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+            weightDecay: c.weightDecay,
+            momentumDecay: c.momentumDecay, decoupledWeightDecay: c.decoupledWeightDecay, maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
-                weightDecay: Double = Configuration().weightDecay,
-                momentumDecay: Double = Configuration().momentumDecay,
-                decoupledWeightDecay: Bool = Configuration().decoupledWeightDecay,
-                maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+        weightDecay: Double = Configuration().weightDecay,
+        momentumDecay: Double = Configuration().momentumDecay,
+        decoupledWeightDecay: Bool = Configuration().decoupledWeightDecay,
+        maximize: Bool = Configuration().maximize
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.momentumDecay = momentumDecay
         self.decoupledWeightDecay = decoupledWeightDecay
         try super.init(name: "nadam", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
         try check(epsilon >= 0 && momentumDecay >= 0, "epsilon and momentum decay must be >= 0")
     }
 

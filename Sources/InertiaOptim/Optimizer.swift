@@ -60,7 +60,9 @@ struct NonFiniteGradientGuard {
     /// skipped step or the error otherwise.
     mutating func allowsStep(_ active: [NamedParameter], optimizer: String, update: Int) -> Bool {
         error = nil
-        guard policy != .ignore, let bad = active.first(where: { !Self.isFinite($0.parameter.grad!) }) else { return true }
+        guard policy != .ignore, let bad = active.first(where: { !Self.isFinite($0.parameter.grad!) }) else {
+            return true
+        }
         if policy == .skip {
             skipped += 1
         } else {
@@ -91,7 +93,9 @@ public struct OptimizerState: Equatable {
     /// State tensors keyed `"<parameter>/<slot>"` (slot: `momentum_buffer`, `exp_avg`, ...).
     public var slots: [String: Tensor]
 
-    public init(optimizer: String, learningRate: Double, updates: Int = 0, steps: [String: Int], slots: [String: Tensor]) {
+    public init(
+        optimizer: String, learningRate: Double, updates: Int = 0, steps: [String: Int], slots: [String: Tensor]
+    ) {
         self.optimizer = optimizer
         self.learningRate = learningRate
         self.updates = updates
@@ -107,8 +111,10 @@ public struct OptimizerState: Equatable {
             "format": "inertia-optimizer-state", "format_version": String(Self.formatVersion), "optimizer": optimizer,
             "learning_rate": String(learningRate.bitPattern), "updates": String(updates), "steps": steps,
         ]
-        try SafeTensors.write(SafeTensors.File(tensors: slots.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) },
-                                               metadata: metadata), to: path)
+        try SafeTensors.write(
+            SafeTensors.File(
+                tensors: slots.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) },
+                metadata: metadata), to: path)
     }
 
     public static func read(_ path: String) throws -> OptimizerState {
@@ -118,16 +124,22 @@ public struct OptimizerState: Equatable {
     /// The state in a decoded safetensors file (`source` names it in errors).
     public static func decode(_ file: SafeTensors.File, source path: String) throws -> OptimizerState {
         let m = file.metadata
-        func bad(_ detail: String) -> OptimizerError { .stateMismatch(optimizer: m["optimizer"] ?? "?", detail: "\(path): \(detail)") }
+        func bad(_ detail: String) -> OptimizerError {
+            .stateMismatch(optimizer: m["optimizer"] ?? "?", detail: "\(path): \(detail)")
+        }
         guard m["format"] == "inertia-optimizer-state" else { throw bad("not an Inertia optimizer state file") }
         guard m["format_version"] == String(formatVersion) else {
-            throw bad("format version \(m["format_version"] ?? "none") is not supported (this build reads \(formatVersion))")
+            throw bad(
+                "format version \(m["format_version"] ?? "none") is not supported (this build reads \(formatVersion))")
         }
-        guard let optimizer = m["optimizer"], let lr = m["learning_rate"].flatMap(UInt64.init), let updates = m["updates"].flatMap(Int.init),
-              let stepsText = m["steps"], let steps = try? JSONDecoder().decode([String: Int].self, from: Data(stepsText.utf8))
+        guard let optimizer = m["optimizer"], let lr = m["learning_rate"].flatMap(UInt64.init),
+            let updates = m["updates"].flatMap(Int.init),
+            let stepsText = m["steps"],
+            let steps = try? JSONDecoder().decode([String: Int].self, from: Data(stepsText.utf8))
         else { throw bad("malformed metadata") }
-        return OptimizerState(optimizer: optimizer, learningRate: Double(bitPattern: lr), updates: updates, steps: steps,
-                              slots: file.dictionary)
+        return OptimizerState(
+            optimizer: optimizer, learningRate: Double(bitPattern: lr), updates: updates, steps: steps,
+            slots: file.dictionary)
     }
 }
 
@@ -148,9 +160,10 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidHyperparameter(optimizer, detail): return "\(optimizer): invalid hyper-parameter: \(detail)"
-        case let .stateMismatch(optimizer, detail): return "\(optimizer): cannot load state: \(detail)"
-        case let .nonFiniteGradient(optimizer, parameter, update):
+        case .invalidHyperparameter(let optimizer, let detail):
+            return "\(optimizer): invalid hyper-parameter: \(detail)"
+        case .stateMismatch(let optimizer, let detail): return "\(optimizer): cannot load state: \(detail)"
+        case .nonFiniteGradient(let optimizer, let parameter, let update):
             return "\(optimizer): the gradient of '\(parameter)' has NaN or infinite entries at update \(update + 1)"
         }
     }

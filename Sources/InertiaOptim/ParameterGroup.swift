@@ -10,8 +10,10 @@ public struct ParameterGroup {
     public var weightDecay: Double?
     public var schedule: Schedule?
 
-    public init(name: String, selects: @escaping (String) -> Bool, learningRate: Double? = nil, weightDecay: Double? = nil,
-                schedule: Schedule? = nil) {
+    public init(
+        name: String, selects: @escaping (String) -> Bool, learningRate: Double? = nil, weightDecay: Double? = nil,
+        schedule: Schedule? = nil
+    ) {
         self.name = name
         self.selects = selects
         self.learningRate = learningRate
@@ -65,7 +67,7 @@ public enum WeightDecayMask {
         switch self {
         case .none: return false
         case .biasesAndNormGains: return parameter.value.rank <= 1
-        case let .names(predicate): return predicate(name)
+        case .names(let predicate): return predicate(name)
         }
     }
 }

@@ -23,32 +23,39 @@ public final class RAdam: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("beta1", \.beta1, "decay of the first moment"),
-             .number("beta2", \.beta2, "decay of the second moment"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .flag("decoupled_weight_decay", \.decoupledWeightDecay, "AdamW-style decoupled decay"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("beta1", \.beta1, "decay of the first moment"),
+                .number("beta2", \.beta2, "decay of the second moment"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .flag("decoupled_weight_decay", \.decoupledWeightDecay, "AdamW-style decoupled decay"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay,
-                      decoupledWeightDecay: c.decoupledWeightDecay, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+            weightDecay: c.weightDecay,
+            decoupledWeightDecay: c.decoupledWeightDecay, maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
-                beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
-                weightDecay: Double = Configuration().weightDecay,
-                decoupledWeightDecay: Bool = Configuration().decoupledWeightDecay,
-                maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, beta1: Double = Configuration().beta1,
+        beta2: Double = Configuration().beta2, epsilon: Double = Configuration().epsilon,
+        weightDecay: Double = Configuration().weightDecay,
+        decoupledWeightDecay: Bool = Configuration().decoupledWeightDecay,
+        maximize: Bool = Configuration().maximize
+    ) throws {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.decoupledWeightDecay = decoupledWeightDecay
         try super.init(name: "radam", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
-        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
+        try check(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must lie in [0, 1), got (\(beta1), \(beta2))")
         try check(epsilon >= 0, "epsilon must be >= 0, got \(epsilon)")
     }
 
@@ -67,7 +74,8 @@ public final class RAdam: FusedOptimizer {
         let rhoInfinity = 2 / (1 - beta2) - 1
         let rho = rhoInfinity - 2 * t * Foundation.pow(beta2, t) / biasCorrection2
         let rectified = rho > 5
-        let rectification = rectified
+        let rectification =
+            rectified
             ? ((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho)).squareRoot() : 0
         let scalars = inertia_radam_scalars(
             sign: u.sign, weight_decay: Float(u.weightDecay), decay: Float(1 - u.learningRate * u.weightDecay),

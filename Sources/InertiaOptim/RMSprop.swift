@@ -21,25 +21,31 @@ public final class RMSprop: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("alpha", \.alpha, "decay of the squared-gradient average"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .number("momentum", \.momentum, "momentum"),
-             .flag("centered", \.centered, "subtract the squared mean gradient"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("alpha", \.alpha, "decay of the squared-gradient average"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .number("momentum", \.momentum, "momentum"),
+                .flag("centered", \.centered, "subtract the squared mean gradient"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, alpha: c.alpha, epsilon: c.epsilon, weightDecay: c.weightDecay, momentum: c.momentum,
-                      centered: c.centered, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, alpha: c.alpha, epsilon: c.epsilon, weightDecay: c.weightDecay,
+            momentum: c.momentum,
+            centered: c.centered, maximize: c.maximize)
     }
 
-    public init(learningRate: Double = Configuration().learningRate, alpha: Double = Configuration().alpha,
-                epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
-                momentum: Double = Configuration().momentum, centered: Bool = Configuration().centered,
-                maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double = Configuration().learningRate, alpha: Double = Configuration().alpha,
+        epsilon: Double = Configuration().epsilon, weightDecay: Double = Configuration().weightDecay,
+        momentum: Double = Configuration().momentum, centered: Bool = Configuration().centered,
+        maximize: Bool = Configuration().maximize
+    ) throws {
         self.alpha = alpha
         self.epsilon = epsilon
         self.momentum = momentum

@@ -31,7 +31,9 @@ public enum RadialProjection {
 
     /// |cos| of each row of `w` and `g` viewed as `rows x columns`, each norm clamped at `eps`
     /// (PyTorch's `cosine_similarity`).
-    public static func cosines(_ w: UnsafePointer<Float>, _ g: UnsafePointer<Float>, rows: Int, columns: Int, eps: Double) -> [Double] {
+    public static func cosines(
+        _ w: UnsafePointer<Float>, _ g: UnsafePointer<Float>, rows: Int, columns: Int, eps: Double
+    ) -> [Double] {
         (0..<rows).map { r in
             var dot = 0.0, ww = 0.0, gg = 0.0
             for j in 0..<columns {
@@ -46,8 +48,10 @@ public enum RadialProjection {
 
     /// Projects `update` (in place) when a view passes the test; returns the view that fired.
     /// Tensors of rank < 2 are never projected.
-    public static func apply(weight w: UnsafePointer<Float>, gradient g: UnsafePointer<Float>, update u: UnsafeMutablePointer<Float>,
-                             shape: [Int], delta: Double, eps: Double) -> Outcome {
+    public static func apply(
+        weight w: UnsafePointer<Float>, gradient g: UnsafePointer<Float>, update u: UnsafeMutablePointer<Float>,
+        shape: [Int], delta: Double, eps: Double
+    ) -> Outcome {
         guard shape.count >= 2 else { return .none }
         let count = shape.reduce(1, *)
         guard count > 0 else { return .none }
@@ -61,7 +65,9 @@ public enum RadialProjection {
                 let scale = 1 / (ww.squareRoot() + eps)
                 var dot = 0.0
                 for j in 0..<columns { dot += Double(w[r * columns + j]) * scale * Double(u[r * columns + j]) }
-                for j in 0..<columns { u[r * columns + j] = Float(Double(u[r * columns + j]) - Double(w[r * columns + j]) * scale * dot) }
+                for j in 0..<columns {
+                    u[r * columns + j] = Float(Double(u[r * columns + j]) - Double(w[r * columns + j]) * scale * dot)
+                }
             }
             return outcome
         }

@@ -35,7 +35,9 @@ public struct OptimizerEntry {
     public func defaultValue(_ name: String) -> HyperparameterValue? { options.first { $0.name == name }?.defaultValue }
 
     /// Builds the optimizer; unknown names and values of the wrong kind are errors naming them.
-    public func callAsFunction(_ settings: [String: HyperparameterValue] = [:]) throws -> Optimizer { try build(settings) }
+    public func callAsFunction(_ settings: [String: HyperparameterValue] = [:]) throws -> Optimizer {
+        try build(settings)
+    }
 }
 
 /// Every optimizer Inertia has. Adding one: its file, its tests, one line here.

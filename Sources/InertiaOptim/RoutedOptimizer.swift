@@ -29,13 +29,15 @@ public final class RoutedOptimizer: Optimizer {
     /// `matrix` on the parameters of rank >= 2 that `excluded` does not name (embeddings, the
     /// output head, a CNN's first convolution), `rest` on everything else.
     public static func matricesAndRest(
-        matrix: Optimizer, rest: Optimizer, excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"]),
+        matrix: Optimizer, rest: Optimizer,
+        excluded: @escaping (String) -> Bool = ParameterGroup.containing(["embed", "head"]),
         name: String? = nil
     ) -> RoutedOptimizer {
-        RoutedOptimizer([
-            .init(selects: { name, p in p.value.rank >= 2 && !excluded(name) }, optimizer: matrix),
-            .init(selects: { _, _ in true }, optimizer: rest),
-        ], name: name)
+        RoutedOptimizer(
+            [
+                .init(selects: { name, p in p.value.rank >= 2 && !excluded(name) }, optimizer: matrix),
+                .init(selects: { _, _ in true }, optimizer: rest),
+            ], name: name)
     }
 
     /// The first route's learning rate.
@@ -109,7 +111,8 @@ public final class RoutedOptimizer: Optimizer {
 
     public func load(_ state: OptimizerState, for parameters: [NamedParameter]) throws {
         guard state.optimizer == name else {
-            throw OptimizerError.stateMismatch(optimizer: name, detail: "the state was saved by optimizer '\(state.optimizer)'")
+            throw OptimizerError.stateMismatch(
+                optimizer: name, detail: "the state was saved by optimizer '\(state.optimizer)'")
         }
         let parts = split(parameters)
         var backups: [OptimizerState] = []
@@ -121,12 +124,16 @@ public final class RoutedOptimizer: Optimizer {
                     learningRate: route.optimizer.learningRate,
                     updates: state.steps[Self.updatesKey(i)] ?? 0,
                     steps: state.steps.filter { names.contains($0.key) },
-                    slots: state.slots.filter { key, _ in names.contains(String(key.split(separator: "/").dropLast().joined(separator: "/"))) })
+                    slots: state.slots.filter { key, _ in
+                        names.contains(String(key.split(separator: "/").dropLast().joined(separator: "/")))
+                    })
                 backups.append(route.optimizer.state())
                 try route.optimizer.load(sub, for: part)
             }
         } catch {
-            for (route, (backup, part)) in zip(routes, zip(backups, parts)) { try? route.optimizer.load(backup, for: part) }
+            for (route, (backup, part)) in zip(routes, zip(backups, parts)) {
+                try? route.optimizer.load(backup, for: part)
+            }
             throw error
         }
     }

@@ -26,34 +26,43 @@ public final class SGD: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("momentum", \.momentum, "heavy-ball momentum"),
-             .number("dampening", \.dampening, "dampening of the momentum"),
-             .number("weight_decay", \.weightDecay, "coupled (L2) weight decay"),
-             .flag("nesterov", \.nesterov, "Nesterov momentum"),
-             .flag("maximize", \.maximize, "ascend instead of descend")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("momentum", \.momentum, "heavy-ball momentum"),
+                .number("dampening", \.dampening, "dampening of the momentum"),
+                .number("weight_decay", \.weightDecay, "coupled (L2) weight decay"),
+                .flag("nesterov", \.nesterov, "Nesterov momentum"),
+                .flag("maximize", \.maximize, "ascend instead of descend"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
-                      nesterov: c.nesterov, maximize: c.maximize)
+        try self.init(
+            learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
+            nesterov: c.nesterov, maximize: c.maximize)
     }
 
-    public init(learningRate: Double, momentum: Double = Configuration().momentum, dampening: Double = Configuration().dampening,
-                weightDecay: Double = Configuration().weightDecay, nesterov: Bool = Configuration().nesterov,
-                maximize: Bool = Configuration().maximize) throws {
+    public init(
+        learningRate: Double, momentum: Double = Configuration().momentum,
+        dampening: Double = Configuration().dampening,
+        weightDecay: Double = Configuration().weightDecay, nesterov: Bool = Configuration().nesterov,
+        maximize: Bool = Configuration().maximize
+    ) throws {
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
         try super.init(name: "sgd", learningRate: learningRate, weightDecay: weightDecay, maximize: maximize)
         try check(momentum >= 0, "momentum must be >= 0, got \(momentum)")
-        try check(!nesterov || (momentum > 0 && dampening == 0),
-                  "Nesterov momentum requires momentum > 0 and zero dampening (got momentum \(momentum), dampening \(dampening))")
+        try check(
+            !nesterov || (momentum > 0 && dampening == 0),
+            "Nesterov momentum requires momentum > 0 and zero dampening (got momentum \(momentum), dampening \(dampening))"
+        )
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "sgd", summary: "SGD with heavy-ball or Nesterov momentum, dampening, coupled weight decay (torch.optim.SGD)",
+        name: "sgd",
+        summary: "SGD with heavy-ball or Nesterov momentum, dampening, coupled weight decay (torch.optim.SGD)",
         paper: "Polyak 1964; Sutskever et al., ICML 2013"
     ) { try SGD($0) }
 
@@ -65,7 +74,8 @@ public final class SGD: FusedOptimizer {
     public override func update(_ u: inout ParameterUpdate) {
         let scalars = inertia_sgd_scalars(
             learning_rate: Float(u.learningRate), weight_decay: Float(u.weightDecay), sign: u.sign,
-            momentum: Float(momentum), keep: Float(1 - dampening), first_step: u.step == 1 ? 1 : 0, nesterov: nesterov ? 1 : 0)
+            momentum: Float(momentum), keep: Float(1 - dampening), first_step: u.step == 1 ? 1 : 0,
+            nesterov: nesterov ? 1 : 0)
         let p = u.parameter, g = u.gradient
         let b: UnsafeMutablePointer<Float>? = momentum == 0 ? nil : u.slots[0]
         let step = Kernels.table.pointee.sgd_step!

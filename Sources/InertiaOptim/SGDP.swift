@@ -27,26 +27,31 @@ public final class SGDP: FusedOptimizer {
         public init() {}
 
         public static var options: [HyperparameterOption<Configuration>] {
-            [.number("lr", \.learningRate, "learning rate"),
-             .number("momentum", \.momentum, "momentum"),
-             .number("dampening", \.dampening, "dampening of the momentum"),
-             .number("weight_decay", \.weightDecay, "weight decay"),
-             .flag("nesterov", \.nesterov, "Nesterov momentum"),
-             .number("eps", \.epsilon, "added to the denominator"),
-             .number("delta", \.delta, "cosine threshold of the projection"),
-             .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters")]
+            [
+                .number("lr", \.learningRate, "learning rate"),
+                .number("momentum", \.momentum, "momentum"),
+                .number("dampening", \.dampening, "dampening of the momentum"),
+                .number("weight_decay", \.weightDecay, "weight decay"),
+                .flag("nesterov", \.nesterov, "Nesterov momentum"),
+                .number("eps", \.epsilon, "added to the denominator"),
+                .number("delta", \.delta, "cosine threshold of the projection"),
+                .number("wd_ratio", \.weightDecayRatio, "weight-decay factor on projected parameters"),
+            ]
         }
     }
 
     public convenience init(_ c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
-                      nesterov: c.nesterov, epsilon: c.epsilon, delta: c.delta, weightDecayRatio: c.weightDecayRatio)
+        try self.init(
+            learningRate: c.learningRate, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay,
+            nesterov: c.nesterov, epsilon: c.epsilon, delta: c.delta, weightDecayRatio: c.weightDecayRatio)
     }
 
-    public init(learningRate: Double, momentum: Double = Configuration().momentum,
-                dampening: Double = Configuration().dampening, weightDecay: Double = Configuration().weightDecay,
-                nesterov: Bool = Configuration().nesterov, epsilon: Double = Configuration().epsilon,
-                delta: Double = Configuration().delta, weightDecayRatio: Double = Configuration().weightDecayRatio) throws {
+    public init(
+        learningRate: Double, momentum: Double = Configuration().momentum,
+        dampening: Double = Configuration().dampening, weightDecay: Double = Configuration().weightDecay,
+        nesterov: Bool = Configuration().nesterov, epsilon: Double = Configuration().epsilon,
+        delta: Double = Configuration().delta, weightDecayRatio: Double = Configuration().weightDecayRatio
+    ) throws {
         self.momentum = momentum
         self.dampening = dampening
         self.epsilon = epsilon
@@ -54,18 +59,24 @@ public final class SGDP: FusedOptimizer {
         self.weightDecayRatio = weightDecayRatio
         self.nesterov = nesterov
         try super.init(name: "sgdp", learningRate: learningRate, weightDecay: weightDecay, maximize: false)
-        try check(momentum >= 0 && momentum < 1, "momentum must lie in [0, 1) (the decay divides by 1 - momentum), got \(momentum)")
+        try check(
+            momentum >= 0 && momentum < 1,
+            "momentum must lie in [0, 1) (the decay divides by 1 - momentum), got \(momentum)")
         try check(delta >= 0 && weightDecayRatio >= 0 && epsilon >= 0, "delta, wd_ratio and eps must be >= 0")
     }
 
     public static let registryEntry = OptimizerEntry(
-        name: "sgdp", summary: "SGDP: momentum SGD with the radial component removed on scale-invariant weights (clovaai/AdamP)",
+        name: "sgdp",
+        summary: "SGDP: momentum SGD with the radial component removed on scale-invariant weights (clovaai/AdamP)",
         paper: "Heo et al., ICLR 2021 (arXiv 2006.08217)"
     ) { try SGDP($0) }
 
     public override var slotNames: [String] { ["momentum"] }
     public override var otherHyperparameters: [String: Double] {
-        ["momentum": momentum, "dampening": dampening, "nesterov": nesterov ? 1 : 0, "delta": delta, "wd_ratio": weightDecayRatio]
+        [
+            "momentum": momentum, "dampening": dampening, "nesterov": nesterov ? 1 : 0, "delta": delta,
+            "wd_ratio": weightDecayRatio,
+        ]
     }
 
     public override func update(_ u: inout ParameterUpdate) {
@@ -75,7 +86,9 @@ public final class SGDP: FusedOptimizer {
         let inPlace = !nesterov && projectsBuffer
         var direction = inPlace ? [] : (0..<n).map { nesterov ? g[$0] + mu * b[$0] : b[$0] }
         let outcome: RadialProjection.Outcome = direction.withUnsafeMutableBufferPointer { d in
-            RadialProjection.apply(weight: p, gradient: g, update: inPlace ? b : d.baseAddress!, shape: u.shape, delta: delta, eps: epsilon)
+            RadialProjection.apply(
+                weight: p, gradient: g, update: inPlace ? b : d.baseAddress!, shape: u.shape, delta: delta, eps: epsilon
+            )
         }
         projections[u.name, default: .init()].record(outcome)
         let ratio = outcome == .none ? 1 : weightDecayRatio

@@ -28,24 +28,26 @@ public indirect enum Schedule: Equatable, Sendable {
     public func factor(at k: Int) -> Double {
         switch self {
         case .constant: return 1
-        case let .stepDecay(every, gamma): return Foundation.pow(gamma, Double(k / every))
-        case let .linearWarmup(steps, start):
+        case .stepDecay(let every, let gamma): return Foundation.pow(gamma, Double(k / every))
+        case .linearWarmup(let steps, let start):
             return start + (1 - start) * Double(Swift.min(k, steps)) / Double(steps)
-        case let .cosine(steps, end, periodic):
+        case .cosine(let steps, let end, let periodic):
             let t = periodic ? Double(k) : Double(Swift.min(k, steps))
             return end + (1 - end) * 0.5 * (1 + cos(Double.pi * t / Double(steps)))
-        case let .linearWarmupCosine(warmup, total, end, start):
+        case .linearWarmupCosine(let warmup, let total, let end, let start):
             if k < warmup { return start + (1 - start) * Double(k) / Double(warmup) }
-            if k <= total { return end + (1 - end) * 0.5 * (1 + cos(Double.pi * Double(k - warmup) / Double(total - warmup))) }
+            if k <= total {
+                return end + (1 - end) * 0.5 * (1 + cos(Double.pi * Double(k - warmup) / Double(total - warmup)))
+            }
             return end
-        case let .warmupStableDecay(warmup, stable, decay, end):
+        case .warmupStableDecay(let warmup, let stable, let decay, let end):
             if k < warmup { return Double(k + 1) / Double(warmup) }
             if k < warmup + stable { return 1 }
             let d = Swift.min(k - warmup - stable, decay)
             return 1 - (1 - end) * Double(d) / Double(Swift.max(decay, 1))
-        case let .polynomial(steps, power, end):
+        case .polynomial(let steps, let power, let end):
             return end + (1 - end) * Foundation.pow(1 - Double(Swift.min(k, steps)) / Double(steps), power)
-        case let .sequence(schedules, milestones):
+        case .sequence(let schedules, let milestones):
             var index = 0
             while index < milestones.count && k >= milestones[index] { index += 1 }
             let offset = index == 0 ? 0 : milestones[index - 1]
@@ -58,24 +60,31 @@ public indirect enum Schedule: Equatable, Sendable {
         func bad(_ detail: String) -> OptimizerError { .invalidHyperparameter(optimizer: "schedule", detail: detail) }
         switch self {
         case .constant: return
-        case let .stepDecay(every, gamma):
-            guard every > 0, gamma > 0 else { throw bad("step decay needs every > 0 and gamma > 0, got \(every), \(gamma)") }
-        case let .linearWarmup(steps, start):
+        case .stepDecay(let every, let gamma):
+            guard every > 0, gamma > 0 else {
+                throw bad("step decay needs every > 0 and gamma > 0, got \(every), \(gamma)")
+            }
+        case .linearWarmup(let steps, let start):
             guard steps > 0, start > 0, start <= 1 else {
                 throw bad("linear warmup needs steps > 0 and a start factor in (0, 1], got \(steps), \(start)")
             }
-        case let .cosine(steps, _, _):
+        case .cosine(let steps, _, _):
             guard steps > 0 else { throw bad("cosine needs steps > 0, got \(steps)") }
-        case let .linearWarmupCosine(warmup, total, _, start):
+        case .linearWarmupCosine(let warmup, let total, _, let start):
             guard warmup >= 0, total > warmup, start >= 0 else {
-                throw bad("warmup-cosine needs 0 <= warmup < total and start >= 0, got warmup \(warmup), total \(total)")
+                throw bad(
+                    "warmup-cosine needs 0 <= warmup < total and start >= 0, got warmup \(warmup), total \(total)")
             }
-        case let .warmupStableDecay(warmup, stable, decay, _):
-            guard warmup > 0, stable >= 0, decay >= 0 else { throw bad("warmup-stable-decay needs warmup > 0, stable, decay >= 0") }
-        case let .polynomial(steps, power, _):
+        case .warmupStableDecay(let warmup, let stable, let decay, _):
+            guard warmup > 0, stable >= 0, decay >= 0 else {
+                throw bad("warmup-stable-decay needs warmup > 0, stable, decay >= 0")
+            }
+        case .polynomial(let steps, let power, _):
             guard steps > 0, power > 0 else { throw bad("polynomial needs steps > 0 and power > 0") }
-        case let .sequence(schedules, milestones):
-            guard schedules.count == milestones.count + 1, milestones == milestones.sorted(), milestones.allSatisfy({ $0 > 0 }) else {
+        case .sequence(let schedules, let milestones):
+            guard schedules.count == milestones.count + 1, milestones == milestones.sorted(),
+                milestones.allSatisfy({ $0 > 0 })
+            else {
                 throw bad("a sequence of n schedules needs n - 1 increasing positive milestones")
             }
             for s in schedules { try s.validate() }

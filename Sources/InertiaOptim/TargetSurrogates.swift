@@ -34,7 +34,9 @@ public final class TargetSurrogateOptimizer {
 
     /// `stepSize`: the code's (`1/4` for MSE, `2` for BCE with logits, `1/(1 − 1/K)` for K-class
     /// cross-entropy are its "optimal" choices).
-    public init(innerSteps: Int = 5, stepSize: Double = 2, innerRule: InnerRule = .code, batchesPerEpoch: Int = 1) throws {
+    public init(
+        innerSteps: Int = 5, stepSize: Double = 2, innerRule: InnerRule = .code, batchesPerEpoch: Int = 1
+    ) throws {
         func bad(_ detail: String) -> OptimizerError { .invalidHyperparameter(optimizer: "sso", detail: detail) }
         guard innerSteps >= 0 else { throw bad("inner steps must be >= 0, got \(innerSteps)") }
         guard stepSize > 0 && stepSize.isFinite else { throw bad("step size must be positive, got \(stepSize)") }
@@ -66,7 +68,9 @@ public final class TargetSurrogateOptimizer {
     /// One outer step on the batch whose outputs `outputs()` computes from `parameters`; calls
     /// `targetGradient` once.
     @discardableResult
-    public func step(_ parameters: [NamedParameter], outputs: () -> Tensor, targetGradient: (Tensor) -> Tensor) -> StepReport {
+    public func step(
+        _ parameters: [NamedParameter], outputs: () -> Tensor, targetGradient: (Tensor) -> Tensor
+    ) -> StepReport {
         let z = withoutGradients { outputs() }
         let g = targetGradient(z)
         oracleCalls += 1
@@ -80,7 +84,7 @@ public final class TargetSurrogateOptimizer {
         let active = parameters.filter { !$0.parameter.isFrozen }
         var report = StepReport(surrogateValues: [], stepSizes: [], trials: [])
         var s: Double
-        if case let .armijo(initialStep, _, _, _) = innerRule { s = initialStep } else { s = 0 }
+        if case .armijo(let initialStep, _, _, _) = innerRule { s = initialStep } else { s = 0 }
         for _ in 0..<innerSteps {
             for (_, p) in active { p.zeroGrad() }
             let value = withGradients { surrogate() }
@@ -91,14 +95,16 @@ public final class TargetSurrogateOptimizer {
             if squaredNorm.squareRoot() <= 1e-6 { break }
             let start = active.map(\.parameter.value)
             func move(_ step: Double) {
-                for ((_, p), (origin, grad)) in zip(active, zip(start, grads)) { p.assign(withoutGradients { origin - grad * Float(step) }) }
+                for ((_, p), (origin, grad)) in zip(active, zip(start, grads)) {
+                    p.assign(withoutGradients { origin - grad * Float(step) })
+                }
             }
             switch innerRule {
-            case let .fixed(lr):
+            case .fixed(let lr):
                 move(lr)
                 report.stepSizes.append(lr)
                 report.trials.append(0)
-            case let .armijo(_, expand, c, backtrack):
+            case .armijo(_, let expand, let c, let backtrack):
                 s *= Foundation.pow(expand, 1 / Double(batchesPerEpoch))
                 var trials = 0
                 for _ in 0..<100 {

@@ -15,16 +15,22 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
     case sphere
 
     public func callAsFunction(_ x: [Double], shift: [Double]? = nil) -> Double {
-        x.withUnsafeBufferPointer { p in shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress!, x.count, $0.baseAddress!) } } ?? value(p.baseAddress!, x.count, nil) }
+        x.withUnsafeBufferPointer { p in
+            shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress!, x.count, $0.baseAddress!) } }
+                ?? value(p.baseAddress!, x.count, nil)
+        }
     }
 
     /// The value at every row of `x` (no copies).
     public func values(rowsOf x: Matrix64, shift: [Double]? = nil) -> [Double] {
-        precondition(shift.map { $0.count == x.columns } ?? true, "\(self): shift of \(shift!.count) for points of dimension \(x.columns)")
+        precondition(
+            shift.map { $0.count == x.columns } ?? true,
+            "\(self): shift of \(shift!.count) for points of dimension \(x.columns)")
         return x.scalars.withUnsafeBufferPointer { p in
             let d = x.columns
             return (0..<x.rows).map { i in
-                shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress! + i * d, d, $0.baseAddress!) } } ?? value(p.baseAddress! + i * d, d, nil)
+                shift.map { s in s.withUnsafeBufferPointer { value(p.baseAddress! + i * d, d, $0.baseAddress!) } }
+                    ?? value(p.baseAddress! + i * d, d, nil)
             }
         }
     }
@@ -58,10 +64,13 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable {
     /// agrees with `cos(2 * .pi * y)` to its rounding for moderate y and stays fast and exact in
     /// phase for far-away particles (where libm's huge-argument reduction would dominate a CBO run).
     @inline(__always)
-    static func squaresAndCosines(_ x: UnsafePointer<Double>, _ shift: UnsafePointer<Double>?, _ n: Int) -> (Double, Double) {
+    static func squaresAndCosines(
+        _ x: UnsafePointer<Double>, _ shift: UnsafePointer<Double>?, _ n: Int
+    ) -> (Double, Double) {
         var out = (0.0, 0.0)
         withUnsafeMutableBytes(of: &out) { raw in
-            Kernels.table.pointee.squares_and_cos_two_pi_f64(x, shift, n, raw.baseAddress!.assumingMemoryBound(to: Double.self))
+            Kernels.table.pointee.squares_and_cos_two_pi_f64(
+                x, shift, n, raw.baseAddress!.assumingMemoryBound(to: Double.self))
         }
         return out
     }

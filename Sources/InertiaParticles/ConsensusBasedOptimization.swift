@@ -42,8 +42,11 @@ public struct ConsensusBasedOptimization: Sendable {
     /// Keep the consensus and best energy of every step.
     public var recordsHistory = false
 
-    public init(particles: Int = 20, dt: Double = 0.01, lambda: Double = 1, sigma: Double = 5.1, alpha: Double = 1,
-                noise: Noise = .anisotropic, schedule: AlphaSchedule = .multiply(factor: 1.05, maximum: 1e5), maxIterations: Int = 1000) {
+    public init(
+        particles: Int = 20, dt: Double = 0.01, lambda: Double = 1, sigma: Double = 5.1, alpha: Double = 1,
+        noise: Noise = .anisotropic, schedule: AlphaSchedule = .multiply(factor: 1.05, maximum: 1e5),
+        maxIterations: Int = 1000
+    ) {
         self.particles = particles
         self.dt = dt
         self.lambda = lambda
@@ -55,7 +58,9 @@ public struct ConsensusBasedOptimization: Sendable {
     }
 
     /// The Laplace weights `softmax(−α·E)` (non-finite energies get 0) and the consensus `Σ w_i X^i`.
-    public static func consensus(_ x: Matrix64, energies: [Double], alpha: Double) -> (weights: [Double], point: [Double]) {
+    public static func consensus(
+        _ x: Matrix64, energies: [Double], alpha: Double
+    ) -> (weights: [Double], point: [Double]) {
         precondition(energies.count == x.rows, "CBO: \(energies.count) energies for \(x.rows) particles")
         let scores = energies.map { $0.isFinite ? -alpha * $0 : -Double.infinity }
         let largest = scores.max() ?? -.infinity
@@ -76,8 +81,12 @@ public struct ConsensusBasedOptimization: Sendable {
 
     /// One CBO step from positions `x` with their `energies`, standard normal draws `xi` (same
     /// shape as `x`), returning the new positions and the consensus used.
-    public func step(_ x: Matrix64, energies: [Double], alpha: Double, draws xi: Matrix64) -> (next: Matrix64, consensus: [Double]) {
-        precondition(xi.rows == x.rows && xi.columns == x.columns, "CBO: draws \(xi.rows)x\(xi.columns) for particles \(x.rows)x\(x.columns)")
+    public func step(
+        _ x: Matrix64, energies: [Double], alpha: Double, draws xi: Matrix64
+    ) -> (next: Matrix64, consensus: [Double]) {
+        precondition(
+            xi.rows == x.rows && xi.columns == x.columns,
+            "CBO: draws \(xi.rows)x\(xi.columns) for particles \(x.rows)x\(x.columns)")
         let (_, v) = Self.consensus(x, energies: energies, alpha: alpha)
         var next = x
         let root = dt.squareRoot(), d = x.columns, isotropic = noise == .isotropic
@@ -90,12 +99,16 @@ public struct ConsensusBasedOptimization: Sendable {
                             let row = i * d
                             var distance = 0.0
                             if isotropic {
-                                for k in 0..<d { distance += (position[row + k] - center[k]) * (position[row + k] - center[k]) }
+                                for k in 0..<d {
+                                    distance += (position[row + k] - center[k]) * (position[row + k] - center[k])
+                                }
                                 distance = distance.squareRoot()
                             }
                             for k in 0..<d {
                                 let drift = position[row + k] - center[k]
-                                out[row + k] = position[row + k] - pull * drift + kick * (isotropic ? distance : drift) * draws[row + k]
+                                out[row + k] =
+                                    position[row + k] - pull * drift + kick * (isotropic ? distance : drift)
+                                    * draws[row + k]
                             }
                         }
                     }
@@ -124,17 +137,25 @@ public struct ConsensusBasedOptimization: Sendable {
 
     /// Minimizes `f` from initial positions `start` (N×d), drawing noise from `rng`.
     public func minimize(_ f: ([Double]) -> Double, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
-        minimize(batch: { x in (0..<x.rows).map { i in f(Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])) } },
-                 point: f, from: start, using: &rng)
+        minimize(
+            batch: { x in (0..<x.rows).map { i in f(Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])) } },
+            point: f, from: start, using: &rng)
     }
 
     /// Minimizes a benchmark function, evaluated row by row without copying the particles.
-    public func minimize(_ function: BenchmarkFunction, shift: [Double]? = nil, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
-        minimize(batch: { function.values(rowsOf: $0, shift: shift) }, point: { function($0, shift: shift) }, from: start, using: &rng)
+    public func minimize(
+        _ function: BenchmarkFunction, shift: [Double]? = nil, from start: Matrix64, using rng: inout PhiloxGenerator
+    ) -> Result {
+        minimize(
+            batch: { function.values(rowsOf: $0, shift: shift) }, point: { function($0, shift: shift) }, from: start,
+            using: &rng)
     }
 
     /// The loop, with the energies of all particles at once (`batch`) and of the consensus (`point`).
-    func minimize(batch: (Matrix64) -> [Double], point f: ([Double]) -> Double, from start: Matrix64, using rng: inout PhiloxGenerator) -> Result {
+    func minimize(
+        batch: (Matrix64) -> [Double], point f: ([Double]) -> Double, from start: Matrix64,
+        using rng: inout PhiloxGenerator
+    ) -> Result {
         var x = start, alpha = self.alpha
         var best = [Double](repeating: .nan, count: x.columns), bestEnergy = Double.infinity
         var evaluations = 0, iterations = 0, stopReason = "max iterations"
@@ -155,18 +176,29 @@ public struct ConsensusBasedOptimization: Sendable {
             let (next, v) = step(x, energies: e, alpha: alpha, draws: xi)
             x = next
             iterations += 1
-            if case let .multiply(factor, maximum) = schedule { alpha = Swift.min(alpha * factor, maximum) }
+            if case .multiply(let factor, let maximum) = schedule { alpha = Swift.min(alpha * factor, maximum) }
             if recordsHistory {
                 consensusHistory.append(v)
                 bestHistory.append(bestEnergy)
             }
-            if let tolerance = energyTolerance, bestEnergy <= tolerance { stopReason = "energy tolerance"; break }
-            if let limit = maxEvaluations, evaluations + x.rows > limit { stopReason = "max evaluations"; break }
-            if let limit = maxSeconds, Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9 > limit { stopReason = "time"; break }
+            if let tolerance = energyTolerance, bestEnergy <= tolerance {
+                stopReason = "energy tolerance"
+                break
+            }
+            if let limit = maxEvaluations, evaluations + x.rows > limit {
+                stopReason = "max evaluations"
+                break
+            }
+            if let limit = maxSeconds, Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9 > limit {
+                stopReason = "time"
+                break
+            }
             if let (steps, tolerance) = stagnation {
                 recent.append(v)
                 if recent.count > steps + 1 { recent.removeFirst() }
-                if recent.count == steps + 1, zip(recent.first!, recent.last!).allSatisfy({ Swift.abs($0 - $1) < tolerance }) {
+                if recent.count == steps + 1,
+                    zip(recent.first!, recent.last!).allSatisfy({ Swift.abs($0 - $1) < tolerance })
+                {
                     stopReason = "stagnation"
                     break
                 }
@@ -179,20 +211,28 @@ public struct ConsensusBasedOptimization: Sendable {
             best = Array(x.scalars[(i * x.columns)..<((i + 1) * x.columns)])
         }
         evaluations += 1
-        return Result(consensus: v, consensusEnergy: f(v), best: best, bestEnergy: bestEnergy, iterations: iterations, evaluations: evaluations,
-                      stopReason: stopReason, consensusHistory: consensusHistory, bestEnergyHistory: bestHistory)
+        return Result(
+            consensus: v, consensusEnergy: f(v), best: best, bestEnergy: bestEnergy, iterations: iterations,
+            evaluations: evaluations,
+            stopReason: stopReason, consensusHistory: consensusHistory, bestEnergyHistory: bestHistory)
     }
 
     /// Particles uniform in `[low, high]^d` (CBXpy's default start is `[-1, 1]^d`).
-    public func uniformStart(dimension: Int, low: Double = -1, high: Double = 1, using rng: inout PhiloxGenerator) -> Matrix64 {
-        Matrix64(rows: particles, columns: dimension, scalars: (0..<(particles * dimension)).map { _ in low + (high - low) * rng.nextDouble() })
+    public func uniformStart(
+        dimension: Int, low: Double = -1, high: Double = 1, using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
+        Matrix64(
+            rows: particles, columns: dimension,
+            scalars: (0..<(particles * dimension)).map { _ in low + (high - low) * rng.nextDouble() })
     }
 
     /// `runs` independent runs (CBXpy's `M`), run `r` from the generator seeded `seed + r`, in
     /// parallel; the results, and the fraction whose answer (`useBest`: the best particle, as
     /// CBXpy; else the final consensus, as the literature) lies within `tolerance` (∞-norm) of `minimiser`.
-    public func ensemble(_ run: @escaping (Matrix64, inout PhiloxGenerator) -> Result, dimension: Int, runs: Int, seed: UInt64,
-                         low: Double = -1, high: Double = 1, minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false)
+    public func ensemble(
+        _ run: @escaping (Matrix64, inout PhiloxGenerator) -> Result, dimension: Int, runs: Int, seed: UInt64,
+        low: Double = -1, high: Double = 1, minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false
+    )
         -> (results: [Result], successRate: Double)
     {
         var results = [Result?](repeating: nil, count: runs)
@@ -206,21 +246,34 @@ public struct ConsensusBasedOptimization: Sendable {
             }
         }
         let all = results.map { $0! }
-        let successes = all.filter { r in zip(useBest ? r.best : r.consensus, minimiser).allSatisfy { Swift.abs($0 - $1) < tolerance } }.count
+        let successes = all.filter { r in
+            zip(useBest ? r.best : r.consensus, minimiser).allSatisfy { Swift.abs($0 - $1) < tolerance }
+        }.count
         return (all, Double(successes) / Double(Swift.max(runs, 1)))
     }
 
     /// `ensemble` of a closure objective.
-    public func ensemble(_ f: @escaping ([Double]) -> Double, dimension: Int, runs: Int, seed: UInt64, low: Double = -1, high: Double = 1,
-                         minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false) -> (results: [Result], successRate: Double) {
-        ensemble({ start, rng in minimize(f, from: start, using: &rng) }, dimension: dimension, runs: runs, seed: seed, low: low, high: high,
-                 minimiser: minimiser, tolerance: tolerance, useBest: useBest)
+    public func ensemble(
+        _ f: @escaping ([Double]) -> Double, dimension: Int, runs: Int, seed: UInt64, low: Double = -1,
+        high: Double = 1,
+        minimiser: [Double], tolerance: Double = 0.25, useBest: Bool = false
+    ) -> (results: [Result], successRate: Double) {
+        ensemble(
+            { start, rng in minimize(f, from: start, using: &rng) }, dimension: dimension, runs: runs, seed: seed,
+            low: low, high: high,
+            minimiser: minimiser, tolerance: tolerance, useBest: useBest)
     }
 
     /// `ensemble` of a benchmark function.
-    public func ensemble(_ function: BenchmarkFunction, shift: [Double]? = nil, dimension: Int, runs: Int, seed: UInt64, low: Double = -1,
-                         high: Double = 1, tolerance: Double = 0.25, useBest: Bool = false) -> (results: [Result], successRate: Double) {
-        ensemble({ start, rng in minimize(function, shift: shift, from: start, using: &rng) }, dimension: dimension, runs: runs, seed: seed,
-                 low: low, high: high, minimiser: function.minimiser(dimension: dimension, shift: shift), tolerance: tolerance, useBest: useBest)
+    public func ensemble(
+        _ function: BenchmarkFunction, shift: [Double]? = nil, dimension: Int, runs: Int, seed: UInt64,
+        low: Double = -1,
+        high: Double = 1, tolerance: Double = 0.25, useBest: Bool = false
+    ) -> (results: [Result], successRate: Double) {
+        ensemble(
+            { start, rng in minimize(function, shift: shift, from: start, using: &rng) }, dimension: dimension,
+            runs: runs, seed: seed,
+            low: low, high: high, minimiser: function.minimiser(dimension: dimension, shift: shift),
+            tolerance: tolerance, useBest: useBest)
     }
 }

@@ -30,13 +30,17 @@ public struct GaussianProcess: Sendable {
 
         /// `(m, log s², log ℓ_1 … log ℓ_d, log(noise − floor))`: the coordinates Adam moves.
         var raw: [Double] {
-            [mean, Foundation.log(outputScale)] + lengthScales.map { Foundation.log($0) } + [Foundation.log(noise - GaussianProcess.minimumNoise)]
+            [mean, Foundation.log(outputScale)] + lengthScales.map { Foundation.log($0) } + [
+                Foundation.log(noise - GaussianProcess.minimumNoise)
+            ]
         }
 
         init(raw: [Double]) {
             let d = raw.count - 3
-            self.init(mean: raw[0], outputScale: Foundation.exp(raw[1]), lengthScales: raw[2..<(2 + d)].map { Foundation.exp($0) },
-                      noise: GaussianProcess.minimumNoise + Foundation.exp(raw[2 + d]))
+            self.init(
+                mean: raw[0], outputScale: Foundation.exp(raw[1]),
+                lengthScales: raw[2..<(2 + d)].map { Foundation.exp($0) },
+                noise: GaussianProcess.minimumNoise + Foundation.exp(raw[2 + d]))
         }
     }
 
@@ -52,9 +56,13 @@ public struct GaussianProcess: Sendable {
 
     /// The posterior given the data and fixed hyper-parameters.
     public init(inputs: Matrix64, targets: [Double], hyperparameters: Hyperparameters) throws {
-        precondition(inputs.rows == targets.count && inputs.rows > 0, "GaussianProcess: \(inputs.rows) inputs for \(targets.count) targets")
-        precondition(hyperparameters.lengthScales.count == inputs.columns,
-                     "GaussianProcess: \(hyperparameters.lengthScales.count) length scales for \(inputs.columns) input dimensions")
+        precondition(
+            inputs.rows == targets.count && inputs.rows > 0,
+            "GaussianProcess: \(inputs.rows) inputs for \(targets.count) targets")
+        precondition(
+            hyperparameters.lengthScales.count == inputs.columns,
+            "GaussianProcess: \(hyperparameters.lengthScales.count) length scales for \(inputs.columns) input dimensions"
+        )
         self.inputs = inputs
         self.targets = targets
         self.hyperparameters = hyperparameters
@@ -65,12 +73,15 @@ public struct GaussianProcess: Sendable {
     /// Fits the hyper-parameters by `iterations` Adam steps on the negative log marginal likelihood
     /// per point. Starts at the data's mean and variance, length scales `ln 2` (gpytorch's default)
     /// and noise `1e-2` of the variance.
-    public static func fit(inputs: Matrix64, targets: [Double], iterations: Int = 100, learningRate: Double = 0.1) throws -> GaussianProcess {
+    public static func fit(
+        inputs: Matrix64, targets: [Double], iterations: Int = 100, learningRate: Double = 0.1
+    ) throws -> GaussianProcess {
         let n = Double(targets.count)
         let mean = targets.reduce(0, +) / n
         let variance = Swift.max(targets.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n, 1e-6)
-        var hyper = Hyperparameters(mean: mean, outputScale: variance, lengthScales: Array(repeating: Foundation.log(2), count: inputs.columns),
-                                    noise: minimumNoise + 1e-2 * variance)
+        var hyper = Hyperparameters(
+            mean: mean, outputScale: variance, lengthScales: Array(repeating: Foundation.log(2), count: inputs.columns),
+            noise: minimumNoise + 1e-2 * variance)
         let raw = Parameter(Tensor(hyper.raw.map(Float.init)))
         let adam = try Adam(learningRate: learningRate)
         for _ in 0..<iterations {
@@ -84,7 +95,9 @@ public struct GaussianProcess: Sendable {
 
     /// The log marginal likelihood per data point and its gradient in the raw coordinates
     /// (`½ tr((ααᵀ − K⁻¹) ∂K/∂θ)` per coordinate, `Σα` for the mean, all divided by n).
-    public static func logMarginalLikelihood(inputs: Matrix64, targets: [Double], hyperparameters h: Hyperparameters) throws
+    public static func logMarginalLikelihood(
+        inputs: Matrix64, targets: [Double], hyperparameters h: Hyperparameters
+    ) throws
         -> (value: Double, gradient: [Double])
     {
         let n = inputs.rows, d = inputs.columns
@@ -157,7 +170,9 @@ public struct GaussianProcess: Sendable {
 
     /// The posterior at every row of `x`. Variances are floored at 1e-12.
     public func predict(_ x: Matrix64, gradients: Bool = false) -> [Prediction] {
-        precondition(x.columns == inputs.columns, "GaussianProcess.predict: inputs of dimension \(x.columns), trained on \(inputs.columns)")
+        precondition(
+            x.columns == inputs.columns,
+            "GaussianProcess.predict: inputs of dimension \(x.columns), trained on \(inputs.columns)")
         let n = inputs.rows, d = inputs.columns, h = hyperparameters, root5 = 5.0.squareRoot()
         return (0..<x.rows).map { row in
             let cross = (0..<n).map { Self.kernel(x, row, inputs, $0, h) }
@@ -183,7 +198,8 @@ public struct GaussianProcess: Sendable {
                     }
                 }
             }
-            return Prediction(mean: mean, variance: variance, meanGradient: meanGradient, varianceGradient: varianceGradient)
+            return Prediction(
+                mean: mean, variance: variance, meanGradient: meanGradient, varianceGradient: varianceGradient)
         }
     }
 }

@@ -28,11 +28,15 @@ public enum MultiObjective {
     /// `n − objectives + 1` variables form the distance function `g`. The Pareto front is
     /// `Σ f = 0.5` (DTLZ1) or `Σ f² = 1` (DTLZ2), reached where those variables are 0.5.
     public static func dtlz(_ problem: DTLZ, _ x: [Double], objectives m: Int) -> [Double] {
-        precondition(m >= 2 && x.count >= m, "DTLZ: needs at least 2 objectives and as many variables, got \(m) and \(x.count)")
+        precondition(
+            m >= 2 && x.count >= m, "DTLZ: needs at least 2 objectives and as many variables, got \(m) and \(x.count)")
         let tail = x[(m - 1)...]
         switch problem {
         case .dtlz1:
-            let g = 100 * (Double(tail.count) + tail.reduce(0) { $0 + ($1 - 0.5) * ($1 - 0.5) - Foundation.cos(20 * Double.pi * ($1 - 0.5)) })
+            let g =
+                100
+                * (Double(tail.count)
+                    + tail.reduce(0) { $0 + ($1 - 0.5) * ($1 - 0.5) - Foundation.cos(20 * Double.pi * ($1 - 0.5)) })
             return (1...m).map { j in
                 var f = 0.5 * (1 + g)
                 for i in 0..<(m - j) { f *= x[i] }

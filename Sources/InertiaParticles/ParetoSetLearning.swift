@@ -43,9 +43,12 @@ public struct ParetoSetLearning {
         case inverseTchebycheff
 
         /// The loss, its derivative in `V` and the active objective.
-        public func loss(value: [Double], preference: [Double], ideal: [Double]) -> (loss: Double, gradient: [Double], active: Int) {
+        public func loss(
+            value: [Double], preference: [Double], ideal: [Double]
+        ) -> (loss: Double, gradient: [Double], active: Int) {
             let terms = value.indices.map { j -> Double in
-                self == .weightedTchebycheff ? preference[j] * (value[j] - ideal[j]) : (value[j] - ideal[j]) / preference[j]
+                self == .weightedTchebycheff
+                    ? preference[j] * (value[j] - ideal[j]) : (value[j] - ideal[j]) / preference[j]
             }
             let active = terms.indices.max { terms[$0] < terms[$1] }!
             var gradient = [Double](repeating: self == .weightedTchebycheff ? 0 : 0.01, count: value.count)
@@ -112,14 +115,18 @@ public struct ParetoSetLearning {
         public var evaluate: ([Double]) -> [Double]
 
         public init(variables: Int, objectives: Int, reference: [Double], evaluate: @escaping ([Double]) -> [Double]) {
-            precondition(reference.count == objectives, "ParetoSetLearning.Problem: reference of \(reference.count) values for \(objectives) objectives")
+            precondition(
+                reference.count == objectives,
+                "ParetoSetLearning.Problem: reference of \(reference.count) values for \(objectives) objectives")
             self.variables = variables
             self.objectives = objectives
             self.reference = reference
             self.evaluate = evaluate
         }
 
-        public static func zdt(_ problem: MultiObjective.ZDT, variables: Int, reference: [Double] = [1.1, 1.1]) -> Problem {
+        public static func zdt(
+            _ problem: MultiObjective.ZDT, variables: Int, reference: [Double] = [1.1, 1.1]
+        ) -> Problem {
             Problem(variables: variables, objectives: 2, reference: reference) { x in
                 let (f1, f2) = MultiObjective.zdt(problem, x)
                 return [f1, f2]
@@ -149,7 +156,9 @@ public struct ParetoSetLearning {
 
     /// Runs the whole loop on `problem` with the given seed; `onIteration(i, hypervolume)` after
     /// each iteration may return `false` to stop early.
-    public func run(_ problem: Problem, seed: UInt64, onIteration: (Int, Double) -> Bool = { _, _ in true }) throws -> Result {
+    public func run(
+        _ problem: Problem, seed: UInt64, onIteration: (Int, Double) -> Bool = { _, _ in true }
+    ) throws -> Result {
         let c = configuration, m = problem.objectives, n = problem.variables
         var rng = PhiloxGenerator(seed: seed)
         var inputs = Self.latinHypercube(c.initialSamples, n, using: &rng)
@@ -179,8 +188,10 @@ public struct ParetoSetLearning {
     /// Trains `model` for the configured steps (fresh Adam), keeping the parameters whose LCB
     /// predictions on the test preferences have the largest hypervolume (reference: the
     /// element-wise max of `front` and the predictions).
-    func train(_ model: ParetoSetModel, surrogate: Surrogate, ideal: [Double], front: [[Double]], tests: Matrix64,
-               using rng: inout PhiloxGenerator) throws {
+    func train(
+        _ model: ParetoSetModel, surrogate: Surrogate, ideal: [Double], front: [[Double]], tests: Matrix64,
+        using rng: inout PhiloxGenerator
+    ) throws {
         let c = configuration
         let adam = try Adam(learningRate: c.learningRate)
         let parameters = model.namedParameters()
@@ -191,7 +202,8 @@ public struct ParetoSetLearning {
             var offset = 0
             for (_, parameter) in parameters {
                 let count = parameter.value.count
-                parameter.value.grad = Tensor(shape: parameter.shape, scalars: Array(gradient[offset..<(offset + count)]))
+                parameter.value.grad = Tensor(
+                    shape: parameter.shape, scalars: Array(gradient[offset..<(offset + count)]))
                 offset += count
             }
             adam.step(parameters)
@@ -211,7 +223,8 @@ public struct ParetoSetLearning {
     /// One step's gradient of all hypernetwork parameters, flattened in `namedParameters` order:
     /// `(Σ_k w_k G_k + repulsion · ∇Σ_ab K_ab) / K`, `G_k` particle k's (normalised) Tchebycheff
     /// gradient and `w_k = Σ_a K_ak` (spec 2.3: the rows of `Φ` summed).
-    func steinGradient(_ model: ParetoSetModel, surrogate: Surrogate, ideal: [Double], preferences: Matrix64) -> [Float] {
+    func steinGradient(_ model: ParetoSetModel, surrogate: Surrogate, ideal: [Double], preferences: Matrix64) -> [Float]
+    {
         let c = configuration, k = preferences.rows, m = model.preferenceCount, n = model.variableCount
         let parameters = model.parameters
         let dimension = parameters.reduce(0) { $0 + $1.value.count }
@@ -235,8 +248,9 @@ public struct ParetoSetLearning {
         }
         var particleGradients = [[Float]](), active = [Int]()
         for a in 0..<k {
-            let (_, gradient, activeObjective) = c.scalarization.loss(value: lcb.values[a], preference: (0..<m).map { preferences[a, $0] },
-                                                                      ideal: ideal)
+            let (_, gradient, activeObjective) = c.scalarization.loss(
+                value: lcb.values[a], preference: (0..<m).map { preferences[a, $0] },
+                ideal: ideal)
             active.append(activeObjective)
             var single = [[Double]](repeating: [Double](repeating: 0, count: m), count: k)
             single[a] = gradient
@@ -250,7 +264,7 @@ public struct ParetoSetLearning {
         }
         var weights = [Double](repeating: 1, count: k)
         var total = [Float](repeating: 0, count: dimension)
-        if case let .localStein(repulsion, scale, rule) = c.kernel {
+        if case .localStein(let repulsion, let scale, let rule) = c.kernel {
             let kernel = Self.localKernel(lcb.values, active: active, bandwidthScale: scale, rule: rule)
             weights = (0..<k).map { b in (0..<k).reduce(0) { $0 + kernel.matrix[$1][b] } }
             let repulsive = backpropagate(seed(kernel.sumGradient))
@@ -265,7 +279,9 @@ public struct ParetoSetLearning {
 
     /// The local kernel on LCB values (`values[a][j]`) and the gradient of the sum of its entries
     /// in those values (bandwidths held fixed, as the code detaches them).
-    static func localKernel(_ values: [[Double]], active: [Int], bandwidthScale: Double, rule: BandwidthRule)
+    static func localKernel(
+        _ values: [[Double]], active: [Int], bandwidthScale: Double, rule: BandwidthRule
+    )
         -> (matrix: [[Double]], sumGradient: [[Double]], bandwidths: [Double])
     {
         let k = values.count, m = values[0].count
@@ -291,7 +307,9 @@ public struct ParetoSetLearning {
     }
 
     /// A kernel bandwidth from all `particles²` squared pairwise distances (diagonal included).
-    public static func bandwidth(squaredDistances: [Double], particles: Int, scale: Double, rule: BandwidthRule) -> Double {
+    public static func bandwidth(
+        squaredDistances: [Double], particles: Int, scale: Double, rule: BandwidthRule
+    ) -> Double {
         switch rule {
         case .code:
             let median = numpyMedian(squaredDistances)
@@ -304,7 +322,9 @@ public struct ParetoSetLearning {
 
     /// Greedy hypervolume improvement over the model's solutions for random preferences, in the
     /// LCB space (already-picked candidates are not excluded, as in the code).
-    func selectBatch(_ model: ParetoSetModel, surrogate: Surrogate, front: [[Double]], using rng: inout PhiloxGenerator) -> [[Double]] {
+    func selectBatch(
+        _ model: ParetoSetModel, surrogate: Surrogate, front: [[Double]], using rng: inout PhiloxGenerator
+    ) -> [[Double]] {
         let c = configuration
         let candidates = model.solutions(Self.dirichlet(c.candidates, model.preferenceCount, using: &rng))
         let predicted = surrogate.lowerConfidenceBound(candidates, gradients: false).values
@@ -320,7 +340,8 @@ public struct ParetoSetLearning {
                 }
             }
             chosen.append(predicted[bestIndex])
-            picks.append(Array(candidates.scalars[(bestIndex * candidates.columns)..<((bestIndex + 1) * candidates.columns)]))
+            picks.append(
+                Array(candidates.scalars[(bestIndex * candidates.columns)..<((bestIndex + 1) * candidates.columns)]))
         }
         return picks
     }
@@ -333,8 +354,9 @@ public struct ParetoSetLearning {
 
         init(inputs: Matrix64, values: [[Double]], configuration c: Configuration) throws {
             processes = try (0..<values[0].count).map { j in
-                try GaussianProcess.fit(inputs: inputs, targets: values.map { $0[j] }, iterations: c.gaussianProcessIterations,
-                                        learningRate: c.gaussianProcessLearningRate)
+                try GaussianProcess.fit(
+                    inputs: inputs, targets: values.map { $0[j] }, iterations: c.gaussianProcessIterations,
+                    learningRate: c.gaussianProcessLearningRate)
             }
             coefficient = c.lcbCoefficient
             usesStandardDeviation = c.lcbUsesStandardDeviation
@@ -345,14 +367,16 @@ public struct ParetoSetLearning {
             let predictions = processes.map { $0.predict(x, gradients: gradients) }
             var values = [[Double]](), derivatives = [[[Double]]]()
             for a in 0..<x.rows {
-                values.append(predictions.map { p in
-                    p[a].mean - coefficient * (usesStandardDeviation ? p[a].variance.squareRoot() : p[a].variance)
-                })
+                values.append(
+                    predictions.map { p in
+                        p[a].mean - coefficient * (usesStandardDeviation ? p[a].variance.squareRoot() : p[a].variance)
+                    })
                 guard gradients else { continue }
-                derivatives.append(predictions.map { p in
-                    let spread = usesStandardDeviation ? 0.5 / p[a].variance.squareRoot() : 1
-                    return zip(p[a].meanGradient, p[a].varianceGradient).map { $0 - coefficient * spread * $1 }
-                })
+                derivatives.append(
+                    predictions.map { p in
+                        let spread = usesStandardDeviation ? 0.5 / p[a].variance.squareRoot() : 1
+                        return zip(p[a].meanGradient, p[a].varianceGradient).map { $0 - coefficient * spread * $1 }
+                    })
             }
             return (values, derivatives)
         }
@@ -365,7 +389,9 @@ public struct ParetoSetLearning {
         let deviations = values[0].indices.map { j in
             (values.reduce(0) { $0 + ($1[j] - means[j]) * ($1[j] - means[j]) } / count).squareRoot()
         }
-        return values.map { row in row.indices.map { j in (row[j] - means[j]) / (deviations[j] > 0 ? deviations[j] : 1) } }
+        return values.map { row in
+            row.indices.map { j in (row[j] - means[j]) / (deviations[j] > 0 ? deviations[j] : 1) }
+        }
     }
 
     /// `count` points in `[0, 1]^dimension`, one in each of `count` equal strata per coordinate.

@@ -38,8 +38,8 @@ public struct SteinVariationalGradientDescent: Sendable {
     /// The bandwidth for these particles.
     public func bandwidth(for x: Matrix64) -> Double {
         switch bandwidth {
-        case let .fixed(h): return h
-        case let .median(offset):
+        case .fixed(let h): return h
+        case .median(let offset):
             let n = x.rows
             var distances: [Double] = []
             distances.reserveCapacity(n * n)
@@ -64,7 +64,9 @@ public struct SteinVariationalGradientDescent: Sendable {
     /// `φ` at every particle (rows of `x`) given the scores `∇log p` (rows of `scores`), with the
     /// kernel matrix and bandwidth used.
     public func direction(_ x: Matrix64, scores: Matrix64) -> (phi: Matrix64, kernel: Matrix64, bandwidth: Double) {
-        precondition(scores.rows == x.rows && scores.columns == x.columns, "SVGD: scores \(scores.rows)x\(scores.columns) for particles \(x.rows)x\(x.columns)")
+        precondition(
+            scores.rows == x.rows && scores.columns == x.columns,
+            "SVGD: scores \(scores.rows)x\(scores.columns) for particles \(x.rows)x\(x.columns)")
         let n = x.rows, d = x.columns, h = bandwidth(for: x)
         var kernel = Matrix64(rows: n, columns: n)
         for i in 0..<n {
@@ -106,13 +108,14 @@ public struct SteinVariationalGradientDescent: Sendable {
         for t in 0..<steps {
             let (phi, _, h) = direction(x, scores: score(x))
             bandwidths.append(h)
-            norms.append((0..<x.rows).reduce(0.0) { sum, i in
-                sum + (0..<x.columns).reduce(0.0) { $0 + phi[i, $1] * phi[i, $1] }.squareRoot()
-            } / Double(x.rows))
+            norms.append(
+                (0..<x.rows).reduce(0.0) { sum, i in
+                    sum + (0..<x.columns).reduce(0.0) { $0 + phi[i, $1] * phi[i, $1] }.squareRoot()
+                } / Double(x.rows))
             switch step {
-            case let .constant(eps):
+            case .constant(let eps):
                 for k in 0..<x.scalars.count { x.scalars[k] += eps * phi.scalars[k] }
-            case let .adagrad(stepSize, alpha):
+            case .adagrad(let stepSize, let alpha):
                 for k in 0..<x.scalars.count {
                     let g2 = phi.scalars[k] * phi.scalars[k]
                     history.scalars[k] = t == 0 ? g2 : alpha * history.scalars[k] + (1 - alpha) * g2
@@ -129,7 +132,9 @@ public struct SteinVariationalGradientDescent: Sendable {
         { x in
             let points = Tensor(shape: [x.rows, x.columns], scalars: x.scalars.map(Float.init)).requiringGrad()
             var total = Tensor(shape: [], scalars: [0])
-            for i in 0..<x.rows { total = total + logDensity(points.slice(alongAxis: 0, i..<(i + 1)).reshaped(to: [x.columns])) }
+            for i in 0..<x.rows {
+                total = total + logDensity(points.slice(alongAxis: 0, i..<(i + 1)).reshaped(to: [x.columns]))
+            }
             total.backward()
             return Matrix64(rows: x.rows, columns: x.columns, scalars: points.grad!.scalars.map(Double.init))
         }

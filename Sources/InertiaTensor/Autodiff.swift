@@ -121,13 +121,16 @@ extension Tensor {
     /// accumulated gradients can be differentiated again.
     public func backward(_ seed: Tensor? = nil, createGraph: Bool = false) {
         guard let root = node else {
-            preconditionFailure("backward: this tensor does not require gradients (no input had requiresGrad, or it was made in a no-gradient scope)")
+            preconditionFailure(
+                "backward: this tensor does not require gradients (no input had requiresGrad, or it was made in a no-gradient scope)"
+            )
         }
         let upstream: Tensor
         if let seed {
             validated {
                 guard seed.shape == shape else {
-                    throw TensorError.shapeMismatch(op: "backward", detail: "seed gradient has shape \(seed.shape), the tensor \(shape)")
+                    throw TensorError.shapeMismatch(
+                        op: "backward", detail: "seed gradient has shape \(seed.shape), the tensor \(shape)")
                 }
             }
             upstream = seed
@@ -181,7 +184,9 @@ extension Tensor {
     }
 
     /// The vector-Jacobian product `vᵀ J` of `f` at `x`: the gradient of `sum(f(x) * v)`.
-    public static func vjp(of f: (Tensor) -> Tensor, at x: Tensor, cotangent v: Tensor, createGraph: Bool = false)
+    public static func vjp(
+        of f: (Tensor) -> Tensor, at x: Tensor, cotangent v: Tensor, createGraph: Bool = false
+    )
         -> (value: Tensor, vjp: Tensor)
     {
         let leaf = x.detached().requiringGrad()

@@ -36,7 +36,8 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         used = try container.decode(Int.self, forKey: .used)
         let words = try container.decode([UInt32].self, forKey: .block)
         guard words.count == 4, (0...4).contains(used) else {
-            throw DecodingError.dataCorruptedError(forKey: .block, in: container, debugDescription: "PhiloxGenerator: a block of 4 words and 0-4 used")
+            throw DecodingError.dataCorruptedError(
+                forKey: .block, in: container, debugDescription: "PhiloxGenerator: a block of 4 words and 0-4 used")
         }
         block = (words[0], words[1], words[2], words[3])
         spareNormal = try container.decodeIfPresent(Double.self, forKey: .spareNormal)
@@ -52,11 +53,14 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     }
 
     public static func == (a: PhiloxGenerator, b: PhiloxGenerator) -> Bool {
-        a.seed == b.seed && a.counter == b.counter && a.used == b.used && a.block == b.block && a.spareNormal == b.spareNormal
+        a.seed == b.seed && a.counter == b.counter && a.used == b.used && a.block == b.block
+            && a.spareNormal == b.spareNormal
     }
 
     /// The Philox4x32-10 bijection of one 128-bit counter under a 64-bit key.
-    public static func block(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32))
+    public static func block(
+        counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)
+    )
         -> (UInt32, UInt32, UInt32, UInt32)
     {
         var (c0, c1, c2, c3) = counter
@@ -145,7 +149,9 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     /// every platform and Swift version.
     public mutating func nextInt(below bound: Int) -> Int {
         validated {
-            guard bound > 0 else { throw TensorError.invalidArgument(op: "nextInt(below:)", detail: "bound must be positive, got \(bound)") }
+            guard bound > 0 else {
+                throw TensorError.invalidArgument(op: "nextInt(below:)", detail: "bound must be positive, got \(bound)")
+            }
         }
         let b = UInt64(bound)
         var product = next().multipliedFullWidth(by: b)
@@ -298,7 +304,9 @@ public struct SplitMix64: RandomNumberGenerator, Codable, Equatable, Sendable {
 
 extension Tensor {
     /// Uniform in `[low, high)`.
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout PhiloxGenerator) -> Tensor {
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout PhiloxGenerator
+    ) -> Tensor {
         validated { try Shape.validate(shape, op: "uniform") }
         return Tensor(shape: shape) { out in
             for i in 0..<out.count { out[i] = low + (high - low) * rng.nextFloat() }
@@ -316,10 +324,13 @@ extension Tensor {
     }
 
     /// Integers uniform in `range`, stored as floats.
-    public static func randomIntegers(_ shape: [Int], in range: Range<Int>, using rng: inout PhiloxGenerator) -> Tensor {
+    public static func randomIntegers(_ shape: [Int], in range: Range<Int>, using rng: inout PhiloxGenerator) -> Tensor
+    {
         validated {
             try Shape.validate(shape, op: "randomIntegers")
-            guard !range.isEmpty else { throw TensorError.invalidArgument(op: "randomIntegers", detail: "empty range \(range)") }
+            guard !range.isEmpty else {
+                throw TensorError.invalidArgument(op: "randomIntegers", detail: "empty range \(range)")
+            }
         }
         return Tensor(shape: shape) { out in
             for i in 0..<out.count { out[i] = Float(rng.nextInt(in: range)) }
@@ -330,7 +341,9 @@ extension Tensor {
     public static func bernoulli(_ shape: [Int], probability p: Double, using rng: inout PhiloxGenerator) -> Tensor {
         validated {
             try Shape.validate(shape, op: "bernoulli")
-            guard p >= 0 && p <= 1 else { throw TensorError.invalidArgument(op: "bernoulli", detail: "probability \(p) is outside [0, 1]") }
+            guard p >= 0 && p <= 1 else {
+                throw TensorError.invalidArgument(op: "bernoulli", detail: "probability \(p) is outside [0, 1]")
+            }
         }
         return Tensor(shape: shape) { out in
             for i in 0..<out.count { out[i] = rng.nextBernoulli(p) ? 1 : 0 }

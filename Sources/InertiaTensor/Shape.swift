@@ -65,12 +65,16 @@ public enum Shape {
     /// Checks that `shape` broadcasts to exactly `target` (as `expand` requires).
     public static func checkExpandable(_ shape: [Int], to target: [Int], op: String = "expand") throws {
         guard shape.count <= target.count else {
-            throw TensorError.shapeMismatch(op: op, detail: "cannot expand shape \(shape) to lower-rank shape \(target)")
+            throw TensorError.shapeMismatch(
+                op: op, detail: "cannot expand shape \(shape) to lower-rank shape \(target)")
         }
         let offset = target.count - shape.count
         for (i, d) in shape.enumerated() where d != 1 && d != target[i + offset] {
             throw TensorError.shapeMismatch(
-                op: op, detail: "cannot expand shape \(shape) to \(target) (dimension \(i + offset): \(d) vs \(target[i + offset]))")
+                op: op,
+                detail:
+                    "cannot expand shape \(shape) to \(target) (dimension \(i + offset): \(d) vs \(target[i + offset]))"
+            )
         }
     }
 
@@ -112,7 +116,8 @@ public enum Shape {
     public static func matmul(_ a: [Int], _ b: [Int]) throws -> [Int] {
         guard a.count >= 2, b.count >= 2 else {
             throw TensorError.shapeMismatch(
-                op: "matmul", detail: "operands need rank >= 2, got \(a) and \(b) (reshape vectors to [1, n] or [n, 1])")
+                op: "matmul", detail: "operands need rank >= 2, got \(a) and \(b) (reshape vectors to [1, n] or [n, 1])"
+            )
         }
         guard a[a.count - 1] == b[b.count - 2] else {
             throw TensorError.shapeMismatch(

@@ -18,7 +18,8 @@ public struct Tensor {
             guard Shape.count(shape) == scalars.count else {
                 throw TensorError.shapeMismatch(
                     op: "Tensor(shape:scalars:)",
-                    detail: "shape \(shape) holds \(Shape.count(shape)) elements but \(scalars.count) scalars were given")
+                    detail:
+                        "shape \(shape) holds \(Shape.count(shape)) elements but \(scalars.count) scalars were given")
             }
         }
         self.shape = shape
@@ -157,7 +158,8 @@ extension Tensor {
     public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
         validated {
             guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
-                throw TensorError.invalidArgument(op: "arange", detail: "needs finite bounds and a non-zero step, got \(start), \(end), step \(step)")
+                throw TensorError.invalidArgument(
+                    op: "arange", detail: "needs finite bounds and a non-zero step, got \(start), \(end), step \(step)")
             }
         }
         let count = Swift.max(0, Int(((Double(end) - Double(start)) / Double(step)).rounded(.up)))
@@ -167,7 +169,9 @@ extension Tensor {
     /// `count` evenly spaced values from `start` to `end`, both included.
     public static func linspace(_ start: Float, _ end: Float, count: Int) -> Tensor {
         validated {
-            guard count >= 0 else { throw TensorError.invalidArgument(op: "linspace", detail: "negative count \(count)") }
+            guard count >= 0 else {
+                throw TensorError.invalidArgument(op: "linspace", detail: "negative count \(count)")
+            }
         }
         if count == 1 { return Tensor([start]) }
         let step = (Double(end) - Double(start)) / Double(count - 1)
@@ -210,11 +214,15 @@ extension Tensor: CustomStringConvertible {
         out += "["
         for (k, i) in indices.enumerated() {
             if k > 0 { out += dim == shape.count - 1 ? ", " : ",\n" + String(repeating: " ", count: indent + 1) }
-            guard let i else { out += "..."; continue }
+            guard let i else {
+                out += "..."
+                continue
+            }
             if dim == shape.count - 1 {
                 out += format(storage[offset + i])
             } else {
-                describe(dim: dim + 1, offset: offset + i * strides[dim], strides: strides, indent: indent + 1, into: &out)
+                describe(
+                    dim: dim + 1, offset: offset + i * strides[dim], strides: strides, indent: indent + 1, into: &out)
             }
         }
         out += "]"

@@ -13,13 +13,14 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .shapeMismatch(op, detail):
+        case .shapeMismatch(let op, let detail):
             return "\(op): shape mismatch: \(detail)"
-        case let .invalidAxis(op, axis, rank):
-            return "\(op): axis \(axis) is out of range for a tensor of rank \(rank) (valid: \(-max(rank, 1))..<\(max(rank, 1)))"
-        case let .indexOutOfRange(op, index, bound):
+        case .invalidAxis(let op, let axis, let rank):
+            return
+                "\(op): axis \(axis) is out of range for a tensor of rank \(rank) (valid: \(-max(rank, 1))..<\(max(rank, 1)))"
+        case .indexOutOfRange(let op, let index, let bound):
             return "\(op): index \(index) is out of range 0..<\(bound)"
-        case let .invalidArgument(op, detail):
+        case .invalidArgument(let op, let detail):
             return "\(op): \(detail)"
         }
     }

@@ -29,12 +29,16 @@ public struct Checkpoint {
     /// The loader's batch size (nil in checkpoints written before it was recorded).
     public var batchSize: Int?
 
-    public init(model: Module, optimizer: Optimizer, epoch: Int, batch: Int, step: Int, loaderSeed: UInt64, batchSize: Int? = nil) {
+    public init(
+        model: Module, optimizer: Optimizer, epoch: Int, batch: Int, step: Int, loaderSeed: UInt64,
+        batchSize: Int? = nil
+    ) {
         self.model = model.stateDictionary().map { (name: $0.name, tensor: $0.value) }
         self.optimizer = optimizer.state()
-        self.generators = Dictionary(uniqueKeysWithValues: model.namedModules().compactMap { entry in
-            (entry.module as? RandomStateful).map { (entry.name, $0.generator) }
-        })
+        self.generators = Dictionary(
+            uniqueKeysWithValues: model.namedModules().compactMap { entry in
+                (entry.module as? RandomStateful).map { (entry.name, $0.generator) }
+            })
         self.epoch = epoch
         self.batch = batch
         self.step = step
@@ -42,8 +46,10 @@ public struct Checkpoint {
         self.batchSize = batchSize
     }
 
-    private init(model: [(name: String, tensor: Tensor)], optimizer: OptimizerState, generators: [String: PhiloxGenerator],
-                 epoch: Int, batch: Int, step: Int, loaderSeed: UInt64, batchSize: Int?) {
+    private init(
+        model: [(name: String, tensor: Tensor)], optimizer: OptimizerState, generators: [String: PhiloxGenerator],
+        epoch: Int, batch: Int, step: Int, loaderSeed: UInt64, batchSize: Int?
+    ) {
         self.model = model
         self.optimizer = optimizer
         self.generators = generators
@@ -59,7 +65,9 @@ public struct Checkpoint {
     static func checksum(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> String {
         var crc = CRC32()
         for (_, tensor) in tensors { tensor.withUnsafeBufferPointer { crc.update(UnsafeRawBufferPointer($0)) } }
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "checksum_crc32" { crc.update("\(key)=\(value)\n") }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "checksum_crc32" {
+            crc.update("\(key)=\(value)\n")
+        }
         return crc.hex
     }
 
@@ -67,7 +75,8 @@ public struct Checkpoint {
         let json = { (value: Encodable) throws -> String in
             String(decoding: try Checkpoint.encoder.encode(AnyEncodable(value)), as: UTF8.self)
         }
-        let tensors = model.map { (name: "model/" + $0.name, tensor: $0.tensor) }
+        let tensors =
+            model.map { (name: "model/" + $0.name, tensor: $0.tensor) }
             + optimizer.slots.sorted { $0.key < $1.key }.map { (name: "optimizer/" + $0.key, tensor: $0.value) }
         var metadata: [String: String] = [
             "format": Checkpoint.format,
@@ -97,33 +106,48 @@ public struct Checkpoint {
     public static func decode(_ file: SafeTensors.File, source path: String) throws -> Checkpoint {
         let m = file.metadata
         func field(_ key: String) throws -> String {
-            guard let v = m[key] else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is missing") }
+            guard let v = m[key] else {
+                throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is missing")
+            }
             return v
         }
         guard m["format"] == format else {
-            throw CheckpointError.mismatch(path: path, detail: "not an Inertia checkpoint (format '\(m["format"] ?? "none")')")
+            throw CheckpointError.mismatch(
+                path: path, detail: "not an Inertia checkpoint (format '\(m["format"] ?? "none")')")
         }
         guard let version = Int(try field("format_version")), version == formatVersion else {
-            throw CheckpointError.mismatch(path: path, detail: "format version \(m["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
+            throw CheckpointError.mismatch(
+                path: path,
+                detail:
+                    "format version \(m["format_version"] ?? "?") is not supported (this build reads \(formatVersion))")
         }
         if let stored = m["checksum_crc32"] {
             let computed = checksum(file.tensors, metadata: m)
             guard stored == computed else {
                 throw CheckpointError.unreadable(
-                    path: path, detail: "\(path) is corrupted: its checksum is \(stored), its contents give \(computed)")
+                    path: path, detail: "\(path) is corrupted: its checksum is \(stored), its contents give \(computed)"
+                )
             }
         }
         func integer(_ key: String) throws -> Int {
-            guard let v = Int(try field(key)), v >= 0 else { throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is not a count") }
+            guard let v = Int(try field(key)), v >= 0 else {
+                throw CheckpointError.mismatch(path: path, detail: "metadata field '\(key)' is not a count")
+            }
             return v
         }
-        guard let seed = UInt64(try field("loader_seed")), let lrBits = UInt64(try field("optimizer_learning_rate")) else {
-            throw CheckpointError.mismatch(path: path, detail: "metadata fields loader_seed / optimizer_learning_rate are malformed")
+        guard let seed = UInt64(try field("loader_seed")), let lrBits = UInt64(try field("optimizer_learning_rate"))
+        else {
+            throw CheckpointError.mismatch(
+                path: path, detail: "metadata fields loader_seed / optimizer_learning_rate are malformed")
         }
         let decoder = JSONDecoder()
         guard let steps = try? decoder.decode([String: Int].self, from: Data(try field("optimizer_steps").utf8)),
-              let generators = try? decoder.decode([String: PhiloxGenerator].self, from: Data(try field("generators").utf8))
-        else { throw CheckpointError.mismatch(path: path, detail: "metadata fields optimizer_steps / generators are malformed") }
+            let generators = try? decoder.decode(
+                [String: PhiloxGenerator].self, from: Data(try field("generators").utf8))
+        else {
+            throw CheckpointError.mismatch(
+                path: path, detail: "metadata fields optimizer_steps / generators are malformed")
+        }
         var model: [(name: String, tensor: Tensor)] = []
         var slots: [String: Tensor] = [:]
         for (name, tensor) in file.tensors {
@@ -135,16 +159,21 @@ public struct Checkpoint {
                 throw CheckpointError.mismatch(path: path, detail: "unexpected tensor '\(name)'")
             }
         }
-        let state = OptimizerState(optimizer: try field("optimizer"), learningRate: Double(bitPattern: lrBits), steps: steps, slots: slots)
+        let state = OptimizerState(
+            optimizer: try field("optimizer"), learningRate: Double(bitPattern: lrBits), steps: steps, slots: slots)
         return Checkpoint(
-            model: model, optimizer: state, generators: generators, epoch: try integer("epoch"), batch: try integer("batch"),
-            step: try integer("step"), loaderSeed: seed, batchSize: m["batch_size"] == nil ? nil : try integer("batch_size"))
+            model: model, optimizer: state, generators: generators, epoch: try integer("epoch"),
+            batch: try integer("batch"),
+            step: try integer("step"), loaderSeed: seed,
+            batchSize: m["batch_size"] == nil ? nil : try integer("batch_size"))
     }
 
     /// Loads weights, optimizer state and generators; validates everything first.
     public func restore(into module: Module, optimizer target: Optimizer, source: String) throws {
         let weights = Dictionary(model.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        let randomModules = module.namedModules().compactMap { entry in (entry.module as? RandomStateful).map { (entry.name, $0) } }
+        let randomModules = module.namedModules().compactMap { entry in
+            (entry.module as? RandomStateful).map { (entry.name, $0) }
+        }
         for (name, _) in randomModules where generators[name] == nil {
             throw CheckpointError.mismatch(path: source, detail: "no random-generator state for module '\(name)'")
         }
@@ -174,8 +203,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadable(_, detail): return "cannot read checkpoint: \(detail)"
-        case let .mismatch(path, detail): return "\(path): checkpoint does not fit: \(detail)"
+        case .unreadable(_, let detail): return "cannot read checkpoint: \(detail)"
+        case .mismatch(let path, let detail): return "\(path): checkpoint does not fit: \(detail)"
         }
     }
 }

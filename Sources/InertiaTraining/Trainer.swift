@@ -49,8 +49,11 @@ public struct TrainingOptions {
     /// Asked after every step; `true` ends the run there (Ctrl-C), reported in the summary.
     public var shouldStop: (() -> Bool)?
 
-    public init(epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0, checkpointPath: String? = nil,
-                clipGradientNorm: Double? = nil) {
+    public init(
+        epochs: Int, accumulationSteps: Int = 1, evaluateEvery: Int = 0, checkpointEvery: Int = 0,
+        checkpointPath: String? = nil,
+        clipGradientNorm: Double? = nil
+    ) {
         self.epochs = epochs
         self.clipGradientNorm = clipGradientNorm
         self.accumulationSteps = accumulationSteps
@@ -80,10 +83,12 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .nonFiniteLoss(epoch, step, value):
-            return "training stopped: the loss is \(value) at epoch \(epoch + 1), step \(step + 1) (the last checkpoint, if any, is intact)"
-        case let .nonFiniteGradient(detail): return "training stopped: \(detail) (the last checkpoint, if any, is intact)"
-        case let .invalidOptions(detail): return "invalid training options: \(detail)"
+        case .nonFiniteLoss(let epoch, let step, let value):
+            return
+                "training stopped: the loss is \(value) at epoch \(epoch + 1), step \(step + 1) (the last checkpoint, if any, is intact)"
+        case .nonFiniteGradient(let detail):
+            return "training stopped: \(detail) (the last checkpoint, if any, is intact)"
+        case .invalidOptions(let detail): return "invalid training options: \(detail)"
         }
     }
 }
@@ -107,7 +112,9 @@ public final class Trainer {
         model: Module, optimizer: Optimizer, loader: DataLoader, testSet: Dataset? = nil, options: TrainingOptions,
         loss: ((Tensor, Tensor) -> Tensor)? = nil
     ) throws {
-        guard options.epochs > 0 else { throw TrainingError.invalidOptions("epochs must be positive, got \(options.epochs)") }
+        guard options.epochs > 0 else {
+            throw TrainingError.invalidOptions("epochs must be positive, got \(options.epochs)")
+        }
         guard options.accumulationSteps > 0 else {
             throw TrainingError.invalidOptions("accumulation steps must be positive, got \(options.accumulationSteps)")
         }
@@ -118,9 +125,11 @@ public final class Trainer {
             throw TrainingError.invalidOptions("evaluation and checkpoint intervals must be >= 0")
         }
         guard loader.batchCount > 0 else {
-            let dropped = loader.dropsLast && loader.dataset.count > 0 ? ", and the last incomplete batch is dropped" : ""
+            let dropped =
+                loader.dropsLast && loader.dataset.count > 0 ? ", and the last incomplete batch is dropped" : ""
             throw TrainingError.invalidOptions(
-                "the training set has no batches: \(loader.dataset.count) examples at batch size \(loader.batchSize)\(dropped)")
+                "the training set has no batches: \(loader.dataset.count) examples at batch size \(loader.batchSize)\(dropped)"
+            )
         }
         try optimizer.validate(model.namedParameters().filter { !$0.parameter.isFrozen })
         self.model = model
@@ -161,12 +170,16 @@ public final class Trainer {
                     let outputs = model(x)
                     let value = loss(outputs, y)
                     let scalar = Double(value.item)
-                    guard scalar.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: scalar) }
+                    guard scalar.isFinite else {
+                        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: scalar)
+                    }
                     (value * Float(1 / Double(group))).backward()
                     lossSum += scalar * Double(x.shape[0])
                     samples += x.shape[0]
                     if classification {
-                        correct += Metrics.accuracy(logits: outputs.detached(), labels: y.scalars.map { Int($0) }) * Double(x.shape[0])
+                        correct +=
+                            Metrics.accuracy(logits: outputs.detached(), labels: y.scalars.map { Int($0) })
+                            * Double(x.shape[0])
                     }
                 }
                 if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
@@ -178,11 +191,13 @@ public final class Trainer {
                 step += 1
                 lastLoss = lossSum / Double(samples)
                 let now = DispatchTime.now().uptimeNanoseconds
-                onEvent(.step(StepReport(
-                    epoch: epoch, step: step, totalSteps: total, loss: lastLoss,
-                    accuracy: classification ? correct / Double(samples) : nil,
-                    samplesPerSecond: Double(samples) / (Double(now - stepStart) * 1e-9),
-                    elapsedSeconds: Double(now - start) * 1e-9, learningRate: optimizer.currentLearningRate)))
+                onEvent(
+                    .step(
+                        StepReport(
+                            epoch: epoch, step: step, totalSteps: total, loss: lastLoss,
+                            accuracy: classification ? correct / Double(samples) : nil,
+                            samplesPerSecond: Double(samples) / (Double(now - stepStart) * 1e-9),
+                            elapsedSeconds: Double(now - start) * 1e-9, learningRate: optimizer.currentLearningRate)))
                 let endOfEpoch = batch >= loader.batchCount
                 if endOfEpoch {
                     epoch += 1
@@ -194,7 +209,9 @@ public final class Trainer {
                     onEvent(.evaluation(report))
                     model.train()
                 }
-                if let path = options.checkpointPath, options.checkpointEvery > 0 ? step % options.checkpointEvery == 0 : endOfEpoch {
+                if let path = options.checkpointPath,
+                    options.checkpointEvery > 0 ? step % options.checkpointEvery == 0 : endOfEpoch
+                {
                     try saveCheckpoint(to: path)
                     onEvent(.checkpoint(path: path, step: step))
                 }
@@ -235,18 +252,23 @@ public final class Trainer {
 
     /// Writes weights, optimizer state, position and random-generator states (atomically).
     public func saveCheckpoint(to path: String) throws {
-        try Checkpoint(model: model, optimizer: optimizer, epoch: epoch, batch: batch, step: step, loaderSeed: loader.seed,
-                       batchSize: loader.batchSize).write(to: path)
+        try Checkpoint(
+            model: model, optimizer: optimizer, epoch: epoch, batch: batch, step: step, loaderSeed: loader.seed,
+            batchSize: loader.batchSize
+        ).write(to: path)
     }
 
     /// Restores everything `saveCheckpoint` wrote; nothing changes when it throws.
     public func resume(from path: String) throws {
         let checkpoint = try Checkpoint.read(path)
         guard checkpoint.loaderSeed == loader.seed else {
-            throw CheckpointError.mismatch(path: path, detail: "it was written with data seed \(checkpoint.loaderSeed), this run uses \(loader.seed)")
+            throw CheckpointError.mismatch(
+                path: path,
+                detail: "it was written with data seed \(checkpoint.loaderSeed), this run uses \(loader.seed)")
         }
         if let saved = checkpoint.batchSize, saved != loader.batchSize {
-            throw CheckpointError.mismatch(path: path, detail: "it was written with batch size \(saved), this run uses \(loader.batchSize)")
+            throw CheckpointError.mismatch(
+                path: path, detail: "it was written with batch size \(saved), this run uses \(loader.batchSize)")
         }
         // The position must be one this run's loop can reach: a batch of an epoch, and the step
         // count that epoch and batch give.
@@ -259,8 +281,10 @@ public final class Trainer {
         guard fits() else {
             throw CheckpointError.mismatch(
                 path: path,
-                detail: "its position (epoch \(checkpoint.epoch), batch \(checkpoint.batch), step \(checkpoint.step)) does not fit this run's "
-                + "\(loader.batchCount) batches per epoch in \(stepsPerEpoch) steps (other data, batch size or accumulation?)")
+                detail:
+                    "its position (epoch \(checkpoint.epoch), batch \(checkpoint.batch), step \(checkpoint.step)) does not fit this run's "
+                    + "\(loader.batchCount) batches per epoch in \(stepsPerEpoch) steps (other data, batch size or accumulation?)"
+            )
         }
         try checkpoint.restore(into: model, optimizer: optimizer, source: path)
         epoch = checkpoint.epoch

@@ -19,14 +19,21 @@ public enum AndersonSinkhorn {
         public var warning: String?
     }
 
-    public static func solve(_ problem: TransportProblem, eta: Double, acceleration: AndersonAcceleration = AndersonAcceleration(),
-                             tolerance: Double = 1e-13, maxIterations: Int = 100_000) throws -> Result {
-        guard eta > 0 && eta.isFinite else { throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)") }
+    public static func solve(
+        _ problem: TransportProblem, eta: Double, acceleration: AndersonAcceleration = AndersonAcceleration(),
+        tolerance: Double = 1e-13, maxIterations: Int = 100_000
+    ) throws -> Result {
+        guard eta > 0 && eta.isFinite else {
+            throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)")
+        }
         guard problem.source.allSatisfy({ $0 > 0 }) && problem.target.allSatisfy({ $0 > 0 }) else {
-            throw TransportError.invalidInput("the Anderson-accelerated Sinkhorn needs positive weights (use sns for zero-mass points)")
+            throw TransportError.invalidInput(
+                "the Anderson-accelerated Sinkhorn needs positive weights (use sns for zero-mass points)")
         }
         var dual = SinkhornNewtonSparse.Dual(cost: problem.cost, r: problem.source, c: problem.target, eta: eta)
-        let outcome = acceleration.solve([Double](repeating: 0, count: problem.columns), tolerance: tolerance, maxIterations: maxIterations) { y in
+        let outcome = acceleration.solve(
+            [Double](repeating: 0, count: problem.columns), tolerance: tolerance, maxIterations: maxIterations
+        ) { y in
             dual.y = y
             dual.sinkhornIteration()
             return dual.y
@@ -37,9 +44,11 @@ public enum AndersonSinkhorn {
         dual.y = outcome.x
         let p = dual.plan()
         let plan = Matrix64(rows: problem.rows, columns: problem.columns, scalars: p)
-        return Result(plan: plan, x: dual.x, y: dual.y, iterations: outcome.iterations, fixedPointResidual: outcome.residualNorm,
-                      marginalError: dual.marginalError(p), converged: outcome.converged,
-                      transportCost: zip(p, problem.cost.scalars).reduce(0) { $0 + $1.0 * $1.1 },
-                      warning: outcome.converged ? nil : "did not reach the fixed-point tolerance \(tolerance) in \(maxIterations) sweeps")
+        return Result(
+            plan: plan, x: dual.x, y: dual.y, iterations: outcome.iterations, fixedPointResidual: outcome.residualNorm,
+            marginalError: dual.marginalError(p), converged: outcome.converged,
+            transportCost: zip(p, problem.cost.scalars).reduce(0) { $0 + $1.0 * $1.1 },
+            warning: outcome.converged
+                ? nil : "did not reach the fixed-point tolerance \(tolerance) in \(maxIterations) sweeps")
     }
 }

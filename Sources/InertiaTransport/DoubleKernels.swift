@@ -22,8 +22,10 @@ enum DoubleKernels {
     /// Reading `v` once for four dot products and `acc` once for four updates keeps the sweep near
     /// the speed of streaming `K` from memory.
     @inline(__always)
-    static func scaleFourRows(_ k: UnsafePointer<Double>, _ m: Int, _ v: UnsafePointer<Double>, _ a: UnsafePointer<Double>,
-                              _ u: UnsafeMutablePointer<Double>, _ acc: UnsafeMutablePointer<Double>) {
+    static func scaleFourRows(
+        _ k: UnsafePointer<Double>, _ m: Int, _ v: UnsafePointer<Double>, _ a: UnsafePointer<Double>,
+        _ u: UnsafeMutablePointer<Double>, _ acc: UnsafeMutablePointer<Double>
+    ) {
         Kernels.table.pointee.sinkhorn_four_rows_f64(k, m, v, a, u, acc)
     }
 
@@ -47,14 +49,20 @@ enum DoubleKernels {
 
     /// `acc_j += exp(x_j + c − z_j)`.
     @inline(__always)
-    static func accumulateExp(_ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>, _ n: Int) {
+    static func accumulateExp(
+        _ acc: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ c: Double, _ z: UnsafePointer<Double>,
+        _ n: Int
+    ) {
         Kernels.table.pointee.accumulate_exp_f64(acc, x, c, z, n)
     }
 
     /// `out_j = exp(s·x_j + c)`, or `out_j = exp(s·x_j + c + y_j)` with `y`.
     @inline(__always)
-    static func exp(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, scale s: Double = 1, plus y: UnsafePointer<Double>? = nil,
-                    _ c: Double, _ n: Int) {
+    static func exp(
+        _ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, scale s: Double = 1,
+        plus y: UnsafePointer<Double>? = nil,
+        _ c: Double, _ n: Int
+    ) {
         Kernels.table.pointee.exp_affine_f64(out, x, s, y, c, n)
     }
 

@@ -7,10 +7,13 @@ import InertiaTensor
 public enum ExactTransport {
     /// `min Σ P_ij |x_i − y_j|^p` over couplings of the weighted points (`W_p^p`), by the
     /// monotone coupling of the sorted points (optimal in 1-D for `p >= 1`). Empty weights mean uniform.
-    public static func transportCost1D(_ x: [Double], _ y: [Double], sourceWeights: [Double] = [], targetWeights: [Double] = [],
-                                       p: Double = 2) throws -> Double {
-        let problem = try TransportProblem(source: sourceWeights, target: targetWeights,
-                                           cost: Matrix64(rows: x.count, columns: y.count))
+    public static func transportCost1D(
+        _ x: [Double], _ y: [Double], sourceWeights: [Double] = [], targetWeights: [Double] = [],
+        p: Double = 2
+    ) throws -> Double {
+        let problem = try TransportProblem(
+            source: sourceWeights, target: targetWeights,
+            cost: Matrix64(rows: x.count, columns: y.count))
         guard p >= 1 else { throw TransportError.invalidInput("the 1-D closed form needs p >= 1, got \(p)") }
         let xs = x.indices.sorted { x[$0] < x[$1] }, ys = y.indices.sorted { y[$0] < y[$1] }
         let totalA = problem.source.reduce(0, +), totalB = problem.target.reduce(0, +)

@@ -9,7 +9,9 @@ public enum NumericCSV {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TransportError.invalidInput("\(path): cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw TransportError.invalidInput("\(path): not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TransportError.invalidInput("\(path): not UTF-8 text")
+        }
         return try parse(text, source: path)
     }
 
@@ -19,7 +21,8 @@ public enum NumericCSV {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == ";" }).map(String.init)
+            let fields = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == ";" }).map(
+                String.init)
             let values = fields.map { Double($0) }
             if let bad = values.firstIndex(where: { $0 == nil }) {
                 if rows.isEmpty && !sawHeader && values.allSatisfy({ $0 == nil }) {
@@ -33,11 +36,14 @@ public enum NumericCSV {
                 throw TransportError.invalidInput("\(source) line \(index + 1): value \(i + 1) is \(row[i])")
             }
             if let first = rows.first, first.count != row.count {
-                throw TransportError.invalidInput("\(source) line \(index + 1): \(row.count) values, the rows before have \(first.count)")
+                throw TransportError.invalidInput(
+                    "\(source) line \(index + 1): \(row.count) values, the rows before have \(first.count)")
             }
             rows.append(row)
         }
-        guard let width = rows.first?.count else { throw TransportError.invalidInput("\(source): no numeric rows (empty file?)") }
+        guard let width = rows.first?.count else {
+            throw TransportError.invalidInput("\(source): no numeric rows (empty file?)")
+        }
         return Matrix64(rows: rows.count, columns: width, scalars: rows.flatMap { $0 })
     }
 

@@ -53,16 +53,26 @@ public enum Sinkhorn {
         public var marginalError: Double
     }
 
-    public static func solve(_ problem: TransportProblem, regularization reg: Double, options: Options = Options()) throws -> Result {
-        guard reg > 0 && reg.isFinite else { throw TransportError.invalidInput("regularization must be a positive number, got \(reg)") }
+    public static func solve(
+        _ problem: TransportProblem, regularization reg: Double, options: Options = Options()
+    ) throws -> Result {
+        guard reg > 0 && reg.isFinite else {
+            throw TransportError.invalidInput("regularization must be a positive number, got \(reg)")
+        }
         guard options.maxIterations >= 1 else { throw TransportError.invalidInput("maxIterations must be >= 1") }
         switch options.method {
         case .knopp:
-            guard options.epsilonScaling == nil else { throw TransportError.invalidInput("epsilon scaling needs the log method") }
+            guard options.epsilonScaling == nil else {
+                throw TransportError.invalidInput("epsilon scaling needs the log method")
+            }
             return knopp(problem, reg, options)
         case .log:
-            guard let (stages, factor) = options.epsilonScaling else { return logDomain(problem, reg, options, warmStart: nil) }
-            guard stages >= 1 && factor > 1 else { throw TransportError.invalidInput("epsilon scaling needs stages >= 1 and factor > 1") }
+            guard let (stages, factor) = options.epsilonScaling else {
+                return logDomain(problem, reg, options, warmStart: nil)
+            }
+            guard stages >= 1 && factor > 1 else {
+                throw TransportError.invalidInput("epsilon scaling needs stages >= 1 and factor > 1")
+            }
             var warm: (f: [Double], g: [Double])?, iterations = 0
             for stage in stride(from: stages, through: 1, by: -1) {
                 let stageReg = reg * Foundation.pow(factor, Double(stage))
@@ -83,7 +93,9 @@ public enum Sinkhorn {
         [Double](unsafeUninitializedCapacity: values.count) { o, initialized in
             values.withUnsafeBufferPointer { v in
                 Parallel.forEachRange(count: values.count, grain: 1 << 14) { range in
-                    DoubleKernels.exp(o.baseAddress! + range.lowerBound, v.baseAddress! + range.lowerBound, scale: scale, 0, range.count)
+                    DoubleKernels.exp(
+                        o.baseAddress! + range.lowerBound, v.baseAddress! + range.lowerBound, scale: scale, 0,
+                        range.count)
                 }
             }
             initialized = values.count
@@ -92,7 +104,9 @@ public enum Sinkhorn {
 
     /// Column sums of what `row(i, acc)` adds to `acc` for each row, summed per chunk of rows
     /// and the chunks combined in order (thread-count independent). With `maximum`, column maxima.
-    static func columnSums(rows: Int, columns: Int, maximum: Bool = false, _ row: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+    static func columnSums(
+        rows: Int, columns: Int, maximum: Bool = false, _ row: (Int, UnsafeMutablePointer<Double>) -> Void
+    ) -> [Double] {
         columnRowBlockSums(rows: rows, columns: columns, maximum: maximum) { range, acc in
             for i in range { row(i, acc) }
         }
@@ -100,8 +114,10 @@ public enum Sinkhorn {
 
     /// `columnSums` with each chunk's rows handed over as one range (for kernels that take rows
     /// in groups).
-    static func columnRowBlockSums(rows: Int, columns: Int, maximum: Bool = false,
-                                   _ block: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+    static func columnRowBlockSums(
+        rows: Int, columns: Int, maximum: Bool = false,
+        _ block: (Range<Int>, UnsafeMutablePointer<Double>) -> Void
+    ) -> [Double] {
         let chunks = (rows + grain - 1) / grain
         let start = maximum ? -Double.infinity : 0
         var partials = [Double](repeating: start, count: chunks * columns)
@@ -112,7 +128,9 @@ public enum Sinkhorn {
         }
         var sums = [Double](repeating: start, count: columns)
         for c in 0..<chunks {
-            for j in 0..<columns { sums[j] = maximum ? Swift.max(sums[j], partials[c * columns + j]) : sums[j] + partials[c * columns + j] }
+            for j in 0..<columns {
+                sums[j] = maximum ? Swift.max(sums[j], partials[c * columns + j]) : sums[j] + partials[c * columns + j]
+            }
         }
         return sums
     }
@@ -126,7 +144,9 @@ public enum Sinkhorn {
         var u = [Double](repeating: 1 / Double(n), count: n), v = [Double](repeating: 1 / Double(m), count: m)
         var errors: [Double] = [], converged = false, warning: String?, iteration = 0
         kernel.withUnsafeBufferPointer { k in
-            var ktu = columnSums(rows: n, columns: m) { i, acc in DoubleKernels.axpy(acc, k.baseAddress! + i * m, u[i], m) }
+            var ktu = columnSums(rows: n, columns: m) { i, acc in
+                DoubleKernels.axpy(acc, k.baseAddress! + i * m, u[i], m)
+            }
             for ii in 0..<options.maxIterations {
                 iteration = ii
                 let previous = (u, v)
@@ -138,7 +158,9 @@ public enum Sinkhorn {
                             columnRowBlockSums(rows: n, columns: m) { range, acc in
                                 var i = range.lowerBound
                                 while i + 4 <= range.upperBound {
-                                    DoubleKernels.scaleFourRows(k.baseAddress! + i * m, m, vp.baseAddress!, ap.baseAddress! + i, out.baseAddress! + i, acc)
+                                    DoubleKernels.scaleFourRows(
+                                        k.baseAddress! + i * m, m, vp.baseAddress!, ap.baseAddress! + i,
+                                        out.baseAddress! + i, acc)
                                     i += 4
                                 }
                                 while i < range.upperBound {
@@ -154,7 +176,8 @@ public enum Sinkhorn {
                 }
                 u = next
                 if ktu.contains(0) || !u.allSatisfy(\.isFinite) || !v.allSatisfy(\.isFinite) {
-                    warning = "numerical errors at iteration \(ii) (the kernel exp(-C/reg) underflows: use the log method or a larger reg); returning the previous iterate"
+                    warning =
+                        "numerical errors at iteration \(ii) (the kernel exp(-C/reg) underflows: use the log method or a larger reg); returning the previous iterate"
                     (u, v) = previous
                     break
                 }
@@ -180,13 +203,18 @@ public enum Sinkhorn {
         }
         let plan = Matrix64(rows: n, columns: m, scalars: kernel)
         if !converged && warning == nil {
-            warning = "did not converge in \(options.maxIterations) iterations (last error \(errors.last ?? .nan) >= \(options.stopThreshold)); returning the last iterate"
+            warning =
+                "did not converge in \(options.maxIterations) iterations (last error \(errors.last ?? .nan) >= \(options.stopThreshold)); returning the last iterate"
         }
-        return finish(problem, plan: plan, logU: u.map { Foundation.log($0) }, logV: v.map { Foundation.log($0) }, iterations: iteration + 1,
-                      errors: errors, converged: converged, warning: warning)
+        return finish(
+            problem, plan: plan, logU: u.map { Foundation.log($0) }, logV: v.map { Foundation.log($0) },
+            iterations: iteration + 1,
+            errors: errors, converged: converged, warning: warning)
     }
 
-    static func logDomain(_ problem: TransportProblem, _ reg: Double, _ options: Options, warmStart: (f: [Double], g: [Double])?) -> Result {
+    static func logDomain(
+        _ problem: TransportProblem, _ reg: Double, _ options: Options, warmStart: (f: [Double], g: [Double])?
+    ) -> Result {
         let n = problem.rows, m = problem.columns
         let logA = problem.source.map { Foundation.log($0) }, logB = problem.target.map { Foundation.log($0) }
         var scaled = [Double](repeating: 0, count: n * m)
@@ -214,7 +242,9 @@ public enum Sinkhorn {
                             for i in range {
                                 let row = mr.baseAddress! + i * m
                                 let largest = DoubleKernels.maxOfSum(row, vp.baseAddress!, m)
-                                up[i] = logA[i] - (Foundation.log(DoubleKernels.sumExp(row, vp.baseAddress!, -largest, m)) + largest)
+                                up[i] =
+                                    logA[i]
+                                    - (Foundation.log(DoubleKernels.sumExp(row, vp.baseAddress!, -largest, m)) + largest)
                             }
                         }
                     }
@@ -223,7 +253,9 @@ public enum Sinkhorn {
                     // exp(Mr_ij + u_i + v_j) = exp(Mr_ij + u_i − (−v_j)).
                     let negatedV = v.map { -$0 }
                     let column = negatedV.withUnsafeBufferPointer { nv in
-                        columnSums(rows: n, columns: m) { i, acc in DoubleKernels.accumulateExp(acc, mr.baseAddress! + i * m, u[i], nv.baseAddress!, m) }
+                        columnSums(rows: n, columns: m) { i, acc in
+                            DoubleKernels.accumulateExp(acc, mr.baseAddress! + i * m, u[i], nv.baseAddress!, m)
+                        }
                     }
                     let err = zip(column, problem.target).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
                     errors.append(err)
@@ -239,21 +271,32 @@ public enum Sinkhorn {
             plan.scalars.withUnsafeMutableBufferPointer { out in
                 v.withUnsafeBufferPointer { vp in
                     Parallel.forEachRange(count: n, grain: grain) { range in
-                        for i in range { DoubleKernels.exp(out.baseAddress! + i * m, mr.baseAddress! + i * m, plus: vp.baseAddress!, u[i], m) }
+                        for i in range {
+                            DoubleKernels.exp(
+                                out.baseAddress! + i * m, mr.baseAddress! + i * m, plus: vp.baseAddress!, u[i], m)
+                        }
                     }
                 }
             }
             return plan
         }
-        let warning = converged ? nil
+        let warning =
+            converged
+            ? nil
             : "did not converge in \(options.maxIterations) iterations (last error \(errors.last ?? .nan) >= \(options.stopThreshold)); returning the last iterate"
-        return finish(problem, plan: plan, logU: u, logV: v, iterations: iteration + 1, errors: errors, converged: converged, warning: warning)
+        return finish(
+            problem, plan: plan, logU: u, logV: v, iterations: iteration + 1, errors: errors, converged: converged,
+            warning: warning)
     }
 
-    static func finish(_ problem: TransportProblem, plan: Matrix64, logU: [Double], logV: [Double], iterations: Int, errors: [Double],
-                       converged: Bool, warning: String?) -> Result {
-        Result(plan: plan, logU: logU, logV: logV, iterations: iterations, errors: errors, converged: converged, warning: warning,
-               transportCost: transportCost(plan, problem.cost), marginalError: marginalError(plan, problem))
+    static func finish(
+        _ problem: TransportProblem, plan: Matrix64, logU: [Double], logV: [Double], iterations: Int, errors: [Double],
+        converged: Bool, warning: String?
+    ) -> Result {
+        Result(
+            plan: plan, logU: logU, logV: logV, iterations: iterations, errors: errors, converged: converged,
+            warning: warning,
+            transportCost: transportCost(plan, problem.cost), marginalError: marginalError(plan, problem))
     }
 
     /// `⟨P, C⟩`.
@@ -261,7 +304,8 @@ public enum Sinkhorn {
         plan.scalars.withUnsafeBufferPointer { p in
             cost.scalars.withUnsafeBufferPointer { c in
                 columnSums(rows: plan.rows, columns: 1) { i, acc in
-                    acc[0] += DoubleKernels.dot(p.baseAddress! + i * plan.columns, c.baseAddress! + i * plan.columns, plan.columns)
+                    acc[0] += DoubleKernels.dot(
+                        p.baseAddress! + i * plan.columns, c.baseAddress! + i * plan.columns, plan.columns)
                 }[0]
             }
         }
@@ -269,11 +313,14 @@ public enum Sinkhorn {
 
     /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁`.
     public static func marginalError(_ plan: Matrix64, _ problem: TransportProblem) -> Double {
-        marginalError(plan.scalars, rows: plan.rows, columns: plan.columns, source: problem.source, target: problem.target)
+        marginalError(
+            plan.scalars, rows: plan.rows, columns: plan.columns, source: problem.source, target: problem.target)
     }
 
     /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` of a row-major `rows × columns` plan.
-    static func marginalError(_ plan: [Double], rows n: Int, columns m: Int, source: [Double], target: [Double]) -> Double {
+    static func marginalError(
+        _ plan: [Double], rows n: Int, columns m: Int, source: [Double], target: [Double]
+    ) -> Double {
         var rows = [Double](repeating: 0, count: n)
         let columns = rows.withUnsafeMutableBufferPointer { r in
             plan.withUnsafeBufferPointer { p in
@@ -286,6 +333,7 @@ public enum Sinkhorn {
                 }
             }
         }
-        return zip(rows, source).reduce(0) { $0 + Swift.abs($1.0 - $1.1) } + zip(columns, target).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
+        return zip(rows, source).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
+            + zip(columns, target).reduce(0) { $0 + Swift.abs($1.0 - $1.1) }
     }
 }

@@ -30,7 +30,10 @@ public enum SinkhornNewtonSparse {
         public var conjugateGradientTolerance = 1e-8
         public var conjugateGradientIterations = 1000
 
-        public init(warmStartIterations: Int = 20, maxNewtonIterations: Int = 500, density: Double? = nil, tolerance: Double = 1e-9) {
+        public init(
+            warmStartIterations: Int = 20, maxNewtonIterations: Int = 500, density: Double? = nil,
+            tolerance: Double = 1e-9
+        ) {
             self.warmStartIterations = warmStartIterations
             self.maxNewtonIterations = maxNewtonIterations
             self.density = density
@@ -60,18 +63,23 @@ public enum SinkhornNewtonSparse {
     }
 
     public static func solve(_ problem: TransportProblem, eta: Double, options: Options = Options()) throws -> Result {
-        guard eta > 0 && eta.isFinite else { throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)") }
+        guard eta > 0 && eta.isFinite else {
+            throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)")
+        }
         guard options.warmStartIterations >= 0, options.maxNewtonIterations >= 0 else {
             throw TransportError.invalidInput("iteration counts must be >= 0")
         }
-        if let d = options.density, !(d > 0 && d <= 1) { throw TransportError.invalidInput("density must lie in (0, 1], got \(d)") }
+        if let d = options.density, !(d > 0 && d <= 1) {
+            throw TransportError.invalidInput("density must lie in (0, 1], got \(d)")
+        }
         let rowsKept = problem.source.indices.filter { problem.source[$0] > 0 }
         let columnsKept = problem.target.indices.filter { problem.target[$0] > 0 }
         var reduced = Matrix64(rows: rowsKept.count, columns: columnsKept.count)
         for (i, row) in rowsKept.enumerated() {
             for (j, column) in columnsKept.enumerated() { reduced[i, j] = problem.cost[row, column] }
         }
-        var dual = Dual(cost: reduced, r: rowsKept.map { problem.source[$0] }, c: columnsKept.map { problem.target[$0] }, eta: eta)
+        var dual = Dual(
+            cost: reduced, r: rowsKept.map { problem.source[$0] }, c: columnsKept.map { problem.target[$0] }, eta: eta)
         var result = dual.run(options)
         // Re-insert the zero-mass rows and columns.
         var plan = Matrix64(rows: problem.rows, columns: problem.columns)
@@ -90,10 +98,14 @@ public enum SinkhornNewtonSparse {
 
     /// The baseline of the spec's experiments: log-domain Sinkhorn in the order of 2.2 (x, then
     /// y), stopped on the L1 marginal error like SNS. Returns the iterations and the final error.
-    public static func sinkhorn(_ problem: TransportProblem, eta: Double, tolerance: Double, maxIterations: Int) throws
+    public static func sinkhorn(
+        _ problem: TransportProblem, eta: Double, tolerance: Double, maxIterations: Int
+    ) throws
         -> (iterations: Int, marginalError: Double)
     {
-        guard eta > 0 && eta.isFinite else { throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)") }
+        guard eta > 0 && eta.isFinite else {
+            throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)")
+        }
         guard problem.source.allSatisfy({ $0 > 0 }) && problem.target.allSatisfy({ $0 > 0 }) else {
             throw TransportError.invalidInput("this Sinkhorn needs positive weights")
         }
@@ -138,7 +150,9 @@ public enum SinkhornNewtonSparse {
                     etaY.withUnsafeBufferPointer { ey in
                         Parallel.forEachRange(count: n, grain: 16) { range in
                             for i in range {
-                                DoubleKernels.exp(out.baseAddress! + i * m, sp.baseAddress! + i * m, plus: ey.baseAddress!, eta * x[i] - 1, m)
+                                DoubleKernels.exp(
+                                    out.baseAddress! + i * m, sp.baseAddress! + i * m, plus: ey.baseAddress!,
+                                    eta * x[i] - 1, m)
                             }
                         }
                     }
@@ -164,7 +178,9 @@ public enum SinkhornNewtonSparse {
             -p.reduce(0, +) / eta + zip(r, x).reduce(0) { $0 + $1.0 * $1.1 } + zip(c, y).reduce(0) { $0 + $1.0 * $1.1 }
         }
 
-        func marginalError(_ p: [Double]) -> Double { Sinkhorn.marginalError(p, rows: n, columns: m, source: r, target: c) }
+        func marginalError(_ p: [Double]) -> Double {
+            Sinkhorn.marginalError(p, rows: n, columns: m, source: r, target: c)
+        }
 
         /// One Sinkhorn iteration (2.2): the x-update (exact row sums), then the y-update with the new x:
         /// `x_i = (log r_i − LSE_j(ηy_j − ηC_ij) + 1)/η`, and the same for `y` over columns.
@@ -223,7 +239,8 @@ public enum SinkhornNewtonSparse {
                 }
                 if t > options.maxNewtonIterations { break }
                 if options.stallGuard && t - lastRaise > 10 && newtonErrors.count >= 11
-                    && err > newtonErrors[newtonErrors.count - 11] / 10 && density < 1 {
+                    && err > newtonErrors[newtonErrors.count - 11] / 10 && density < 1
+                {
                     density = Swift.min(1, 2 * density)
                     lastRaise = t
                 }
@@ -240,16 +257,21 @@ public enum SinkhornNewtonSparse {
                 p = plan()
             }
             if !converged && warning == nil {
-                warning = "did not reach the tolerance \(options.tolerance) in \(options.maxNewtonIterations) Newton steps (error \(newtonErrors.last ?? .nan))"
+                warning =
+                    "did not reach the tolerance \(options.tolerance) in \(options.maxNewtonIterations) Newton steps (error \(newtonErrors.last ?? .nan))"
             }
-            return Result(plan: Matrix64(rows: n, columns: m, scalars: p), x: x, y: y, sinkhornIterations: options.warmStartIterations,
-                          newtonIterations: newtonSteps, errorHistory: history, converged: converged, finalDensity: density,
-                          conjugateGradientIterations: cgTotal, potential: potential(p), transportCost: 0, warning: warning)
+            return Result(
+                plan: Matrix64(rows: n, columns: m, scalars: p), x: x, y: y,
+                sinkhornIterations: options.warmStartIterations,
+                newtonIterations: newtonSteps, errorHistory: history, converged: converged, finalDensity: density,
+                conjugateGradientIterations: cgTotal, potential: potential(p), transportCost: 0, warning: warning)
         }
 
         /// The kept entries of `P` in compressed rows: those `>=` the `⌈λ·n·m⌉`-th largest, and with
         /// the floor the `max(3, ⌈λ·m⌉)` largest of each row.
-        func sparsified(_ p: [Double], density: Double, rowFloor: Bool) -> (start: [Int], column: [Int], value: [Double]) {
+        func sparsified(
+            _ p: [Double], density: Double, rowFloor: Bool
+        ) -> (start: [Int], column: [Int], value: [Double]) {
             let k = Swift.min(n * m, Swift.max(1, Int((density * Double(n * m)).rounded(.up))))
             let perRow = Swift.min(m, Swift.max(3, Int((density * Double(m)).rounded(.up))))
             var start = [0], column: [Int] = [], value: [Double] = []
@@ -269,8 +291,10 @@ public enum SinkhornNewtonSparse {
         }
 
         /// CG on `A dz = g`, `A = η[[diag(P1), P̃], [P̃ᵀ, diag(Pᵀ1)]]`, from `dz = 0`.
-        func conjugateGradient(_ kept: (start: [Int], column: [Int], value: [Double]), _ rowSums: [Double], _ columnSums: [Double],
-                               _ g: [Double], _ options: Options) -> ([Double], Int) {
+        func conjugateGradient(
+            _ kept: (start: [Int], column: [Int], value: [Double]), _ rowSums: [Double], _ columnSums: [Double],
+            _ g: [Double], _ options: Options
+        ) -> ([Double], Int) {
             let size = n + m
             func apply(_ v: [Double]) -> [Double] {
                 var out = [Double](repeating: 0, count: size)
@@ -318,7 +342,8 @@ public enum SinkhornNewtonSparse {
                 let penalty = p.withUnsafeBufferPointer { pp in
                     scaledY.withUnsafeBufferPointer { yp in
                         Sinkhorn.columnSums(rows: n, columns: 1) { i, acc in
-                            acc[0] += DoubleKernels.weightedPhi(pp.baseAddress! + i * m, eta * alpha * dz[i], yp.baseAddress!, m)
+                            acc[0] += DoubleKernels.weightedPhi(
+                                pp.baseAddress! + i * m, eta * alpha * dz[i], yp.baseAddress!, m)
                         }[0]
                     }
                 }

@@ -7,7 +7,7 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidInput(detail): return "optimal transport: \(detail)"
+        case .invalidInput(let detail): return "optimal transport: \(detail)"
         }
     }
 }
@@ -22,17 +22,26 @@ public struct TransportProblem: Sendable {
 
     public init(source: [Double], target: [Double], cost: Matrix64) throws {
         let a = source.isEmpty ? [Double](repeating: 1 / Double(Swift.max(cost.rows, 1)), count: cost.rows) : source
-        let b = target.isEmpty ? [Double](repeating: 1 / Double(Swift.max(cost.columns, 1)), count: cost.columns) : target
+        let b =
+            target.isEmpty ? [Double](repeating: 1 / Double(Swift.max(cost.columns, 1)), count: cost.columns) : target
         func bad(_ detail: String) -> TransportError { .invalidInput(detail) }
-        guard cost.rows > 0 && cost.columns > 0 else { throw bad("the cost matrix is empty (\(cost.rows)x\(cost.columns))") }
-        guard a.count == cost.rows else { throw bad("\(a.count) source weights for a cost matrix with \(cost.rows) rows") }
-        guard b.count == cost.columns else { throw bad("\(b.count) target weights for a cost matrix with \(cost.columns) columns") }
+        guard cost.rows > 0 && cost.columns > 0 else {
+            throw bad("the cost matrix is empty (\(cost.rows)x\(cost.columns))")
+        }
+        guard a.count == cost.rows else {
+            throw bad("\(a.count) source weights for a cost matrix with \(cost.rows) rows")
+        }
+        guard b.count == cost.columns else {
+            throw bad("\(b.count) target weights for a cost matrix with \(cost.columns) columns")
+        }
         for (name, w) in [("source", a), ("target", b)] {
             if let i = w.firstIndex(where: { !$0.isFinite }) { throw bad("\(name) weight \(i) is \(w[i])") }
             if let i = w.firstIndex(where: { $0 < 0 }) { throw bad("\(name) weight \(i) is negative (\(w[i]))") }
         }
         let totalA = a.reduce(0, +), totalB = b.reduce(0, +)
-        guard totalA > 0 && totalB > 0 else { throw bad("the weights must have positive totals (source \(totalA), target \(totalB))") }
+        guard totalA > 0 && totalB > 0 else {
+            throw bad("the weights must have positive totals (source \(totalA), target \(totalB))")
+        }
         guard Swift.abs(totalA - totalB) <= 1e-9 * Swift.max(totalA, totalB) else {
             throw bad("source and target weights have different totals (\(totalA) vs \(totalB)); normalize both")
         }
@@ -65,7 +74,9 @@ public enum GroundCost {
         return largest > 0 ? c * (1 / largest) : c
     }
 
-    private static func distances(_ x: Matrix64, _ y: Matrix64, power: Double = 2, _ finish: (Double) -> Double) -> Matrix64 {
+    private static func distances(
+        _ x: Matrix64, _ y: Matrix64, power: Double = 2, _ finish: (Double) -> Double
+    ) -> Matrix64 {
         precondition(x.columns == y.columns, "GroundCost: points of dimension \(x.columns) and \(y.columns)")
         var c = Matrix64(rows: x.rows, columns: y.rows)
         let d = x.columns

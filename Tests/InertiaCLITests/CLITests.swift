@@ -13,7 +13,8 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "inertia executable not built")
+        let binary = try XCTUnwrap(
+            candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "inertia executable not built")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -66,7 +67,10 @@ final class CLITests: XCTestCase {
             ("huge-label", "0.1,0.2,0\n0.3,0.4,1e19\n", "data row 2: the last column must hold class indices"),
             ("nan-feature", "0.1,0.2,0\n0.3,nan,1\n", "line 2, column 2: nan is not a finite number"),
             ("one-row", "0.1,0.2,0\n", "the training set has no batches"),
-            ("typo-first-row", "0.1,O.2,0\n0.3,0.4,1\n0.5,0.6,1\n", "line 1, column 2: 'O.2' is not a number (a header line holds no numbers)"),
+            (
+                "typo-first-row", "0.1,O.2,0\n0.3,0.4,1\n0.5,0.6,1\n",
+                "line 1, column 2: 'O.2' is not a number (a header line holds no numbers)"
+            ),
         ]
         for (name, text, message) in cases {
             let path = folder + "/\(name).csv"
@@ -80,7 +84,8 @@ final class CLITests: XCTestCase {
     /// Every registered optimizer trains from the command line (the matrix ones come routed), and
     /// hyper-parameters given as text are checked against their declared kinds.
     func testEveryRegisteredOptimizerTrainsAndBadSettingsAreNamed() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-optimizers-\(getpid())").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-optimizers-\(getpid())")
+            .path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let listing = try run(["optimizers", "--json"])
         let names = listing.output.split(separator: "\n").compactMap { line in
@@ -88,17 +93,24 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(names.count, 17, listing.output)
         for name in names {
-            let r = try run(["train", "--optimizer", name, "--epochs", "1", "--limit", "64", "--out", folder + "/\(name)"])
+            let r = try run([
+                "train", "--optimizer", name, "--epochs", "1", "--limit", "64", "--out", folder + "/\(name)",
+            ])
             XCTAssertEqual(r.status, 0, "\(name): \(r.output)")
             XCTAssertTrue(r.output.contains("optimizer \(name)"), "\(name): \(r.output)")
         }
-        let compare = try run(["compare", "--optimizers", "sgd@0.1:momentum=0.9,muon", "--seeds", "1", "--epochs", "1", "--quiet",
-                               "--out", folder + "/compare"])
+        let compare = try run([
+            "compare", "--optimizers", "sgd@0.1:momentum=0.9,muon", "--seeds", "1", "--epochs", "1", "--quiet",
+            "--out", folder + "/compare",
+        ])
         XCTAssertEqual(compare.status, 0, compare.output)
         XCTAssertTrue(compare.output.contains("muon"), compare.output)
         let bad: [([String], String)] = [
             (["train", "--optimizer", "lion-k", "--set", "kernel=l3"], "kernel expects one of sign, l2, linf, lp"),
-            (["train", "--optimizer", "sgd", "--set", "nesterov=perhaps"], "nesterov expects true or false, got 'perhaps'"),
+            (
+                ["train", "--optimizer", "sgd", "--set", "nesterov=perhaps"],
+                "nesterov expects true or false, got 'perhaps'"
+            ),
             (["train", "--optimizer", "adam", "--momentum", "0.9"], "unknown hyper-parameter 'momentum'"),
             (["compare", "--optimizers", "sgd:momentum"], "'momentum' is not key=value"),
         ]
@@ -112,7 +124,9 @@ final class CLITests: XCTestCase {
     func testCompareAndReproduceWriteReports() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-compare-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let compare = try run(["compare", "--optimizers", "sgd@0.1,adam", "--seeds", "2", "--epochs", "1", "--quiet", "--out", out])
+        let compare = try run([
+            "compare", "--optimizers", "sgd@0.1,adam", "--seeds", "2", "--epochs", "1", "--quiet", "--out", out,
+        ])
         XCTAssertEqual(compare.status, 0, compare.output)
         XCTAssertTrue(compare.output.contains("sgd lr=0.1") && compare.output.contains("adam"), compare.output)
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
@@ -121,7 +135,9 @@ final class CLITests: XCTestCase {
         let list = try run(["reproduce", "--list", "--out", out])
         XCTAssertEqual(list.status, 0)
         XCTAssertTrue(list.output.contains("classic-momentum"), list.output)
-        let json = try run(["reproduce", "anderson-acceleration", "--budget", "quick", "--json", "--quiet", "--out", out])
+        let json = try run([
+            "reproduce", "anderson-acceleration", "--budget", "quick", "--json", "--quiet", "--out", out,
+        ])
         XCTAssertEqual(json.status, 0, json.output)
         let line = try XCTUnwrap(json.output.split(separator: "\n").first { $0.hasPrefix("{") })
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -137,7 +153,9 @@ final class CLITests: XCTestCase {
         let version = try run(["version"])
         XCTAssertEqual(version.status, 0)
         XCTAssertTrue(version.output.contains("gemm backend"))
-        let bench = try run(["bench", "gemm", "--sizes", "32", "--threads", "1", "--min-time", "0.01", "--backends", "swift"])
+        let bench = try run([
+            "bench", "gemm", "--sizes", "32", "--threads", "1", "--min-time", "0.01", "--backends", "swift",
+        ])
         XCTAssertEqual(bench.status, 0, bench.output)
         let line = try XCTUnwrap(bench.output.split(separator: "\n").first { $0.hasPrefix("{") })
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -158,7 +176,10 @@ extension CLITests {
         try "0.1,0.1\n1,0.2\n0.2,0.9\n".write(toFile: folder + "/b.csv", atomically: true, encoding: .utf8)
         var costs: [Double] = []
         for method in ["sinkhorn-log", "sns", "anderson"] {
-            let r = try run(["ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.05", "--method", method, "--json"])
+            let r = try run([
+                "ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.05", "--method", method,
+                "--json",
+            ])
             XCTAssertEqual(r.status, 0, r.output)
             let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
             let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -168,7 +189,9 @@ extension CLITests {
         XCTAssertEqual(costs[1], costs[2], accuracy: 1e-8)
         XCTAssertEqual(costs[0], costs[1], accuracy: 1e-6)
         let plan = folder + "/plan.csv"
-        let withPlan = try run(["ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.01", "--plan", plan])
+        let withPlan = try run([
+            "ot", "--source", folder + "/a.csv", "--target", folder + "/b.csv", "--reg", "0.01", "--plan", plan,
+        ])
         XCTAssertEqual(withPlan.status, 0, withPlan.output)
         let rows = try String(contentsOfFile: plan, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 3)
@@ -189,7 +212,9 @@ extension CLITests {
         let r = try run(["train", "--epochs", "1", "--preconditioner", "mkor", "--out", out, "--threads", "1"])
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.contains("MKOR preconditioning"), r.output)
-        let resumed = try run(["train", "--epochs", "2", "--preconditioner", "mkor", "--out", out, "--resume", "--threads", "1"])
+        let resumed = try run([
+            "train", "--epochs", "2", "--preconditioner", "mkor", "--out", out, "--resume", "--threads", "1",
+        ])
         XCTAssertEqual(resumed.status, 0, resumed.output)
         let plain = try run(["train", "--epochs", "2", "--out", out, "--resume", "--threads", "1"])
         XCTAssertNotEqual(plain.status, 0, "an MKOR checkpoint does not load into a plain optimizer")
@@ -208,7 +233,9 @@ extension CLITests {
         XCTAssertEqual(evaluated.count, 19)
         let front = try String(contentsOfFile: out + "/front.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertGreaterThan(front.count, 100)
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as? [String: Any]
         XCTAssertNotNil(summary)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report.html"))
         let bad = try run(["psl", "--problem", "dtlz2", "--objectives", "4"])
@@ -219,13 +246,17 @@ extension CLITests {
     func testCBOCommandSolvesAckleyAndWritesItsSummary() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-cbo-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let r = try run(["cbo", "--function", "ackley", "--dim", "5", "--particles", "50", "--runs", "4", "--iterations", "1500",
-                         "--shift", "1", "--out", out, "--json"])
+        let r = try run([
+            "cbo", "--function", "ackley", "--dim", "5", "--particles", "50", "--runs", "4", "--iterations", "1500",
+            "--shift", "1", "--out", out, "--json",
+        ])
         XCTAssertEqual(r.status, 0, r.output)
         let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         XCTAssertEqual(json["success_rate"] as? Double, 1)
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as? [String: Any]
         XCTAssertEqual((summary?["results"] as? [Any])?.count, 4)
         let bad = try run(["cbo", "--low", "2", "--high", "1"])
         XCTAssertNotEqual(bad.status, 0)
@@ -240,12 +271,16 @@ extension CLITests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-interrupt-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
-        let complete = try run(["compare", "--optimizers", "sgd", "--seeds", "1", "--epochs", "1", "--quiet", "--out", out])
+        let complete = try run([
+            "compare", "--optimizers", "sgd", "--seeds", "1", "--epochs", "1", "--quiet", "--out", out,
+        ])
         XCTAssertEqual(complete.status, 0, complete.output)
         for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let process = Process()
             process.executableURL = binary
-            process.arguments = ["compare", "--epochs", "100000", "--seeds", "3", "--quiet", "--out", out, "--threads", "1"]
+            process.arguments = [
+                "compare", "--epochs", "100000", "--seeds", "3", "--quiet", "--out", out, "--threads", "1",
+            ]
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
@@ -289,12 +324,17 @@ extension CLITests {
         let resumed = try run(["train", "--epochs", "2", "--resume", "--out", out])
         XCTAssertEqual(resumed.status, 0, resumed.output)
         let steps = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { $0["event"] as? String == "step" ? $0["step"] as? Int : nil }
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap {
+                $0["event"] as? String == "step" ? $0["step"] as? Int : nil
+            }
         }
         XCTAssertEqual(steps, Array(1...90))
         let failures: [([String], String)] = [
             (["train", "--epochs", "2", "--resume", "--out", out], "nothing is left to train (raise --epochs)"),
-            (["train", "--epochs", "3", "--resume", "--batch-size", "16", "--out", out], "written with batch size 32, this run uses 16"),
+            (
+                ["train", "--epochs", "3", "--resume", "--batch-size", "16", "--out", out],
+                "written with batch size 32, this run uses 16"
+            ),
             (["train", "--epochs", "1", "--out", metrics], "is a file, not a folder"),
             (["train", "--epochs", "1", "--init-from", out, "--out", out + "/other"], "it is a directory, not a file"),
         ]
@@ -311,17 +351,24 @@ extension CLITests {
     /// The compare report rendered by headless Chromium (skipped where it is not installed): the
     /// screenshot must carry far more than a blank page's (tables and three plots of curves).
     func testReportRendersInAHeadlessBrowser() throws {
-        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         guard let browser else { throw XCTSkip("no chromium on this machine") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-shot-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let compare = try run(["compare", "--epochs", "2", "--seeds", "2", "--quiet", "--out", folder + "/run", "--threads", "1"])
+        let compare = try run([
+            "compare", "--epochs", "2", "--seeds", "2", "--quiet", "--out", folder + "/run", "--threads", "1",
+        ])
         XCTAssertEqual(compare.status, 0, compare.output)
         try "<html><body></body></html>".write(toFile: folder + "/blank.html", atomically: true, encoding: .utf8)
         func screenshot(_ page: String, _ png: String) throws -> Int {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: browser)
-            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,3000", "--screenshot=\(png)", "file://\(page)"]
+            process.arguments = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,3000", "--screenshot=\(png)",
+                "file://\(page)",
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -345,8 +392,10 @@ extension CLITests {
         let rows = try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 501)
         XCTAssertTrue(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("<circle"))
-        let moons = try run(["sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "10", "--label", "0",
-                             "--guidance", "2", "--out", out])
+        let moons = try run([
+            "sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "10", "--label", "0",
+            "--guidance", "2", "--out", out,
+        ])
         XCTAssertEqual(moons.status, 0, moons.output)
         let bad = try run(["sample", "--label", "1"])
         XCTAssertNotEqual(bad.status, 0)
@@ -378,21 +427,33 @@ extension CLITests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: unused), "a refused command writes nothing")
         // 30 points against 30 others at reg 1e-6: SNS's 50 Newton steps end with an L1 marginal error near 84.
         func cloud(_ a: Double, _ b: Double) -> String {
-            (1...30).map { i in "\((Double(i) * a).truncatingRemainder(dividingBy: 1)),\((Double(i) * b).truncatingRemainder(dividingBy: 1))\n" }.joined()
+            (1...30).map { i in
+                "\((Double(i) * a).truncatingRemainder(dividingBy: 1)),\((Double(i) * b).truncatingRemainder(dividingBy: 1))\n"
+            }.joined()
         }
         try cloud(0.618_034, 0.414_214).write(toFile: folder + "/x.csv", atomically: true, encoding: .utf8)
         try cloud(0.732_051, 0.236_068).write(toFile: folder + "/y.csv", atomically: true, encoding: .utf8)
         let plan = folder + "/plan.csv"
-        let infeasible = try run(["ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "1e-6",
-                                  "--max-iterations", "50", "--plan", plan])
+        let infeasible = try run([
+            "ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "1e-6",
+            "--max-iterations", "50", "--plan", plan,
+        ])
         XCTAssertEqual(infeasible.status, 1, infeasible.output)
-        XCTAssertTrue(infeasible.output.contains("sns ended far from a transport plan: its L1 marginal error is"), infeasible.output)
-        XCTAssertTrue(infeasible.output.contains("the plan written to \(plan) does not have these marginals"), infeasible.output)
+        XCTAssertTrue(
+            infeasible.output.contains("sns ended far from a transport plan: its L1 marginal error is"),
+            infeasible.output)
+        XCTAssertTrue(
+            infeasible.output.contains("the plan written to \(plan) does not have these marginals"), infeasible.output)
         XCTAssertFalse(infeasible.output.contains("Usage:"), infeasible.output)
-        let feasible = try run(["ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "0.05"])
+        let feasible = try run([
+            "ot", "--source", folder + "/x.csv", "--target", folder + "/y.csv", "--method", "sns", "--reg", "0.05",
+        ])
         XCTAssertEqual(feasible.status, 0, feasible.output)
         let file = folder + "/x.csv"
-        for arguments in [["cbo", "--iterations", "1", "--out", file], ["psl", "--iterations", "0", "--out", file], ["sample", "--count", "4", "--out", file]] {
+        for arguments in [
+            ["cbo", "--iterations", "1", "--out", file], ["psl", "--iterations", "0", "--out", file],
+            ["sample", "--count", "4", "--out", file],
+        ] {
             let r = try run(arguments)
             XCTAssertEqual(r.status, 1, "\(arguments): \(r.output)")
             XCTAssertTrue(r.output.contains("--out \(file) is a file, not a folder"), "\(arguments): \(r.output)")

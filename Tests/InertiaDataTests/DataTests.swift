@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import InertiaData
 import InertiaTensor
+import XCTest
+
+@testable import InertiaData
 
 final class DataTests: XCTestCase {
     func testBuiltInDigits() throws {
@@ -20,7 +21,9 @@ final class DataTests: XCTestCase {
     /// ones used to crash converting to Int).
     func testLabelsOutsideTheClassesAreRefused() throws {
         for label: Float in [.infinity, -.infinity, .nan, 1e19, 3, -1, 0.5] {
-            XCTAssertThrowsError(try Dataset(inputs: Tensor.zeros([2, 1]), targets: Tensor([0, label]), classCount: 3)) {
+            XCTAssertThrowsError(
+                try Dataset(inputs: Tensor.zeros([2, 1]), targets: Tensor([0, label]), classCount: 3)
+            ) {
                 XCTAssertTrue("\($0)".contains("is not a class index in 0..<3"), "\($0)")
             }
         }
@@ -28,15 +31,20 @@ final class DataTests: XCTestCase {
     }
 
     func testLoaderIsDeterministicCoversEverySampleAndDropsLast() throws {
-        let data = try Dataset(inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)), targets: Tensor.zeros([10]))
+        let data = try Dataset(
+            inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)), targets: Tensor.zeros([10]))
         let loader = try DataLoader(data, batchSize: 4, seed: 3)
         XCTAssertEqual(loader.batchCount, 3)
         let seen = loader.batches(epoch: 0).flatMap { $0.inputs.scalars }
         XCTAssertEqual(seen.sorted(), (0..<10).map(Float.init))
         XCTAssertNotEqual(seen, (0..<10).map(Float.init))
-        XCTAssertEqual(loader.batches(epoch: 0).map(\.inputs), try DataLoader(data, batchSize: 4, seed: 3).batches(epoch: 0).map(\.inputs))
+        XCTAssertEqual(
+            loader.batches(epoch: 0).map(\.inputs),
+            try DataLoader(data, batchSize: 4, seed: 3).batches(epoch: 0).map(\.inputs))
         XCTAssertNotEqual(loader.order(epoch: 0), loader.order(epoch: 1))
-        XCTAssertEqual(loader.batches(epoch: 1, startingAt: 1).map(\.inputs), Array(loader.batches(epoch: 1).dropFirst()).map(\.inputs))
+        XCTAssertEqual(
+            loader.batches(epoch: 1, startingAt: 1).map(\.inputs),
+            Array(loader.batches(epoch: 1).dropFirst()).map(\.inputs))
         let dropping = try DataLoader(data, batchSize: 4, shuffles: false, dropsLast: true)
         XCTAssertEqual(dropping.batches(epoch: 0).map { $0.inputs.count }, [4, 4])
         XCTAssertThrowsError(try DataLoader(data, batchSize: 0))
@@ -47,7 +55,9 @@ final class DataTests: XCTestCase {
 
     func idxBytes(_ shape: [Int], _ payload: [UInt8], type: UInt8 = 0x08) -> Data {
         var d = Data([0, 0, type, UInt8(shape.count)])
-        for s in shape { d.append(contentsOf: [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)]) }
+        for s in shape {
+            d.append(contentsOf: [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)])
+        }
         d.append(contentsOf: payload)
         return d
     }
@@ -62,8 +72,12 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try IDX.parse(idxBytes([1], [0, 0, 0, 0], type: 0x0D), source: "float.idx")) {
             XCTAssertTrue("\($0)".contains("0x0d is not supported"))
         }
-        XCTAssertThrowsError(try IDX.parse(Data([1, 2, 8, 1]), source: "magic.idx")) { XCTAssertTrue("\($0)".contains("bad IDX magic")) }
-        XCTAssertThrowsError(try IDX.parse(Data([0, 0]), source: "tiny.idx")) { XCTAssertTrue("\($0)".contains("shorter")) }
+        XCTAssertThrowsError(try IDX.parse(Data([1, 2, 8, 1]), source: "magic.idx")) {
+            XCTAssertTrue("\($0)".contains("bad IDX magic"))
+        }
+        XCTAssertThrowsError(try IDX.parse(Data([0, 0]), source: "tiny.idx")) {
+            XCTAssertTrue("\($0)".contains("shorter"))
+        }
         let hugeShape = [UInt32.max, UInt32.max, UInt32.max].map(Int.init)
         XCTAssertThrowsError(try IDX.parse(idxBytes(hugeShape, []), source: "huge.idx")) {
             XCTAssertTrue("\($0)".contains("is too large"), "\($0)")
@@ -109,7 +123,9 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(Synthetic.moons(count: 100, seed: 1).inputs, Synthetic.moons(count: 100, seed: 1).inputs)
         XCTAssertNotEqual(Synthetic.moons(count: 100, seed: 1).inputs, Synthetic.moons(count: 100, seed: 2).inputs)
         let circles = Synthetic.circles(count: 200, noise: 0, seed: 1)
-        let radii = (0..<200).map { i in (circles.inputs[i, 0] * circles.inputs[i, 0] + circles.inputs[i, 1] * circles.inputs[i, 1]).squareRoot() }
+        let radii = (0..<200).map { i in
+            (circles.inputs[i, 0] * circles.inputs[i, 0] + circles.inputs[i, 1] * circles.inputs[i, 1]).squareRoot()
+        }
         for (r, label) in zip(radii, circles.labels) { XCTAssertEqual(r, label == 0 ? 1 : 0.5, accuracy: 1e-5) }
         let (mixture, centers) = try Synthetic.gaussianMixture(count: 3000, components: 3, spread: 0.1, seed: 4)
         for k in 0..<3 {

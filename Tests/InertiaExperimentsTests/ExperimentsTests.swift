@@ -1,12 +1,14 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import XCTest
 import InertiaData
 import InertiaNN
 import InertiaTensor
+import XCTest
+
 @testable import InertiaExperiments
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 final class VerdictTests: XCTestCase {
     func testVerdictLogicOnSyntheticResults() {
@@ -34,8 +36,10 @@ final class VerdictTests: XCTestCase {
 /// Collects the elements of an XML document.
 final class ElementCollector: NSObject, XMLParserDelegate {
     var elements: [(name: String, attributes: [String: String])] = []
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         elements.append((name, attributes))
     }
 }
@@ -51,21 +55,30 @@ final class ReportTests: XCTestCase {
 
     func testReportIsWellFormedWithOneSVGPerPlotAndItsSeries() throws {
         let plots = [
-            Plot(title: "Loss <&> \"quoted\"", xLabel: "step", yLabel: "loss", series: [
-                Series(name: "adam", x: [1, 2, 3], y: [1, 0.1, 0.001], lower: [0.9, 0.09, 0.0009], upper: [1.1, 0.11, 0.0011]),
-                Series(name: "sgd", x: [1, 2, 3], y: [1, 0.5, 0.25]),
-            ]),
-            Plot(title: "Accuracy", xLabel: "epoch", yLabel: "accuracy", series: [Series(name: "adam", x: [1, 2], y: [0.5, 0.9])], logY: false),
+            Plot(
+                title: "Loss <&> \"quoted\"", xLabel: "step", yLabel: "loss",
+                series: [
+                    Series(
+                        name: "adam", x: [1, 2, 3], y: [1, 0.1, 0.001], lower: [0.9, 0.09, 0.0009],
+                        upper: [1.1, 0.11, 0.0011]),
+                    Series(name: "sgd", x: [1, 2, 3], y: [1, 0.5, 0.25]),
+                ]),
+            Plot(
+                title: "Accuracy", xLabel: "epoch", yLabel: "accuracy",
+                series: [Series(name: "adam", x: [1, 2], y: [0.5, 0.9])], logY: false),
         ]
         XCTAssertTrue(plots[0].usesLogY)
         XCTAssertFalse(plots[1].usesLogY)
-        let report = Report(title: "T", isPartial: true, verdict: .held,
-                            checks: [Check(name: "c", measured: 1, relation: .atLeast, threshold: 0, source: "spec")],
-                            tables: [Table(title: "tab", header: ["a", "b"], rows: [["1", "<2>"]])], plots: plots, notes: ["n & m"])
+        let report = Report(
+            title: "T", isPartial: true, verdict: .held,
+            checks: [Check(name: "c", measured: 1, relation: .atLeast, threshold: 0, source: "spec")],
+            tables: [Table(title: "tab", header: ["a", "b"], rows: [["1", "<2>"]])], plots: plots, notes: ["n & m"])
         let html = report.html()
         let elements = try parse(html).elements
         XCTAssertEqual(elements.filter { $0.name == "svg" }.count, 2)
-        let lines = elements.filter { $0.name == "polyline" && $0.attributes["class"] == "series" }.map { $0.attributes["data-series"] }
+        let lines = elements.filter { $0.name == "polyline" && $0.attributes["class"] == "series" }.map {
+            $0.attributes["data-series"]
+        }
         XCTAssertEqual(lines, ["adam", "sgd", "adam"])
         XCTAssertEqual(elements.filter { $0.name == "polygon" && $0.attributes["class"] == "band" }.count, 1)
         XCTAssertTrue(html.contains("Partial report"))
@@ -73,15 +86,20 @@ final class ReportTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-report-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try report.write(to: folder)
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
+            as! [String: Any]
         XCTAssertEqual(summary["partial"] as? Bool, true)
         XCTAssertEqual(summary["verdict"] as? String, "held")
     }
 
     /// A diverged run's numbers (NaN, infinities) are written as JSON null, not a serialization error.
     func testSummaryWritesNonFiniteNumbersAsNull() throws {
-        let report = Report(title: "diverged", tables: [], plots: [], notes: [],
-                            summary: ["loss": Double.nan, "curve": [1.0, .infinity], "nested": ["worst": -Double.infinity, "steps": 3]])
+        let report = Report(
+            title: "diverged", tables: [], plots: [], notes: [],
+            summary: [
+                "loss": Double.nan, "curve": [1.0, .infinity], "nested": ["worst": -Double.infinity, "steps": 3],
+            ])
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: report.summaryJSON()) as? [String: Any])
         XCTAssertTrue(summary["loss"] is NSNull)
         let curve = try XCTUnwrap(summary["curve"] as? [Any])
@@ -96,8 +114,10 @@ final class ReportTests: XCTestCase {
         let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
         let comparison = Comparison(
             dataName: "digits", train: train, test: test, makeModel: { rng in MLP(sizes: [64, 16, 10], using: &rng) },
-            contenders: [.init(label: "sgd", optimizer: "sgd", hyperparameters: ["lr": 0.1, "momentum": 0.9]),
-                         .init(label: "adam", optimizer: "adam", hyperparameters: [:])],
+            contenders: [
+                .init(label: "sgd", optimizer: "sgd", hyperparameters: ["lr": 0.1, "momentum": 0.9]),
+                .init(label: "adam", optimizer: "adam", hyperparameters: [:]),
+            ],
             seeds: [0, 1], epochs: 2, batchSize: 64, targetLoss: 1.0)
         let runs = comparison.run()
         XCTAssertEqual(runs.count, 4)
@@ -112,7 +132,9 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(interrupted[0].interrupted)
         XCTAssertTrue(interrupted[1].interrupted)
         XCTAssertEqual(interrupted[1].losses.count, 60 - 46)
-        let report = Report(title: "partial", isPartial: true, tables: [comparison.table(interrupted)], plots: comparison.plots(interrupted))
+        let report = Report(
+            title: "partial", isPartial: true, tables: [comparison.table(interrupted)],
+            plots: comparison.plots(interrupted))
         XCTAssertEqual(try parse(report.html()).elements.filter { $0.name == "svg" }.count, 3)
     }
 
@@ -120,20 +142,25 @@ final class ReportTests: XCTestCase {
         let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 0)
         let comparison = Comparison(
             dataName: "digits", train: train, test: test, makeModel: { rng in MLP(sizes: [64, 16, 10], using: &rng) },
-            contenders: [.init(label: "am-sgd", optimizer: "am-sgd", hyperparameters: ["lr": 0.05]),
-                         .init(label: "adam", optimizer: "adam", hyperparameters: [:])],
+            contenders: [
+                .init(label: "am-sgd", optimizer: "am-sgd", hyperparameters: ["lr": 0.05]),
+                .init(label: "adam", optimizer: "adam", hyperparameters: [:]),
+            ],
             seeds: [0], epochs: 1, batchSize: 64, targetLoss: 1.0)
         let runs = comparison.run()
         let plots = comparison.plots(runs)
         let beta = try XCTUnwrap(plots.first { $0.yLabel == "beta" }, "\(plots.map(\.title))")
         XCTAssertEqual(beta.series.map(\.name), ["am-sgd"])
         XCTAssertEqual(beta.series[0].y.count, 23)
-        XCTAssertFalse(plots.contains { $0.yLabel == "beta1" || $0.yLabel == "eps" }, "constant hyper-parameters are not plotted")
+        XCTAssertFalse(
+            plots.contains { $0.yLabel == "beta1" || $0.yLabel == "eps" }, "constant hyper-parameters are not plotted")
     }
 
     func testClassicMomentumQuickReproductionRunsEndToEnd() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("classic-momentum"))
-        let result = try reproduction.run(budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }) { _ in }
+        let result = try reproduction.run(
+            budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }
+        ) { _ in }
         XCTAssertEqual(result.checks.count, 4)
         // The Rosenbrock checks reproduce the spec's float64 reference counts.
         XCTAssertEqual(result.checks[0].measured, 666)
@@ -179,7 +206,8 @@ final class ReproductionTests: XCTestCase {
         let reproduction = try XCTUnwrap(Reproductions.named("fismo"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
         XCTAssertEqual(result.checks.count, 2)
-        XCTAssertTrue(result.checks.allSatisfy { $0.measured.map { $0.isFinite && $0 > 0 } ?? false }, "\(result.checks)")
+        XCTAssertTrue(
+            result.checks.allSatisfy { $0.measured.map { $0.isFinite && $0 > 0 } ?? false }, "\(result.checks)")
         // Three optimizers at three learning rates for each condition; every loss above the noise floor's order.
         XCTAssertEqual(result.tables[0].rows.count, 6)
         XCTAssertFalse(result.isPartial)
@@ -198,7 +226,9 @@ final class ReproductionTests: XCTestCase {
         let reproduction = try XCTUnwrap(Reproductions.named("sinkhorn-newton-sparse"))
         let result = try reproduction.run(budget: .quick, seeds: [0, 1], shouldStop: { false }) { _ in }
         // Iteration counts and experiment B's W2 are deterministic (wall time is not asserted).
-        let counts = result.checks.filter { $0.name.contains("iterations") || $0.name.contains("missed") || $0.name.contains("W2") }
+        let counts = result.checks.filter {
+            $0.name.contains("iterations") || $0.name.contains("missed") || $0.name.contains("W2")
+        }
         XCTAssertEqual(counts.count, 5)
         XCTAssertTrue(counts.allSatisfy { $0.verdict == .held }, "\(counts)")
     }
@@ -218,14 +248,16 @@ final class ReproductionTests: XCTestCase {
         let sso = try XCTUnwrap(Reproductions.named("target-surrogates"))
         let surrogate = try sso.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
         XCTAssertEqual(surrogate.checks.count, 3)
-        XCTAssertTrue(surrogate.checks.allSatisfy { $0.measured.map { $0 > 0 && $0.isFinite } ?? false }, "\(surrogate.checks)")
+        XCTAssertTrue(
+            surrogate.checks.allSatisfy { $0.measured.map { $0 > 0 && $0.isFinite } ?? false }, "\(surrogate.checks)")
     }
 
     func testDiffusionPrinciplesQuickReproductionHolds() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("diffusion-principles"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
         XCTAssertEqual(result.checks.count, 13)
-        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
+        XCTAssertTrue(
+            result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
         XCTAssertEqual(result.plots.count, 2)
     }
 
@@ -233,7 +265,8 @@ final class ReproductionTests: XCTestCase {
         let reproduction = try XCTUnwrap(Reproductions.named("heavy-ball-diffusion-sampling"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
         XCTAssertEqual(result.checks.count, 8)
-        XCTAssertTrue(result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
+        XCTAssertTrue(
+            result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
     }
 
     func testStochasticInterpolantsQuickReproductionHolds() throws {
@@ -249,7 +282,9 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(result.checks.count, 6)
         XCTAssertTrue(result.checks.allSatisfy { $0.measured?.isFinite ?? false }, "\(result.checks)")
         // Even the quick budget's PSL beats random search on ZDT1 (the 0.5 margin needs the full budget).
-        XCTAssertLessThan(try XCTUnwrap(result.checks.first { $0.name == "ZDT1: PSL-MOBO - random search (median LHD)" }?.measured), -0.1)
+        XCTAssertLessThan(
+            try XCTUnwrap(result.checks.first { $0.name == "ZDT1: PSL-MOBO - random search (median LHD)" }?.measured),
+            -0.1)
         XCTAssertEqual(result.plots.count, 2)
     }
 }

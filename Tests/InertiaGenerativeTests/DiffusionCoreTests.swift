@@ -1,17 +1,23 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaGenerative
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaGenerative
 
 /// The diffusion backbone against `shared/fixtures/diffusion-principles` and its spec's unit facts.
 final class DiffusionCoreTests: XCTestCase {
     let schedules: [String: DiffusionSchedule] = [
-        "vp_linear": .vpLinearDefault, "vp_cosine": .vpCosineDefault, "ve": .veDefault, "linear_fm": .linearFlowDefault, "trig": .trig,
+        "vp_linear": .vpLinearDefault, "vp_cosine": .vpCosineDefault, "ve": .veDefault, "linear_fm": .linearFlowDefault,
+        "trig": .trig,
     ]
 
-    func relativeClose(_ a: Double, _ b: Double, _ tolerance: Double, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThanOrEqual(Swift.abs(a - b), tolerance * Swift.max(1, Swift.abs(b)), "\(label): \(a) vs \(b)", file: file, line: line)
+    func relativeClose(
+        _ a: Double, _ b: Double, _ tolerance: Double, _ label: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
+        XCTAssertLessThanOrEqual(
+            Swift.abs(a - b), tolerance * Swift.max(1, Swift.abs(b)), "\(label): \(a) vs \(b)", file: file, line: line)
     }
 
     func testSchedulesMatchTheFixture() throws {
@@ -37,14 +43,20 @@ final class DiffusionCoreTests: XCTestCase {
     func testConversionsRoundTripMatchTheFixtureAndCommuteWithGuidance() throws {
         let f = try fixture("diffusion-principles", "conversions.json")
         let conversions = f["conversions"] as! [String: Any]
-        let x0 = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["x0"])), eps = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["eps"]))
+        let x0 = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["x0"])),
+            eps = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["eps"]))
         for c in conversions["cases"] as! [[String: Any]] {
             let schedule = try XCTUnwrap(schedules[c["schedule"] as! String])
             let t = (c["t"] as! NSNumber).doubleValue
             let xt = Matrix64(rows: 1, columns: 3, scalars: doubles(c["xt"]))
-            XCTAssertLessThan(maxDifference(xt.scalars, zip(x0.scalars, eps.scalars).map { schedule.alpha(t) * $0 + schedule.sigma(t) * $1 }), 1e-9)
-            let expected: [Prediction: [Double]] = [.score: doubles(c["score"]), .v: doubles(c["v"]), .velocity: doubles(c["u"]),
-                                                    .data: x0.scalars, .epsilon: eps.scalars]
+            XCTAssertLessThan(
+                maxDifference(
+                    xt.scalars, zip(x0.scalars, eps.scalars).map { schedule.alpha(t) * $0 + schedule.sigma(t) * $1 }),
+                1e-9)
+            let expected: [Prediction: [Double]] = [
+                .score: doubles(c["score"]), .v: doubles(c["v"]), .velocity: doubles(c["u"]),
+                .data: x0.scalars, .epsilon: eps.scalars,
+            ]
             for from in Prediction.allCases {
                 let value = Matrix64(rows: 1, columns: 3, scalars: expected[from]!)
                 for to in Prediction.allCases {
@@ -56,31 +68,41 @@ final class DiffusionCoreTests: XCTestCase {
                 }
             }
             // û = f x − ½ g² ŝ: the velocity is the probability-flow drift.
-            let u = Prediction.score.convert(Matrix64(rows: 1, columns: 3, scalars: expected[.score]!), to: .velocity, x: xt, t: t, schedule: schedule)
-            let drift = zip(xt.scalars, expected[.score]!).map { schedule.drift(t) * $0 - 0.5 * schedule.diffusionSquared(t) * $1 }
+            let u = Prediction.score.convert(
+                Matrix64(rows: 1, columns: 3, scalars: expected[.score]!), to: .velocity, x: xt, t: t,
+                schedule: schedule)
+            let drift = zip(xt.scalars, expected[.score]!).map {
+                schedule.drift(t) * $0 - 0.5 * schedule.diffusionSquared(t) * $1
+            }
             XCTAssertLessThan(maxDifference(u.scalars, drift), 1e-8)
         }
         for c in f["cfg"] as! [[String: Any]] {
-            let guided = classifierFreeGuidance(unconditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_uncond"])),
-                                                conditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_cond"])), scale: (c["w"] as! NSNumber).doubleValue)
+            let guided = classifierFreeGuidance(
+                unconditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_uncond"])),
+                conditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_cond"])),
+                scale: (c["w"] as! NSNumber).doubleValue)
             XCTAssertLessThan(maxDifference(guided.scalars, doubles(c["eps_guided"])), 1e-12)
         }
         let commute = f["cfg_commutes_with_conversion"] as! [String: Any]
         let x = Matrix64(rows: 1, columns: 3, scalars: doubles(commute["x_t"]))
         let t = (commute["t"] as! NSNumber).doubleValue, w = (commute["w"] as! NSNumber).doubleValue
-        let cond = Matrix64(rows: 1, columns: 3, scalars: [0.3, 0.2, 0.5]), uncond = Matrix64(rows: 1, columns: 3, scalars: [0.1, -0.4, 0.9])
-        let viaEps = Prediction.epsilon.convert(classifierFreeGuidance(unconditional: uncond, conditional: cond, scale: w), to: .data, x: x, t: t,
-                                                schedule: .vpLinearDefault)
-        let viaData = classifierFreeGuidance(unconditional: Prediction.epsilon.convert(uncond, to: .data, x: x, t: t, schedule: .vpLinearDefault),
-                                             conditional: Prediction.epsilon.convert(cond, to: .data, x: x, t: t, schedule: .vpLinearDefault), scale: w)
+        let cond = Matrix64(rows: 1, columns: 3, scalars: [0.3, 0.2, 0.5]),
+            uncond = Matrix64(rows: 1, columns: 3, scalars: [0.1, -0.4, 0.9])
+        let viaEps = Prediction.epsilon.convert(
+            classifierFreeGuidance(unconditional: uncond, conditional: cond, scale: w), to: .data, x: x, t: t,
+            schedule: .vpLinearDefault)
+        let viaData = classifierFreeGuidance(
+            unconditional: Prediction.epsilon.convert(uncond, to: .data, x: x, t: t, schedule: .vpLinearDefault),
+            conditional: Prediction.epsilon.convert(cond, to: .data, x: x, t: t, schedule: .vpLinearDefault), scale: w)
         XCTAssertLessThan(maxDifference(viaEps.scalars, viaData.scalars), 1e-12)
         XCTAssertLessThan(maxDifference(viaEps.scalars, doubles(commute["x0_guided_direct"])), 1e-9)
     }
 
     func testGaussianMixtureDenoiserAndEDMPreconditioningMatchTheFixtures() throws {
         let f = try fixture("diffusion-principles", "gmm_denoiser.json")
-        let mixture = GaussianMixtureDenoiser(weights: doubles(f["weights"]), means: (f["means"] as! [[NSNumber]]).map { $0.map(\.doubleValue) },
-                                              standardDeviations: doubles(f["stds"]))
+        let mixture = GaussianMixtureDenoiser(
+            weights: doubles(f["weights"]), means: (f["means"] as! [[NSNumber]]).map { $0.map(\.doubleValue) },
+            standardDeviations: doubles(f["stds"]))
         for c in f["cases"] as! [[String: Any]] {
             let t = (c["t"] as! NSNumber).doubleValue
             let (data, score) = mixture.posterior(matrix64(c["x"]), t: t, schedule: .vpLinearDefault)
@@ -108,29 +130,44 @@ final class DiffusionCoreTests: XCTestCase {
         let schedule = DiffusionSchedule.vpLinearDefault
         let model: Denoiser = { x, t in gaussian.posterior(x, t: t, schedule: schedule).data }
         let xT = matrix64(vp["x_T"]), n = (vp["N"] as! NSNumber).intValue
-        let uniform = TimeGrid.uniform(from: 1, to: 0.001, steps: n), lambdaGrid = TimeGrid.uniformLambda(from: 1, to: 0.001, steps: n, schedule: schedule)
+        let uniform = TimeGrid.uniform(from: 1, to: 0.001, steps: n),
+            lambdaGrid = TimeGrid.uniformLambda(from: 1, to: 0.001, steps: n, schedule: schedule)
         XCTAssertLessThan(maxDifference(uniform, doubles(vp["t_uniform"])), 1e-9)
         XCTAssertLessThan(maxDifference(lambdaGrid, doubles(vp["t_uniform_lambda"])), 1e-8)
-        XCTAssertLessThan(maxDifference(DiffusionSampler.euler(xT, grid: uniform, schedule: schedule, model: model).scalars, matrix64(vp["euler_uniform_t"]).scalars), 1e-8)
-        XCTAssertLessThan(maxDifference(DiffusionSampler.heun(xT, grid: uniform, schedule: schedule, model: model).scalars, matrix64(vp["heun_uniform_t"]).scalars), 1e-8)
+        XCTAssertLessThan(
+            maxDifference(
+                DiffusionSampler.euler(xT, grid: uniform, schedule: schedule, model: model).scalars,
+                matrix64(vp["euler_uniform_t"]).scalars), 1e-8)
+        XCTAssertLessThan(
+            maxDifference(
+                DiffusionSampler.heun(xT, grid: uniform, schedule: schedule, model: model).scalars,
+                matrix64(vp["heun_uniform_t"]).scalars), 1e-8)
         var rng = PhiloxGenerator(seed: 0)
-        XCTAssertLessThan(maxDifference(DiffusionSampler.ddim(xT, grid: lambdaGrid, schedule: schedule, model: model, using: &rng).scalars,
-                                        matrix64(vp["ddim_eta0_uniform_lambda"]).scalars), 1e-8)
-        XCTAssertLessThan(maxDifference(DiffusionSampler.dpmSolverPlusPlus2M(xT, grid: lambdaGrid, schedule: schedule, model: model).scalars,
-                                        matrix64(vp["dpmpp2m_uniform_lambda"]).scalars), 1e-8)
+        XCTAssertLessThan(
+            maxDifference(
+                DiffusionSampler.ddim(xT, grid: lambdaGrid, schedule: schedule, model: model, using: &rng).scalars,
+                matrix64(vp["ddim_eta0_uniform_lambda"]).scalars), 1e-8)
+        XCTAssertLessThan(
+            maxDifference(
+                DiffusionSampler.dpmSolverPlusPlus2M(xT, grid: lambdaGrid, schedule: schedule, model: model).scalars,
+                matrix64(vp["dpmpp2m_uniform_lambda"]).scalars), 1e-8)
         let edm = f["edm"] as! [String: Any]
         let sigmas = doubles(edm["sigmas"])
         XCTAssertLessThan(maxDifference(TimeGrid.edm(steps: (edm["N"] as! NSNumber).intValue), sigmas), 1e-8)
         let edmModel: Denoiser = { x, sigma in gaussian.posterior(x, t: sigma, schedule: .edm).data }
         var unused = PhiloxGenerator(seed: 0)
-        XCTAssertLessThan(maxDifference(DiffusionSampler.edmHeun(matrix64(edm["x_T"]), sigmas: sigmas, model: edmModel, using: &unused).scalars,
-                                        matrix64(edm["heun_edm"]).scalars), 1e-8)
+        XCTAssertLessThan(
+            maxDifference(
+                DiffusionSampler.edmHeun(matrix64(edm["x_T"]), sigmas: sigmas, model: edmModel, using: &unused).scalars,
+                matrix64(edm["heun_edm"]).scalars), 1e-8)
         // Euler–Maruyama and DDIM with eta = 1 end near the exact answer's distribution mean on many samples.
         var noise = PhiloxGenerator(seed: 3)
         let many = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in noise.nextNormal() })
         let grid = TimeGrid.uniform(from: 1, to: 0.001, steps: 400)
-        for samples in [DiffusionSampler.eulerMaruyama(many, grid: grid, schedule: schedule, model: model, using: &noise),
-                        DiffusionSampler.ddim(many, grid: grid, eta: 1, schedule: schedule, model: model, using: &noise)] {
+        for samples in [
+            DiffusionSampler.eulerMaruyama(many, grid: grid, schedule: schedule, model: model, using: &noise),
+            DiffusionSampler.ddim(many, grid: grid, eta: 1, schedule: schedule, model: model, using: &noise),
+        ] {
             for j in 0..<2 {
                 let column = (0..<4000).map { samples[$0, j] }
                 let m = column.reduce(0, +) / 4000
@@ -149,12 +186,18 @@ final class DiffusionCoreTests: XCTestCase {
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: n, schedule: schedule) }
         let reference = DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(3000), schedule: schedule, model: model)
         func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
-        func slope(_ errors: [Double]) -> Double { (Foundation.log(errors[2]) - Foundation.log(errors[0])) / Foundation.log(4) }
+        func slope(_ errors: [Double]) -> Double {
+            (Foundation.log(errors[2]) - Foundation.log(errors[0])) / Foundation.log(4)
+        }
         let nfe = [100, 200, 400]
         let euler = nfe.map { rms(DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model)) }
-        let ddim = nfe.map { rms(DiffusionSampler.ddim(start, grid: grid($0), schedule: schedule, model: model, using: &rng)) }
+        let ddim = nfe.map {
+            rms(DiffusionSampler.ddim(start, grid: grid($0), schedule: schedule, model: model, using: &rng))
+        }
         let heun = nfe.map { rms(DiffusionSampler.heun(start, grid: grid($0 / 2), schedule: schedule, model: model)) }
-        let dpm = nfe.map { rms(DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid($0), schedule: schedule, model: model)) }
+        let dpm = nfe.map {
+            rms(DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid($0), schedule: schedule, model: model))
+        }
         XCTAssertTrue((-1.15 ... -0.85).contains(slope(euler)), "Euler slope \(slope(euler))")
         XCTAssertTrue((-1.15 ... -0.85).contains(slope(ddim)), "DDIM slope \(slope(ddim))")
         XCTAssertLessThanOrEqual(slope(heun), -1.7)
@@ -165,12 +208,16 @@ final class DiffusionCoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(slope(plms), -1.8, "PLMS errors \(plms)")
         XCTAssertLessThan(plms[0], 0.25 * ddim[0])
         let first = DiffusionSampler.plms(start, grid: grid(50), order: 1, schedule: schedule, model: model)
-        XCTAssertLessThan((first - DiffusionSampler.ddim(start, grid: grid(50), schedule: schedule, model: model, using: &rng)).maxAbs, 1e-9)
+        XCTAssertLessThan(
+            (first - DiffusionSampler.ddim(start, grid: grid(50), schedule: schedule, model: model, using: &rng))
+                .maxAbs, 1e-9)
     }
 
     /// The 8-mode ring of spec 10.1 with its exact denoiser on the cosine schedule, and `points`
     /// standard normal starts.
-    func exactRing(points: Int, seed: UInt64)
+    func exactRing(
+        points: Int, seed: UInt64
+    )
         -> (GaussianMixtureDenoiser, DiffusionSchedule, Denoiser, Matrix64, PhiloxGenerator)
     {
         let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.25)
@@ -188,12 +235,15 @@ final class DiffusionCoreTests: XCTestCase {
         var rng = generator
         let grid = TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: 200, schedule: schedule)
         let ode = DiffusionSampler.euler(start, grid: grid, schedule: schedule, model: model)
-        XCTAssertLessThan((DiffusionSampler.eulerMaruyama(start, grid: grid, eta: 0, schedule: schedule, model: model, using: &rng) - ode).maxAbs, 1e-9)
+        XCTAssertLessThan(
+            (DiffusionSampler.eulerMaruyama(start, grid: grid, eta: 0, schedule: schedule, model: model, using: &rng)
+                - ode).maxAbs, 1e-9)
         let truth = ToyDistribution.mixture(mixture).sample(2000, using: &rng)
         var metric = PhiloxGenerator(seed: 1)
         let floor = slicedWasserstein(ToyDistribution.mixture(mixture).sample(2000, using: &rng), truth, using: &metric)
         for eta in [0.5, 1.0] {
-            let samples = DiffusionSampler.eulerMaruyama(start, grid: grid, eta: eta, schedule: schedule, model: model, using: &rng)
+            let samples = DiffusionSampler.eulerMaruyama(
+                start, grid: grid, eta: eta, schedule: schedule, model: model, using: &rng)
             metric = PhiloxGenerator(seed: 1)
             XCTAssertLessThan(slicedWasserstein(samples, truth, using: &metric), 2 * floor + 0.03, "eta \(eta)")
         }
@@ -201,9 +251,12 @@ final class DiffusionCoreTests: XCTestCase {
         let sigmas = TimeGrid.edm(steps: 40)
         let scaled = start * 80
         let deterministic = DiffusionSampler.edmHeun(scaled, sigmas: sigmas, model: edmModel, using: &rng)
-        XCTAssertEqual(DiffusionSampler.edmHeun(scaled, sigmas: sigmas, churn: .init(churn: 0), model: edmModel, using: &rng), deterministic)
-        let churned = DiffusionSampler.edmHeun(scaled, sigmas: sigmas, churn: .init(churn: 40, minimumSigma: 0.05, maximumSigma: 50, noiseScale: 1.003),
-                                               model: edmModel, using: &rng)
+        XCTAssertEqual(
+            DiffusionSampler.edmHeun(scaled, sigmas: sigmas, churn: .init(churn: 0), model: edmModel, using: &rng),
+            deterministic)
+        let churned = DiffusionSampler.edmHeun(
+            scaled, sigmas: sigmas, churn: .init(churn: 40, minimumSigma: 0.05, maximumSigma: 50, noiseScale: 1.003),
+            model: edmModel, using: &rng)
         XCTAssertGreaterThan((churned - deterministic).maxAbs, 1e-3)
         metric = PhiloxGenerator(seed: 1)
         XCTAssertLessThan(slicedWasserstein(churned, truth, using: &metric), 2 * floor + 0.03)

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import InertiaTensor
+import XCTest
+
 @testable import InertiaGenerative
 
 /// `diffusion-principles.md` 11, the invariants a unit test can check without reference code.
@@ -24,23 +25,31 @@ final class DiffusionInvariantTests: XCTestCase {
 
     func testPointMassIsExactForEulerInEDMFormAndForDDIM() {
         let mu = Matrix64(rows: 1, columns: 2, scalars: [0.7, -1.2])
-        let pointMass: Denoiser = { x, _ in Matrix64(rows: x.rows, columns: 2, scalars: (0..<x.rows).flatMap { _ in mu.scalars }) }
+        let pointMass: Denoiser = { x, _ in
+            Matrix64(rows: x.rows, columns: 2, scalars: (0..<x.rows).flatMap { _ in mu.scalars })
+        }
         var rng = PhiloxGenerator(seed: 2)
         let start = Matrix64(rows: 5, columns: 2, scalars: (0..<10).map { _ in 3 * rng.nextNormal() })
         // Any grid, even a coarse one: Euler in σ̃ form keeps x − μ ∝ σ̃ and ends at μ.
         let coarse = DiffusionSampler.edmHeun(start * 10, sigmas: [10, 3, 0.4, 0], model: pointMass, using: &rng)
         let euler = DiffusionSampler.euler(start * 10, grid: [10, 3, 0.4, 0], schedule: .edm, model: pointMass)
         for x in [coarse, euler] {
-            for i in 0..<5 { XCTAssertEqual(x[i, 0], 0.7, accuracy: 1e-12); XCTAssertEqual(x[i, 1], -1.2, accuracy: 1e-12) }
+            for i in 0..<5 {
+                XCTAssertEqual(x[i, 0], 0.7, accuracy: 1e-12)
+                XCTAssertEqual(x[i, 1], -1.2, accuracy: 1e-12)
+            }
         }
         let schedule = DiffusionSchedule.vpCosineDefault
-        let ddim = DiffusionSampler.ddim(start, grid: [0.99, 0.6, 0.3], schedule: schedule, model: pointMass, using: &rng)
+        let ddim = DiffusionSampler.ddim(
+            start, grid: [0.99, 0.6, 0.3], schedule: schedule, model: pointMass, using: &rng)
         // Exact: x_s = α_s μ + σ_s (x_t − α_t μ)/σ_t along the grid.
         var expected = start
         for (t, s) in [(0.99, 0.6), (0.6, 0.3)] {
             for k in 0..<10 {
                 let m = mu.scalars[k % 2]
-                expected.scalars[k] = schedule.alpha(s) * m + schedule.sigma(s) * (expected.scalars[k] - schedule.alpha(t) * m) / schedule.sigma(t)
+                expected.scalars[k] =
+                    schedule.alpha(s) * m + schedule.sigma(s) * (expected.scalars[k] - schedule.alpha(t) * m)
+                    / schedule.sigma(t)
             }
         }
         XCTAssertLessThan((ddim - expected).maxAbs, 1e-12)
@@ -54,20 +63,29 @@ final class DiffusionInvariantTests: XCTestCase {
         let start = Matrix64(rows: 20, columns: 2, scalars: (0..<40).map { _ in rng.nextNormal() })
         let (tMax, tMin) = (0.999, 1e-3)
         func exact(_ t: Double) -> Matrix64 {
-            let scale = ((pow(schedule.alpha(t), 2) * 0.25 + pow(schedule.sigma(t), 2)) / (pow(schedule.alpha(tMax), 2) * 0.25 + pow(schedule.sigma(tMax), 2))).squareRoot()
-            return Matrix64(rows: 20, columns: 2, scalars: start.scalars.enumerated().map { k, x in
-                let m = k % 2 == 0 ? 1.0 : -2.0
-                return schedule.alpha(t) * m + scale * (x - schedule.alpha(tMax) * m)
-            })
+            let scale =
+                ((pow(schedule.alpha(t), 2) * 0.25 + pow(schedule.sigma(t), 2))
+                / (pow(schedule.alpha(tMax), 2) * 0.25 + pow(schedule.sigma(tMax), 2))).squareRoot()
+            return Matrix64(
+                rows: 20, columns: 2,
+                scalars: start.scalars.enumerated().map { k, x in
+                    let m = k % 2 == 0 ? 1.0 : -2.0
+                    return schedule.alpha(t) * m + scale * (x - schedule.alpha(tMax) * m)
+                })
         }
         let truth = exact(tMin)
         func error(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, truth) }
         let grid = { (n: Int) in TimeGrid.uniformLambda(from: tMax, to: tMin, steps: n, schedule: schedule) }
-        let euler = [50, 100].map { error(DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model)) }
-        let heun = [50, 100].map { error(DiffusionSampler.heun(start, grid: grid($0), schedule: schedule, model: model)) }
+        let euler = [50, 100].map {
+            error(DiffusionSampler.euler(start, grid: grid($0), schedule: schedule, model: model))
+        }
+        let heun = [50, 100].map {
+            error(DiffusionSampler.heun(start, grid: grid($0), schedule: schedule, model: model))
+        }
         XCTAssertEqual(euler[0] / euler[1], 2, accuracy: 0.3, "Euler \(euler)")
         XCTAssertEqual(heun[0] / heun[1], 4, accuracy: 0.8, "Heun \(heun)")
-        XCTAssertLessThan(error(DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(400), schedule: schedule, model: model)), 1e-4)
+        XCTAssertLessThan(
+            error(DiffusionSampler.dpmSolverPlusPlus2M(start, grid: grid(400), schedule: schedule, model: model)), 1e-4)
     }
 
     func testFirstOrderStepsCoincideAndHeunSkipsTheLastCorrector() {
@@ -94,8 +112,11 @@ final class DiffusionInvariantTests: XCTestCase {
     }
 
     func testGuidanceEndpoints() {
-        let unconditional = Matrix64(rows: 1, columns: 2, scalars: [1, 2]), conditional = Matrix64(rows: 1, columns: 2, scalars: [-1, 5])
-        XCTAssertEqual(classifierFreeGuidance(unconditional: unconditional, conditional: conditional, scale: 1), conditional)
-        XCTAssertEqual(classifierFreeGuidance(unconditional: unconditional, conditional: conditional, scale: 0), unconditional)
+        let unconditional = Matrix64(rows: 1, columns: 2, scalars: [1, 2]),
+            conditional = Matrix64(rows: 1, columns: 2, scalars: [-1, 5])
+        XCTAssertEqual(
+            classifierFreeGuidance(unconditional: unconditional, conditional: conditional, scale: 1), conditional)
+        XCTAssertEqual(
+            classifierFreeGuidance(unconditional: unconditional, conditional: conditional, scale: 0), unconditional)
     }
 }

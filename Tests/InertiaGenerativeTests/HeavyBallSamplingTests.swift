@@ -1,15 +1,19 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaGenerative
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaGenerative
 
 /// HB and GHVB against `shared/fixtures/heavy-ball-diffusion-sampling` and the spec's invariants.
 final class HeavyBallSamplingTests: XCTestCase {
     func parse(_ key: String) -> (method: HeavyBallSampling.Method, k: Int, beta: Double) {
         // "hb_k2_beta0.8" / "ghvb_k4_beta1.0"
         let parts = key.split(separator: "_")
-        return (parts[0] == "hb" ? .heavyBall : .generalizedHeavyBall, Int(parts[1].dropFirst())!, Double(parts[2].dropFirst(4))!)
+        return (
+            parts[0] == "hb" ? .heavyBall : .generalizedHeavyBall, Int(parts[1].dropFirst())!,
+            Double(parts[2].dropFirst(4))!
+        )
     }
 
     func testCoefficientsTrajectoriesAndStabilityIntervalsMatchTheFixture() throws {
@@ -19,7 +23,8 @@ final class HeavyBallSamplingTests: XCTestCase {
             let parts = key.split(separator: "_")
             let k = Int(parts[0].dropFirst())!, b = Double(parts[1].dropFirst())!
             let expected = doubles(value)
-            let row = b == 1 ? HeavyBallSampling.adamsBashforth(k) : HeavyBallSampling.generalizedCoefficients(k, beta: b)
+            let row =
+                b == 1 ? HeavyBallSampling.adamsBashforth(k) : HeavyBallSampling.generalizedCoefficients(k, beta: b)
             XCTAssertLessThan(maxDifference(row, expected), 1e-12, key)
             XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-12)
         }
@@ -31,19 +36,25 @@ final class HeavyBallSamplingTests: XCTestCase {
         }
         for (key, value) in (f["real_stability_interval_left_end"] as! [String: Any])["values"] as! [String: Any] {
             let (method, k, beta) = parse(key)
-            XCTAssertEqual(HeavyBallSampling(method: method, order: k, beta: beta).stabilityIntervalLeftEnd,
-                           (value as! NSNumber).doubleValue, accuracy: 1e-9, key)
+            XCTAssertEqual(
+                HeavyBallSampling(method: method, order: k, beta: beta).stabilityIntervalLeftEnd,
+                (value as! NSNumber).doubleValue, accuracy: 1e-9, key)
         }
     }
 
     func testObservedConvergenceOrders() throws {
-        let f = try fixture("heavy-ball-diffusion-sampling", "coefficients_and_stability.json")["observed_convergence_order"] as! [String: Any]
+        let f =
+            try fixture("heavy-ball-diffusion-sampling", "coefficients_and_stability.json")[
+                "observed_convergence_order"] as! [String: Any]
         // y' = cos(t) y − y²/2, y(0) = 1: 1/y = e^{−sin t}(1 + ½∫₀ᵗ e^{sin s} ds).
         var integral = 0.0
         let pieces = 200_000
         for i in 0..<pieces {
             let a = 2 * Double(i) / Double(pieces), b = 2 * Double(i + 1) / Double(pieces)
-            integral += (b - a) / 6 * (Foundation.exp(Foundation.sin(a)) + 4 * Foundation.exp(Foundation.sin((a + b) / 2)) + Foundation.exp(Foundation.sin(b)))
+            integral +=
+                (b - a) / 6
+                * (Foundation.exp(Foundation.sin(a)) + 4 * Foundation.exp(Foundation.sin((a + b) / 2))
+                    + Foundation.exp(Foundation.sin(b)))
         }
         let exact = 1 / (Foundation.exp(-Foundation.sin(2)) * (1 + 0.5 * integral))
         for (key, value) in f where key.hasPrefix("hb") || key.hasPrefix("ghvb") {
@@ -62,16 +73,25 @@ final class HeavyBallSamplingTests: XCTestCase {
     }
 
     func testOrderCodesBetaOneAndSampling() {
-        XCTAssertEqual(HeavyBallSampling(method: .heavyBall, code: 3.8), HeavyBallSampling(method: .heavyBall, order: 4, beta: 0.8))
-        XCTAssertEqual(HeavyBallSampling(method: .heavyBall, code: 4.0), HeavyBallSampling(method: .heavyBall, order: 4, beta: 1))
-        XCTAssertEqual(HeavyBallSampling(method: .generalizedHeavyBall, code: 0.5), HeavyBallSampling(method: .generalizedHeavyBall, order: 1, beta: 0.5))
+        XCTAssertEqual(
+            HeavyBallSampling(method: .heavyBall, code: 3.8), HeavyBallSampling(method: .heavyBall, order: 4, beta: 0.8)
+        )
+        XCTAssertEqual(
+            HeavyBallSampling(method: .heavyBall, code: 4.0), HeavyBallSampling(method: .heavyBall, order: 4, beta: 1))
+        XCTAssertEqual(
+            HeavyBallSampling(method: .generalizedHeavyBall, code: 0.5),
+            HeavyBallSampling(method: .generalizedHeavyBall, order: 1, beta: 0.5))
         // GHVB with k = 1 is HB with k = 1; beta = 1 makes both plain PLMS.
         let slope: ([Double], Int) -> [Double] = { y, n in [-2 * y[0] + Double(n) * 0.1] }
         let steps = [Double](repeating: 0.1, count: 12)
-        XCTAssertEqual(HeavyBallSampling(method: .heavyBall, order: 1, beta: 0.7).integrate([1], steps: steps, slope: slope),
-                       HeavyBallSampling(method: .generalizedHeavyBall, order: 1, beta: 0.7).integrate([1], steps: steps, slope: slope))
-        XCTAssertEqual(HeavyBallSampling(method: .heavyBall, order: 3, beta: 1).integrate([1], steps: steps, slope: slope),
-                       HeavyBallSampling(method: .generalizedHeavyBall, order: 3, beta: 1).integrate([1], steps: steps, slope: slope))
+        XCTAssertEqual(
+            HeavyBallSampling(method: .heavyBall, order: 1, beta: 0.7).integrate([1], steps: steps, slope: slope),
+            HeavyBallSampling(method: .generalizedHeavyBall, order: 1, beta: 0.7).integrate(
+                [1], steps: steps, slope: slope))
+        XCTAssertEqual(
+            HeavyBallSampling(method: .heavyBall, order: 3, beta: 1).integrate([1], steps: steps, slope: slope),
+            HeavyBallSampling(method: .generalizedHeavyBall, order: 3, beta: 1).integrate(
+                [1], steps: steps, slope: slope))
         // Gaussian data: the exact eps model; many PLMS-4 steps land on the closed-form PF-ODE solution.
         let abar = HeavyBallSampling.ddpmCumulativeAlphas()
         let mean = [1.0, -0.5], std = 0.5
@@ -85,13 +105,16 @@ final class HeavyBallSamplingTests: XCTestCase {
         }
         let start = Matrix64(rows: 2, columns: 2, scalars: [0.3, -1.1, 1.7, 0.4])
         let timesteps = Array(stride(from: 999, through: 0, by: -1))
-        let fine = HeavyBallSampling(method: .heavyBall, code: 4).sample(start, timesteps: timesteps, cumulativeAlphas: abar, eps: eps)
+        let fine = HeavyBallSampling(method: .heavyBall, code: 4).sample(
+            start, timesteps: timesteps, cumulativeAlphas: abar, eps: eps)
         // Closed form: x̃_0 = mean + (s0/sqrt(s0² + s̄²))(x̃_T − mean) along s̄, mapped back by α(t_N).
         let sbarT = ((1 - abar[999]) / abar[999]).squareRoot(), sbar0 = ((1 - abar[0]) / abar[0]).squareRoot()
         for i in 0..<2 {
             for j in 0..<2 {
                 let xbarT = start[i, j] / abar[999].squareRoot()
-                let xbar0 = mean[j] + (std * std + sbar0 * sbar0).squareRoot() / (std * std + sbarT * sbarT).squareRoot() * (xbarT - mean[j])
+                let xbar0 =
+                    mean[j] + (std * std + sbar0 * sbar0).squareRoot() / (std * std + sbarT * sbarT).squareRoot()
+                    * (xbarT - mean[j])
                 XCTAssertEqual(fine[i, j], abar[0].squareRoot() * xbar0, accuracy: 1e-3)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import InertiaTensor
+import XCTest
+
 @testable import InertiaGenerative
 
 /// The interpolant losses: per-sample values against a direct computation, the minimiser property
@@ -25,12 +26,15 @@ final class InterpolantLossTests: XCTestCase {
     }
 
     /// A network returning the exact field (plus `shift`) of the Gaussian pair at each row.
-    func exact(_ interpolant: StochasticInterpolant, _ field: InterpolantLoss.Field, shift: [Double] = [0, 0]) -> (Tensor, Tensor) -> Tensor {
+    func exact(
+        _ interpolant: StochasticInterpolant, _ field: InterpolantLoss.Field, shift: [Double] = [0, 0]
+    ) -> (Tensor, Tensor) -> Tensor {
         { x, t in
             let points = Matrix64(x), times = t.scalars.map(Double.init)
             var out: [Float] = []
             for i in 0..<points.rows {
-                let f = interpolant.gaussianFields(m0: self.m0, c0: self.c0, m1: self.m1, c1: self.c1, t: times[i], x: [points[i, 0], points[i, 1]])
+                let f = interpolant.gaussianFields(
+                    m0: self.m0, c0: self.c0, m1: self.m1, c1: self.c1, t: times[i], x: [points[i, 0], points[i, 1]])
                 let value: [Double]
                 switch field {
                 case .drift: value = f.drift
@@ -72,7 +76,9 @@ final class InterpolantLossTests: XCTestCase {
                         }
                     }
                     let expected = antithetic ? (loss(1) + loss(-1)) / 2 : loss(1)
-                    XCTAssertEqual(Double(values[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "\(field) antithetic \(antithetic)")
+                    XCTAssertEqual(
+                        Double(values[i]), expected, accuracy: 1e-4 * max(1, abs(expected)),
+                        "\(field) antithetic \(antithetic)")
                 }
             }
         }
@@ -86,13 +92,16 @@ final class InterpolantLossTests: XCTestCase {
         let delta = [0.3, -0.2]
         let half = 0.5 * (delta[0] * delta[0] + delta[1] * delta[1])
         let cases: [(StochasticInterpolant, InterpolantLoss.Field)] = [
-            (.init(path: .linear, noise: .brownian(scale: 1)), .drift), (.init(path: .linear, noise: .brownian(scale: 1)), .score),
-            (.init(path: .linear, noise: .brownian(scale: 1)), .noiseDenoiser), (.init(path: .oneSidedLinear, noise: .zero), .velocity),
+            (.init(path: .linear, noise: .brownian(scale: 1)), .drift),
+            (.init(path: .linear, noise: .brownian(scale: 1)), .score),
+            (.init(path: .linear, noise: .brownian(scale: 1)), .noiseDenoiser),
+            (.init(path: .oneSidedLinear, noise: .zero), .velocity),
         ]
         for (interpolant, field) in cases {
             let loss = InterpolantLoss(interpolant, field: field, antithetic: true)
             let base = Double(loss(network: exact(interpolant, field), x0: x0, x1: x1, times: times, z: z).item)
-            let shifted = Double(loss(network: exact(interpolant, field, shift: delta), x0: x0, x1: x1, times: times, z: z).item)
+            let shifted = Double(
+                loss(network: exact(interpolant, field, shift: delta), x0: x0, x1: x1, times: times, z: z).item)
             XCTAssertEqual(shifted - base, half, accuracy: 0.05 * half, "\(interpolant.path) \(field)")
         }
     }
@@ -107,7 +116,8 @@ final class InterpolantLossTests: XCTestCase {
                 let times = [Double](repeating: t, count: n)
                 func statistics(_ antithetic: Bool) -> (mean: Double, variance: Double) {
                     let values = InterpolantLoss(interpolant, field: field, antithetic: antithetic)
-                        .perSample(network: exact(interpolant, field), x0: x0, x1: x1, times: times, z: z).scalars.map(Double.init)
+                        .perSample(network: exact(interpolant, field), x0: x0, x1: x1, times: times, z: z).scalars.map(
+                            Double.init)
                     let mean = values.reduce(0, +) / Double(n)
                     return (mean, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1))
                 }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import InertiaTensor
+import XCTest
+
 @testable import InertiaGenerative
 
 /// The 2-D distributions' densities and the probability-flow likelihood against exact mixture
@@ -11,18 +12,22 @@ final class LikelihoodAndDistributionTests: XCTestCase {
         let width = (range.upperBound - range.lowerBound) / Double(cells)
         var points: [Double] = []
         for i in 0..<cells {
-            for j in 0..<cells { points += [range.lowerBound + (Double(i) + 0.5) * width, range.lowerBound + (Double(j) + 0.5) * width] }
+            for j in 0..<cells {
+                points += [range.lowerBound + (Double(i) + 0.5) * width, range.lowerBound + (Double(j) + 0.5) * width]
+            }
         }
-        let densities = distribution.logDensity(Matrix64(rows: cells * cells, columns: 2, scalars: points)).map { exp($0) }
+        let densities = distribution.logDensity(Matrix64(rows: cells * cells, columns: 2, scalars: points)).map {
+            exp($0)
+        }
         return densities.reduce(0, +) * width * width
     }
 
     func testDensitiesIntegrateToOneAndMatchTheirSamplers() {
         let distributions: [(ToyDistribution, ClosedRange<Double>)] = [
-            (.mixture(.ring(count: 8, radius: 2, standardDeviation: 0.25)), -4 ... 4),
-            (.checkerboard, -4 ... 4),
-            (.moons(noise: 0.1), -1.8 ... 2.8),
-            (.spirals(arms: 2, noise: 0.05), -1.5 ... 1.5),
+            (.mixture(.ring(count: 8, radius: 2, standardDeviation: 0.25)), -4...4),
+            (.checkerboard, -4...4),
+            (.moons(noise: 0.1), -1.8...2.8),
+            (.spirals(arms: 2, noise: 0.05), -1.5...1.5),
         ]
         for (distribution, range) in distributions {
             XCTAssertEqual(totalMass(distribution, range: range, cells: 120), 1, accuracy: 0.01, "\(distribution)")
@@ -32,23 +37,38 @@ final class LikelihoodAndDistributionTests: XCTestCase {
             let width = (range.upperBound - range.lowerBound) / 8
             for cell in [(2, 5), (4, 4), (5, 2), (6, 6)] {
                 let lowX = range.lowerBound + Double(cell.0) * width, lowY = range.lowerBound + Double(cell.1) * width
-                let inside = (0..<samples.rows).filter { samples[$0, 0] >= lowX && samples[$0, 0] < lowX + width && samples[$0, 1] >= lowY && samples[$0, 1] < lowY + width }
+                let inside = (0..<samples.rows).filter {
+                    samples[$0, 0] >= lowX && samples[$0, 0] < lowX + width && samples[$0, 1] >= lowY
+                        && samples[$0, 1] < lowY + width
+                }
                 let fraction = Double(inside.count) / Double(samples.rows)
                 var mass = 0.0, points: [Double] = []
                 let fine = 20
-                for i in 0..<fine { for j in 0..<fine { points += [lowX + (Double(i) + 0.5) * width / Double(fine), lowY + (Double(j) + 0.5) * width / Double(fine)] } }
-                mass = distribution.logDensity(Matrix64(rows: fine * fine, columns: 2, scalars: points)).reduce(0) { $0 + exp($1) } * pow(width / Double(fine), 2)
+                for i in 0..<fine {
+                    for j in 0..<fine {
+                        points += [
+                            lowX + (Double(i) + 0.5) * width / Double(fine),
+                            lowY + (Double(j) + 0.5) * width / Double(fine),
+                        ]
+                    }
+                }
+                mass =
+                    distribution.logDensity(Matrix64(rows: fine * fine, columns: 2, scalars: points)).reduce(0) {
+                        $0 + exp($1)
+                    } * pow(width / Double(fine), 2)
                 let tolerance = 4 * (max(mass * (1 - mass), 1e-4) / Double(samples.rows)).squareRoot() + 0.003
                 XCTAssertEqual(fraction, mass, accuracy: tolerance, "\(distribution) cell \(cell)")
             }
         }
         XCTAssertTrue(ToyDistribution.isOnCheckerboard(0.5, 0.5))
         XCTAssertFalse(ToyDistribution.isOnCheckerboard(2.5, 0.5))
-        XCTAssertEqual(ToyDistribution.checkerboard.logDensity(Matrix64(rows: 1, columns: 2, scalars: [2.5, 0.5]))[0], -.infinity)
+        XCTAssertEqual(
+            ToyDistribution.checkerboard.logDensity(Matrix64(rows: 1, columns: 2, scalars: [2.5, 0.5]))[0], -.infinity)
     }
 
     func testMixtureLogDensityIsTheClosedForm() {
-        let mixture = GaussianMixtureDenoiser(weights: [0.3, 0.7], means: [[1, 0], [-1, 2]], standardDeviations: [0.5, 1])
+        let mixture = GaussianMixtureDenoiser(
+            weights: [0.3, 0.7], means: [[1, 0], [-1, 2]], standardDeviations: [0.5, 1])
         let x = Matrix64(rows: 1, columns: 2, scalars: [0.2, 0.9])
         let (a, s) = (0.6, 0.8)
         func normal(_ m: [Double], _ variance: Double) -> Double {
@@ -67,21 +87,25 @@ final class LikelihoodAndDistributionTests: XCTestCase {
             let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
             let t0 = 1e-3
             let exact = mixture.logDensity(points, alpha: schedule.alpha(t0), sigma: schedule.sigma(t0))
-            let terminal = { (x: Matrix64) in mixture.logDensity(x, alpha: schedule.alpha(1), sigma: schedule.sigma(1)) }
-            let flow = ProbabilityFlowLikelihood(steps: 200).logDensity(points, from: t0, to: 1, schedule: schedule, model: model,
-                                                                        terminalLogDensity: terminal, using: &rng)
+            let terminal = { (x: Matrix64) in mixture.logDensity(x, alpha: schedule.alpha(1), sigma: schedule.sigma(1))
+            }
+            let flow = ProbabilityFlowLikelihood(steps: 200).logDensity(
+                points, from: t0, to: 1, schedule: schedule, model: model,
+                terminalLogDensity: terminal, using: &rng)
             XCTAssertLessThan(zip(flow.logDensity, exact).map { abs($0 - $1) }.max()!, 2e-3, "\(schedule)")
             // At T = 1 both schedules end at N(0, I): the prior alone gives the same answer.
-            let prior = ProbabilityFlowLikelihood(steps: 200).logDensity(points, from: t0, to: 1, schedule: schedule, model: model,
-                                                                         terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
+            let prior = ProbabilityFlowLikelihood(steps: 200).logDensity(
+                points, from: t0, to: 1, schedule: schedule, model: model,
+                terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
             XCTAssertLessThan(zip(prior.logDensity, flow.logDensity).map { abs($0 - $1) }.max()!, 1e-9)
         }
         // Hutchinson is unbiased: averaged over many probes it approaches the exact trace.
         let schedule = DiffusionSchedule.linearFlowDefault
         let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
         let few = Matrix64(rows: 4, columns: 2, scalars: Array(points.scalars.prefix(8)))
-        let exact = ProbabilityFlowLikelihood(steps: 50).logDensity(few, from: 1e-3, to: 1, schedule: schedule, model: model,
-                                                                    terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
+        let exact = ProbabilityFlowLikelihood(steps: 50).logDensity(
+            few, from: 1e-3, to: 1, schedule: schedule, model: model,
+            terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
         let estimate = ProbabilityFlowLikelihood(steps: 50, trace: .hutchinson(probes: 64)).logDensity(
             few, from: 1e-3, to: 1, schedule: schedule, model: model,
             terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaGenerative
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaGenerative
 
 /// Stochastic interpolants against `shared/fixtures/stochastic-interpolants` (exact Gaussian fields).
 final class StochasticInterpolantTests: XCTestCase {
@@ -34,7 +35,10 @@ final class StochasticInterpolantTests: XCTestCase {
             XCTAssertEqual(noise.gamma(1), 0, accuracy: 1e-15)
             // γγ̇ against a central difference of γ²/2.
             let t = 0.3, h = 1e-6
-            XCTAssertEqual(noise.gammaTimesDerivative(t), (Foundation.pow(noise.gamma(t + h), 2) - Foundation.pow(noise.gamma(t - h), 2)) / (4 * h), accuracy: 1e-6)
+            XCTAssertEqual(
+                noise.gammaTimesDerivative(t),
+                (Foundation.pow(noise.gamma(t + h), 2) - Foundation.pow(noise.gamma(t - h), 2)) / (4 * h),
+                accuracy: 1e-6)
         }
         let trig = StochasticInterpolant(path: .trig, noise: .brownian(scale: 0.5))
         let c0 = trig.coefficients(0), c1 = trig.coefficients(1)
@@ -43,7 +47,9 @@ final class StochasticInterpolantTests: XCTestCase {
         XCTAssertEqual(c1.a, 0, accuracy: 1e-12)
         XCTAssertEqual(c1.b, 1, accuracy: 1e-12)
         let t = 0.4, h = 1e-6
-        XCTAssertEqual(trig.coefficients(t).aDot, (trig.coefficients(t + h).a - trig.coefficients(t - h).a) / (2 * h), accuracy: 1e-6)
+        XCTAssertEqual(
+            trig.coefficients(t).aDot, (trig.coefficients(t + h).a - trig.coefficients(t - h).a) / (2 * h),
+            accuracy: 1e-6)
         // One-sided trig at t is the trig diffusion schedule at 1 − t: a = σ(1 − t), b = α(1 − t).
         let oneSided = StochasticInterpolant(path: .oneSidedTrig, noise: .zero).coefficients(0.3)
         XCTAssertEqual(oneSided.a, DiffusionSchedule.trig.sigma(0.7), accuracy: 1e-12)
@@ -53,7 +59,8 @@ final class StochasticInterpolantTests: XCTestCase {
     /// Spec 6.2 and 6.4: at t = 0 the score is the base's and the drift is finite for brownian γ;
     /// the ODE, forward SDEs and backward SDEs with the exact fields have the same end laws.
     func testEndpointFieldsAndMarginalInvariance() {
-        let m0 = [0.0, 0.0], m1 = [2.0, -1.0], c0 = Matrix64.identity(2), c1 = Matrix64(rows: 2, columns: 2, scalars: [0.5, 0.2, 0.2, 0.3])
+        let m0 = [0.0, 0.0], m1 = [2.0, -1.0], c0 = Matrix64.identity(2),
+            c1 = Matrix64(rows: 2, columns: 2, scalars: [0.5, 0.2, 0.2, 0.3])
         let interpolant = StochasticInterpolant(path: .linear, noise: .brownian(scale: 1))
         let x = [0.4, -0.7]
         let start = interpolant.gaussianFields(m0: m0, c0: c0, m1: m1, c1: c1, t: 0, x: x)
@@ -64,7 +71,9 @@ final class StochasticInterpolantTests: XCTestCase {
         func field(_ t: Double, _ points: Matrix64, _ drift: Bool) -> Matrix64 {
             let time = Swift.min(Swift.max(t, 1e-6), 1 - 1e-6)
             let f = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: time)
-            let gain = drift ? f.cross * f.precision + f.precision * interpolant.noise.gammaTimesDerivative(time) : f.precision * -1
+            let gain =
+                drift
+                ? f.cross * f.precision + f.precision * interpolant.noise.gammaTimesDerivative(time) : f.precision * -1
             let offset = drift ? f.meanVelocity : [0, 0]
             var out = points
             for i in 0..<points.rows {
@@ -75,12 +84,17 @@ final class StochasticInterpolantTests: XCTestCase {
             return out
         }
         let probe = [0.3, 1.1], fields = interpolant.gaussianFields(m0: m0, c0: c0, m1: m1, c1: c1, t: 0.4, x: probe)
-        XCTAssertLessThan(maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), true).scalars, fields.drift), 1e-12)
-        XCTAssertLessThan(maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), false).scalars, fields.score), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), true).scalars, fields.drift), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(field(0.4, Matrix64(rows: 1, columns: 2, scalars: probe), false).scalars, fields.score), 1e-12
+        )
         func moments(_ p: Matrix64) -> [Double] {
             let n = Double(p.rows)
             let mean = (0..<2).map { j in (0..<p.rows).reduce(0.0) { $0 + p[$1, j] } / n }
-            let cov = [(0, 0), (0, 1), (1, 1)].map { j, k in (0..<p.rows).reduce(0.0) { $0 + (p[$1, j] - mean[j]) * (p[$1, k] - mean[k]) } / n }
+            let cov = [(0, 0), (0, 1), (1, 1)].map { j, k in
+                (0..<p.rows).reduce(0.0) { $0 + (p[$1, j] - mean[j]) * (p[$1, k] - mean[k]) } / n
+            }
             return mean + cov
         }
         var rng = PhiloxGenerator(seed: 12)
@@ -94,12 +108,16 @@ final class StochasticInterpolantTests: XCTestCase {
         }
         let forwardTruth = m1 + [0.5, 0.2, 0.3], backwardTruth = [0.0, 0, 1, 0, 1]
         for eps in [0.1, 0.5, 2.0] {
-            let forward = StochasticInterpolant.integrateSDE(base, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
-                                                             score: { field($0, $1, false) }, using: &rng)
-            let backward = StochasticInterpolant.integrateBackwardSDE(target, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
-                                                                      score: { field($0, $1, false) }, using: &rng)
-            XCTAssertLessThan(maxDifference(moments(forward), forwardTruth), 0.08, "forward eps \(eps): \(moments(forward))")
-            XCTAssertLessThan(maxDifference(moments(backward), backwardTruth), 0.1, "backward eps \(eps): \(moments(backward))")
+            let forward = StochasticInterpolant.integrateSDE(
+                base, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
+                score: { field($0, $1, false) }, using: &rng)
+            let backward = StochasticInterpolant.integrateBackwardSDE(
+                target, steps: 200, epsilon: eps, drift: { field($0, $1, true) },
+                score: { field($0, $1, false) }, using: &rng)
+            XCTAssertLessThan(
+                maxDifference(moments(forward), forwardTruth), 0.08, "forward eps \(eps): \(moments(forward))")
+            XCTAssertLessThan(
+                maxDifference(moments(backward), backwardTruth), 0.1, "backward eps \(eps): \(moments(backward))")
         }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
 import InertiaOptim
 import InertiaTensor
 import InertiaTransport
+import XCTest
 
 /// Every kernel of the C kernel layer on every instruction set this CPU supports, each against an
 /// exact reference and against the baseline path; and whole computations that go through the
@@ -21,7 +21,9 @@ final class KernelPathTests: XCTestCase {
 
     // MARK: GEMM
 
-    func gemm(_ m: Int, _ n: Int, _ k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float, seed: UInt64)
+    func gemm(
+        _ m: Int, _ n: Int, _ k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float, seed: UInt64
+    )
         -> (got: [Float], want: [Float])
     {
         var rng = PhiloxGenerator(seed: seed)
@@ -31,14 +33,16 @@ final class KernelPathTests: XCTestCase {
         let b = (0..<((transposeB ? n : k) * ldb)).map { _ in rng.nextFloat() * 2 - 1 }
         var c = (0..<(m * ldc)).map { _ in rng.nextFloat() * 2 - 1 }
         var want = c
-        GEMMKernel.reference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &want, ldc: ldc)
+        GEMMKernel.reference(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &want, ldc: ldc)
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    GEMMKernel.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                     a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
-                                     c: pc.baseAddress!, ldc: ldc)
+                    GEMMKernel.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                        a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
+                        c: pc.baseAddress!, ldc: ldc)
                 }
             }
         }
@@ -115,14 +119,18 @@ final class KernelPathTests: XCTestCase {
     func map(_ function: VectorMathFunction, _ x: [Float]) -> [Float] {
         var y = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { px in
-            y.withUnsafeMutableBufferPointer { py in Kernels.map(function, px.baseAddress!, py.baseAddress!, count: x.count) }
+            y.withUnsafeMutableBufferPointer { py in
+                Kernels.map(function, px.baseAddress!, py.baseAddress!, count: x.count)
+            }
         }
         return y
     }
 
     func testExpAndLogWithinTwoUlpOnEveryPath() throws {
-        let expInputs = sweep(from: 1e-30, to: 87, negatives: true) + [0, 88, -103, 89, -105, .infinity, -.infinity, .nan]
-        let logInputs = sweep(from: Float.leastNonzeroMagnitude, to: Float.greatestFiniteMagnitude, negatives: false)
+        let expInputs =
+            sweep(from: 1e-30, to: 87, negatives: true) + [0, 88, -103, 89, -105, .infinity, -.infinity, .nan]
+        let logInputs =
+            sweep(from: Float.leastNonzeroMagnitude, to: Float.greatestFiniteMagnitude, negatives: false)
             + [0, -1, .infinity, .nan]
         for isa in paths {
             try Kernels.with(isa) {
@@ -144,8 +152,11 @@ final class KernelPathTests: XCTestCase {
                 let s = map(.sigmoid, x), u = map(.silu, x)
                 for (i, v) in x.enumerated() {
                     let sigmoid = 1 / (1 + Foundation.exp(-Double(v)))
-                    XCTAssertEqual(Double(s[i]), sigmoid, accuracy: 4 * Double(Float(sigmoid).ulp), "\(isa) sigmoid(\(v))")
-                    XCTAssertEqual(Double(u[i]), Double(v) * sigmoid, accuracy: 4 * Double(Float(Swift.abs(Double(v) * sigmoid)).ulp) + 1e-30, "\(isa) silu(\(v))")
+                    XCTAssertEqual(
+                        Double(s[i]), sigmoid, accuracy: 4 * Double(Float(sigmoid).ulp), "\(isa) sigmoid(\(v))")
+                    XCTAssertEqual(
+                        Double(u[i]), Double(v) * sigmoid,
+                        accuracy: 4 * Double(Float(Swift.abs(Double(v) * sigmoid)).ulp) + 1e-30, "\(isa) silu(\(v))")
                 }
                 // The last three elements go through the padded tail: the same values as in a full vector.
                 let tail = Array(x.suffix(3))
@@ -176,7 +187,9 @@ final class KernelPathTests: XCTestCase {
     func testFloat64ExpWithin2UlpOfLibmOnEveryPath() throws {
         var rng = SplitMix64(seed: 17)
         var inputs = (0..<400_000).map { _ in -745 + 1454 * Double(rng.next() >> 11) * 0x1p-53 }
-        inputs += [0, -0.0, 1e-300, -1e-300, 0.5 * Double.ulpOfOne, 709.78, -708.39, -744.4, 1, -1, 0.34657359, -0.34657359]
+        inputs += [
+            0, -0.0, 1e-300, -1e-300, 0.5 * Double.ulpOfOne, 709.78, -708.39, -744.4, 1, -1, 0.34657359, -0.34657359,
+        ]
         inputs += [800, -800, .nan, -.infinity, .infinity]
         for isa in paths {
             try Kernels.with(isa) {
@@ -192,7 +205,8 @@ final class KernelPathTests: XCTestCase {
                     } else if exact >= Double.leastNormalMagnitude {
                         worst = Swift.max(worst, Swift.abs(got - exact) / exact.ulp)
                     } else {
-                        XCTAssertLessThanOrEqual(Swift.abs(got - exact), Double.leastNonzeroMagnitude, "\(isa) x = \(x)")
+                        XCTAssertLessThanOrEqual(
+                            Swift.abs(got - exact), Double.leastNonzeroMagnitude, "\(isa) x = \(x)")
                     }
                 }
                 XCTAssertLessThanOrEqual(worst, 2, "\(isa): worst Float64 exp error \(worst) ulp")
@@ -220,7 +234,8 @@ final class KernelPathTests: XCTestCase {
                 var worst = 0.0
                 for (x, got) in zip(inputs, y) {
                     let exact = Foundation.cos(x)
-                    worst = Swift.max(worst, Swift.abs(got - exact) / Swift.max(Swift.abs(exact), Double.leastNormalMagnitude).ulp)
+                    worst = Swift.max(
+                        worst, Swift.abs(got - exact) / Swift.max(Swift.abs(exact), Double.leastNormalMagnitude).ulp)
                 }
                 XCTAssertLessThanOrEqual(worst, 2, "\(isa): worst Float64 cos error \(worst) ulp")
                 var s = [Double](repeating: 0, count: special.count)
@@ -244,7 +259,9 @@ final class KernelPathTests: XCTestCase {
                 var acc = [Double](repeating: 1, count: x.count)
                 Kernels.table.pointee.accumulate_exp_f64(&acc, x, 0.25, y, x.count)
                 for j in 0..<x.count {
-                    XCTAssertEqual(acc[j], 1 + Foundation.exp(x[j] + 0.25 - y[j]), accuracy: 4 * acc[j].ulp, "\(isa) accumulateExp")
+                    XCTAssertEqual(
+                        acc[j], 1 + Foundation.exp(x[j] + 0.25 - y[j]), accuracy: 4 * acc[j].ulp, "\(isa) accumulateExp"
+                    )
                 }
             }
         }
@@ -317,7 +334,9 @@ final class KernelPathTests: XCTestCase {
                 var rng = PhiloxGenerator(seed: 21)
                 let start = Tensor.normal([37, 29], standardDeviation: 1, using: &rng).scalars
                 let moved = zip(got, start).map { Swift.abs($0 - $1) }.max()!
-                XCTAssertGreaterThan(moved, 100 * worst, "\(name) on \(isa): the steps move the parameters far more than the paths differ")
+                XCTAssertGreaterThan(
+                    moved, 100 * worst,
+                    "\(name) on \(isa): the steps move the parameters far more than the paths differ")
             }
         }
     }
@@ -338,7 +357,8 @@ final class KernelPathTests: XCTestCase {
                 w1.zeroGrad()
                 w2.zeroGrad()
                 let hidden = x.matmul(w1.value).sigmoid() * x.matmul(w1.value).silu()
-                let loss = -hidden.matmul(w2.value).logSoftmax(alongAxis: 1).gather(alongAxis: 1, indices: labels).mean()
+                let loss = -hidden.matmul(w2.value).logSoftmax(alongAxis: 1).gather(alongAxis: 1, indices: labels)
+                    .mean()
                 loss.backward()
                 optimizer.step([("w1", w1), ("w2", w2)])
             }
@@ -358,15 +378,19 @@ final class KernelPathTests: XCTestCase {
         let xs = (0..<n).map { _ in Double(rng.nextFloat()) }, ys = (0..<m).map { _ in Double(rng.nextFloat()) }
         let cost = Matrix64(rows: n, columns: m, scalars: xs.flatMap { x in ys.map { y in (x - y) * (x - y) } })
         let problem = try TransportProblem(
-            source: [Double](repeating: 1.0 / Double(n), count: n), target: [Double](repeating: 1.0 / Double(m), count: m), cost: cost)
-        let solve = { try Sinkhorn.solve(problem, regularization: 0.01, options: .init(method: .log, maxIterations: 2000)) }
+            source: [Double](repeating: 1.0 / Double(n), count: n),
+            target: [Double](repeating: 1.0 / Double(m), count: m), cost: cost)
+        let solve = {
+            try Sinkhorn.solve(problem, regularization: 0.01, options: .init(method: .log, maxIterations: 2000))
+        }
         let baseline = try Kernels.with(.baseline) { try solve() }
         XCTAssertTrue(baseline.converged)
         for isa in paths where isa != .baseline {
             let got = try Kernels.with(isa) { try solve() }
             XCTAssertEqual(got.iterations, baseline.iterations, "\(isa)")
             XCTAssertEqual(got.transportCost, baseline.transportCost, accuracy: 1e-12, "\(isa)")
-            XCTAssertLessThan(zip(got.plan.scalars, baseline.plan.scalars).map { Swift.abs($0 - $1) }.max()!, 1e-12, "\(isa)")
+            XCTAssertLessThan(
+                zip(got.plan.scalars, baseline.plan.scalars).map { Swift.abs($0 - $1) }.max()!, 1e-12, "\(isa)")
         }
     }
 }

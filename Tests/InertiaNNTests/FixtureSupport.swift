@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import InertiaNN
 import InertiaTensor
+import XCTest
+
+@testable import InertiaNN
 
 /// A tensor stored in a fixture as `{"shape": [...], "values": [...]}`.
 func fixtureTensor(_ object: Any?) -> Tensor {
@@ -20,8 +21,10 @@ func fixtureURL(_ name: String) throws -> URL {
     try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil))
 }
 
-func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: Tensor, _ expected: Tensor, tolerance: Float, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.shape, expected.shape, "shape \(message)", file: file, line: line)
     guard actual.shape == expected.shape else { return }
     for (i, (a, e)) in zip(actual.scalars, expected.scalars).enumerated()

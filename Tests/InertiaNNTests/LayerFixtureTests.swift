@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import InertiaNN
 import InertiaTensor
+import XCTest
+
+@testable import InertiaNN
 
 /// Layer outputs and gradients against PyTorch (`Scripts/fixtures/make_nn_fixtures.py`).
 final class LayerFixtureTests: XCTestCase {
@@ -17,13 +18,16 @@ final class LayerFixtureTests: XCTestCase {
         case let n where n.hasPrefix("conv"):
             let s = weightShape()
             let groups = c["groups"] as! Int
-            return Conv2d(s[1] * groups, s[0], kernelSize: c["kernel"] as! Int, stride: c["stride"] as! Int,
-                          padding: c["padding"] as! Int, dilation: c["dilation"] as! Int, groups: groups,
-                          bias: params["bias"] != nil, using: &rng)
+            return Conv2d(
+                s[1] * groups, s[0], kernelSize: c["kernel"] as! Int, stride: c["stride"] as! Int,
+                padding: c["padding"] as! Int, dilation: c["dilation"] as! Int, groups: groups,
+                bias: params["bias"] != nil, using: &rng)
         case "maxpool", "maxpool_padded":
-            return MaxPool2d(kernelSize: c["kernel"] as! Int, stride: c["stride"] as? Int, padding: c["padding"] as! Int)
+            return MaxPool2d(
+                kernelSize: c["kernel"] as! Int, stride: c["stride"] as? Int, padding: c["padding"] as! Int)
         case "avgpool_padded":
-            return AvgPool2d(kernelSize: c["kernel"] as! Int, stride: c["stride"] as? Int, padding: c["padding"] as! Int)
+            return AvgPool2d(
+                kernelSize: c["kernel"] as! Int, stride: c["stride"] as? Int, padding: c["padding"] as! Int)
         case "layernorm": return LayerNorm(weightShape())
         case "rmsnorm": return RMSNorm(weightShape()[0])
         case let n where n.hasPrefix("batchnorm"): return BatchNorm(weightShape()[0])
@@ -60,7 +64,9 @@ final class LayerFixtureTests: XCTestCase {
                 assertClose(named[key]!.grad!, fixtureTensor(value), tolerance: 5e-5, "\(name) gradient of \(key)")
             }
             for (key, buffer) in m.namedBuffers() {
-                assertClose(buffer.value, fixtureTensor((c["buffers"] as! [String: Any])[key]), tolerance: 1e-5, "\(name) buffer \(key)")
+                assertClose(
+                    buffer.value, fixtureTensor((c["buffers"] as! [String: Any])[key]), tolerance: 1e-5,
+                    "\(name) buffer \(key)")
             }
         }
     }
@@ -71,18 +77,27 @@ final class LayerFixtureTests: XCTestCase {
         let logits = fixtureTensor(l["logits"])
         let labels = l["labels"] as! [Int]
         XCTAssertEqual(Loss.crossEntropy(logits: logits, labels: labels).item, value("cross_entropy"), accuracy: 1e-5)
-        XCTAssertEqual(Loss.crossEntropy(logits: logits, labels: labels, labelSmoothing: 0.1).item, value("cross_entropy_smoothed"), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.crossEntropy(logits: logits, labels: labels, labelSmoothing: 0.1).item,
+            value("cross_entropy_smoothed"), accuracy: 1e-5)
         let ignored = [0, -100, 2, 2, -100, 3]
-        XCTAssertEqual(Loss.crossEntropy(logits: logits, labels: ignored, ignoreIndex: -100).item, value("cross_entropy_ignore"), accuracy: 1e-5)
-        XCTAssertEqual(Loss.crossEntropy(logits: logits, labels: ignored, labelSmoothing: 0.2, ignoreIndex: -100).item,
-                       value("cross_entropy_smoothed_ignore"), accuracy: 1e-5)
-        XCTAssertEqual(Loss.crossEntropy(logits: logits, labels: labels, reduction: .sum).item, value("cross_entropy_sum"), accuracy: 1e-4)
+        XCTAssertEqual(
+            Loss.crossEntropy(logits: logits, labels: ignored, ignoreIndex: -100).item, value("cross_entropy_ignore"),
+            accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.crossEntropy(logits: logits, labels: ignored, labelSmoothing: 0.2, ignoreIndex: -100).item,
+            value("cross_entropy_smoothed_ignore"), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.crossEntropy(logits: logits, labels: labels, reduction: .sum).item, value("cross_entropy_sum"),
+            accuracy: 1e-4)
         let x = fixtureTensor(l["x"]), y = fixtureTensor(l["y"])
-        XCTAssertEqual(Loss.binaryCrossEntropyWithLogits(logits: x, targets: y).item, value("bce_with_logits"), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.binaryCrossEntropyWithLogits(logits: x, targets: y).item, value("bce_with_logits"), accuracy: 1e-5)
         XCTAssertEqual(Loss.meanSquaredError(x, y).item, value("mse"), accuracy: 1e-4)
         XCTAssertEqual(Loss.l1(x, y).item, value("l1"), accuracy: 1e-5)
         XCTAssertEqual(Loss.huber(x, y, delta: 0.7).item, value("huber"), accuracy: 1e-5)
-        XCTAssertEqual(Loss.klDivergence(input: fixtureTensor(l["kl_input"]), target: fixtureTensor(l["kl_target"])).item,
-                       value("kl_batchmean"), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.klDivergence(input: fixtureTensor(l["kl_input"]), target: fixtureTensor(l["kl_target"])).item,
+            value("kl_batchmean"), accuracy: 1e-5)
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
-import XCTest
-@testable import InertiaNN
 import InertiaTensor
+import XCTest
+
+@testable import InertiaNN
 
 final class ModuleTests: XCTestCase {
     func testNamesNestCountsAndFreezing() {
         var rng = PhiloxGenerator(seed: 1)
         let mlp = MLP(sizes: [4, 8, 3], using: &rng)
-        XCTAssertEqual(mlp.namedParameters().map(\.name), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
+        XCTAssertEqual(
+            mlp.namedParameters().map(\.name), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
         XCTAssertEqual(mlp.parameterCount(), 4 * 8 + 8 + 8 * 3 + 3)
         let frozen = mlp.freeze { $0.hasSuffix("bias") }
         XCTAssertEqual(frozen, ["layers.0.bias", "layers.2.bias"])
@@ -37,7 +39,9 @@ final class ModuleTests: XCTestCase {
         var rng = PhiloxGenerator(seed: 3)
         let m = Sequential(Linear(3, 2, using: &rng), BatchNorm(2))
         var state = Dictionary(uniqueKeysWithValues: m.stateDictionary().map { ($0.name, $0.value) })
-        XCTAssertEqual(Set(state.keys), ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"])
+        XCTAssertEqual(
+            Set(state.keys),
+            ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"])
         var other = PhiloxGenerator(seed: 4)
         let n = Sequential(Linear(3, 2, using: &other), BatchNorm(2))
         try n.loadStateDictionary(state)
@@ -47,7 +51,9 @@ final class ModuleTests: XCTestCase {
             XCTAssertEqual("\(error)", "parameter '0.weight' has shape [2, 3] in the model but [3, 2] in the file")
         }
         state["0.weight"] = nil
-        XCTAssertThrowsError(try n.loadStateDictionary(state)) { XCTAssertEqual("\($0)", "no entry for parameter '0.weight'") }
+        XCTAssertThrowsError(try n.loadStateDictionary(state)) {
+            XCTAssertEqual("\($0)", "no entry for parameter '0.weight'")
+        }
     }
 
     func testInitializersFollowPyTorchBounds() {
@@ -65,7 +71,8 @@ final class ModuleTests: XCTestCase {
 
     func testGradientCheckOfConvolutionAndAttentionThroughModules() {
         var rng = PhiloxGenerator(seed: 6)
-        let conv = Conv2d(4, 2, kernelSize: (2, 3), stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2, using: &rng)
+        let conv = Conv2d(
+            4, 2, kernelSize: (2, 3), stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2, using: &rng)
         checkModuleGradients(conv, input: Tensor.normal([2, 4, 5, 6], using: &rng))
         let attention = CausalSelfAttention(dimension: 4, heads: 2, using: &rng)
         checkModuleGradients(attention, input: Tensor.normal([1, 3, 4], using: &rng))
@@ -96,7 +103,9 @@ final class ModuleTests: XCTestCase {
                 p.value.withUnsafeMutableBufferPointer { $0[i] = original }
                 let numeric = (plus - minus) / Double(2 * h)
                 if Swift.abs(numeric - Double(analytic[i])) > 2e-2 * Swift.max(1, Swift.abs(numeric)) {
-                    XCTFail("\(type(of: m)) \(name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)", file: file, line: line)
+                    XCTFail(
+                        "\(type(of: m)) \(name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)", file: file,
+                        line: line)
                     return
                 }
             }
@@ -106,10 +115,13 @@ final class ModuleTests: XCTestCase {
             var plusInput = input, minusInput = input
             plusInput.withUnsafeMutableBufferPointer { $0[i] += h }
             minusInput.withUnsafeMutableBufferPointer { $0[i] -= h }
-            let f = { (t: Tensor) in withoutGradients { zip(m(t).scalars, w.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
+            let f = { (t: Tensor) in
+                withoutGradients { zip(m(t).scalars, w.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+            }
             let numeric = (f(plusInput) - f(minusInput)) / Double(2 * h)
             if Swift.abs(numeric - Double(analytic[i])) > 2e-2 * Swift.max(1, Swift.abs(numeric)) {
-                XCTFail("\(type(of: m)) input[\(i)]: analytic \(analytic[i]) numeric \(numeric)", file: file, line: line)
+                XCTFail(
+                    "\(type(of: m)) input[\(i)]: analytic \(analytic[i]) numeric \(numeric)", file: file, line: line)
                 return
             }
         }

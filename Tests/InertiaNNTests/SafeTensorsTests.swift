@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import InertiaNN
 import InertiaTensor
+import XCTest
+
+@testable import InertiaNN
 
 final class SafeTensorsTests: XCTestCase {
     func testReadsAFileWrittenByPythonSafetensors() throws {
@@ -16,10 +17,13 @@ final class SafeTensorsTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-st-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/weights.safetensors"
-        let file = SafeTensors.File(tensors: [("a.weight", Tensor([[1, 2], [3, 4]])), ("b", Tensor(5))], metadata: ["k": "v"])
+        let file = SafeTensors.File(
+            tensors: [("a.weight", Tensor([[1, 2], [3, 4]])), ("b", Tensor(5))], metadata: ["k": "v"])
         try SafeTensors.write(file, to: path)
         XCTAssertEqual(try SafeTensors.read(path), file)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "weights.safetensors" }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0 != "weights.safetensors"
+        }
         XCTAssertEqual(leftovers, [])
     }
 
@@ -29,14 +33,22 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cut.safetensors"), "\(error)")
             XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
         }
-        XCTAssertThrowsError(try SafeTensors.decode(Data([1, 2, 3]), source: "tiny")) { XCTAssertTrue("\($0)".contains("shorter")) }
+        XCTAssertThrowsError(try SafeTensors.decode(Data([1, 2, 3]), source: "tiny")) {
+            XCTAssertTrue("\($0)".contains("shorter"))
+        }
         var corrupt = good
         corrupt[8] = UInt8(ascii: "x")
-        XCTAssertThrowsError(try SafeTensors.decode(corrupt, source: "corrupt")) { XCTAssertTrue("\($0)".contains("not a JSON object")) }
+        XCTAssertThrowsError(try SafeTensors.decode(corrupt, source: "corrupt")) {
+            XCTAssertTrue("\($0)".contains("not a JSON object"))
+        }
         var huge = good
         huge[7] = 0x7F
-        XCTAssertThrowsError(try SafeTensors.decode(huge, source: "huge")) { XCTAssertTrue("\($0)".contains("exceeds the file size")) }
-        XCTAssertThrowsError(try SafeTensors.read("/nonexistent/w.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try SafeTensors.decode(huge, source: "huge")) {
+            XCTAssertTrue("\($0)".contains("exceeds the file size"))
+        }
+        XCTAssertThrowsError(try SafeTensors.read("/nonexistent/w.safetensors")) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
         XCTAssertThrowsError(try SafeTensors.read(FileManager.default.temporaryDirectory.path)) {
             XCTAssertTrue("\($0)".contains("it is a directory, not a file"), "\($0)")
         }
@@ -64,10 +76,13 @@ final class SafeTensorsTests: XCTestCase {
         try XCTSkipUnless(probe.terminationStatus == 0, "Python's safetensors is not installed")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-\(getpid()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try SafeTensors.write(SafeTensors.File(tensors: [("x", Tensor([[1.5, -2], [0.25, 8]]))], metadata: ["by": "inertia"]), to: path)
+        try SafeTensors.write(
+            SafeTensors.File(tensors: [("x", Tensor([[1.5, -2], [0.25, 8]]))], metadata: ["by": "inertia"]), to: path)
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", """
+        check.arguments = [
+            "python3", "-c",
+            """
             import sys
             from safetensors.numpy import load_file
             from safetensors import safe_open
@@ -76,7 +91,8 @@ final class SafeTensorsTests: XCTestCase {
             assert d['x'].tolist() == [[1.5, -2.0], [0.25, 8.0]], d['x']
             with safe_open(sys.argv[1], 'np') as f:
                 assert f.metadata() == {'by': 'inertia'}
-            """, path]
+            """, path,
+        ]
         try check.run()
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0)

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// SGDP and AdamP against the official code's trajectories (`shared/fixtures/adamp`) and the
 /// invariants of the spec's section 6.2.
@@ -19,25 +20,39 @@ final class AdamPTests: XCTestCase {
             func d(_ k: String) -> Double { (h[k] as! NSNumber).doubleValue }
             let kind = c["gradient_kind"] as! String
             let name = c["optimizer"] as! String
-            let optimizer: FusedOptimizer = name == "SGDP"
-                ? try SGDP(learningRate: d("lr"), momentum: d("momentum"), dampening: d("dampening"), weightDecay: d("weight_decay"),
-                           nesterov: (h["nesterov"] as! NSNumber).boolValue, epsilon: d("eps"), delta: d("delta"), weightDecayRatio: d("wd_ratio"))
-                : try AdamP(learningRate: d("lr"), beta1: doubles(h["betas"])[0], beta2: doubles(h["betas"])[1], epsilon: d("eps"),
-                            weightDecay: d("weight_decay"), delta: d("delta"), weightDecayRatio: d("wd_ratio"),
-                            nesterov: (h["nesterov"] as! NSNumber).boolValue)
+            let optimizer: FusedOptimizer =
+                name == "SGDP"
+                ? try SGDP(
+                    learningRate: d("lr"), momentum: d("momentum"), dampening: d("dampening"),
+                    weightDecay: d("weight_decay"),
+                    nesterov: (h["nesterov"] as! NSNumber).boolValue, epsilon: d("eps"), delta: d("delta"),
+                    weightDecayRatio: d("wd_ratio"))
+                : try AdamP(
+                    learningRate: d("lr"), beta1: doubles(h["betas"])[0], beta2: doubles(h["betas"])[1],
+                    epsilon: d("eps"),
+                    weightDecay: d("weight_decay"), delta: d("delta"), weightDecayRatio: d("wd_ratio"),
+                    nesterov: (h["nesterov"] as! NSNumber).boolValue)
             let w = Parameter(Tensor(shape: [3, 4], scalars: w0))
             for (t, step) in (c["steps"] as! [[String: Any]]).enumerated() {
                 let g = matrix(step["grad"])
                 let channel = w.value.withUnsafeBufferPointer { wp in
-                    g.withUnsafeBufferPointer { RadialProjection.cosines(wp.baseAddress!, $0.baseAddress!, rows: 3, columns: 4, eps: 1e-8) }
+                    g.withUnsafeBufferPointer {
+                        RadialProjection.cosines(wp.baseAddress!, $0.baseAddress!, rows: 3, columns: 4, eps: 1e-8)
+                    }
                 }
-                for (a, e) in zip(channel, doubles(step["channel_cos"])) { XCTAssertEqual(a, e, accuracy: 1e-6, "\(name) \(kind) cos") }
+                for (a, e) in zip(channel, doubles(step["channel_cos"])) {
+                    XCTAssertEqual(a, e, accuracy: 1e-6, "\(name) \(kind) cos")
+                }
                 w.value.grad = Tensor(shape: [3, 4], scalars: g)
                 optimizer.step([("w", w)])
                 let stats = (optimizer as? AdamP)?.projections["w"] ?? (optimizer as! SGDP).projections["w"]!
-                let fired = stats.channel > 0 && stats.channel == t + 1 ? "channel" : (stats.layer == t + 1 ? "layer" : (stats.none == t + 1 ? "none" : "?"))
+                let fired =
+                    stats.channel > 0 && stats.channel == t + 1
+                    ? "channel" : (stats.layer == t + 1 ? "layer" : (stats.none == t + 1 ? "none" : "?"))
                 XCTAssertEqual(fired, step["projection_applied"] as? String, "\(name) \(kind) step \(t + 1)")
-                for (a, e) in zip(w.value.scalars, doubles((step["param_after"] as! [Any]).flatMap { $0 as! [NSNumber] })) {
+                for (a, e) in zip(
+                    w.value.scalars, doubles((step["param_after"] as! [Any]).flatMap { $0 as! [NSNumber] }))
+                {
                     XCTAssertEqual(Double(a), e, accuracy: 2e-6, "\(name) \(kind) step \(t + 1)")
                 }
             }
@@ -47,7 +62,9 @@ final class AdamPTests: XCTestCase {
         b.value.grad = Tensor(doubles(bias["grad"]).map(Float.init))
         let adamp = try AdamP(learningRate: 0.01, weightDecay: 0.01)
         adamp.step([("b", b)])
-        for (a, e) in zip(b.value.scalars, doubles(bias["param_after"])) { XCTAssertEqual(Double(a), e, accuracy: 1e-6) }
+        for (a, e) in zip(b.value.scalars, doubles(bias["param_after"])) {
+            XCTAssertEqual(Double(a), e, accuracy: 1e-6)
+        }
         XCTAssertEqual(adamp.projections["b"]?.none, 1)
     }
 
@@ -57,7 +74,10 @@ final class AdamPTests: XCTestCase {
         let grads = (0..<5).map { _ in Tensor.normal([4, 5], using: &rng) }
         func run(_ opt: Optimizer) -> Tensor {
             let p = Parameter(start)
-            for g in grads { p.value.grad = g; opt.step([("p", p)]) }
+            for g in grads {
+                p.value.grad = g
+                opt.step([("p", p)])
+            }
             return p.value
         }
         let adamp = run(try AdamP(learningRate: 0.01, weightDecay: 0.1, delta: 0))
@@ -82,7 +102,9 @@ final class AdamPTests: XCTestCase {
         let outcome = w.withUnsafeBufferPointer { wp in
             g.withUnsafeBufferPointer { gp in
                 u.withUnsafeMutableBufferPointer {
-                    RadialProjection.apply(weight: wp.baseAddress!, gradient: gp.baseAddress!, update: $0.baseAddress!, shape: [3, 6], delta: 0.1, eps: 1e-8)
+                    RadialProjection.apply(
+                        weight: wp.baseAddress!, gradient: gp.baseAddress!, update: $0.baseAddress!, shape: [3, 6],
+                        delta: 0.1, eps: 1e-8)
                 }
             }
         }
@@ -96,7 +118,9 @@ final class AdamPTests: XCTestCase {
         let again = scaled.withUnsafeBufferPointer { wp in
             g.withUnsafeBufferPointer { gp in
                 v.withUnsafeMutableBufferPointer {
-                    RadialProjection.apply(weight: wp.baseAddress!, gradient: gp.baseAddress!, update: $0.baseAddress!, shape: [3, 6], delta: 0.1, eps: 1e-8)
+                    RadialProjection.apply(
+                        weight: wp.baseAddress!, gradient: gp.baseAddress!, update: $0.baseAddress!, shape: [3, 6],
+                        delta: 0.1, eps: 1e-8)
                 }
             }
         }

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// AM-SGD and AM-AdamW against `shared/fixtures/adaptive-memory-momentum` and the spec's invariants.
 final class AdaptiveMemoryTests: XCTestCase {
@@ -22,7 +23,9 @@ final class AdaptiveMemoryTests: XCTestCase {
     }
 
     func testAMSGDOptionAOnTheQuadraticFollowsTheFixture() throws {
-        let q = try fixture("adaptive-memory-momentum", "beta_closed_form.json")["am_sgd_variantA_quadratic"] as! [String: Any]
+        let q =
+            try fixture("adaptive-memory-momentum", "beta_closed_form.json")["am_sgd_variantA_quadratic"]
+            as! [String: Any]
         let trajectory = q["trajectory"] as! [[String: Any]]
         let opt = try AMSGD(learningRate: 0.18)
         let x = Parameter(Tensor([1, 1]))
@@ -60,7 +63,10 @@ final class AdaptiveMemoryTests: XCTestCase {
             var r = PhiloxGenerator(seed: 9)
             let o = try AMSGD(learningRate: 0.01)
             let p = Parameter(Tensor.normal([6], using: &r))
-            for _ in 0..<5 { p.value.grad = Tensor.normal([6], using: &r) * scale; o.step([("p", p)]) }
+            for _ in 0..<5 {
+                p.value.grad = Tensor.normal([6], using: &r) * scale
+                o.step([("p", p)])
+            }
             return o.betaHistory
         }
         let unscaled = try betas(scale: 1), scaled = try betas(scale: 50)

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// AuON and Hybrid-AuON, both code paths, against `shared/fixtures/auon`.
 final class AuONTests: XCTestCase {
@@ -30,10 +31,15 @@ final class AuONTests: XCTestCase {
     func testBothCodePathsAndBothHybridsFollowTheReference() throws {
         try replay(try AuON(learningRate: 0.24), key: "auon_paper_2025_lr0.24_beta0.95")
         try replay(try AuON(learningRate: 0.24, version: .repo2026), key: "auon_official_repo_2026_lr0.24_gamma1.5_wd0")
-        try replay(try AuON(learningRate: 0.24, version: .repo2026, weightDecay: 0.01), key: "auon_official_repo_2026_lr0.24_gamma1.5_wd0.01")
-        try replay(try AuON(learningRate: 0.24, version: .repo2026, hybrid: true, newtonSchulzSteps: 1),
-                   key: "hybrid_auon_official_repo_2026_ns1_lr0.24")
-        try replay(try AuON(learningRate: 0.24, version: .repo2026, hybrid: true), key: "hybrid_auon_official_repo_2026_ns5_default_lr0.24")
+        try replay(
+            try AuON(learningRate: 0.24, version: .repo2026, weightDecay: 0.01),
+            key: "auon_official_repo_2026_lr0.24_gamma1.5_wd0.01")
+        try replay(
+            try AuON(learningRate: 0.24, version: .repo2026, hybrid: true, newtonSchulzSteps: 1),
+            key: "hybrid_auon_official_repo_2026_ns1_lr0.24")
+        try replay(
+            try AuON(learningRate: 0.24, version: .repo2026, hybrid: true),
+            key: "hybrid_auon_official_repo_2026_ns5_default_lr0.24")
     }
 
     func testPaperDirectionHasUnitFrobeniusNormOverTheBrake() throws {

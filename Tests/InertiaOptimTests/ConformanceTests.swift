@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// The checks every registered optimizer must pass.
 final class ConformanceTests: XCTestCase {
@@ -10,7 +11,10 @@ final class ConformanceTests: XCTestCase {
     /// diverges on Rosenbrock at 1e-2: gradients in the thousands make its right factor nearly
     /// rank one, and the inverse root then magnifies the orthogonal direction.
     func learningRate(_ name: String) -> Double {
-        ["sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1, "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3][name] ?? 1e-2
+        [
+            "sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1,
+            "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3,
+        ][name] ?? 1e-2
     }
 
     func make(_ entry: OptimizerEntry, _ extra: [String: HyperparameterValue] = [:]) throws -> Optimizer {
@@ -21,23 +25,32 @@ final class ConformanceTests: XCTestCase {
 
     /// Whether the registry hands this optimizer out routed: a matrix optimizer first, AdamW for the rest.
     func isMatrixOptimizer(_ optimizer: Optimizer) -> Bool {
-        ((optimizer as? RoutedOptimizer)?.routes.first?.optimizer as? FusedOptimizer).map { $0.minimumRank >= 2 } ?? false
+        ((optimizer as? RoutedOptimizer)?.routes.first?.optimizer as? FusedOptimizer).map { $0.minimumRank >= 2 }
+            ?? false
     }
 
     func testRegistryListsEveryOptimizerOnce() {
         let names = OptimizerRegistry.entries.map(\.name)
-        XCTAssertEqual(names, ["sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp", "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon"])
+        XCTAssertEqual(
+            names,
+            [
+                "sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp",
+                "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon",
+            ])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
             XCTAssertFalse(e.paper.isEmpty)
             XCTAssertNotNil(e.defaultValue("lr"))
             XCTAssertEqual(Set(e.options.map(\.name)).count, e.options.count, e.name)
         }
-        XCTAssertThrowsError(try OptimizerRegistry.entry(named: "adam")!(["betta": 1])) { XCTAssertTrue("\($0)".contains("unknown hyper-parameter 'betta'")) }
+        XCTAssertThrowsError(try OptimizerRegistry.entry(named: "adam")!(["betta": 1])) {
+            XCTAssertTrue("\($0)".contains("unknown hyper-parameter 'betta'"))
+        }
     }
 
     func testTypedHyperparametersDecodeFromTextWithNamedErrors() throws {
-        let sgd = try XCTUnwrap(OptimizerRegistry.entry(named: "sgd")!(["lr": "0.5", "momentum": 0.9, "nesterov": "true"]) as? SGD)
+        let sgd = try XCTUnwrap(
+            OptimizerRegistry.entry(named: "sgd")!(["lr": "0.5", "momentum": 0.9, "nesterov": "true"]) as? SGD)
         XCTAssertEqual(sgd.learningRate, 0.5)
         XCTAssertEqual(sgd.momentum, 0.9)
         XCTAssertTrue(sgd.nesterov)
@@ -48,11 +61,15 @@ final class ConformanceTests: XCTestCase {
             ("sgd", ["lr": "inf"], "sgd: invalid hyper-parameter: lr must be a finite number, got inf"),
             ("sgd", ["nesterov": "maybe"], "sgd: invalid hyper-parameter: nesterov expects true or false, got 'maybe'"),
             ("muon", ["ns_steps": 2.5], "muon: invalid hyper-parameter: ns_steps expects an integer, got '2.5'"),
-            ("lion-k", ["kernel": "l3"],
-             "lion-k: invalid hyper-parameter: kernel expects one of sign, l2, linf, lp, huber, tanh, quadratic, nuclear, got 'l3'"),
+            (
+                "lion-k", ["kernel": "l3"],
+                "lion-k: invalid hyper-parameter: kernel expects one of sign, l2, linf, lp, huber, tanh, quadratic, nuclear, got 'l3'"
+            ),
         ]
         for (name, settings, message) in expectations {
-            XCTAssertThrowsError(try OptimizerRegistry.entry(named: name)!(settings)) { XCTAssertEqual("\($0)", message) }
+            XCTAssertThrowsError(try OptimizerRegistry.entry(named: name)!(settings)) {
+                XCTAssertEqual("\($0)", message)
+            }
         }
         // Defaults are the configuration's, and the Swift initialiser's are the same values.
         let defaults = try XCTUnwrap(OptimizerRegistry.entry(named: "adamw")!() as? AdamW)
@@ -67,7 +84,8 @@ final class ConformanceTests: XCTestCase {
             let opt = try OptimizerRegistry.entry(named: name)!(["adamw_lr": 0.01])
             XCTAssertEqual(opt.name, name)
             var rng = PhiloxGenerator(seed: 2)
-            let weight = Parameter(Tensor.normal([4, 3], using: &rng)), bias = Parameter(Tensor.normal([4], using: &rng))
+            let weight = Parameter(Tensor.normal([4, 3], using: &rng)),
+                bias = Parameter(Tensor.normal([4], using: &rng))
             let named: [NamedParameter] = [("0.weight", weight), ("0.bias", bias)]
             XCTAssertNoThrow(try opt.validate(named))
             let matrix = try XCTUnwrap((opt as? RoutedOptimizer)?.routes.first?.optimizer)
@@ -143,7 +161,10 @@ final class ConformanceTests: XCTestCase {
             let grads = (0..<6).map { _ in Tensor.normal([3, 5], using: &rng) }
             let start = Tensor.normal([3, 5], using: &rng)
             let a = try make(entry), pa = Parameter(start)
-            for g in grads.prefix(3) { pa.value.grad = g; a.step([("w", pa)]) }
+            for g in grads.prefix(3) {
+                pa.value.grad = g
+                a.step([("w", pa)])
+            }
             let path = folder + "/\(entry.name).safetensors"
             try a.state().write(to: path)
             let b = try make(entry), pb = Parameter(pa.value)
@@ -167,13 +188,17 @@ final class ConformanceTests: XCTestCase {
         let state = adam.state()
         let other = try Adam()
         XCTAssertThrowsError(try other.load(state, for: [("layer.weight", Parameter(Tensor.ones([3])))])) {
-            XCTAssertTrue("\($0)".contains("'layer.weight' of shape [3] needs its 'exp_avg' of shape [3], the saved one has [2, 2]"), "\($0)")
+            XCTAssertTrue(
+                "\($0)".contains(
+                    "'layer.weight' of shape [3] needs its 'exp_avg' of shape [3], the saved one has [2, 2]"), "\($0)")
         }
         XCTAssertThrowsError(try other.load(state, for: [("other", Parameter(Tensor.ones([2, 2])))])) {
             XCTAssertTrue("\($0)".contains("parameter 'layer.weight', which the model does not have"), "\($0)")
         }
         XCTAssertEqual(other.state(), OptimizerState(optimizer: "adam", learningRate: 1e-3, steps: [:], slots: [:]))
-        XCTAssertThrowsError(try SGD(learningRate: 0.1).load(state, for: [])) { XCTAssertTrue("\($0)".contains("saved by optimizer 'adam'")) }
+        XCTAssertThrowsError(try SGD(learningRate: 0.1).load(state, for: [])) {
+            XCTAssertTrue("\($0)".contains("saved by optimizer 'adam'"))
+        }
     }
 
     func testZeroGradientsMoveNothingButWeightDecayAndGiveNoNaN() throws {
@@ -181,13 +206,19 @@ final class ConformanceTests: XCTestCase {
             let opt = try make(entry, entry.defaultValue("weight_decay") != nil ? ["weight_decay": 0] : [:])
             let shape = isMatrixOptimizer(opt) ? [2, 2] : [4]
             let p = Parameter(Tensor(shape: shape, scalars: [1, -2, 0, 3]))
-            for _ in 0..<5 { p.value.grad = Tensor.zeros(shape); opt.step([("p", p)]) }
+            for _ in 0..<5 {
+                p.value.grad = Tensor.zeros(shape)
+                opt.step([("p", p)])
+            }
             XCTAssertEqual(p.value.scalars, [1, -2, 0, 3], entry.name)
         }
         // AdamW with g = 0 decays geometrically; Adam's coupled decay moves the parameter through the moments.
         let adamw = try AdamW(learningRate: 0.1, weightDecay: 0.5)
         let p = Parameter(Tensor([2]))
-        for _ in 0..<4 { p.value.grad = Tensor([0]); adamw.step([("p", p)]) }
+        for _ in 0..<4 {
+            p.value.grad = Tensor([0])
+            adamw.step([("p", p)])
+        }
         XCTAssertEqual(p.value.item, 2 * Float(Foundation.pow(0.95, 4.0)), accuracy: 1e-6)
         let adam = try Adam(learningRate: 0.1, weightDecay: 0.5)
         let q = Parameter(Tensor([2]))
@@ -212,7 +243,9 @@ final class ConformanceTests: XCTestCase {
         let head = Parameter(Tensor.ones([2, 2])), frozen = Parameter(Tensor.ones([2]), isFrozen: true)
         let absent = Parameter(Tensor.ones([2]))
         for p in [weight, bias, head] { p.value.grad = Tensor.zeros(p.shape) }
-        opt.step([("body.weight", weight), ("body.bias", bias), ("head.weight", head), ("frozen", frozen), ("absent", absent)])
+        opt.step([
+            ("body.weight", weight), ("body.bias", bias), ("head.weight", head), ("frozen", frozen), ("absent", absent),
+        ])
         XCTAssertEqual(weight.value.scalars, [0.95, 0.95, 0.95, 0.95])
         XCTAssertEqual(bias.value.scalars, [1, 1])
         assertClose(head.value.scalars, [0.995, 0.995, 0.995, 0.995], 1e-7)
@@ -239,8 +272,10 @@ final class ConformanceTests: XCTestCase {
         let saved = routed.state()
         XCTAssertEqual(saved.steps["v"], 1)
         XCTAssertNotNil(saved.slots["v/exp_avg"])
-        let copy = RoutedOptimizer([.init(selects: { $1.value.rank == 2 }, optimizer: try SGD(learningRate: 0.1)),
-                                    .init(selects: { _, _ in true }, optimizer: try Adam(learningRate: 0.1))])
+        let copy = RoutedOptimizer([
+            .init(selects: { $1.value.rank == 2 }, optimizer: try SGD(learningRate: 0.1)),
+            .init(selects: { _, _ in true }, optimizer: try Adam(learningRate: 0.1)),
+        ])
         try copy.load(saved, for: [("m", matrix), ("v", vector)])
         XCTAssertEqual(copy.state(), saved)
     }
@@ -256,7 +291,10 @@ final class ConformanceTests: XCTestCase {
                     var rng = PhiloxGenerator(seed: 3)
                     let p = Parameter(Tensor.normal(shape, using: &rng))
                     let opt = try make(entry, ["weight_decay": 0.01])
-                    for _ in 0..<3 { p.value.grad = Tensor.normal(shape, using: &rng); opt.step([("p", p)]) }
+                    for _ in 0..<3 {
+                        p.value.grad = Tensor.normal(shape, using: &rng)
+                        opt.step([("p", p)])
+                    }
                     XCTAssertFalse(p.value.scalars.contains { !$0.isFinite }, "\(entry.name) \(shape)")
                     results.append(p.value)
                 }
@@ -298,8 +336,13 @@ final class ConformanceTests: XCTestCase {
     }
 
     func testBadConfigurationsAreRejectedWithAClearMessage() {
-        XCTAssertThrowsError(try SGD(learningRate: -0.1)) { XCTAssertEqual("\($0)", "sgd: invalid hyper-parameter: learning rate must be a finite number >= 0, got -0.1") }
-        XCTAssertThrowsError(try SGD(learningRate: 0.1, nesterov: true)) { XCTAssertTrue("\($0)".contains("Nesterov momentum requires momentum > 0")) }
+        XCTAssertThrowsError(try SGD(learningRate: -0.1)) {
+            XCTAssertEqual(
+                "\($0)", "sgd: invalid hyper-parameter: learning rate must be a finite number >= 0, got -0.1")
+        }
+        XCTAssertThrowsError(try SGD(learningRate: 0.1, nesterov: true)) {
+            XCTAssertTrue("\($0)".contains("Nesterov momentum requires momentum > 0"))
+        }
         XCTAssertThrowsError(try Adam(beta1: 1)) { XCTAssertTrue("\($0)".contains("betas must lie in [0, 1)")) }
         XCTAssertThrowsError(try AdamW(beta2: -0.1)) { XCTAssertTrue("\($0)".contains("betas")) }
         XCTAssertThrowsError(try RMSprop(alpha: 2)) { XCTAssertTrue("\($0)".contains("alpha")) }
@@ -315,7 +358,8 @@ final class ConformanceTests: XCTestCase {
         let c = Float(1 / (5 + 1e-6))
         XCTAssertEqual(a.grad!.scalars, [3 * c, 0])
         XCTAssertEqual(b.grad!.scalars, [4 * c])
-        XCTAssertEqual(GradientClipping.clipGlobalNorm([("a", a), ("b", b)], maxNorm: 10), Double(5 * c), accuracy: 1e-6)
+        XCTAssertEqual(
+            GradientClipping.clipGlobalNorm([("a", a), ("b", b)], maxNorm: 10), Double(5 * c), accuracy: 1e-6)
         XCTAssertEqual(a.grad!.scalars, [3 * c, 0])
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// FISMO against `shared/fixtures/fismo` and the invariants of `fismo.md` 6.
 final class FISMOTests: XCTestCase {
@@ -16,7 +17,8 @@ final class FISMOTests: XCTestCase {
         return zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
     }
 
-    func run(_ optimizer: FISMO, from start: Tensor, gradients: [Tensor]) -> (weights: [Tensor], state: OptimizerState) {
+    func run(_ optimizer: FISMO, from start: Tensor, gradients: [Tensor]) -> (weights: [Tensor], state: OptimizerState)
+    {
         let w = Parameter(start)
         var weights: [Tensor] = []
         for g in gradients {
@@ -35,9 +37,12 @@ final class FISMOTests: XCTestCase {
             w.value.grad = g
             fismo.step([("w", w)])
             let state = fismo.state().slots
-            XCTAssertLessThan(maxDifference(state["w/left_factor"]!, matrix(expected["P"])), 1e-5, "P after step \(t + 1)")
-            XCTAssertLessThan(maxDifference(state["w/right_factor"]!, matrix(expected["Q"])), 1e-5, "Q after step \(t + 1)")
-            XCTAssertLessThan(maxDifference(state["w/momentum_buffer"]!, matrix(expected["M"])), 1e-5, "M after step \(t + 1)")
+            XCTAssertLessThan(
+                maxDifference(state["w/left_factor"]!, matrix(expected["P"])), 1e-5, "P after step \(t + 1)")
+            XCTAssertLessThan(
+                maxDifference(state["w/right_factor"]!, matrix(expected["Q"])), 1e-5, "Q after step \(t + 1)")
+            XCTAssertLessThan(
+                maxDifference(state["w/momentum_buffer"]!, matrix(expected["M"])), 1e-5, "M after step \(t + 1)")
             XCTAssertLessThan(maxDifference(w.value, matrix(expected["W"])), 1e-5, "W after step \(t + 1)")
         }
         let stats = try XCTUnwrap(fismo.factorStatistics["w"])
@@ -101,8 +106,10 @@ final class FISMOTests: XCTestCase {
         let grads = (0..<3).map { _ in Tensor.normal([3, 4], using: &rng) }
         let make = { try FISMO(learningRate: 0.1, momentum: 0.9, factorDecay: 0.9, damping: 0.01, polar: .exact) }
         let plain = run(try make(), from: start, gradients: grads).weights.last!
-        let rotated = run(try make(), from: (u * Matrix64(start) * v).tensor,
-                          gradients: grads.map { (u * Matrix64($0) * v).tensor }).weights.last!
+        let rotated = run(
+            try make(), from: (u * Matrix64(start) * v).tensor,
+            gradients: grads.map { (u * Matrix64($0) * v).tensor }
+        ).weights.last!
         XCTAssertLessThan(maxDifference((u * Matrix64(plain) * v).tensor, rotated), 1e-5)
     }
 
@@ -116,7 +123,8 @@ final class FISMOTests: XCTestCase {
         let pStar = spd(6), qStar = spd(8)
         let pRoot = SymmetricEigen(pStar).power(0.5), qRoot = SymmetricEigen(qStar).power(0.5)
         // lr 0: only the factor recursion runs.
-        let fismo = try FISMO(learningRate: 0, momentum: 0.9, factorDecay: 0.99, damping: 0, polar: .newtonSchulz(steps: 0))
+        let fismo = try FISMO(
+            learningRate: 0, momentum: 0.9, factorDecay: 0.99, damping: 0, polar: .newtonSchulz(steps: 0))
         let w = Parameter(Tensor.zeros([6, 8]))
         for _ in 0..<5000 {
             w.value.grad = (pRoot * Matrix64(Tensor.normal([6, 8], using: &rng)) * qRoot).tensor

@@ -1,9 +1,10 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
 @_exported import InertiaTestSupport
+import XCTest
+
+@testable import InertiaOptim
 
 /// Builds the optimizer of a fixture case from PyTorch's class name and keyword arguments.
 func makeOptimizer(_ className: String, _ h: [String: Any]) throws -> FusedOptimizer {
@@ -12,27 +13,36 @@ func makeOptimizer(_ className: String, _ h: [String: Any]) throws -> FusedOptim
     let betas = (h["betas"] as? [NSNumber])?.map(\.doubleValue)
     switch className {
     case "SGD":
-        return try SGD(learningRate: d("lr", 0), momentum: d("momentum", 0), dampening: d("dampening", 0),
-                       weightDecay: d("weight_decay", 0), nesterov: b("nesterov"), maximize: b("maximize"))
+        return try SGD(
+            learningRate: d("lr", 0), momentum: d("momentum", 0), dampening: d("dampening", 0),
+            weightDecay: d("weight_decay", 0), nesterov: b("nesterov"), maximize: b("maximize"))
     case "Adam":
-        return try Adam(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
-                        weightDecay: d("weight_decay", 0), amsgrad: b("amsgrad"), maximize: b("maximize"))
+        return try Adam(
+            learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+            weightDecay: d("weight_decay", 0), amsgrad: b("amsgrad"), maximize: b("maximize"))
     case "AdamW":
-        return try AdamW(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
-                         weightDecay: d("weight_decay", 0.01), amsgrad: b("amsgrad"), maximize: b("maximize"))
+        return try AdamW(
+            learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+            weightDecay: d("weight_decay", 0.01), amsgrad: b("amsgrad"), maximize: b("maximize"))
     case "NAdam":
-        return try NAdam(learningRate: d("lr", 2e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
-                         weightDecay: d("weight_decay", 0), momentumDecay: d("momentum_decay", 4e-3),
-                         decoupledWeightDecay: b("decoupled_weight_decay"), maximize: b("maximize"))
+        return try NAdam(
+            learningRate: d("lr", 2e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+            weightDecay: d("weight_decay", 0), momentumDecay: d("momentum_decay", 4e-3),
+            decoupledWeightDecay: b("decoupled_weight_decay"), maximize: b("maximize"))
     case "RAdam":
-        return try RAdam(learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
-                         weightDecay: d("weight_decay", 0), decoupledWeightDecay: b("decoupled_weight_decay"), maximize: b("maximize"))
+        return try RAdam(
+            learningRate: d("lr", 1e-3), beta1: betas?[0] ?? 0.9, beta2: betas?[1] ?? 0.999, epsilon: d("eps", 1e-8),
+            weightDecay: d("weight_decay", 0), decoupledWeightDecay: b("decoupled_weight_decay"),
+            maximize: b("maximize"))
     case "RMSprop":
-        return try RMSprop(learningRate: d("lr", 1e-2), alpha: d("alpha", 0.99), epsilon: d("eps", 1e-8), weightDecay: d("weight_decay", 0),
-                           momentum: d("momentum", 0), centered: b("centered"), maximize: b("maximize"))
+        return try RMSprop(
+            learningRate: d("lr", 1e-2), alpha: d("alpha", 0.99), epsilon: d("eps", 1e-8),
+            weightDecay: d("weight_decay", 0),
+            momentum: d("momentum", 0), centered: b("centered"), maximize: b("maximize"))
     case "Adagrad":
-        return try Adagrad(learningRate: d("lr", 1e-2), learningRateDecay: d("lr_decay", 0), weightDecay: d("weight_decay", 0),
-                           initialAccumulator: d("initial_accumulator_value", 0), epsilon: d("eps", 1e-10), maximize: b("maximize"))
+        return try Adagrad(
+            learningRate: d("lr", 1e-2), learningRateDecay: d("lr_decay", 0), weightDecay: d("weight_decay", 0),
+            initialAccumulator: d("initial_accumulator_value", 0), epsilon: d("eps", 1e-10), maximize: b("maximize"))
     default:
         throw XCTSkip("no optimizer for \(className)")
     }
@@ -78,18 +88,31 @@ final class FixtureTests: XCTestCase {
                 XCTAssertEqual(schedule.factor(at: k), e, accuracy: tolerance, "\(key) at step \(k)")
             }
         }
-        check("optax_warmup_cosine_decay(init=0,peak=1,W=5,decay_steps=20,end=0)",
-              .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0), tolerance: 1e-7)
-        check("canonical_values", .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0), tolerance: 1e-10)
-        check("torch_SequentialLR_LinearLR_start0.2_then_Cosine_Tmax15",
-              .sequence([.linearWarmup(steps: 5, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)], milestones: [5]),
-              tolerance: 1e-10)
-        check("torch_LambdaLR_warmup_(t+1)/W_then_cosine",
-              .sequence([.linearWarmup(steps: 4, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)], milestones: [5]),
-              tolerance: 1e-10)
-        check("torch_CosineAnnealingLR(T_max=10, eta_min=0.1)_past_T_max", .cosine(steps: 10, endFactor: 0.1, periodic: true), tolerance: 1e-10)
-        check("optax_cosine_decay_schedule(init=1, decay_steps=10, alpha=0.1)", .cosine(steps: 10, endFactor: 0.1, periodic: false),
-              tolerance: 1e-7)
+        check(
+            "optax_warmup_cosine_decay(init=0,peak=1,W=5,decay_steps=20,end=0)",
+            .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0), tolerance: 1e-7)
+        check(
+            "canonical_values", .linearWarmupCosine(warmup: 5, total: 20, endFactor: 0, startFactor: 0),
+            tolerance: 1e-10)
+        check(
+            "torch_SequentialLR_LinearLR_start0.2_then_Cosine_Tmax15",
+            .sequence(
+                [.linearWarmup(steps: 5, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)],
+                milestones: [5]),
+            tolerance: 1e-10)
+        check(
+            "torch_LambdaLR_warmup_(t+1)/W_then_cosine",
+            .sequence(
+                [.linearWarmup(steps: 4, startFactor: 0.2), .cosine(steps: 15, endFactor: 0, periodic: true)],
+                milestones: [5]),
+            tolerance: 1e-10)
+        check(
+            "torch_CosineAnnealingLR(T_max=10, eta_min=0.1)_past_T_max",
+            .cosine(steps: 10, endFactor: 0.1, periodic: true), tolerance: 1e-10)
+        check(
+            "optax_cosine_decay_schedule(init=1, decay_steps=10, alpha=0.1)",
+            .cosine(steps: 10, endFactor: 0.1, periodic: false),
+            tolerance: 1e-7)
     }
 
     func testScheduleMultipliesTheLearningRateWithPyTorchIndexing() throws {
@@ -108,7 +131,9 @@ final class FixtureTests: XCTestCase {
         XCTAssertEqual(moves[2], 0.05, accuracy: 1e-7)
         XCTAssertEqual(moves[3], 0.05, accuracy: 1e-7)
         XCTAssertEqual(sgd.currentLearningRate, 0.05, accuracy: 1e-12)
-        XCTAssertThrowsError(try Schedule.linearWarmup(steps: 5, startFactor: 0).validate()) { XCTAssertTrue("\($0)".contains("start factor")) }
+        XCTAssertThrowsError(try Schedule.linearWarmup(steps: 5, startFactor: 0).validate()) {
+            XCTAssertTrue("\($0)".contains("start factor"))
+        }
         XCTAssertEqual(Schedule.warmupStableDecay(warmup: 2, stable: 2, decay: 4, endFactor: 0).factor(at: 6), 0.5)
         XCTAssertEqual(Schedule.polynomial(steps: 4, power: 2, endFactor: 0).factor(at: 2), 0.25)
     }

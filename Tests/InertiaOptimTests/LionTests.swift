@@ -1,13 +1,15 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// Lion and Lion-K against `shared/fixtures/lion-kappa` and the invariants of the spec's section 6.
 final class LionTests: XCTestCase {
     let kernels: [String: LionK.Kernel] = [
-        "l1_sign (Lion)": .sign, "l2_normalized": .l2, "huber_delta1_clip": .huber(delta: 1), "logcosh_tanh": .tanh(a: 1),
+        "l1_sign (Lion)": .sign, "l2_normalized": .l2, "huber_delta1_clip": .huber(delta: 1),
+        "logcosh_tanh": .tanh(a: 1),
         "linf_argmax": .linf, "half_squared_l2_identity": .quadratic,
     ]
 
@@ -20,7 +22,10 @@ final class LionTests: XCTestCase {
         }
     }
 
-    func assertTrajectory(_ got: [[Float]], _ expected: Any?, tolerance: Double, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertTrajectory(
+        _ got: [[Float]], _ expected: Any?, tolerance: Double, _ label: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         let rows = (expected as! [Any]).map(doubles)
         XCTAssertEqual(got.count, rows.count, label, file: file, line: line)
         for (t, (a, e)) in zip(got, rows).enumerated() {
@@ -34,11 +39,14 @@ final class LionTests: XCTestCase {
     func testLionMatchesLucidrainsAndOptaxAndEveryKernelItsSteps() throws {
         let f = try fixture("lion-kappa", "lion_k_steps.json")
         let x0 = doubles(f["x0"]), grads = (f["grads"] as! [Any]).map(doubles)
-        let (lr, b1, b2, wd) = ((f["lr"] as! NSNumber).doubleValue, (f["beta1"] as! NSNumber).doubleValue,
-                                (f["beta2"] as! NSNumber).doubleValue, (f["weight_decay"] as! NSNumber).doubleValue)
+        let (lr, b1, b2, wd) = (
+            (f["lr"] as! NSNumber).doubleValue, (f["beta1"] as! NSNumber).doubleValue,
+            (f["beta2"] as! NSNumber).doubleValue, (f["weight_decay"] as! NSNumber).doubleValue
+        )
         for key in ["lion_lucidrains_torch", "lion_optax"] {
-            assertTrajectory(replay(try Lion(learningRate: lr, beta1: b1, beta2: b2, weightDecay: wd), x0: x0, grads: grads), f[key],
-                             tolerance: 1e-6, key)
+            assertTrajectory(
+                replay(try Lion(learningRate: lr, beta1: b1, beta2: b2, weightDecay: wd), x0: x0, grads: grads), f[key],
+                tolerance: 1e-6, key)
         }
         let cases = f["lion_k"] as! [String: Any]
         XCTAssertEqual(Set(cases.keys), Set(kernels.keys))
@@ -51,7 +59,9 @@ final class LionTests: XCTestCase {
     func testConstraintExperimentReachesTheConstrainedMinimizers() throws {
         let c = try fixture("lion-kappa", "lion_k_steps.json")["constraint_experiment"] as! [String: Any]
         let x0 = doubles(c["x0"]).map(Float.init), target = Tensor(doubles(c["target"]).map(Float.init))
-        let dualNorm: [String: Double] = ["l1_sign (Lion)": .infinity, "l2_normalized": 2, "huber_delta1_clip": .infinity, "linf_argmax": 1]
+        let dualNorm: [String: Double] = [
+            "l1_sign (Lion)": .infinity, "l2_normalized": 2, "huber_delta1_clip": .infinity, "linf_argmax": 1,
+        ]
         for (name, result) in c["results"] as! [String: [String: Any]] {
             let opt = try LionK(learningRate: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 1, kernel: kernels[name]!)
             opt.boundMonitor = true
@@ -61,7 +71,8 @@ final class LionTests: XCTestCase {
                 x.value.grad = x.value - target
                 opt.step([("x", x)])
                 if [0, 100, 500, 1000, 1999].contains(step) {
-                    norms.append(x.value.withUnsafeBufferPointer { LionK.norm($0.baseAddress!, $0.count, p: dualNorm[name]!) })
+                    norms.append(
+                        x.value.withUnsafeBufferPointer { LionK.norm($0.baseAddress!, $0.count, p: dualNorm[name]!) })
                 }
             }
             for (a, e) in zip(x.value.scalars, doubles(result["x_final"])) {
@@ -96,11 +107,16 @@ final class LionTests: XCTestCase {
         let x0 = Tensor.normal([5], using: &rng)
         func run(_ opt: Optimizer, scale: Float = 1) -> Tensor {
             let p = Parameter(x0)
-            for g in grads { p.value.grad = g * scale; opt.step([("p", p)]) }
+            for g in grads {
+                p.value.grad = g * scale
+                opt.step([("p", p)])
+            }
             return p.value
         }
         // Lion is invariant to the gradient scale.
-        XCTAssertEqual(run(try Lion(learningRate: 0.01, weightDecay: 0.1)), run(try Lion(learningRate: 0.01, weightDecay: 0.1), scale: 37))
+        XCTAssertEqual(
+            run(try Lion(learningRate: 0.01, weightDecay: 0.1)),
+            run(try Lion(learningRate: 0.01, weightDecay: 0.1), scale: 37))
         // β1 = β2 = β with the identity kernel is EMA momentum SGD with decoupled decay.
         let ema = run(try LionK(learningRate: 0.1, beta1: 0.8, beta2: 0.8, weightDecay: 0.5, kernel: .quadratic))
         var m = Tensor.zeros([5]), x = x0

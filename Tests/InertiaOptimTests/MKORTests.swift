@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// MKOR and MKOR-H against `shared/fixtures/mkor` and the invariants of `mkor.md` 6.
 final class MKORTests: XCTestCase {
@@ -34,7 +35,9 @@ final class MKORTests: XCTestCase {
         let spd = (a * a.transposed).addingToDiagonal(0.5)
         XCTAssertEqual(MKOR.shermanMorrison(spd.tensor, [Float](repeating: 0, count: 6)), spd.tensor)
         let w = Tensor.normal([6], using: &rng).scalars
-        let direct = (Matrix64(inverse(spd.tensor)) + Matrix64(rows: 6, columns: 6, scalars: (0..<36).map { Double(w[$0 / 6] * w[$0 % 6]) }))
+        let direct =
+            (Matrix64(inverse(spd.tensor))
+                + Matrix64(rows: 6, columns: 6, scalars: (0..<36).map { Double(w[$0 / 6] * w[$0 % 6]) }))
         let updated = MKOR.shermanMorrison(spd.tensor, w)
         XCTAssertLessThan(maxDifference(updated, inverse(direct.tensor)), 1e-4)
         XCTAssertGreaterThan(SymmetricEigen(Matrix64(updated)).values[0], 0)
@@ -60,7 +63,9 @@ final class MKORTests: XCTestCase {
             XCTAssertLessThan(maxDifference(layer.bias!.grad!, Tensor(vector(expected["precond_grad_b"]))), 1e-6, round)
             // The sum of norms is preserved exactly by the rescaling (up to Float32 round-off).
             let norms = layer.weight.grad!.norm().item + layer.bias!.grad!.norm().item
-            XCTAssertEqual(Double(norms), Double(matrix(f["grad_W"]).norm().item + Tensor(vector(f["grad_b"])).norm().item), accuracy: 1e-6)
+            XCTAssertEqual(
+                Double(norms), Double(matrix(f["grad_W"]).norm().item + Tensor(vector(f["grad_b"])).norm().item),
+                accuracy: 1e-6)
         }
         XCTAssertFalse(l.resetPending.right || l.resetPending.left)
         XCTAssertEqual(mkor.resets, 0)
@@ -76,7 +81,9 @@ final class MKORTests: XCTestCase {
         let loss = ((y - target).squared()).mean()
         loss.backward()
         let rows = x.reshaped(to: [10, 4])
-        XCTAssertLessThan(maxDifference(linear.statistics!.inputMean!, rows.clamped(lower: -1.5, upper: 1.5).mean(alongAxis: 0)), 1e-6)
+        XCTAssertLessThan(
+            maxDifference(linear.statistics!.inputMean!, rows.clamped(lower: -1.5, upper: 1.5).mean(alongAxis: 0)), 1e-6
+        )
         // ∂L/∂y = 2(y − t)/30; per-example rows are n = 10 times that.
         let perExample = (y.detached() - target) * (2.0 / 30.0 * 10)
         let expected = perExample.reshaped(to: [10, 3]).clamped(lower: -1.5, upper: 1.5).mean(alongAxis: 0)
@@ -91,7 +98,9 @@ final class MKORTests: XCTestCase {
         XCTAssertLessThan(maxDifference(conv.statistics!.inputMean!, patches), 1e-6)
         // d(sum)/dy = 1 everywhere: n · mean over positions = 2.
         XCTAssertLessThan(maxDifference(conv.statistics!.outputGradientMean!, Tensor.ones([3]) * 2), 1e-6)
-        XCTAssertThrowsError(try MKOR(model: Conv2d(4, 4, kernelSize: 1, groups: 2, using: &rng), base: try SGD(learningRate: 0.1))) {
+        XCTAssertThrowsError(
+            try MKOR(model: Conv2d(4, 4, kernelSize: 1, groups: 2, using: &rng), base: try SGD(learningRate: 0.1))
+        ) {
             XCTAssertTrue("\($0)".contains("has 2 groups"), "\($0)")
         }
     }
@@ -100,7 +109,8 @@ final class MKORTests: XCTestCase {
         // SM(I, ā) only changes the ā direction: rows of ∇Ŵ orthogonal to ā pass unchanged.
         let a: [Float] = [1, 2, 0, -1]
         let gradient = Tensor([[2, -1, 5, 0], [0, 0, 1, 0]])
-        XCTAssertLessThan(maxDifference(Tensor.matmul(gradient, MKOR.shermanMorrison(Tensor.eye(4), a)), gradient), 1e-6)
+        XCTAssertLessThan(
+            maxDifference(Tensor.matmul(gradient, MKOR.shermanMorrison(Tensor.eye(4), a)), gradient), 1e-6)
         // An input-side inverse that has blown up (as fp16 factors can) flags both sides: the output
         // side resets in the same round (it comes second), the input side at the next round.
         var rng = PhiloxGenerator(seed: 24)
@@ -152,7 +162,8 @@ final class MKORTests: XCTestCase {
             _ = trainingStep(plain, sgd, x, y)
             _ = trainingStep(wrapped, mkor, x, y)
         }
-        XCTAssertNotEqual(plain.namedParameters().map(\.parameter.value), wrapped.namedParameters().map(\.parameter.value))
+        XCTAssertNotEqual(
+            plain.namedParameters().map(\.parameter.value), wrapped.namedParameters().map(\.parameter.value))
         XCTAssertTrue(mkor.layers.allSatisfy { $0.leftInverse != Tensor.eye($0.outputSize) })
         // Recording only around factor rounds: step 7 is not one.
         XCTAssertFalse(mkor.layers[0].statistics.isRecording)
@@ -171,13 +182,15 @@ final class MKORTests: XCTestCase {
         let second = try MKOR(model: b, base: try SGD(learningRate: 0.05, momentum: 0.9), inverseFrequency: 3)
         try second.load(try OptimizerState.read(path), for: b.namedParameters())
         for k in 4..<8 {
-            XCTAssertEqual(trainingStep(a, first, batch(k).0, batch(k).1), trainingStep(b, second, batch(k).0, batch(k).1))
+            XCTAssertEqual(
+                trainingStep(a, first, batch(k).0, batch(k).1), trainingStep(b, second, batch(k).0, batch(k).1))
         }
         XCTAssertEqual(a.namedParameters().map(\.parameter.value), b.namedParameters().map(\.parameter.value))
         XCTAssertThrowsError(try SGD(learningRate: 0.1, momentum: 0.9).load(saved, for: a.namedParameters())) {
             XCTAssertTrue("\($0)".contains("mkor/"), "\($0)")
         }
-        let other = try MKOR(model: Sequential([Linear(6, 3, using: &rngForShapes)]), base: try SGD(learningRate: 0.05, momentum: 0.9))
+        let other = try MKOR(
+            model: Sequential([Linear(6, 3, using: &rngForShapes)]), base: try SGD(learningRate: 0.05, momentum: 0.9))
         XCTAssertThrowsError(try other.load(saved, for: a.namedParameters())) {
             XCTAssertTrue("\($0)".contains("needs inverse factors of shapes"), "\($0)")
         }
@@ -187,12 +200,18 @@ final class MKORTests: XCTestCase {
 
     func testFourWorkersHoldBitIdenticalFactorsAfterTheAllReduce() throws {
         var rng = PhiloxGenerator(seed: 3)
-        let reference = Sequential([Linear(784, 256, using: &rng), Activation(.relu), Linear(256, 256, using: &rng), Activation(.relu), Linear(256, 10, using: &rng)])
+        let reference = Sequential([
+            Linear(784, 256, using: &rng), Activation(.relu), Linear(256, 256, using: &rng), Activation(.relu),
+            Linear(256, 10, using: &rng),
+        ])
         let state = Dictionary(uniqueKeysWithValues: reference.stateDictionary().map { ($0.name, $0.value) })
         var workers: [(Sequential, MKOR)] = []
         for _ in 0..<4 {
             var r = PhiloxGenerator(seed: 77)
-            let net = Sequential([Linear(784, 256, using: &r), Activation(.relu), Linear(256, 256, using: &r), Activation(.relu), Linear(256, 10, using: &r)])
+            let net = Sequential([
+                Linear(784, 256, using: &r), Activation(.relu), Linear(256, 256, using: &r), Activation(.relu),
+                Linear(256, 10, using: &r),
+            ])
             try net.loadStateDictionary(state)
             workers.append((net, try MKOR(model: net, base: try SGD(learningRate: 0.01), inverseFrequency: 1)))
         }
@@ -253,8 +272,9 @@ final class MKORTests: XCTestCase {
 
     func testPaperEMAOptionAndNoResetInFloat32Training() throws {
         let net = model(seed: 6)
-        let mkor = try MKOR(model: net, base: try SGD(learningRate: 0.05, momentum: 0.9), inverseFrequency: 1,
-                            factorUpdate: .paperDefaults)
+        let mkor = try MKOR(
+            model: net, base: try SGD(learningRate: 0.05, momentum: 0.9), inverseFrequency: 1,
+            factorUpdate: .paperDefaults)
         var losses: [Float] = []
         for k in 0..<40 { losses.append(trainingStep(net, mkor, batch(k % 4).0, batch(k % 4).1)) }
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
@@ -263,7 +283,10 @@ final class MKORTests: XCTestCase {
         let official = try MKOR(model: code, base: try SGD(learningRate: 0.05, momentum: 0.9), inverseFrequency: 1)
         for k in 0..<40 { _ = trainingStep(code, official, batch(k % 4).0, batch(k % 4).1) }
         XCTAssertEqual(official.resets, 0)
-        XCTAssertTrue(official.layers.allSatisfy { MKOR.maxAbs($0.leftInverse) <= 1 + 1e-5 && MKOR.maxAbs($0.rightInverse) <= 1 + 1e-5 })
+        XCTAssertTrue(
+            official.layers.allSatisfy {
+                MKOR.maxAbs($0.leftInverse) <= 1 + 1e-5 && MKOR.maxAbs($0.rightInverse) <= 1 + 1e-5
+            })
         XCTAssertThrowsError(try MKOR(model: code, base: try SGD(learningRate: 0.1), inverseFrequency: 0))
     }
 }

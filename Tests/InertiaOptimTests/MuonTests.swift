@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// Muon and its Newton–Schulz iteration against `shared/fixtures/auon` and the spec's invariants.
 final class MuonTests: XCTestCase {
@@ -11,7 +12,10 @@ final class MuonTests: XCTestCase {
         return Tensor(shape: [rows.count, rows[0].count], scalars: rows.flatMap { $0.map(Float.init) })
     }
 
-    func assertClose(_ a: Tensor, _ b: Tensor, _ tolerance: Float, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: Tensor, _ b: Tensor, _ tolerance: Float, _ label: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(a.shape, b.shape, label, file: file, line: line)
         for (x, y) in zip(a.scalars, b.scalars) where Swift.abs(x - y) > tolerance {
             XCTFail("\(label): \(x) vs \(y)", file: file, line: line)
@@ -30,7 +34,9 @@ final class MuonTests: XCTestCase {
         // Odd, scale invariant, transpose equivariant; zero stays zero.
         assertClose(NewtonSchulz.orthogonalize(-input), -NewtonSchulz.orthogonalize(input), 1e-5, "odd")
         assertClose(NewtonSchulz.orthogonalize(input * 7), NewtonSchulz.orthogonalize(input), 1e-4, "scale")
-        assertClose(NewtonSchulz.orthogonalize(input.transposed()), NewtonSchulz.orthogonalize(input).transposed(), 1e-5, "transpose")
+        assertClose(
+            NewtonSchulz.orthogonalize(input.transposed()), NewtonSchulz.orthogonalize(input).transposed(), 1e-5,
+            "transpose")
         XCTAssertEqual(NewtonSchulz.orthogonalize(Tensor.zeros([3, 2])).scalars, [Float](repeating: 0, count: 6))
     }
 
@@ -77,7 +83,8 @@ extension MuonTests {
         // M = 0.05 g, U = 0.05 g + 0.95 M: NS₀(U) = U / ‖U‖ = g / ‖g‖.
         let expected = start - g / g.norm().item * 0.1
         assertClose(w.value, expected, 1e-6, "zero Newton-Schulz steps")
-        let hidden = Parameter(Tensor.ones([4, 4])), bias = Parameter(Tensor.ones([4])), head = Parameter(Tensor.ones([2, 4]))
+        let hidden = Parameter(Tensor.ones([4, 4])), bias = Parameter(Tensor.ones([4])),
+            head = Parameter(Tensor.ones([2, 4]))
         for p in [hidden, bias, head] { p.value.grad = Tensor.ones(p.shape) }
         let routed = Muon.withAuxiliaryAdamW(muon: try Muon(learningRate: 0.02), adamW: try AdamW(learningRate: 1e-3))
         routed.step([("blocks.0.mlp.weight", hidden), ("blocks.0.mlp.bias", bias), ("head.weight", head)])

@@ -1,23 +1,29 @@
 import Foundation
-import XCTest
 import InertiaNN
-@testable import InertiaOptim
 import InertiaTensor
+import XCTest
+
+@testable import InertiaOptim
 
 /// SSO against `shared/fixtures/target-surrogates` and the invariants of its spec (6).
 final class TargetSurrogatesTests: XCTestCase {
     struct Problem {
         let x: Tensor, y: Tensor, w: Parameter
         func outputs() -> Tensor { Tensor.matmul(x, w.value.reshaped(to: [3, 1])).reshaped(to: [6]) }
-        func loss() -> Double { Double(withoutGradients { Loss.binaryCrossEntropyWithLogits(logits: outputs(), targets: y) }.item) }
-        var oracle: (Tensor) -> Tensor { TargetSurrogateOptimizer.lossGradient { Loss.binaryCrossEntropyWithLogits(logits: $0, targets: y) } }
+        func loss() -> Double {
+            Double(withoutGradients { Loss.binaryCrossEntropyWithLogits(logits: outputs(), targets: y) }.item)
+        }
+        var oracle: (Tensor) -> Tensor {
+            TargetSurrogateOptimizer.lossGradient { Loss.binaryCrossEntropyWithLogits(logits: $0, targets: y) }
+        }
     }
 
     func problem() throws -> (Problem, [String: Any]) {
         let f = try fixture("target-surrogates", "sso_fixtures.json")
         let rows = (f["X"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
-        let p = Problem(x: Tensor(shape: [6, 3], scalars: rows.flatMap { $0 }), y: Tensor(doubles(f["y"]).map(Float.init)),
-                        w: Parameter(Tensor(doubles(f["w0"]).map(Float.init))))
+        let p = Problem(
+            x: Tensor(shape: [6, 3], scalars: rows.flatMap { $0 }), y: Tensor(doubles(f["y"]).map(Float.init)),
+            w: Parameter(Tensor(doubles(f["w0"]).map(Float.init))))
         return (p, f)
     }
 
@@ -38,7 +44,9 @@ final class TargetSurrogatesTests: XCTestCase {
         XCTAssertEqual(sso.oracleCalls, 1)
         XCTAssertEqual(report.surrogateValues[0], (f["surrogate_at_w0"] as! NSNumber).doubleValue, accuracy: 1e-6)
         let trajectory = f["inner_gd_trajectory"] as! [[String: Any]]
-        XCTAssertTrue(zip(report.surrogateValues.dropFirst(), report.surrogateValues).allSatisfy { $0 < $1 }, "surrogate decreases")
+        XCTAssertTrue(
+            zip(report.surrogateValues.dropFirst(), report.surrogateValues).allSatisfy { $0 < $1 },
+            "surrogate decreases")
         assertClose(p.w.value.scalars, doubles(trajectory.last!["w"]), "w after 5 fixed inner steps")
         XCTAssertEqual(p.loss(), (trajectory.last!["true_loss"] as! NSNumber).doubleValue, accuracy: 1e-5)
     }
@@ -53,7 +61,8 @@ final class TargetSurrogatesTests: XCTestCase {
         assertClose(p.w.value.scalars, doubles(armijo["w"]), "w after one Armijo step")
         // Many inner steps on one surrogate reach w* = X⁺(z − (stepSize/2)·G) (invariant 2).
         let (q, _) = try problem()
-        _ = try TargetSurrogateOptimizer(innerSteps: 400, stepSize: 2, innerRule: .fixed(0.1)).step([("w", q.w)], outputs: q.outputs, targetGradient: q.oracle)
+        _ = try TargetSurrogateOptimizer(innerSteps: 400, stepSize: 2, innerRule: .fixed(0.1)).step(
+            [("w", q.w)], outputs: q.outputs, targetGradient: q.oracle)
         assertClose(q.w.value.scalars, doubles(f["exact_surrogate_minimiser_w"]), "exact MM step")
         XCTAssertEqual(q.loss(), (f["true_loss_w_star"] as! NSNumber).doubleValue, accuracy: 1e-5)
     }
@@ -63,7 +72,8 @@ final class TargetSurrogatesTests: XCTestCase {
         let (q, _) = try problem()
         // At θ_t the surrogate's gradient is (stepSize/(b·p))·JᵀG = (stepSize/6)·∇L (G = ∂L/∂z, b·p = 6 entries):
         // one fixed inner step of lr is an SGD step of lr·stepSize/6 (invariant 5).
-        _ = try TargetSurrogateOptimizer(innerSteps: 1, stepSize: 2, innerRule: .fixed(0.3)).step([("w", p.w)], outputs: p.outputs, targetGradient: p.oracle)
+        _ = try TargetSurrogateOptimizer(innerSteps: 1, stepSize: 2, innerRule: .fixed(0.3)).step(
+            [("w", p.w)], outputs: p.outputs, targetGradient: p.oracle)
         let loss = withGradients { Loss.binaryCrossEntropyWithLogits(logits: q.outputs(), targets: q.y) }
         loss.backward()
         let sgd = try SGD(learningRate: 0.3 * 2 / 6)

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaParticles
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaParticles
 
 /// CBO against CBXpy's numbers (`shared/fixtures/consensus-based-optimization`) and the invariants
 /// of its spec (6).
@@ -11,17 +12,24 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         let f = try fixture("consensus-based-optimization", "cbo_fixtures.json")
         let x = matrix64(f["X"])
         let rows = (0..<x.rows).map { Array(x.scalars[($0 * 2)..<($0 * 2 + 2)]) }
-        XCTAssertLessThan(maxDifference(rows.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_values"])), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(rows.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_values"])), 1e-12)
         XCTAssertLessThan(maxDifference(rows.map { BenchmarkFunction.ackley($0) }, doubles(f["ackley_values"])), 1e-12)
         let points = (f["objective_points"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }
-        XCTAssertLessThan(maxDifference(points.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_at_points"])), 1e-12)
-        XCTAssertLessThan(maxDifference(points.map { BenchmarkFunction.ackley($0) }, doubles(f["ackley_at_points"])), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(points.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_at_points"])), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(points.map { BenchmarkFunction.ackley($0) }, doubles(f["ackley_at_points"])), 1e-12)
         let point3 = (f["point_3d"] as! [[NSNumber]])[0].map(\.doubleValue)
-        XCTAssertEqual(BenchmarkFunction.rastrigin(point3), (f["rastrigin_3d"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            BenchmarkFunction.rastrigin(point3), (f["rastrigin_3d"] as! NSNumber).doubleValue, accuracy: 1e-12)
         XCTAssertEqual(BenchmarkFunction.ackley(point3), (f["ackley_3d"] as! NSNumber).doubleValue, accuracy: 1e-12)
 
         let energies = doubles(f["rastrigin_values"])
-        for (key, alpha) in [("consensus_alpha_0", 0.0), ("consensus_alpha_1", 1), ("consensus_alpha_10", 10), ("consensus_alpha_100000", 1e5)] {
+        for (key, alpha) in [
+            ("consensus_alpha_0", 0.0), ("consensus_alpha_1", 1), ("consensus_alpha_10", 10),
+            ("consensus_alpha_100000", 1e5),
+        ] {
             let expected = f[key] as! [String: Any]
             let (weights, v) = ConsensusBasedOptimization.consensus(x, energies: energies, alpha: alpha)
             XCTAssertLessThan(maxDifference(weights, doubles(expected["weights"])), 1e-12, key)
@@ -33,7 +41,8 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
             let cbo = ConsensusBasedOptimization(dt: 0.01, lambda: 1, sigma: 0.8, noise: noise)
             let (next, v) = cbo.step(x, energies: energies, alpha: 1, draws: matrix64(f["xi"]))
             XCTAssertLessThan(maxDifference(v, doubles(step["v"])), 1e-12)
-            XCTAssertLessThan(maxDifference(next.scalars, matrix64(step["X_next_\(noise.rawValue)"]).scalars), 1e-12, noise.rawValue)
+            XCTAssertLessThan(
+                maxDifference(next.scalars, matrix64(step["X_next_\(noise.rawValue)"]).scalars), 1e-12, noise.rawValue)
         }
     }
 
@@ -43,8 +52,10 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         let energies = doubles(f["rastrigin_values"])
         // Adding a constant to f changes nothing; a non-finite energy gets weight 0.
         let shiftedEnergies = energies.map { $0 + 123.4 }
-        XCTAssertLessThan(maxDifference(ConsensusBasedOptimization.consensus(x, energies: shiftedEnergies, alpha: 10).weights,
-                                        ConsensusBasedOptimization.consensus(x, energies: energies, alpha: 10).weights), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(
+                ConsensusBasedOptimization.consensus(x, energies: shiftedEnergies, alpha: 10).weights,
+                ConsensusBasedOptimization.consensus(x, energies: energies, alpha: 10).weights), 1e-12)
         var poisoned = energies
         poisoned[0] = .nan
         XCTAssertEqual(ConsensusBasedOptimization.consensus(x, energies: poisoned, alpha: 1).weights[0], 0)
@@ -53,13 +64,18 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         let shift = [3.0, -2.0]
         var moved = x
         for i in 0..<x.rows { for k in 0..<2 { moved[i, k] += shift[k] } }
-        let a = cbo.step(x, energies: energies, alpha: 1, draws: xi), b = cbo.step(moved, energies: energies, alpha: 1, draws: xi)
-        for i in 0..<x.rows { for k in 0..<2 { XCTAssertEqual(b.next[i, k], a.next[i, k] + shift[k], accuracy: 1e-12) } }
+        let a = cbo.step(x, energies: energies, alpha: 1, draws: xi),
+            b = cbo.step(moved, energies: energies, alpha: 1, draws: xi)
+        for i in 0..<x.rows {
+            for k in 0..<2 { XCTAssertEqual(b.next[i, k], a.next[i, k] + shift[k], accuracy: 1e-12) }
+        }
         // sigma = 0, constant f: geometric contraction toward v by (1 − λ dt).
         let calm = ConsensusBasedOptimization(dt: 0.1, lambda: 1, sigma: 0)
         let flat = [Double](repeating: 1, count: x.rows)
         let (next, v) = calm.step(x, energies: flat, alpha: 1, draws: xi)
-        for i in 0..<x.rows { for k in 0..<2 { XCTAssertEqual(next[i, k] - v[k], 0.9 * (x[i, k] - v[k]), accuracy: 1e-12) } }
+        for i in 0..<x.rows {
+            for k in 0..<2 { XCTAssertEqual(next[i, k] - v[k], 0.9 * (x[i, k] - v[k]), accuracy: 1e-12) }
+        }
         // Anisotropic noise vanishes in a coordinate where the particle equals v; isotropic does not.
         let onConsensus = Matrix64(rows: 2, columns: 2, scalars: [0, 1, 0, -1])
         let noisy = ConsensusBasedOptimization(dt: 0.01, lambda: 1, sigma: 1, noise: .anisotropic)
@@ -129,8 +145,9 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
                 // Five coordinates (a padded vector on every path): squares 10.3125, cosines -1 + 1 + 1 + 0 + 1 = 2.
                 let expected: Double = 50 + 10.3125 - 20
                 XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3]), expected, accuracy: 1e-12, "\(isa)")
-                XCTAssertEqual(BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3], shift: [1, 1, 1, 1, 1]),
-                               BenchmarkFunction.rastrigin([-0.5, -2, -1, -0.75, 2]), accuracy: 1e-12, "\(isa)")
+                XCTAssertEqual(
+                    BenchmarkFunction.rastrigin([0.5, -1, 0, 0.25, 3], shift: [1, 1, 1, 1, 1]),
+                    BenchmarkFunction.rastrigin([-0.5, -2, -1, -0.75, 2]), accuracy: 1e-12, "\(isa)")
             }
         }
     }

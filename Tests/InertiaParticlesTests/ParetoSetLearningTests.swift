@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaParticles
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaParticles
 
 /// SVH-PSL against `shared/fixtures/svh-psl` (scalarisations, the code's bandwidth), gradients
 /// against finite differences, and the pipeline end to end on a small ZDT1.
@@ -12,18 +13,32 @@ final class ParetoSetLearningTests: XCTestCase {
         let t = f["tchebycheff"] as! [String: Any]
         let values = matrix64(t["value"]), preferences = matrix64(t["pref"]), ideal = doubles(t["z"])
         func losses(_ s: ParetoSetLearning.Scalarization) -> [Double] {
-            (0..<2).map { a in s.loss(value: [values[a, 0], values[a, 1]], preference: [preferences[a, 0], preferences[a, 1]], ideal: ideal).loss }
+            (0..<2).map { a in
+                s.loss(
+                    value: [values[a, 0], values[a, 1]], preference: [preferences[a, 0], preferences[a, 1]],
+                    ideal: ideal
+                ).loss
+            }
         }
-        XCTAssertLessThan(maxDifference(losses(.weightedTchebycheff), doubles(t["svh_code_loss(max_j pref*(value-z))"])), 1e-12)
-        XCTAssertLessThan(maxDifference(losses(.inverseTchebycheff), doubles(t["psl_mobo_loss_full(max_j (value-z)/pref + 0.01*sum_j value)"])), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(losses(.weightedTchebycheff), doubles(t["svh_code_loss(max_j pref*(value-z))"])), 1e-12)
+        XCTAssertLessThan(
+            maxDifference(
+                losses(.inverseTchebycheff), doubles(t["psl_mobo_loss_full(max_j (value-z)/pref + 0.01*sum_j value)"])),
+            1e-12)
         let x = matrix64((f["svgd"] as! [String: Any])["X"])
-        let squared = (0..<5).flatMap { i in (0..<5).map { j in SteinVariationalGradientDescent.squaredDistance(x, i, j) } }
+        let squared = (0..<5).flatMap { i in
+            (0..<5).map { j in SteinVariationalGradientDescent.squaredDistance(x, i, j) }
+        }
         let code = f["svh_code_bandwidth"] as! [String: Any]
-        XCTAssertEqual(ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .code),
-                       (code["h_c1"] as! NSNumber).doubleValue, accuracy: 1e-12)
-        XCTAssertEqual(ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .textbook),
-                       ((f["svgd"] as! [String: Any])["h"] as! NSNumber).doubleValue, accuracy: 1e-12)
-        XCTAssertEqual(ParetoSetLearning.bandwidth(squaredDistances: [0, 0, 0, 0], particles: 2, scale: 1, rule: .code), 5e-6)
+        XCTAssertEqual(
+            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .code),
+            (code["h_c1"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .textbook),
+            ((f["svgd"] as! [String: Any])["h"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            ParetoSetLearning.bandwidth(squaredDistances: [0, 0, 0, 0], particles: 2, scale: 1, rule: .code), 5e-6)
     }
 
     func testScalarisationGradientsAndTheKernelSumGradientMatchFiniteDifferences() {
@@ -34,7 +49,9 @@ final class ParetoSetLearningTests: XCTestCase {
                 var up = value, down = value
                 up[j] += 1e-7
                 down[j] -= 1e-7
-                let fd = (s.loss(value: up, preference: preference, ideal: ideal).loss - s.loss(value: down, preference: preference, ideal: ideal).loss) / 2e-7
+                let fd =
+                    (s.loss(value: up, preference: preference, ideal: ideal).loss
+                        - s.loss(value: down, preference: preference, ideal: ideal).loss) / 2e-7
                 XCTAssertEqual(gradient[j], fd, accuracy: 1e-6)
             }
         }
@@ -46,7 +63,12 @@ final class ParetoSetLearningTests: XCTestCase {
         func sum(_ v: [[Double]]) -> Double {
             // Same entries with the bandwidths held at the unperturbed values.
             var total = 0.0
-            for a in 0..<6 { for b in 0..<6 { let j = active[b]; total += exp(-pow(v[a][j] - v[b][j], 2) / kernel.bandwidths[j]) } }
+            for a in 0..<6 {
+                for b in 0..<6 {
+                    let j = active[b]
+                    total += exp(-pow(v[a][j] - v[b][j], 2) / kernel.bandwidths[j])
+                }
+            }
             return total
         }
         XCTAssertEqual(sum(values), kernel.matrix.joined().reduce(0, +), accuracy: 1e-12)
@@ -78,7 +100,12 @@ final class ParetoSetLearningTests: XCTestCase {
         // The mean loss along the gradient direction: its slope must be ‖g‖².
         func meanLoss() -> Double {
             let v = surrogate.lowerConfidenceBound(model.solutions(preferences), gradients: false).values
-            return (0..<4).reduce(0) { $0 + configuration.scalarization.loss(value: v[$1], preference: [preferences[$1, 0], preferences[$1, 1]], ideal: ideal).loss } / 4
+            return (0..<4).reduce(0) {
+                $0
+                    + configuration.scalarization.loss(
+                        value: v[$1], preference: [preferences[$1, 0], preferences[$1, 1]], ideal: ideal
+                    ).loss
+            } / 4
         }
         let parameters = model.parameters
         let original = parameters.map { $0.value.scalars }
@@ -87,7 +114,12 @@ final class ParetoSetLearningTests: XCTestCase {
         func shifted(_ sign: Double) -> Double {
             var offset = 0
             for (p, start) in zip(parameters, original) {
-                p.assign(Tensor(shape: p.shape, scalars: start.enumerated().map { $0.element + Float(sign * epsilon) * gradient[offset + $0.offset] }))
+                p.assign(
+                    Tensor(
+                        shape: p.shape,
+                        scalars: start.enumerated().map {
+                            $0.element + Float(sign * epsilon) * gradient[offset + $0.offset]
+                        }))
                 offset += start.count
             }
             return meanLoss()
@@ -137,7 +169,8 @@ final class ParetoSetLearningTests: XCTestCase {
         var rng = PhiloxGenerator(seed: 0)
         let random = (0..<26).map { _ in problem.evaluate((0..<8).map { _ in rng.nextDouble() }) }
         let randomVolume = MultiObjective.hypervolume(random, reference: problem.reference)
-        XCTAssertGreaterThan(result.hypervolumes.last!, randomVolume + 0.1, "PSL \(result.hypervolumes), random \(randomVolume)")
+        XCTAssertGreaterThan(
+            result.hypervolumes.last!, randomVolume + 0.1, "PSL \(result.hypervolumes), random \(randomVolume)")
         // The learned set: solutions of the final model are evaluated points' neighbours, not the prior.
         let learned = result.model.solutions(ParetoSetLearning.simplexLattice(objectives: 2, atLeast: 20))
         let tail = (0..<learned.rows).map { i in (1..<8).reduce(0.0) { $0 + learned[i, $1] } / 7 }

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaParticles
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaParticles
 
 /// SVGD, ZDT and the hypervolume against `shared/fixtures/svh-psl` and the invariants of its spec (6).
 final class SteinVariationalGradientDescentTests: XCTestCase {
@@ -24,7 +25,9 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         let order = [3, 0, 4, 1, 2]
         let permuted = Matrix64(rows: 5, columns: 2, scalars: order.flatMap { [x[$0, 0], x[$0, 1]] })
         let phiPermuted = svgd.direction(permuted, scores: permuted * -1).phi
-        for (row, source) in order.enumerated() { for k in 0..<2 { XCTAssertEqual(phiPermuted[row, k], phi[source, k], accuracy: 1e-12) } }
+        for (row, source) in order.enumerated() {
+            for k in 0..<2 { XCTAssertEqual(phiPermuted[row, k], phi[source, k], accuracy: 1e-12) }
+        }
     }
 
     func testSingleParticleIsGradientAscentAndAutodiffScoresAgree() {
@@ -33,7 +36,9 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         let moved = svgd.sample(from: start, steps: 1) { $0 * -1 }.particles
         XCTAssertEqual(moved.scalars, [0.9, -1.8])
         // A Gaussian log density through autodiff gives −(x − μ)/σ².
-        let score = SteinVariationalGradientDescent.score { x in -0.5 * ((x - Tensor([1, 2])) * (x - Tensor([1, 2]))).sum() / 4 }
+        let score = SteinVariationalGradientDescent.score { x in
+            -0.5 * ((x - Tensor([1, 2])) * (x - Tensor([1, 2]))).sum() / 4
+        }
         let points = Matrix64(rows: 2, columns: 2, scalars: [0, 0, 3, -1])
         let g = score(points)
         XCTAssertLessThan(maxDifference(g.scalars, [0.25, 0.5, -0.5, 0.75]), 1e-6)
@@ -68,7 +73,9 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
             }
             return g
         }
-        let particles = SteinVariationalGradientDescent(step: .adagrad(stepSize: 0.05, alpha: 0.9)).sample(from: start, steps: 2000, score: score).particles
+        let particles = SteinVariationalGradientDescent(step: .adagrad(stepSize: 0.05, alpha: 0.9)).sample(
+            from: start, steps: 2000, score: score
+        ).particles
         let n = Double(particles.rows)
         let mean = (0..<2).map { j in (0..<particles.rows).reduce(0.0) { $0 + particles[$1, j] } / n }
         func covariance(_ j: Int, _ k: Int) -> Double {
@@ -93,13 +100,23 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         let hv = f["hypervolume_2d"] as! [String: Any]
         let y = (hv["Y"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }
         let reference = doubles(hv["ref"])
-        XCTAssertEqual(MultiObjective.hypervolume(y, reference: reference), (hv["hv"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            MultiObjective.hypervolume(y, reference: reference), (hv["hv"] as! NSNumber).doubleValue, accuracy: 1e-12)
         // Monotone; a dominated point changes nothing.
-        XCTAssertGreaterThanOrEqual(MultiObjective.hypervolume(y + [[0.05, 0.05]], reference: reference), MultiObjective.hypervolume(y, reference: reference))
-        XCTAssertEqual(MultiObjective.hypervolume(y + [[1.05, 1.05]], reference: reference), MultiObjective.hypervolume(y, reference: reference), accuracy: 1e-15)
+        XCTAssertGreaterThanOrEqual(
+            MultiObjective.hypervolume(y + [[0.05, 0.05]], reference: reference),
+            MultiObjective.hypervolume(y, reference: reference))
+        XCTAssertEqual(
+            MultiObjective.hypervolume(y + [[1.05, 1.05]], reference: reference),
+            MultiObjective.hypervolume(y, reference: reference), accuracy: 1e-15)
         // The ZDT1 true front f2 = 1 − sqrt(f1), densely sampled, against the fixture's value.
-        let front = (0...20_000).map { i -> [Double] in let f1 = Double(i) / 20_000; return [f1, 1 - f1.squareRoot()] }
-        XCTAssertEqual(MultiObjective.hypervolume(front, reference: [1.1, 1.1]), (f["zdt1_true_front_hv_ref_1.1"] as! NSNumber).doubleValue, accuracy: 1e-4)
+        let front = (0...20_000).map { i -> [Double] in
+            let f1 = Double(i) / 20_000
+            return [f1, 1 - f1.squareRoot()]
+        }
+        XCTAssertEqual(
+            MultiObjective.hypervolume(front, reference: [1.1, 1.1]),
+            (f["zdt1_true_front_hv_ref_1.1"] as! NSNumber).doubleValue, accuracy: 1e-4)
         // 3-D by inclusion-exclusion: three boxes of volume 2 up to (2, 2, 2), each pair and all three
         // overlapping in the unit cube [1, 2]³: 6 − 3 + 1 = 4.
         let three = MultiObjective.hypervolume([[0, 1, 1], [1, 0, 1], [1, 1, 0]], reference: [2, 2, 2])

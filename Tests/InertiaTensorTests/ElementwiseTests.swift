@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 final class ElementwiseTests: XCTestCase {
@@ -10,7 +11,9 @@ final class ElementwiseTests: XCTestCase {
             let offset = shape.count - t.rank
             let ts = Shape.strides(t.shape)
             var o = 0
-            for d in 0..<t.rank where t.shape[d] != 1 { o += ((flat / strides[d + offset]) % shape[d + offset]) * ts[d] }
+            for d in 0..<t.rank where t.shape[d] != 1 {
+                o += ((flat / strides[d + offset]) % shape[d + offset]) * ts[d]
+            }
             return t.scalars[o]
         }
         return Tensor(shape: shape, scalars: (0..<Shape.count(shape)).map { f(source(a, $0), source(b, $0)) })
@@ -23,7 +26,8 @@ final class ElementwiseTests: XCTestCase {
             ([300, 257], [257]), ([300, 1], [300, 257]),
         ]
         for (k, (sa, sb)) in pairs.enumerated() {
-            let a = randomTensor(sa, seed: UInt64(2 * k)), b = randomTensor(sb, seed: UInt64(2 * k + 1), low: 0.5, high: 2)
+            let a = randomTensor(sa, seed: UInt64(2 * k)),
+                b = randomTensor(sb, seed: UInt64(2 * k + 1), low: 0.5, high: 2)
             XCTAssertEqual((a + b).scalars, naiveBroadcast(a, b, +).scalars, "\(sa) + \(sb)")
             XCTAssertEqual((a - b).scalars, naiveBroadcast(a, b, -).scalars, "\(sa) - \(sb)")
             XCTAssertEqual((a * b).scalars, naiveBroadcast(a, b, *).scalars, "\(sa) * \(sb)")
@@ -41,10 +45,12 @@ final class ElementwiseTests: XCTestCase {
         assertClose(x.sigmoid().scalars, xs.map { Float(1 / (1 + Foundation.exp(-$0))) }, tolerance: 1e-6)
         assertClose(x.silu().scalars, xs.map { Float($0 / (1 + Foundation.exp(-$0))) }, tolerance: 1e-6)
         assertClose(x.softplus().scalars, xs.map { Float(Foundation.log1p(Foundation.exp($0))) }, tolerance: 1e-6)
-        assertClose(x.gelu().scalars, xs.map { Float(0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot()))) }, tolerance: 1e-6)
+        assertClose(
+            x.gelu().scalars, xs.map { Float(0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot()))) }, tolerance: 1e-6)
         let c = (2 / Double.pi).squareRoot()
-        assertClose(x.gelu(approximation: .tanh).scalars,
-                    xs.map { Float(0.5 * $0 * (1 + Foundation.tanh(c * ($0 + 0.044715 * $0 * $0 * $0)))) }, tolerance: 1e-5)
+        assertClose(
+            x.gelu(approximation: .tanh).scalars,
+            xs.map { Float(0.5 * $0 * (1 + Foundation.tanh(c * ($0 + 0.044715 * $0 * $0 * $0)))) }, tolerance: 1e-5)
         XCTAssertEqual(x.relu().scalars, x.scalars.map { Swift.max($0, 0) })
         XCTAssertEqual(x.abs().scalars, x.scalars.map { Swift.abs($0) })
         XCTAssertEqual(x.clamped(lower: -1, upper: 2).scalars, x.scalars.map { Swift.min(Swift.max($0, -1), 2) })
@@ -72,8 +78,10 @@ final class ElementwiseTests: XCTestCase {
         let a = randomTensor([1_000_003], seed: 5, low: -20, high: 20)
         let b = randomTensor([1_000_003], seed: 6)
         func run() -> [[Float]] {
-            [(a * b + 1).scalars, a.exp().scalars, a.softmax().scalars, a.sum().scalars,
-             a.reshaped(to: [1_000_003, 1]).logSoftmax(alongAxis: 0).scalars]
+            [
+                (a * b + 1).scalars, a.exp().scalars, a.softmax().scalars, a.sum().scalars,
+                a.reshaped(to: [1_000_003, 1]).logSoftmax(alongAxis: 0).scalars,
+            ]
         }
         Parallel.threadCount = 1
         let one = run()

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 final class FastMathTests: XCTestCase {
@@ -18,7 +19,10 @@ final class FastMathTests: XCTestCase {
         while bits <= high.bitPattern {
             v[lane] = Float(bitPattern: bits)
             lane += 1
-            if lane == 8 { body(v); lane = 0 }
+            if lane == 8 {
+                body(v)
+                lane = 0
+            }
             let (next, overflow) = bits.addingReportingOverflow(stride)
             if overflow { break }
             bits = next

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 /// Finite-difference checks of every differentiable op, with random shapes and broadcasting.
@@ -9,7 +10,9 @@ final class GradientTests: XCTestCase {
 
     func testBinaryOpsWithBroadcasting() {
         var rng = PhiloxGenerator(seed: 1)
-        let pairs: [([Int], [Int])] = [([3, 4], [3, 4]), ([3, 4], [4]), ([2, 1, 3], [4, 1]), ([1], [2, 3]), ([], [2, 2])]
+        let pairs: [([Int], [Int])] = [
+            ([3, 4], [3, 4]), ([3, 4], [4]), ([2, 1, 3], [4, 1]), ([1], [2, 3]), ([], [2, 2]),
+        ]
         for (sa, sb) in pairs + [(randomShape(&rng, rank: 3), [1, 1, 1])] {
             let a = randomTensor(sa, seed: 2), b = randomTensor(sb, seed: 3, low: 0.5, high: 2)
             checkGradients([a, b]) { $0[0] + $0[1] }
@@ -73,7 +76,10 @@ final class GradientTests: XCTestCase {
     }
 
     func testMatmulPlainBatchedBroadcastAndTransposed() {
-        let cases: [([Int], [Int])] = [([3, 4], [4, 5]), ([2, 3, 4], [2, 4, 2]), ([2, 3, 4], [4, 5]), ([3, 4], [2, 1, 4, 3]), ([1, 2, 3], [3, 3, 2])]
+        let cases: [([Int], [Int])] = [
+            ([3, 4], [4, 5]), ([2, 3, 4], [2, 4, 2]), ([2, 3, 4], [4, 5]), ([3, 4], [2, 1, 4, 3]),
+            ([1, 2, 3], [3, 3, 2]),
+        ]
         for (sa, sb) in cases {
             let a = randomTensor(sa, seed: 8), b = randomTensor(sb, seed: 9)
             checkGradients([a, b]) { Tensor.matmul($0[0], $0[1]) }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import InertiaTensor
 
 final class RandomTests: XCTestCase {
@@ -9,7 +10,8 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(g.next(), 0x6E78_9E6A_A1B9_65F4)
         XCTAssertEqual(g.next(), 0x06C4_5D18_8009_454F)
         XCTAssertEqual(SplitMix64.value(seed: 0, index: 2), 0x06C4_5D18_8009_454F)
-        XCTAssertEqual(SplitMix64.uniformFloat32(seed: 0, count: 1), [Float(UInt64(0xE220_A839_7B1D_CDAF) >> 40) * 0x1p-24])
+        XCTAssertEqual(
+            SplitMix64.uniformFloat32(seed: 0, count: 1), [Float(UInt64(0xE220_A839_7B1D_CDAF) >> 40) * 0x1p-24])
     }
 
     func testPhiloxKnownAnswers() {
@@ -108,6 +110,7 @@ extension RandomTests {
         }
         XCTAssertLessThan(distance, 0.002, "Kolmogorov-Smirnov distance")
         let beyond = x.filter { Swift.abs($0) > 3.442620 }.count
-        XCTAssertEqual(Double(beyond) / Double(n), 2 * 0.5 * Foundation.erfc(3.442620 / 2.0.squareRoot()), accuracy: 2e-4)
+        XCTAssertEqual(
+            Double(beyond) / Double(n), 2 * 0.5 * Foundation.erfc(3.442620 / 2.0.squareRoot()), accuracy: 2e-4)
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 final class ReductionTests: XCTestCase {
@@ -30,9 +31,11 @@ final class ReductionTests: XCTestCase {
                 let s = x.sum(alongAxes: axes, keepingDimensions: true)
                 assertClose(s.scalars, naive(x, axes: axes, +, 0), tolerance: 1e-5, "sum \(shape) \(axes)")
                 let mx = x.max(alongAxes: axes, keepingDimensions: true)
-                XCTAssertEqual(mx.scalars, naive(x, axes: axes, { Swift.max($0, $1) }, -.infinity), "max \(shape) \(axes)")
+                XCTAssertEqual(
+                    mx.scalars, naive(x, axes: axes, { Swift.max($0, $1) }, -.infinity), "max \(shape) \(axes)")
                 let mn = x.min(alongAxes: axes, keepingDimensions: false)
-                XCTAssertEqual(mn.scalars, naive(x, axes: axes, { Swift.min($0, $1) }, .infinity), "min \(shape) \(axes)")
+                XCTAssertEqual(
+                    mn.scalars, naive(x, axes: axes, { Swift.min($0, $1) }, .infinity), "min \(shape) \(axes)")
                 XCTAssertEqual(mn.shape, Shape.reduced(shape, axes: axes, keepingDimensions: false))
             }
         }
@@ -45,7 +48,8 @@ final class ReductionTests: XCTestCase {
         assertClose(x.variance(alongAxes: [1], correction: 0).scalars, [1.25, 5], tolerance: 1e-6)
         let lse = Foundation.log(Foundation.exp(1.0) + Foundation.exp(2) + Foundation.exp(3) + Foundation.exp(4))
         assertClose(x.logSumExp(alongAxes: [1]).scalars.prefix(1).map { $0 }, [Float(lse)], tolerance: 1e-6)
-        assertClose([x.norm().item], [Float((1 + 4 + 9 + 16 + 4 + 16 + 36 + 64 as Double).squareRoot())], tolerance: 1e-6)
+        assertClose(
+            [x.norm().item], [Float((1 + 4 + 9 + 16 + 4 + 16 + 36 + 64 as Double).squareRoot())], tolerance: 1e-6)
         XCTAssertEqual(x.norm(1, alongAxes: [1]).scalars, [10, 20])
         XCTAssertEqual(x.norm(.infinity).item, 8)
         // logSumExp stays finite where exp overflows.
@@ -73,8 +77,10 @@ final class ReductionTests: XCTestCase {
             let expected = row.map { Float(Foundation.exp($0 - m) / z) }
             assertClose(Array(y.scalars[(r * 37)..<(r * 37 + 37)]), expected, tolerance: 1e-5)
             let logExpected = row.map { Float($0 - m - Foundation.log(z)) }
-            assertClose(Array(x.logSoftmax(alongAxis: -1).scalars[(r * 37)..<(r * 37 + 37)]), logExpected, tolerance: 1e-5)
+            assertClose(
+                Array(x.logSoftmax(alongAxis: -1).scalars[(r * 37)..<(r * 37 + 37)]), logExpected, tolerance: 1e-5)
         }
-        assertClose(x.softmax(alongAxis: 0).sum(alongAxis: 0).scalars, [Float](repeating: 1, count: 37), tolerance: 1e-5)
+        assertClose(
+            x.softmax(alongAxis: 0).sum(alongAxis: 0).scalars, [Float](repeating: 1, count: 37), tolerance: 1e-5)
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 final class ShapeOpsTests: XCTestCase {
@@ -50,11 +51,13 @@ final class ShapeOpsTests: XCTestCase {
         XCTAssertEqual(m.indexSelect(alongAxis: 1, indices: [2, 0]).scalars, [3, 1, 6, 4])
         XCTAssertEqual(m.gather(alongAxis: 1, indices: IndexTensor(shape: [2, 1], indices: [2, 0])).scalars, [3, 4])
         let scattered = Tensor.zeros([2, 3]).scatterAdding(
-            alongAxis: 1, indices: IndexTensor(shape: [2, 2], indices: [1, 1, 0, 2]), values: Tensor([[1, 2], [3, 4]]))
+            alongAxis: 1, indices: IndexTensor(shape: [2, 2], indices: [1, 1, 0, 2]),
+            values: Tensor([[1, 2], [3, 4]]))
         XCTAssertEqual(scattered.scalars, [0, 3, 0, 3, 0, 4])
         XCTAssertEqual(Tensor.oneHot(IndexTensor([2, 0]), classes: 3).scalars, [0, 0, 1, 1, 0, 0])
-        XCTAssertEqual(m.indexAdding(alongAxis: 0, indices: [1, 1], values: Tensor([[1, 1, 1], [1, 1, 1]])).scalars,
-                       [1, 2, 3, 6, 7, 8])
+        XCTAssertEqual(
+            m.indexAdding(alongAxis: 0, indices: [1, 1], values: Tensor([[1, 1, 1], [1, 1, 1]])).scalars,
+            [1, 2, 3, 6, 7, 8])
     }
 
     func testDescriptionIsReadable() {
@@ -69,7 +72,8 @@ final class ShapeOpsTests: XCTestCase {
 final class TensorErrorTests: XCTestCase {
     func testMessagesNameTheShapesAndValues() {
         XCTAssertThrowsError(try Shape.broadcast([2, 3], [4, 3], op: "add")) { error in
-            XCTAssertEqual("\(error)", "add: shape mismatch: shapes [2, 3] and [4, 3] do not broadcast (dimension 0: 2 vs 4)")
+            XCTAssertEqual(
+                "\(error)", "add: shape mismatch: shapes [2, 3] and [4, 3] do not broadcast (dimension 0: 2 vs 4)")
         }
         XCTAssertThrowsError(try Shape.matmul([2, 3], [4, 5])) { error in
             XCTAssertEqual("\(error)", "matmul: shape mismatch: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ")
@@ -84,7 +88,8 @@ final class TensorErrorTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot expand shape [3] to [2, 4]"))
         }
         XCTAssertThrowsError(try Tensor.checked(shape: [2, 2], scalars: [1, 2, 3])) { error in
-            XCTAssertEqual("\(error)", "Tensor.checked: shape mismatch: shape [2, 2] holds 4 elements but 3 scalars were given")
+            XCTAssertEqual(
+                "\(error)", "Tensor.checked: shape mismatch: shape [2, 2] holds 4 elements but 3 scalars were given")
         }
         XCTAssertThrowsError(try Shape.validate([2, -1], op: "zeros"))
         XCTAssertNoThrow(try Shape.broadcast([2, 1, 3], [4, 1]))

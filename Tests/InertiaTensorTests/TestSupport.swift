@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 /// A reproducible random tensor.

@@ -1,22 +1,28 @@
 import Foundation
-import XCTest
 import InertiaData
 import InertiaNN
 import InertiaOptim
 import InertiaTensor
+import XCTest
+
 @testable import InertiaTraining
 
 final class TrainingTests: XCTestCase {
     var folder: String!
 
     override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-train-\(getpid())-\(UUID().uuidString)").path
+        folder =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "inertia-train-\(getpid())-\(UUID().uuidString)"
+            ).path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
 
-    func makeRun(seed: UInt64 = 0, epochs: Int = 2, learningRate: Double = 0.1, checkpoint: String? = nil, dropout: Double = 0.1)
+    func makeRun(
+        seed: UInt64 = 0, epochs: Int = 2, learningRate: Double = 0.1, checkpoint: String? = nil, dropout: Double = 0.1
+    )
         throws -> (Trainer, Module)
     {
         let (train, test) = try Digits.load().split(testFraction: 0.2, seed: 1)
@@ -24,15 +30,16 @@ final class TrainingTests: XCTestCase {
         let model = MLP(sizes: [64, 32, 10], dropout: dropout, using: &rng)
         let optimizer = try SGD(learningRate: learningRate, momentum: 0.9)
         let loader = try DataLoader(train, batchSize: 32, seed: 5)
-        let trainer = try Trainer(model: model, optimizer: optimizer, loader: loader, testSet: test,
-                                  options: TrainingOptions(epochs: epochs, checkpointPath: checkpoint))
+        let trainer = try Trainer(
+            model: model, optimizer: optimizer, loader: loader, testSet: test,
+            options: TrainingOptions(epochs: epochs, checkpointPath: checkpoint))
         return (trainer, model)
     }
 
     func testTrainingOnDigitsLearns() throws {
         let (trainer, _) = try makeRun(epochs: 5)
         var losses: [Double] = []
-        let summary = try trainer.run { if case let .step(r) = $0 { losses.append(r.loss) } }
+        let summary = try trainer.run { if case .step(let r) = $0 { losses.append(r.loss) } }
         XCTAssertEqual(summary.steps, 5 * 45)
         XCTAssertLessThan(losses.suffix(20).reduce(0, +) / 20, losses.prefix(5).reduce(0, +) / 5 / 4)
         XCTAssertGreaterThan(try XCTUnwrap(summary.finalEvaluation?.accuracy), 0.9)
@@ -60,17 +67,27 @@ final class TrainingTests: XCTestCase {
         let model = MLP(sizes: [2, 4, 2], using: &rng)
         let empty = try Dataset(inputs: Tensor.zeros([0, 2]), targets: Tensor.zeros([0]), classCount: 2)
         XCTAssertThrowsError(
-            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(empty, batchSize: 4),
-                        options: TrainingOptions(epochs: 1))
-        ) { XCTAssertEqual("\($0)", "\(TrainingError.invalidOptions("the training set has no batches: 0 examples at batch size 4"))") }
+            try Trainer(
+                model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(empty, batchSize: 4),
+                options: TrainingOptions(epochs: 1))
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "\(TrainingError.invalidOptions("the training set has no batches: 0 examples at batch size 4"))")
+        }
         let three = try Dataset(inputs: Tensor.zeros([3, 2]), targets: Tensor.zeros([3]), classCount: 2)
         XCTAssertThrowsError(
-            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1),
-                        loader: try DataLoader(three, batchSize: 4, dropsLast: true), options: TrainingOptions(epochs: 1))
-        ) { XCTAssertTrue("\($0)".contains("3 examples at batch size 4, and the last incomplete batch is dropped"), "\($0)") }
+            try Trainer(
+                model: model, optimizer: try SGD(learningRate: 0.1),
+                loader: try DataLoader(three, batchSize: 4, dropsLast: true), options: TrainingOptions(epochs: 1))
+        ) {
+            XCTAssertTrue(
+                "\($0)".contains("3 examples at batch size 4, and the last incomplete batch is dropped"), "\($0)")
+        }
         XCTAssertNoThrow(
-            try Trainer(model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(three, batchSize: 4),
-                        options: TrainingOptions(epochs: 1)))
+            try Trainer(
+                model: model, optimizer: try SGD(learningRate: 0.1), loader: try DataLoader(three, batchSize: 4),
+                options: TrainingOptions(epochs: 1)))
     }
 
     func testNonFiniteLossStopsAndLeavesTheCheckpointIntact() throws {
@@ -92,7 +109,9 @@ final class TrainingTests: XCTestCase {
         try bad.resume(from: path)
         XCTAssertThrowsError(try bad.run()) { error in
             guard case TrainingError.nonFiniteLoss = error else { return XCTFail("\(error)") }
-            XCTAssertEqual("\(error)", "training stopped: the loss is nan at epoch 2, step 75 (the last checkpoint, if any, is intact)")
+            XCTAssertEqual(
+                "\(error)",
+                "training stopped: the loss is nan at epoch 2, step 75 (the last checkpoint, if any, is intact)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
     }
@@ -104,8 +123,9 @@ final class TrainingTests: XCTestCase {
         var rng = PhiloxGenerator(seed: 1)
         let other = MLP(sizes: [64, 16, 10], using: &rng)
         let before = other.stateDictionary().map(\.value)
-        let otherTrainer = try Trainer(model: other, optimizer: try SGD(learningRate: 0.1, momentum: 0.9),
-                                       loader: trainer.loader, options: TrainingOptions(epochs: 1))
+        let otherTrainer = try Trainer(
+            model: other, optimizer: try SGD(learningRate: 0.1, momentum: 0.9),
+            loader: trainer.loader, options: TrainingOptions(epochs: 1))
         XCTAssertThrowsError(try otherTrainer.resume(from: path)) { error in
             XCTAssertTrue("\(error)".contains("layers.0.bias") || "\(error)".contains("layers.0.weight"), "\(error)")
         }
@@ -116,7 +136,9 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try trainer.resume(from: folder + "/cut.safetensors")) { error in
             XCTAssertTrue("\(error)".contains("cut.safetensors"), "\(error)")
         }
-        XCTAssertThrowsError(try trainer.resume(from: folder + "/missing.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try trainer.resume(from: folder + "/missing.safetensors")) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
     }
 
     /// A flipped byte is a named error, and a position the run cannot reach (a batch past the
@@ -146,7 +168,9 @@ final class TrainingTests: XCTestCase {
             (["step": "3"], "step 3) does not fit this run's"),
             (["batch_size": "7"], "it was written with batch size 7, this run uses"),
         ] {
-            XCTAssertThrowsError(try fresh.resume(from: try rewritten(changes))) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+            XCTAssertThrowsError(try fresh.resume(from: try rewritten(changes))) {
+                XCTAssertTrue("\($0)".contains(message), "\($0)")
+            }
             XCTAssertEqual(fresh.step, 0)
         }
         XCTAssertNoThrow(try fresh.resume(from: try rewritten([:])))
@@ -159,7 +183,8 @@ final class TrainingTests: XCTestCase {
             var rng = PhiloxGenerator(seed: 3)
             let model = Linear(3, 1, using: &rng)
             let trainer = try Trainer(
-                model: model, optimizer: try SGD(learningRate: 0.05), loader: try DataLoader(data, batchSize: batch, shuffles: false),
+                model: model, optimizer: try SGD(learningRate: 0.05),
+                loader: try DataLoader(data, batchSize: batch, shuffles: false),
                 options: TrainingOptions(epochs: 2, accumulationSteps: accumulation))
             try trainer.run()
             return model.weight.value
@@ -205,19 +230,23 @@ final class FashionMNISTTrainingTests: XCTestCase {
         let data = try fashion()
         let subset = data.train.subset(Array(0..<10_000))
         let runs = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("trajectories.json"))) as? [String: Any])?["runs"]
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("trajectories.json"))) as? [String: Any])?[
+                "runs"]
                 as? [String: [String: Any]])
         let initial = try SafeTensors.read(fixtureURL("init.safetensors").path).dictionary
-        for (name, makeOptimizer) in [("sgd_nesterov", { try SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) as Optimizer }),
-                                      ("adamw", { try AdamW(learningRate: 1e-3, weightDecay: 0.01) as Optimizer })] {
+        for (name, makeOptimizer) in [
+            ("sgd_nesterov", { try SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) as Optimizer }),
+            ("adamw", { try AdamW(learningRate: 1e-3, weightDecay: 0.01) as Optimizer }),
+        ] {
             var rng = PhiloxGenerator(seed: 0)
             let model = MLP(sizes: [784, 32, 10], using: &rng)
             try model.loadStateDictionary(initial)
             let trainer = try Trainer(
-                model: model, optimizer: try makeOptimizer(), loader: try DataLoader(subset, batchSize: 128, shuffles: false),
+                model: model, optimizer: try makeOptimizer(),
+                loader: try DataLoader(subset, batchSize: 128, shuffles: false),
                 testSet: data.test, options: TrainingOptions(epochs: 1))
             var losses: [Double] = []
-            let summary = try trainer.run { if case let .step(r) = $0 { losses.append(r.loss) } }
+            let summary = try trainer.run { if case .step(let r) = $0 { losses.append(r.loss) } }
             let expected = (runs[name]!["losses"] as! [NSNumber]).map(\.doubleValue)
             XCTAssertEqual(losses.count, expected.count)
             // Float32 round-off compounds over the 79 steps; the first ten agree to 1e-4, all to 1e-2.
@@ -244,7 +273,8 @@ final class FashionMNISTTrainingTests: XCTestCase {
             let model = MLP(sizes: [784, 256, 10], using: &rng)
             let trainer = try Trainer(
                 model: model, optimizer: try AdamW(learningRate: 1e-3, weightDecay: 0.01),
-                loader: try DataLoader(subset, batchSize: 128, seed: UInt64(seed)), testSet: data.test, options: TrainingOptions(epochs: 3))
+                loader: try DataLoader(subset, batchSize: 128, seed: UInt64(seed)), testSet: data.test,
+                options: TrainingOptions(epochs: 3))
             accuracies.append(try XCTUnwrap(try trainer.run().finalEvaluation?.accuracy))
         }
         XCTAssertGreaterThanOrEqual(accuracies.sorted()[1], 0.80, "accuracies \(accuracies)")

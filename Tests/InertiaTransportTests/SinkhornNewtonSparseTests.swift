@@ -1,14 +1,16 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaTransport
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaTransport
 
 /// SNS against `shared/fixtures/sinkhorn-newton-sparse` and the invariants of its spec (6).
 final class SinkhornNewtonSparseTests: XCTestCase {
     func tiny() throws -> (SinkhornNewtonSparse.Dual, [String: Any]) {
         let t = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["tiny"] as! [String: Any]
-        let dual = SinkhornNewtonSparse.Dual(cost: matrix64(t["C"]), r: doubles(t["r"]), c: doubles(t["c"]), eta: (t["eta"] as! NSNumber).doubleValue)
+        let dual = SinkhornNewtonSparse.Dual(
+            cost: matrix64(t["C"]), r: doubles(t["r"]), c: doubles(t["c"]), eta: (t["eta"] as! NSNumber).doubleValue)
         return (dual, t)
     }
 
@@ -45,10 +47,12 @@ final class SinkhornNewtonSparseTests: XCTestCase {
             let plan = fresh.plan()
             let f = fresh.potential(plan)
             XCTAssertEqual(f, (record["f"] as! NSNumber).doubleValue, accuracy: 1e-12)
-            XCTAssertEqual(fresh.marginalError(plan), (record["l1_marginal_err"] as! NSNumber).doubleValue, accuracy: 1e-12)
+            XCTAssertEqual(
+                fresh.marginalError(plan), (record["l1_marginal_err"] as! NSNumber).doubleValue, accuracy: 1e-12)
             XCTAssertGreaterThanOrEqual(f, previous - 1e-15, "f is non-decreasing over Sinkhorn iterations")
             previous = f
-            XCTAssertLessThan(maxDifference(fresh.sums(plan).columns, fresh.c), 1e-15, "column sums exact after the y-update")
+            XCTAssertLessThan(
+                maxDifference(fresh.sums(plan).columns, fresh.c), 1e-15, "column sums exact after the y-update")
         }
         let converged = t["converged"] as! [String: Any]
         var count = 0, run = try tiny().0
@@ -79,7 +83,9 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         XCTAssertEqual(result.potential, (a["converged_f"] as! NSNumber).doubleValue, accuracy: 1e-10)
         XCTAssertEqual(result.transportCost, (a["entropic_cost"] as! NSNumber).doubleValue, accuracy: 1e-10)
         // Against POT's log-domain Sinkhorn at reg = 1/eta (spec 6), and the entropic bias bound.
-        let pot = try Sinkhorn.solve(problem, regularization: 1 / eta, options: .init(method: .log, maxIterations: 100_000, stopThreshold: 1e-14))
+        let pot = try Sinkhorn.solve(
+            problem, regularization: 1 / eta, options: .init(method: .log, maxIterations: 100_000, stopThreshold: 1e-14)
+        )
         XCTAssertLessThan(maxDifference(result.plan.scalars, pot.plan.scalars), 1e-9)
         let exact = (a["exact_assignment_cost_over_n"] as! NSNumber).doubleValue
         XCTAssertGreaterThanOrEqual(result.transportCost, exact)
@@ -87,7 +93,10 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         // Plain Sinkhorn needs 801 iterations to the same error (fixture).
         var dual = SinkhornNewtonSparse.Dual(cost: cost, r: problem.source, c: problem.target, eta: eta)
         var count = 0
-        while dual.marginalError(dual.plan()) >= 1e-12 { dual.sinkhornIteration(); count += 1 }
+        while dual.marginalError(dual.plan()) >= 1e-12 {
+            dual.sinkhornIteration()
+            count += 1
+        }
         XCTAssertEqual(count, (a["sinkhorn_iters_to_l1err_1e12"] as! NSNumber).intValue)
     }
 
@@ -96,7 +105,8 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         let cost = Matrix64(rows: 8, columns: 8, scalars: (0..<64).map { _ in Double(rng.next() >> 11) * 0x1p-53 })
         var options = SinkhornNewtonSparse.Options(density: 1, tolerance: 1e-13)
         options.stallGuard = false
-        let exact = try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: 30, options: options)
+        let exact = try SinkhornNewtonSparse.solve(
+            try TransportProblem(source: [], target: [], cost: cost), eta: 30, options: options)
         XCTAssertTrue(exact.converged)
         // Quadratic convergence once close: each error at most about the square of the previous (times a constant).
         let newton = Array(exact.errorHistory.dropFirst(20)).filter { $0 > 1e-15 }
@@ -104,7 +114,8 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         XCTAssertTrue(zip(newton.dropFirst(), newton).contains { $0 < $1 * $1 * 100 }, "\(newton)")
         // A zero-mass row and column come back as zeros, the rest solves the reduced problem.
         let source = [0.25, 0, 0.25, 0.25, 0.25, 0, 0, 0], target = [0, 0.25, 0.25, 0.25, 0.25, 0, 0, 0]
-        let reduced = try SinkhornNewtonSparse.solve(try TransportProblem(source: source, target: target, cost: cost), eta: 30)
+        let reduced = try SinkhornNewtonSparse.solve(
+            try TransportProblem(source: source, target: target, cost: cost), eta: 30)
         XCTAssertTrue(reduced.converged)
         XCTAssertTrue((0..<8).allSatisfy { reduced.plan[1, $0] == 0 && reduced.plan[$0, 0] == 0 })
         XCTAssertEqual(reduced.plan.scalars.reduce(0, +), 1, accuracy: 1e-9)
@@ -120,8 +131,11 @@ final class SinkhornNewtonSparseTests: XCTestCase {
         // The small-k path (short rows) and quickselect agree with sorting, ties included.
         let row = Array(large.prefix(3000)) + [0.5, 0.5, 0.5]
         let rowSorted = row.sorted(by: >)
-        for k in [1, 3, 4, 20, 64, 65, 700] { XCTAssertEqual(SinkhornNewtonSparse.kthLargest(row, k), rowSorted[k - 1], "row k = \(k)") }
-        XCTAssertThrowsError(try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: -1))
+        for k in [1, 3, 4, 20, 64, 65, 700] {
+            XCTAssertEqual(SinkhornNewtonSparse.kthLargest(row, k), rowSorted[k - 1], "row k = \(k)")
+        }
+        XCTAssertThrowsError(
+            try SinkhornNewtonSparse.solve(try TransportProblem(source: [], target: [], cost: cost), eta: -1))
     }
 }
 
@@ -137,11 +151,13 @@ final class AndersonSinkhornTests: XCTestCase {
         let picard = try run(AndersonAcceleration(memory: 0, regularization: .none, restarts: false))
         XCTAssertEqual(picard.iterations, (expected["picard"]!["iterations"] as! NSNumber).intValue)
         let accelerated = try run(AndersonAcceleration(memory: 5, regularization: .none, restarts: false))
-        XCTAssertEqual(Double(accelerated.iterations), (expected["aa_m5"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
+        XCTAssertEqual(
+            Double(accelerated.iterations), (expected["aa_m5"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
         XCTAssertLessThan(accelerated.marginalError, 1e-11)
         XCTAssertLessThanOrEqual(Double(accelerated.iterations), 0.25 * Double(picard.iterations))
         let ridge = try run(AndersonAcceleration(memory: 5, regularization: .absolute(1e-10), restarts: false))
-        XCTAssertEqual(Double(ridge.iterations), (expected["aa_m5_reg1e-10"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
+        XCTAssertEqual(
+            Double(ridge.iterations), (expected["aa_m5_reg1e-10"]!["iterations"] as! NSNumber).doubleValue, accuracy: 2)
         XCTAssertLessThan(maxDifference(accelerated.plan.scalars, matrix64(a["converged_P"]).scalars), 1e-10)
     }
 }

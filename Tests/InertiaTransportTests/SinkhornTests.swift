@@ -1,14 +1,18 @@
 import Foundation
-import XCTest
 import InertiaTensor
-@testable import InertiaTransport
 import InertiaTestSupport
+import XCTest
+
+@testable import InertiaTransport
 
 /// Sinkhorn against POT 0.9.7's outputs (`shared/fixtures/sinkhorn-newton-sparse`, `tiny.pot`).
 final class SinkhornTests: XCTestCase {
     func tinyProblem() throws -> (TransportProblem, [String: Any]) {
         let tiny = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["tiny"] as! [String: Any]
-        return (try TransportProblem(source: doubles(tiny["r"]), target: doubles(tiny["c"]), cost: matrix64(tiny["C"])), tiny)
+        return (
+            try TransportProblem(source: doubles(tiny["r"]), target: doubles(tiny["c"]), cost: matrix64(tiny["C"])),
+            tiny
+        )
     }
 
     func testBothMethodsMatchPOT() throws {
@@ -44,7 +48,8 @@ final class SinkhornTests: XCTestCase {
         let underflow = try Sinkhorn.solve(problem, regularization: 1e-4)
         XCTAssertFalse(underflow.converged)
         XCTAssertTrue(underflow.warning?.contains("numerical errors") ?? false, "\(underflow.warning ?? "nil")")
-        let stable = try Sinkhorn.solve(problem, regularization: 1e-3, options: .init(method: .log, maxIterations: 100_000))
+        let stable = try Sinkhorn.solve(
+            problem, regularization: 1e-3, options: .init(method: .log, maxIterations: 100_000))
         XCTAssertTrue(stable.converged)
         XCTAssertLessThan(stable.marginalError, 1e-8)
         XCTAssertThrowsError(try Sinkhorn.solve(problem, regularization: 0))
@@ -67,15 +72,30 @@ final class SinkhornTests: XCTestCase {
     func testBadInputIsRejectedWithItsReason() {
         let cost = Matrix64(rows: 2, columns: 2, scalars: [0, 1, 1, 0])
         func message(_ body: () throws -> Any) -> String {
-            do { _ = try body(); return "accepted" } catch { return "\(error)" }
+            do {
+                _ = try body()
+                return "accepted"
+            } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { try TransportProblem(source: [0.5, -0.5, 1], target: [], cost: cost) }.contains("3 source weights"))
-        XCTAssertTrue(message { try TransportProblem(source: [1.5, -0.5], target: [], cost: cost) }.contains("source weight 1 is negative"))
-        XCTAssertTrue(message { try TransportProblem(source: [0.7, 0.7], target: [0.5, 0.5], cost: cost) }.contains("different totals"))
-        XCTAssertTrue(message { try TransportProblem(source: [.nan, 1], target: [], cost: cost) }.contains("source weight 0 is nan"))
+        XCTAssertTrue(
+            message { try TransportProblem(source: [0.5, -0.5, 1], target: [], cost: cost) }.contains(
+                "3 source weights"))
+        XCTAssertTrue(
+            message { try TransportProblem(source: [1.5, -0.5], target: [], cost: cost) }.contains(
+                "source weight 1 is negative"))
+        XCTAssertTrue(
+            message { try TransportProblem(source: [0.7, 0.7], target: [0.5, 0.5], cost: cost) }.contains(
+                "different totals"))
+        XCTAssertTrue(
+            message { try TransportProblem(source: [.nan, 1], target: [], cost: cost) }.contains(
+                "source weight 0 is nan"))
         let nanCost = Matrix64(rows: 2, columns: 2, scalars: [0, .nan, 1, 0])
-        XCTAssertTrue(message { try TransportProblem(source: [], target: [], cost: nanCost) }.contains("cost entry (0, 1) is nan"))
-        XCTAssertTrue(message { try TransportProblem(source: [], target: [], cost: Matrix64(rows: 0, columns: 0)) }.contains("empty"))
+        XCTAssertTrue(
+            message { try TransportProblem(source: [], target: [], cost: nanCost) }.contains("cost entry (0, 1) is nan")
+        )
+        XCTAssertTrue(
+            message { try TransportProblem(source: [], target: [], cost: Matrix64(rows: 0, columns: 0)) }.contains(
+                "empty"))
     }
 
     func testEntropicCostApproachesTheExactCostAsRegularizationShrinks() throws {
@@ -87,7 +107,9 @@ final class SinkhornTests: XCTestCase {
         let exact = ExactTransport.assignmentCost(problem.cost) / 20
         var previousGap = Double.infinity
         for reg in [1e-1, 1e-2, 1e-3] {
-            let result = try Sinkhorn.solve(problem, regularization: reg, options: .init(method: .log, maxIterations: 200_000, stopThreshold: 1e-12))
+            let result = try Sinkhorn.solve(
+                problem, regularization: reg, options: .init(method: .log, maxIterations: 200_000, stopThreshold: 1e-12)
+            )
             XCTAssertTrue(result.converged, "reg \(reg)")
             let gap = result.transportCost - exact
             XCTAssertGreaterThanOrEqual(gap, -1e-9, "entropic cost >= exact cost")
@@ -96,7 +118,9 @@ final class SinkhornTests: XCTestCase {
             previousGap = gap
         }
         // The 1-D closed form agrees with the assignment on uniform weights.
-        XCTAssertEqual(try ExactTransport.transportCost1D(Array(points[..<20]), Array(points[20...]), p: 2), exact, accuracy: 1e-12)
+        XCTAssertEqual(
+            try ExactTransport.transportCost1D(Array(points[..<20]), Array(points[20...]), p: 2), exact, accuracy: 1e-12
+        )
     }
 }
 
@@ -105,16 +129,22 @@ final class ExactTransportTests: XCTestCase {
         let assign = try fixture("sinkhorn-newton-sparse", "sns_fixtures.json")["assign12"] as! [String: Any]
         let cost = matrix64(assign["C"])
         XCTAssertEqual(ExactTransport.assignment(cost), (assign["assignment_cols"] as! [NSNumber]).map(\.intValue))
-        XCTAssertEqual(ExactTransport.assignmentCost(cost) / 12, (assign["exact_assignment_cost_over_n"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            ExactTransport.assignmentCost(cost) / 12, (assign["exact_assignment_cost_over_n"] as! NSNumber).doubleValue,
+            accuracy: 1e-12)
         // Brute force over all permutations of 6, and a rectangular 3x5 problem.
         var rng = SplitMix64(seed: 8)
         let c = Matrix64(rows: 6, columns: 6, scalars: (0..<36).map { _ in Double(rng.next() >> 11) * 0x1p-53 })
         func permutations(_ items: [Int]) -> [[Int]] {
-            items.count <= 1 ? [items] : items.indices.flatMap { i in
-                permutations(Array(items[..<i] + items[(i + 1)...])).map { [items[i]] + $0 }
-            }
+            items.count <= 1
+                ? [items]
+                : items.indices.flatMap { i in
+                    permutations(Array(items[..<i] + items[(i + 1)...])).map { [items[i]] + $0 }
+                }
         }
-        let best = permutations(Array(0..<6)).map { p in p.enumerated().reduce(0.0) { $0 + c.scalars[$1.offset * 6 + $1.element] } }.min()!
+        let best = permutations(Array(0..<6)).map { p in
+            p.enumerated().reduce(0.0) { $0 + c.scalars[$1.offset * 6 + $1.element] }
+        }.min()!
         XCTAssertEqual(ExactTransport.assignmentCost(c), best, accuracy: 1e-12)
         let wide = Matrix64(rows: 3, columns: 5, scalars: [5, 1, 9, 9, 9, 1, 5, 9, 9, 9, 9, 9, 9, 2, 9])
         XCTAssertEqual(ExactTransport.assignment(wide), [1, 0, 3])
@@ -122,10 +152,12 @@ final class ExactTransportTests: XCTestCase {
 
     func testOneDimensionalClosedFormWithWeights() throws {
         // Mass 0.5 at 0 and at 1 against mass 0.25 at 0 and 0.75 at 2.
-        let w1 = try ExactTransport.transportCost1D([0, 1], [0, 2], sourceWeights: [0.5, 0.5], targetWeights: [0.25, 0.75], p: 1)
+        let w1 = try ExactTransport.transportCost1D(
+            [0, 1], [0, 2], sourceWeights: [0.5, 0.5], targetWeights: [0.25, 0.75], p: 1)
         // Monotone coupling: 0.25 of x=0 to y=0 (cost 0), 0.25 of x=0 to y=2 (0.5), 0.5 of x=1 to y=2 (0.5).
         XCTAssertEqual(w1, 1.0, accuracy: 1e-15)
-        let w2 = try ExactTransport.transportCost1D([0, 1], [0, 2], sourceWeights: [0.5, 0.5], targetWeights: [0.25, 0.75], p: 2)
+        let w2 = try ExactTransport.transportCost1D(
+            [0, 1], [0, 2], sourceWeights: [0.5, 0.5], targetWeights: [0.25, 0.75], p: 2)
         XCTAssertEqual(w2, 0.25 * 4 + 0.5 * 1, accuracy: 1e-15)
         XCTAssertThrowsError(try ExactTransport.transportCost1D([0, 1], [0], sourceWeights: [1, -1]))
     }

@@ -2,18 +2,22 @@
 public typealias FuzzBody = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
 @_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                                 _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                                 _ body: FuzzBody) -> CInt
+private func libFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ body: FuzzBody
+) -> CInt
 
 /// Runs libFuzzer on `body` with the command line's options. SwiftPM links an executable target
 /// with `main` defined as `<Target>_main`, which collides with libFuzzer's own `main`; the fuzz
 /// script links with `--allow-multiple-definition`, and whichever `main` the linker keeps, the
 /// target's inputs reach `body`: libFuzzer's calls `LLVMFuzzerTestOneInput`, SwiftPM's calls this.
-public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ body: FuzzBody) -> CInt {
+public func runFuzzer(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ body: FuzzBody
+) -> CInt {
     var count = argc
     var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, body)
+    return libFuzzerRunDriver(&count, &arguments, body)
 }
 
 /// The input's bytes.

@@ -11,13 +11,19 @@ func fuzzSafeTensors(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     do { again = try SafeTensors.decode(SafeTensors.encode(file), source: "re-encoded") } catch {
         fatalError("a decoded file does not re-encode: \(error)")
     }
-    precondition(again.metadata == file.metadata && again.tensors.map(\.name) == file.tensors.map(\.name), "names or metadata changed")
+    precondition(
+        again.metadata == file.metadata && again.tensors.map(\.name) == file.tensors.map(\.name),
+        "names or metadata changed")
     for (a, b) in zip(again.tensors, file.tensors) {
-        precondition(a.tensor.shape == b.tensor.shape && a.tensor.scalars.map(\.bitPattern) == b.tensor.scalars.map(\.bitPattern),
-                     "tensor '\(a.name)' changed in the round trip")
+        precondition(
+            a.tensor.shape == b.tensor.shape
+                && a.tensor.scalars.map(\.bitPattern) == b.tensor.scalars.map(\.bitPattern),
+            "tensor '\(a.name)' changed in the round trip")
     }
     return 0
 }
 
 @_cdecl("FuzzSafeTensors_main")
-func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt { runFuzzer(argc, argv, fuzzSafeTensors) }
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, fuzzSafeTensors)
+}

@@ -1,6 +1,6 @@
 import InertiaNN
-import InertiaTensor
 import InertiaOptim
+import InertiaTensor
 
 /// What the checkpoint target restores into and MakeSeeds writes from: a 2-3-2 MLP (seed 0) and
 /// the registry's optimizers with their defaults, so that seeds reach the deepest checks.

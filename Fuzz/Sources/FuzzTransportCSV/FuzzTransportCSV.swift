@@ -8,10 +8,14 @@ import InertiaTransport
 func fuzzTransportCSV(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let text = String(decoding: fuzzInput(start, count), as: UTF8.self)
     guard let matrix = try? NumericCSV.parse(text, source: "input") else { return 0 }
-    precondition(matrix.scalars.count == matrix.rows * matrix.columns && matrix.scalars.allSatisfy(\.isFinite), "a parsed matrix is malformed")
+    precondition(
+        matrix.scalars.count == matrix.rows * matrix.columns && matrix.scalars.allSatisfy(\.isFinite),
+        "a parsed matrix is malformed")
     _ = try? TransportProblem(source: [], target: [], cost: matrix)
     return 0
 }
 
 @_cdecl("FuzzTransportCSV_main")
-func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt { runFuzzer(argc, argv, fuzzTransportCSV) }
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, fuzzTransportCSV)
+}

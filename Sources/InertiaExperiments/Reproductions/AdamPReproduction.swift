@@ -12,7 +12,8 @@ public struct AdamPReproduction: Reproduction {
     public init() {}
 
     public let slug = "adamp"
-    public let paper = "Heo et al., \"AdamP: Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights\", ICLR 2021"
+    public let paper =
+        "Heo et al., \"AdamP: Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights\", ICLR 2021"
     public let claim = """
         On scale-invariant weights SGDP/AdamP keep the weight norm much smaller than SGD/AdamW (the radial part of momentum \
         is removed), the projection fires on the normalised layers and not on the classifier, and accuracy does not suffer.
@@ -23,7 +24,8 @@ public struct AdamPReproduction: Reproduction {
     /// Spec 5.1: minimise −cos(w, (1, 0)) from 135°, lr 0.1, 200 steps, no decay; returns the final
     /// norm, the first step with cos > 0.99 and the norm curve.
     static func cosineToy(_ optimizer: Optimizer) -> (norm: Double, firstStep: Int?, norms: [Double]) {
-        let w = Parameter(Tensor(shape: [1, 2], scalars: [Float(cos(0.75 * Double.pi)), Float(sin(0.75 * Double.pi))]))
+        let w = Parameter(
+            Tensor(shape: [1, 2], scalars: [Float(cos(0.75 * Double.pi)), Float(sin(0.75 * Double.pi))]))
         let target = Tensor(shape: [1, 2], scalars: [1, 0])
         var first: Int?
         var norms: [Double] = []
@@ -43,11 +45,14 @@ public struct AdamPReproduction: Reproduction {
     /// The network of 5.2: 784-256-256-10, hidden `Linear` without bias, each followed by BatchNorm
     /// and ReLU (so the hidden weights are scale-invariant per output neuron).
     static func network(using rng: inout PhiloxGenerator) -> Sequential {
-        Sequential(Linear(784, 256, bias: false, using: &rng), BatchNorm(256), Activation(.relu),
-                   Linear(256, 256, bias: false, using: &rng), BatchNorm(256), Activation(.relu), Linear(256, 10, using: &rng))
+        Sequential(
+            Linear(784, 256, bias: false, using: &rng), BatchNorm(256), Activation(.relu),
+            Linear(256, 256, bias: false, using: &rng), BatchNorm(256), Activation(.relu), Linear(256, 10, using: &rng))
     }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], tables: [Table] = [], plots: [Plot] = [], notes: [String] = []
@@ -58,30 +63,56 @@ public struct AdamPReproduction: Reproduction {
             ("SGD, μ = 0", { try SGD(learningRate: 0.1) }, 1.08261524995, 39),
             ("SGD, μ = 0.9", { try SGD(learningRate: 0.1, momentum: 0.9) }, 5.79447260776, 27),
             ("SGDP, μ = 0.9", { try SGDP(learningRate: 0.1, momentum: 0.9) }, 1.53263212537, 10),
-            ("SGDP, μ = 0.9, buffer kept", { let o = try SGDP(learningRate: 0.1, momentum: 0.9); o.projectsBuffer = false; return o }, 1.29407219326, 12),
+            (
+                "SGDP, μ = 0.9, buffer kept",
+                {
+                    let o = try SGDP(learningRate: 0.1, momentum: 0.9)
+                    o.projectsBuffer = false
+                    return o
+                }, 1.29407219326, 12
+            ),
             ("SGD, μ = 0.99", { try SGD(learningRate: 0.1, momentum: 0.99) }, 50.0516927576, 33),
             ("SGDP, μ = 0.99", { try SGDP(learningRate: 0.1, momentum: 0.99) }, 2.63203276291, 9),
-            ("SGDP, μ = 0.99, buffer kept", { let o = try SGDP(learningRate: 0.1, momentum: 0.99); o.projectsBuffer = false; return o }, 1.31480383604, 11),
+            (
+                "SGDP, μ = 0.99, buffer kept",
+                {
+                    let o = try SGDP(learningRate: 0.1, momentum: 0.99)
+                    o.projectsBuffer = false
+                    return o
+                }, 1.31480383604, 11
+            ),
         ]
         var toyRows: [[String]] = []
         var toySeries: [Series] = []
         for (label, make, norm, step) in toy {
             let r = AdamPReproduction.cosineToy(try make())
-            checks.append(Check(name: "\(label): |final ‖w‖ − \(String(format: "%.4f", norm))|", measured: Swift.abs(r.norm - norm),
-                                relation: .atMost, threshold: 1e-3, source: "spec 5.1"))
-            checks.append(Check(name: "\(label): first step with cos > 0.99 (spec \(step))", measured: r.firstStep.map { Double(Swift.abs($0 - step)) },
-                                relation: .atMost, threshold: 0, source: "spec 5.1"))
-            toyRows.append([label, String(format: "%.4f", r.norm), String(format: "%.4f", norm), r.firstStep.map(String.init) ?? "never", "\(step)"])
+            checks.append(
+                Check(
+                    name: "\(label): |final ‖w‖ − \(String(format: "%.4f", norm))|", measured: Swift.abs(r.norm - norm),
+                    relation: .atMost, threshold: 1e-3, source: "spec 5.1"))
+            checks.append(
+                Check(
+                    name: "\(label): first step with cos > 0.99 (spec \(step))",
+                    measured: r.firstStep.map { Double(Swift.abs($0 - step)) },
+                    relation: .atMost, threshold: 0, source: "spec 5.1"))
+            toyRows.append([
+                label, String(format: "%.4f", r.norm), String(format: "%.4f", norm),
+                r.firstStep.map(String.init) ?? "never", "\(step)",
+            ])
             toySeries.append(Series(name: label, x: (1...200).map(Double.init), y: r.norms))
         }
-        tables.append(Table(title: "Cosine toy, 200 steps (measured vs the spec's figures)",
-                            header: ["run", "final ‖w‖", "spec", "first step cos > 0.99", "spec"], rows: toyRows))
+        tables.append(
+            Table(
+                title: "Cosine toy, 200 steps (measured vs the spec's figures)",
+                header: ["run", "final ‖w‖", "spec", "first step cos > 0.99", "spec"], rows: toyRows))
         plots.append(Plot(title: "Cosine toy: weight norm", xLabel: "step", yLabel: "‖w‖", series: toySeries))
 
         let data: (train: Dataset, test: Dataset)?
         do { data = try FashionMNIST.load() } catch {
             data = nil
-            notes.append("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive.")
+            notes.append(
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive."
+            )
         }
         var partial = false
         if let data {
@@ -102,16 +133,21 @@ public struct AdamPReproduction: Reproduction {
                     progress("network: \(label), seed \(seed)")
                     var rng = PhiloxGenerator(seed: seed)
                     let model = AdamPReproduction.network(using: &rng)
-                    let byName = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.parameter) })
+                    let byName = Dictionary(
+                        uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.parameter) })
                     let initialNorms = hidden.map { Double(byName[$0]!.value.norm().item) }
                     let optimizer = try make()
                     optimizer.schedule = .cosine(steps: steps, endFactor: 0, periodic: false)
                     var options = TrainingOptions(epochs: epochs)
                     options.shouldStop = shouldStop
-                    let trainer = try Trainer(model: model, optimizer: optimizer, loader: try DataLoader(subset, batchSize: 128, seed: seed),
-                                              testSet: data.test, options: options)
+                    let trainer = try Trainer(
+                        model: model, optimizer: optimizer, loader: try DataLoader(subset, batchSize: 128, seed: seed),
+                        testSet: data.test, options: options)
                     let summary = try trainer.run()
-                    if summary.interrupted { partial = true; continue }
+                    if summary.interrupted {
+                        partial = true
+                        continue
+                    }
                     let ratios = zip(hidden, initialNorms).map { Double(byName[$0.0]!.value.norm().item) / $0.1 }
                     normRatio[label, default: []].append(ratios.reduce(0, +) / Double(ratios.count))
                     accuracy[label, default: []].append(trainer.evaluate().accuracy ?? .nan)
@@ -125,28 +161,52 @@ public struct AdamPReproduction: Reproduction {
             let median = { (d: [String: [Double]], k: String) in d[k].map(Comparison.median) }
             for (projected, baseline) in [("SGDP", "SGD"), ("AdamP", "AdamW")] {
                 let ratio = median(normRatio, projected).flatMap { p in median(normRatio, baseline).map { p / $0 } }
-                checks.append(Check(name: "hidden-weight norm growth: \(projected) / \(baseline)", measured: ratio, relation: .atMost,
-                                    threshold: 0.8, source: "spec 5.2 (a)"))
-                checks.append(Check(name: "\(projected): projection rate on the hidden weights (lowest)", measured: median(hiddenRate, projected),
-                                    relation: .atLeast, threshold: 0.9, source: "spec 5.2 (b)"))
-                checks.append(Check(name: "\(projected): projection rate on the classifier", measured: median(classifierRate, projected),
-                                    relation: .atMost, threshold: 0.05, source: "spec 5.2 (b)"))
+                checks.append(
+                    Check(
+                        name: "hidden-weight norm growth: \(projected) / \(baseline)", measured: ratio,
+                        relation: .atMost,
+                        threshold: 0.8, source: "spec 5.2 (a)"))
+                checks.append(
+                    Check(
+                        name: "\(projected): projection rate on the hidden weights (lowest)",
+                        measured: median(hiddenRate, projected),
+                        relation: .atLeast, threshold: 0.9, source: "spec 5.2 (b)"))
+                checks.append(
+                    Check(
+                        name: "\(projected): projection rate on the classifier",
+                        measured: median(classifierRate, projected),
+                        relation: .atMost, threshold: 0.05, source: "spec 5.2 (b)"))
                 let gap = median(accuracy, projected).flatMap { p in median(accuracy, baseline).map { p - $0 } }
-                checks.append(Check(name: "test accuracy: \(projected) − \(baseline)", measured: gap, relation: .atLeast, threshold: -0.005,
-                                    source: "spec 5.2 (c)"))
+                checks.append(
+                    Check(
+                        name: "test accuracy: \(projected) − \(baseline)", measured: gap, relation: .atLeast,
+                        threshold: -0.005,
+                        source: "spec 5.2 (c)"))
             }
-            tables.append(Table(
-                title: "Fashion-MNIST 10k, 784-256-256-10 with BatchNorm, batch 128, \(epochs) epochs, cosine lr",
-                header: ["optimizer", "seeds", "hidden norm final/initial", "test accuracy", "projection rate hidden / classifier"],
-                rows: pairs.map { label, _ in
-                    [label, "\(normRatio[label]?.count ?? 0)",
-                     median(normRatio, label).map { String(format: "%.3f", $0) } ?? "n/a",
-                     median(accuracy, label).map { String(format: "%.4f", $0) } ?? "n/a",
-                     median(hiddenRate, label).map { h in String(format: "%.3f / %.3f", h, median(classifierRate, label) ?? 0) } ?? "-"]
-                }))
-            if budget == .quick { notes.append("Quick budget: 2 epochs, 1 seed; the spec's protocol is 10 epochs and 3 seeds (--budget full).") }
+            tables.append(
+                Table(
+                    title: "Fashion-MNIST 10k, 784-256-256-10 with BatchNorm, batch 128, \(epochs) epochs, cosine lr",
+                    header: [
+                        "optimizer", "seeds", "hidden norm final/initial", "test accuracy",
+                        "projection rate hidden / classifier",
+                    ],
+                    rows: pairs.map { label, _ in
+                        [
+                            label, "\(normRatio[label]?.count ?? 0)",
+                            median(normRatio, label).map { String(format: "%.3f", $0) } ?? "n/a",
+                            median(accuracy, label).map { String(format: "%.4f", $0) } ?? "n/a",
+                            median(hiddenRate, label).map { h in
+                                String(format: "%.3f / %.3f", h, median(classifierRate, label) ?? 0)
+                            } ?? "-",
+                        ]
+                    }))
+            if budget == .quick {
+                notes.append(
+                    "Quick budget: 2 epochs, 1 seed; the spec's protocol is 10 epochs and 3 seeds (--budget full).")
+            }
         }
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
-                                  isPartial: partial)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            isPartial: partial)
     }
 }

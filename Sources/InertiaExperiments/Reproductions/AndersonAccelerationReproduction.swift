@@ -8,7 +8,8 @@ public struct AndersonAccelerationReproduction: Reproduction {
     public init() {}
 
     public let slug = "anderson-acceleration"
-    public let paper = "Walker & Ni, \"Anderson acceleration for fixed-point iterations\", SIAM J. Numer. Anal. 2011 (as used by CFG-MP+, arXiv 2601.21892)"
+    public let paper =
+        "Walker & Ni, \"Anderson acceleration for fixed-point iterations\", SIAM J. Numer. Anal. 2011 (as used by CFG-MP+, arXiv 2601.21892)"
     public let claim = """
         On the spec's 6-D linear map (spectral radius 0.95) the iteration counts are Picard 447, m=1 233, m=2 174, m=3 117, \
         m=5 28, m=3 with beta 0.5 174 (within 2); on Sinkhorn maps, AA(m=5) needs at most 0.25x Picard's sweeps.
@@ -27,19 +28,26 @@ public struct AndersonAccelerationReproduction: Reproduction {
     ]
     static let offset: [Double] = [-0.1698, 0.8685, -1.1297, -0.4219, 0.2429, 1.8014]
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
         progress("linear map (A)")
-        let map: ([Double]) -> [Double] = { x in (0..<6).map { i in zip(Self.matrix[i], x).reduce(Self.offset[i]) { $0 + $1.0 * $1.1 } } }
+        let map: ([Double]) -> [Double] = { x in
+            (0..<6).map { i in zip(Self.matrix[i], x).reduce(Self.offset[i]) { $0 + $1.0 * $1.1 } }
+        }
         let variants: [(String, AndersonAcceleration, Int)] = [
             ("Picard", AndersonAcceleration(memory: 0, regularization: .none, restarts: false), 447),
             ("AA m = 1", AndersonAcceleration(memory: 1, regularization: .none, restarts: false), 233),
             ("AA m = 2", AndersonAcceleration(memory: 2, regularization: .none, restarts: false), 174),
             ("AA m = 3", AndersonAcceleration(memory: 3, regularization: .none, restarts: false), 117),
             ("AA m = 5", AndersonAcceleration(memory: 5, regularization: .none, restarts: false), 28),
-            ("AA m = 3, beta 0.5", AndersonAcceleration(memory: 3, damping: 0.5, regularization: .none, restarts: false), 174),
+            (
+                "AA m = 3, beta 0.5",
+                AndersonAcceleration(memory: 3, damping: 0.5, regularization: .none, restarts: false), 174
+            ),
             ("AA m = 3, relative ridge 1e-10 (library default)", AndersonAcceleration(memory: 3), 117),
         ]
         var rows: [[String]] = [], worst = 0
@@ -48,31 +56,58 @@ public struct AndersonAccelerationReproduction: Reproduction {
             worst = Swift.max(worst, Swift.abs(r.iterations - expected))
             rows.append([name, "\(r.iterations)", "\(expected)", String(format: "%.2e", r.residualNorm)])
         }
-        tables.append(Table(title: "Linear map x <- Ax + b (6-D, spectral radius 0.95), from 0 to ||g(x) - x|| < 1e-10",
-                            header: ["solver", "iterations", "spec", "final residual"], rows: rows))
-        checks.append(Check(name: "linear map: max |iterations − spec's count|", measured: Double(worst), relation: .atMost, threshold: 2,
-                            source: "spec 5 (A)"))
+        tables.append(
+            Table(
+                title: "Linear map x <- Ax + b (6-D, spectral radius 0.95), from 0 to ||g(x) - x|| < 1e-10",
+                header: ["solver", "iterations", "spec", "final residual"], rows: rows))
+        checks.append(
+            Check(
+                name: "linear map: max |iterations − spec's count|", measured: Double(worst), relation: .atMost,
+                threshold: 2,
+                source: "spec 5 (A)"))
 
         var sinkhornRows: [[String]] = [], ratios: [Double] = [], worstError = 0.0
         var partial = false
         for seed in seeds {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             progress("Sinkhorn map (B), seed \(seed)")
             let problem = try SinkhornNewtonSparseReproduction.randomProblem(12, seed: seed)
-            let picard = try AndersonSinkhorn.solve(problem, eta: 50, acceleration: AndersonAcceleration(memory: 0, regularization: .none, restarts: false))
-            let accelerated = try AndersonSinkhorn.solve(problem, eta: 50, acceleration: AndersonAcceleration(memory: 5, regularization: .none, restarts: false))
+            let picard = try AndersonSinkhorn.solve(
+                problem, eta: 50, acceleration: AndersonAcceleration(memory: 0, regularization: .none, restarts: false))
+            let accelerated = try AndersonSinkhorn.solve(
+                problem, eta: 50, acceleration: AndersonAcceleration(memory: 5, regularization: .none, restarts: false))
             ratios.append(Double(accelerated.iterations) / Double(picard.iterations))
             worstError = Swift.max(worstError, accelerated.marginalError)
-            sinkhornRows.append(["\(seed)", "\(picard.iterations)", "\(accelerated.iterations)", String(format: "%.2e", accelerated.marginalError)])
+            sinkhornRows.append([
+                "\(seed)", "\(picard.iterations)", "\(accelerated.iterations)",
+                String(format: "%.2e", accelerated.marginalError),
+            ])
         }
-        tables.append(Table(title: "Sinkhorn as a fixed-point map on y (random 12x12 costs U[0,1], eta 50), to ||g(y) - y|| < 1e-13",
-                            header: ["seed", "Picard sweeps", "AA m = 5 sweeps", "AA L1 marginal error"], rows: sinkhornRows))
-        checks.append(Check(name: "Sinkhorn map: max over seeds of AA(m=5) / Picard sweeps", measured: partial || ratios.isEmpty ? nil : ratios.max(),
-                            relation: .atMost, threshold: 0.25, source: "spec 5 (B)"))
-        checks.append(Check(name: "Sinkhorn map: worst AA L1 marginal error", measured: partial || ratios.isEmpty ? nil : worstError,
-                            relation: .atMost, threshold: 1e-11, source: "spec 5 (B)"))
-        notes.append("Experiment B runs on random 12x12 costs (one per seed); the spec's own assign12 problem (Picard 801, AA 114) is checked in the test suite.")
-        notes.append("Experiment C (the CFG-MP guidance toy) needs the flow-matching backbone, which Inertia does not have yet: not run.")
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+        tables.append(
+            Table(
+                title:
+                    "Sinkhorn as a fixed-point map on y (random 12x12 costs U[0,1], eta 50), to ||g(y) - y|| < 1e-13",
+                header: ["seed", "Picard sweeps", "AA m = 5 sweeps", "AA L1 marginal error"], rows: sinkhornRows))
+        checks.append(
+            Check(
+                name: "Sinkhorn map: max over seeds of AA(m=5) / Picard sweeps",
+                measured: partial || ratios.isEmpty ? nil : ratios.max(),
+                relation: .atMost, threshold: 0.25, source: "spec 5 (B)"))
+        checks.append(
+            Check(
+                name: "Sinkhorn map: worst AA L1 marginal error",
+                measured: partial || ratios.isEmpty ? nil : worstError,
+                relation: .atMost, threshold: 1e-11, source: "spec 5 (B)"))
+        notes.append(
+            "Experiment B runs on random 12x12 costs (one per seed); the spec's own assign12 problem (Picard 801, AA 114) is checked in the test suite."
+        )
+        notes.append(
+            "Experiment C (the CFG-MP guidance toy) needs the flow-matching backbone, which Inertia does not have yet: not run."
+        )
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
     }
 }

@@ -19,7 +19,9 @@ public struct AuONReproduction: Reproduction {
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0] : [0, 1, 2] }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
@@ -34,15 +36,24 @@ public struct AuONReproduction: Reproduction {
             oneHot[n / 2] = 1
             let expectedUniform = cosh(1 / Double(n).squareRoot())
             let expectedOneHot = ((cosh(1.0) * cosh(1.0) + Double(n) - 1) / Double(n)).squareRoot()
-            let measuredUniform = AuON.brake(of: uniform), measuredOneHot = AuON.brake(of: Tensor(shape: [side.0, side.1], scalars: oneHot))
-            worstBrake = Swift.max(worstBrake, Swift.abs(measuredUniform - expectedUniform), Swift.abs(measuredOneHot - expectedOneHot))
-            brakeRows.append(["\(side.0)x\(side.1)", String(format: "%.7f", measuredUniform), String(format: "%.7f", expectedUniform),
-                              String(format: "%.7f", measuredOneHot), String(format: "%.7f", expectedOneHot)])
+            let measuredUniform = AuON.brake(of: uniform),
+                measuredOneHot = AuON.brake(of: Tensor(shape: [side.0, side.1], scalars: oneHot))
+            worstBrake = Swift.max(
+                worstBrake, Swift.abs(measuredUniform - expectedUniform), Swift.abs(measuredOneHot - expectedOneHot))
+            brakeRows.append([
+                "\(side.0)x\(side.1)", String(format: "%.7f", measuredUniform), String(format: "%.7f", expectedUniform),
+                String(format: "%.7f", measuredOneHot), String(format: "%.7f", expectedOneHot),
+            ])
         }
-        tables.append(Table(title: "The cosh-RMS brake r (γ = 1) against its closed forms (spec 6.3)",
-                            header: ["shape", "uniform r", "cosh(1/√N)", "one-hot r", "sqrt((cosh²1 + N − 1)/N)"], rows: brakeRows))
-        checks.append(Check(name: "brake: max |r − closed form| (uniform and one-hot, 4x6 and 256x256)", measured: worstBrake, relation: .atMost,
-                            threshold: 1e-5, source: "spec 6.3"))
+        tables.append(
+            Table(
+                title: "The cosh-RMS brake r (γ = 1) against its closed forms (spec 6.3)",
+                header: ["shape", "uniform r", "cosh(1/√N)", "one-hot r", "sqrt((cosh²1 + N − 1)/N)"], rows: brakeRows))
+        checks.append(
+            Check(
+                name: "brake: max |r − closed form| (uniform and one-hot, 4x6 and 256x256)", measured: worstBrake,
+                relation: .atMost,
+                threshold: 1e-5, source: "spec 6.3"))
 
         // 5.4: optimizer-step cost on one 256x256 weight.
         let repetitions = budget == .quick ? 100 : 1000
@@ -51,16 +62,24 @@ public struct AuONReproduction: Reproduction {
         let muonStep = HiddenMatrixStudy.stepSeconds(try Muon(learningRate: 0.02), repetitions: repetitions)
         let hybridStep = HiddenMatrixStudy.stepSeconds(try AuON(hybrid: true), repetitions: repetitions)
         let adamWStep = HiddenMatrixStudy.stepSeconds(try AdamW(learningRate: 1e-3), repetitions: repetitions)
-        tables.append(Table(title: "Optimizer step on one 256x256 weight, best of \(repetitions) (microseconds, \(Parallel.threadCount) thread(s))",
-                            header: ["AdamW", "AuON", "Hybrid-AuON (1 NS step)", "Muon (5 NS steps)"],
-                            rows: [[adamWStep, auonStep, hybridStep, muonStep].map { String(format: "%.1f", $0 * 1e6) }]))
-        checks.append(Check(name: "step cost AuON / Muon (256x256)", measured: auonStep / muonStep, relation: .atMost, threshold: 0.5,
-                            source: "spec 5.4"))
+        tables.append(
+            Table(
+                title:
+                    "Optimizer step on one 256x256 weight, best of \(repetitions) (microseconds, \(Parallel.threadCount) thread(s))",
+                header: ["AdamW", "AuON", "Hybrid-AuON (1 NS step)", "Muon (5 NS steps)"],
+                rows: [[adamWStep, auonStep, hybridStep, muonStep].map { String(format: "%.1f", $0 * 1e6) }]))
+        checks.append(
+            Check(
+                name: "step cost AuON / Muon (256x256)", measured: auonStep / muonStep, relation: .atMost,
+                threshold: 0.5,
+                source: "spec 5.4"))
 
         let data: (train: Dataset, test: Dataset)?
         do { data = try FashionMNIST.load() } catch {
             data = nil
-            notes.append("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the MLP checks are inconclusive.")
+            notes.append(
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the MLP checks are inconclusive."
+            )
         }
         if let data {
             let epochs = budget == .quick ? 1 : 5
@@ -72,20 +91,35 @@ public struct AuONReproduction: Reproduction {
             var rows: [[String]] = [], best: [String: Double] = [:], allFinite = true, increases = 0
             var adamW: [Double] = []
             for seed in seeds {
-                if shouldStop() { partial = true; break }
+                if shouldStop() {
+                    partial = true
+                    break
+                }
                 progress("Fashion-MNIST AdamW, seed \(seed)")
-                guard let r = try HiddenMatrixStudy.run(hidden: nil, lr: 1e-3, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
-                else { partial = true; break }
+                guard
+                    let r = try HiddenMatrixStudy.run(
+                        hidden: nil, lr: 1e-3, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
+                else {
+                    partial = true
+                    break
+                }
                 adamW.append(r.accuracy)
             }
-            if !adamW.isEmpty { rows.append(["AdamW (all parameters)", "0.001", String(format: "%.4f", Comparison.median(adamW))]) }
+            if !adamW.isEmpty {
+                rows.append(["AdamW (all parameters)", "0.001", String(format: "%.4f", Comparison.median(adamW))])
+            }
             for (name, grid, make) in candidates where !partial {
                 for lr in grid where !partial {
                     var accuracies: [Double] = []
                     for seed in seeds {
                         progress("Fashion-MNIST \(name) lr \(lr), seed \(seed)")
-                        guard let r = try HiddenMatrixStudy.run(hidden: make, lr: lr, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
-                        else { partial = true; break }
+                        guard
+                            let r = try HiddenMatrixStudy.run(
+                                hidden: make, lr: lr, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
+                        else {
+                            partial = true
+                            break
+                        }
                         accuracies.append(r.accuracy)
                         allFinite = allFinite && r.allFinite
                         increases += zip(r.epochLosses.dropFirst(), r.epochLosses).filter { $0 > $1 }.count
@@ -95,22 +129,44 @@ public struct AuONReproduction: Reproduction {
                     rows.append([name, String(format: "%g", lr), String(format: "%.4f", Comparison.median(accuracies))])
                 }
             }
-            tables.append(Table(title: "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr: median test accuracy over \(seeds.count) seed(s)",
-                                header: ["optimizer", "lr", "test accuracy"], rows: rows))
+            tables.append(
+                Table(
+                    title:
+                        "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr: median test accuracy over \(seeds.count) seed(s)",
+                    header: ["optimizer", "lr", "test accuracy"], rows: rows))
             let complete = !partial
-            checks.append(Check(name: "runs with a NaN or infinite loss", measured: complete ? (allFinite ? 0 : 1) : nil, relation: .atMost,
-                                threshold: 0, source: "spec 5.1"))
-            checks.append(Check(name: "epoch-average loss increases (AuON and Hybrid runs)", measured: complete && epochs > 1 ? Double(increases) : nil,
-                                relation: .atMost, threshold: 0, source: "spec 5.1",
-                                note: epochs > 1 ? nil : "one epoch: nothing to compare"))
+            checks.append(
+                Check(
+                    name: "runs with a NaN or infinite loss", measured: complete ? (allFinite ? 0 : 1) : nil,
+                    relation: .atMost,
+                    threshold: 0, source: "spec 5.1"))
+            checks.append(
+                Check(
+                    name: "epoch-average loss increases (AuON and Hybrid runs)",
+                    measured: complete && epochs > 1 ? Double(increases) : nil,
+                    relation: .atMost, threshold: 0, source: "spec 5.1",
+                    note: epochs > 1 ? nil : "one epoch: nothing to compare"))
             let auonGap = complete ? best["AuON"].map { $0 - Comparison.median(adamW) } : nil
-            checks.append(Check(name: "best AuON − AdamW (test accuracy)", measured: auonGap, relation: .atLeast, threshold: -0.03, source: "spec 5.3"))
+            checks.append(
+                Check(
+                    name: "best AuON − AdamW (test accuracy)", measured: auonGap, relation: .atLeast, threshold: -0.03,
+                    source: "spec 5.3"))
             let hybridGap = complete ? best["Hybrid-AuON"].flatMap { h in best["AuON"].map { h - $0 } } : nil
-            checks.append(Check(name: "best Hybrid-AuON − best AuON (test accuracy)", measured: hybridGap, relation: .atLeast, threshold: -0.005,
-                                source: "spec 5.3"))
-            if budget == .quick { notes.append("Quick budget: Fashion-MNIST for 1 epoch at lr 0.24 only, and 100 timed steps; the spec asks 5 epochs, lr 0.1 / 0.24 / 0.5, 3 seeds and 1000 steps (--budget full).") }
+            checks.append(
+                Check(
+                    name: "best Hybrid-AuON − best AuON (test accuracy)", measured: hybridGap, relation: .atLeast,
+                    threshold: -0.005,
+                    source: "spec 5.3"))
+            if budget == .quick {
+                notes.append(
+                    "Quick budget: Fashion-MNIST for 1 epoch at lr 0.24 only, and 100 timed steps; the spec asks 5 epochs, lr 0.1 / 0.24 / 0.5, 3 seeds and 1000 steps (--budget full)."
+                )
+            }
         }
-        notes.append("AuON and Hybrid-AuON in the paper form (paper2025, the default) on the two hidden matrices; AdamW lr 1e-3 without decay on the classifier and biases. `inertia reproduce muon` runs Muon on the same protocol.")
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+        notes.append(
+            "AuON and Hybrid-AuON in the paper form (paper2025, the default) on the two hidden matrices; AdamW lr 1e-3 without decay on the classifier and biases. `inertia reproduce muon` runs Muon on the same protocol."
+        )
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
     }
 }

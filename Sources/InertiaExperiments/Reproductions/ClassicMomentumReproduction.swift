@@ -36,7 +36,9 @@ public struct ClassicMomentumReproduction: Reproduction {
         return (nil, curve)
     }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = []
@@ -45,24 +47,35 @@ public struct ClassicMomentumReproduction: Reproduction {
         progress("Rosenbrock with SGD and Adam")
         let sgd = rosenbrock(try SGD(learningRate: 1e-3, momentum: 0.9), limit: 20_000)
         let adam = rosenbrock(try Adam(learningRate: 1e-2), limit: 5_000)
-        checks.append(Check(name: "SGD(1e-3, 0.9): steps to f < 1e-3", measured: sgd.steps.map(Double.init), relation: .atMost,
-                            threshold: 20_000, source: "spec 5.2", note: sgd.steps == nil ? "not reached in 20000 steps" : nil))
-        checks.append(Check(name: "Adam(1e-2): steps to f < 1e-3", measured: adam.steps.map(Double.init), relation: .atMost,
-                            threshold: 5_000, source: "spec 5.2", note: adam.steps == nil ? "not reached in 5000 steps" : nil))
-        notes.append("The spec's float64 reference crosses 1e-3 after 666 (SGD) and 2391 (Adam) updates; Inertia (Float32): \(sgd.steps.map(String.init) ?? "never") and \(adam.steps.map(String.init) ?? "never").")
-        plots.append(Plot(title: "Rosenbrock from (-1.5, 2)", xLabel: "optimizer step", yLabel: "f(x, y)", series: [
-            Series(name: "SGD lr 1e-3, momentum 0.9", x: sgd.curve.indices.map(Double.init), y: sgd.curve),
-            Series(name: "Adam lr 1e-2", x: adam.curve.indices.map(Double.init), y: adam.curve),
-        ], logY: true))
+        checks.append(
+            Check(
+                name: "SGD(1e-3, 0.9): steps to f < 1e-3", measured: sgd.steps.map(Double.init), relation: .atMost,
+                threshold: 20_000, source: "spec 5.2", note: sgd.steps == nil ? "not reached in 20000 steps" : nil))
+        checks.append(
+            Check(
+                name: "Adam(1e-2): steps to f < 1e-3", measured: adam.steps.map(Double.init), relation: .atMost,
+                threshold: 5_000, source: "spec 5.2", note: adam.steps == nil ? "not reached in 5000 steps" : nil))
+        notes.append(
+            "The spec's float64 reference crosses 1e-3 after 666 (SGD) and 2391 (Adam) updates; Inertia (Float32): \(sgd.steps.map(String.init) ?? "never") and \(adam.steps.map(String.init) ?? "never")."
+        )
+        plots.append(
+            Plot(
+                title: "Rosenbrock from (-1.5, 2)", xLabel: "optimizer step", yLabel: "f(x, y)",
+                series: [
+                    Series(name: "SGD lr 1e-3, momentum 0.9", x: sgd.curve.indices.map(Double.init), y: sgd.curve),
+                    Series(name: "Adam lr 1e-2", x: adam.curve.indices.map(Double.init), y: adam.curve),
+                ], logY: true))
 
         var partial = false
         let data: (train: Dataset, test: Dataset)?
         do { data = try FashionMNIST.load() } catch {
             data = nil
-            notes.append("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): check 5.3 is inconclusive.")
+            notes.append(
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): check 5.3 is inconclusive.")
         }
-        var accuracyTable = Table(title: "Fashion-MNIST 10k subset, 784-256-10, batch 128, 3 epochs: test accuracy",
-                                  header: ["optimizer", "seeds", "accuracies", "median"], rows: [])
+        var accuracyTable = Table(
+            title: "Fashion-MNIST 10k subset, 784-256-10, batch 128, 3 epochs: test accuracy",
+            header: ["optimizer", "seeds", "accuracies", "median"], rows: [])
         let contenders: [(String, () throws -> Optimizer)] = [
             ("SGD(0.1, 0.9, Nesterov)", { try SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) }),
             ("AdamW(1e-3, wd 0.01)", { try AdamW(learningRate: 1e-3, weightDecay: 0.01) }),
@@ -78,28 +91,47 @@ public struct ClassicMomentumReproduction: Reproduction {
                     let model = MLP(sizes: [784, 256, 10], using: &rng)
                     var options = TrainingOptions(epochs: 3)
                     options.shouldStop = shouldStop
-                    let trainer = try Trainer(model: model, optimizer: try make(), loader: try DataLoader(subset, batchSize: 128, seed: seed),
-                                              testSet: data.test, options: options)
+                    let trainer = try Trainer(
+                        model: model, optimizer: try make(), loader: try DataLoader(subset, batchSize: 128, seed: seed),
+                        testSet: data.test, options: options)
                     var perEpoch: [Double] = []
-                    let summary = try trainer.run { if case let .evaluation(e) = $0, let a = e.accuracy { perEpoch.append(a) } }
-                    if summary.interrupted { partial = true; break }
+                    let summary = try trainer.run {
+                        if case .evaluation(let e) = $0, let a = e.accuracy { perEpoch.append(a) }
+                    }
+                    if summary.interrupted {
+                        partial = true
+                        break
+                    }
                     accuracies.append(perEpoch.last ?? .nan)
-                    accuracyCurves.append(Series(name: "\(label) seed \(seed)", x: perEpoch.indices.map { Double($0 + 1) }, y: perEpoch))
+                    accuracyCurves.append(
+                        Series(name: "\(label) seed \(seed)", x: perEpoch.indices.map { Double($0 + 1) }, y: perEpoch))
                 }
             }
             let median = accuracies.isEmpty ? nil : Comparison.median(accuracies)
-            checks.append(Check(name: "\(label): median test accuracy", measured: median, relation: .atLeast, threshold: 0.80,
-                                source: "spec 5.3",
-                                note: median == nil ? "not run" : (seeds.count < 3 ? "\(accuracies.count) seed(s); the spec asks for the median of 3 (--budget full)" : nil)))
-            accuracyTable.rows.append([label, "\(accuracies.count)", accuracies.map { String(format: "%.4f", $0) }.joined(separator: ", "),
-                                       median.map { String(format: "%.4f", $0) } ?? "n/a"])
+            checks.append(
+                Check(
+                    name: "\(label): median test accuracy", measured: median, relation: .atLeast, threshold: 0.80,
+                    source: "spec 5.3",
+                    note: median == nil
+                        ? "not run"
+                        : (seeds.count < 3
+                            ? "\(accuracies.count) seed(s); the spec asks for the median of 3 (--budget full)" : nil)))
+            accuracyTable.rows.append([
+                label, "\(accuracies.count)", accuracies.map { String(format: "%.4f", $0) }.joined(separator: ", "),
+                median.map { String(format: "%.4f", $0) } ?? "n/a",
+            ])
         }
         if data != nil {
-            plots.append(Plot(title: "Fashion-MNIST 10k subset: test accuracy", xLabel: "epoch", yLabel: "accuracy (fraction)",
-                              series: accuracyCurves, logY: false))
-            notes.append("SGD at lr 0.1 with Nesterov momentum 0.9 is at the edge of stability on this task: PyTorch's own test accuracy ranges from 0.67 to 0.83 over 8 seeds, so single-seed outcomes are noisy; with identical initial weights and data order Inertia and PyTorch agree step by step (test FashionMNISTTrainingTests).")
+            plots.append(
+                Plot(
+                    title: "Fashion-MNIST 10k subset: test accuracy", xLabel: "epoch", yLabel: "accuracy (fraction)",
+                    series: accuracyCurves, logY: false))
+            notes.append(
+                "SGD at lr 0.1 with Nesterov momentum 0.9 is at the edge of stability on this task: PyTorch's own test accuracy ranges from 0.67 to 0.83 over 8 seeds, so single-seed outcomes are noisy; with identical initial weights and data order Inertia and PyTorch agree step by step (test FashionMNISTTrainingTests)."
+            )
         }
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [accuracyTable], plots: plots,
-                                  notes: notes, isPartial: partial)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [accuracyTable], plots: plots,
+            notes: notes, isPartial: partial)
     }
 }

@@ -9,7 +9,8 @@ public struct ConsensusBasedOptimizationReproduction: Reproduction {
     public init() {}
 
     public let slug = "consensus-based-optimization"
-    public let paper = "Riedl, Klock, Geldhauser & Fornasier, \"Gradient is All You Need? How Consensus-Based Optimization can be Interpreted as a Stochastic Relaxation of Gradient Descent\", arXiv 2306.09778"
+    public let paper =
+        "Riedl, Klock, Geldhauser & Fornasier, \"Gradient is All You Need? How Consensus-Based Optimization can be Interpreted as a Stochastic Relaxation of Gradient Descent\", arXiv 2306.09778"
     public let claim = """
         Anisotropic CBO finds the shifted minimiser of 10-D Ackley in >= 80 % of runs where gradient descent succeeds in <= 20 %; \
         on 2-D Rastrigin both CBO noises succeed in >= 90 % and GD in <= 30 %.
@@ -35,61 +36,101 @@ public struct ConsensusBasedOptimizationReproduction: Reproduction {
         return x
     }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], rows: [[String]] = [], notes: [String] = []
-        let experiments: [(name: String, function: BenchmarkFunction, dimension: Int, particles: Int, source: String)] = [
-            ("A: Ackley d = 10", .ackley, 10, 100, "spec 5 (A)"),
-            ("B: Rastrigin d = 2", .rastrigin, 2, 50, "spec 5 (B)"),
-            ("C: Rastrigin d = 10 (report only)", .rastrigin, 10, 100, "spec 5 (C)"),
-        ]
+        let experiments: [(name: String, function: BenchmarkFunction, dimension: Int, particles: Int, source: String)] =
+            [
+                ("A: Ackley d = 10", .ackley, 10, 100, "spec 5 (A)"),
+                ("B: Rastrigin d = 2", .rastrigin, 2, 50, "spec 5 (B)"),
+                ("C: Rastrigin d = 10 (report only)", .rastrigin, 10, 100, "spec 5 (C)"),
+            ]
         var partial = false
         for experiment in experiments {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             let shift = [Double](repeating: 1, count: experiment.dimension)
             var rates: [String: Double] = [:]
             for noise in ConsensusBasedOptimization.Noise.allCases {
                 progress("\(experiment.name), \(noise.rawValue) CBO, \(seeds.count) runs")
                 let cbo = ConsensusBasedOptimization(particles: experiment.particles, noise: noise, maxIterations: 2000)
                 let start = DispatchTime.now().uptimeNanoseconds
-                let outcome = cbo.ensemble(experiment.function, shift: shift, dimension: experiment.dimension, runs: seeds.count,
-                                           seed: seeds.first ?? 0, low: -3, high: 3)
+                let outcome = cbo.ensemble(
+                    experiment.function, shift: shift, dimension: experiment.dimension, runs: seeds.count,
+                    seed: seeds.first ?? 0, low: -3, high: 3)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 rates[noise.rawValue] = outcome.successRate
                 let median = Comparison.median(outcome.results.map(\.consensusEnergy))
-                rows.append([experiment.name, "CBO, \(noise.rawValue) noise", String(format: "%.2f", outcome.successRate),
-                             String(format: "%.3g", median), String(format: "%.2f", seconds)])
+                rows.append([
+                    experiment.name, "CBO, \(noise.rawValue) noise", String(format: "%.2f", outcome.successRate),
+                    String(format: "%.3g", median), String(format: "%.2f", seconds),
+                ])
                 if experiment.function == .ackley && noise == .anisotropic {
-                    checks.append(Check(name: "A: anisotropic CBO wall time, all runs (s)", measured: seconds, relation: .atMost, threshold: 60,
-                                        source: experiment.source))
+                    checks.append(
+                        Check(
+                            name: "A: anisotropic CBO wall time, all runs (s)", measured: seconds, relation: .atMost,
+                            threshold: 60,
+                            source: experiment.source))
                 }
             }
             progress("\(experiment.name), gradient descent")
             let f: ([Double]) -> Double = { experiment.function($0, shift: shift) }
-            let finals = seeds.map { Self.gradientDescent(f, dimension: experiment.dimension, steps: 2000, seed: 900 + $0) }
-            let gd = Double(finals.filter { x in zip(x, shift).allSatisfy { Swift.abs($0 - $1) < 0.25 } }.count) / Double(seeds.count)
-            rows.append([experiment.name, "gradient descent (step 0.01, 2000 steps)", String(format: "%.2f", gd),
-                         String(format: "%.3g", Comparison.median(finals.map(f))), "-"])
+            let finals = seeds.map {
+                Self.gradientDescent(f, dimension: experiment.dimension, steps: 2000, seed: 900 + $0)
+            }
+            let gd =
+                Double(finals.filter { x in zip(x, shift).allSatisfy { Swift.abs($0 - $1) < 0.25 } }.count)
+                / Double(seeds.count)
+            rows.append([
+                experiment.name, "gradient descent (step 0.01, 2000 steps)", String(format: "%.2f", gd),
+                String(format: "%.3g", Comparison.median(finals.map(f))), "-",
+            ])
             switch experiment.function {
             case .ackley:
-                checks.append(Check(name: "A: anisotropic CBO success rate", measured: rates["anisotropic"], relation: .atLeast, threshold: 0.8,
-                                    source: experiment.source))
-                checks.append(Check(name: "A: gradient descent success rate", measured: gd, relation: .atMost, threshold: 0.2, source: experiment.source))
+                checks.append(
+                    Check(
+                        name: "A: anisotropic CBO success rate", measured: rates["anisotropic"], relation: .atLeast,
+                        threshold: 0.8,
+                        source: experiment.source))
+                checks.append(
+                    Check(
+                        name: "A: gradient descent success rate", measured: gd, relation: .atMost, threshold: 0.2,
+                        source: experiment.source))
             case .rastrigin where experiment.dimension == 2:
-                checks.append(Check(name: "B: anisotropic CBO success rate", measured: rates["anisotropic"], relation: .atLeast, threshold: 0.9,
-                                    source: experiment.source))
-                checks.append(Check(name: "B: isotropic CBO success rate", measured: rates["isotropic"], relation: .atLeast, threshold: 0.9,
-                                    source: experiment.source))
-                checks.append(Check(name: "B: gradient descent success rate", measured: gd, relation: .atMost, threshold: 0.3, source: experiment.source))
+                checks.append(
+                    Check(
+                        name: "B: anisotropic CBO success rate", measured: rates["anisotropic"], relation: .atLeast,
+                        threshold: 0.9,
+                        source: experiment.source))
+                checks.append(
+                    Check(
+                        name: "B: isotropic CBO success rate", measured: rates["isotropic"], relation: .atLeast,
+                        threshold: 0.9,
+                        source: experiment.source))
+                checks.append(
+                    Check(
+                        name: "B: gradient descent success rate", measured: gd, relation: .atMost, threshold: 0.3,
+                        source: experiment.source))
             default:
-                notes.append(String(format: "C (report only): anisotropic CBO succeeds in %.0f %% of 10-D Rastrigin runs at this budget (CBXpy: 3/20).",
-                                    100 * (rates["anisotropic"] ?? 0)))
+                notes.append(
+                    String(
+                        format:
+                            "C (report only): anisotropic CBO succeeds in %.0f %% of 10-D Rastrigin runs at this budget (CBXpy: 3/20).",
+                        100 * (rates["anisotropic"] ?? 0)))
             }
         }
-        notes.append("CBO as CBXpy: dt 0.01, lambda 1, sigma 5.1, alpha 1 multiplied by 1.05 per step up to 1e5, 2000 steps, start uniform in [-3, 3]^d, minimiser shifted to (1, ..., 1); success: the final consensus within 0.25 of it in the infinity norm. Isotropic noise with sigma 5.1 is expected to fail in d = 10 (2 lambda < d sigma^2).")
-        let table = Table(title: "Success over \(seeds.count) runs (final consensus within 0.25 of the minimiser, infinity norm)",
-                          header: ["experiment", "method", "success rate", "median final f", "seconds"], rows: rows)
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
+        notes.append(
+            "CBO as CBXpy: dt 0.01, lambda 1, sigma 5.1, alpha 1 multiplied by 1.05 per step up to 1e5, 2000 steps, start uniform in [-3, 3]^d, minimiser shifted to (1, ..., 1); success: the final consensus within 0.25 of it in the infinity norm. Isotropic noise with sigma 5.1 is expected to fail in d = 10 (2 lambda < d sigma^2)."
+        )
+        let table = Table(
+            title: "Success over \(seeds.count) runs (final consensus within 0.25 of the minimiser, infinity norm)",
+            header: ["experiment", "method", "success rate", "median final f", "seconds"], rows: rows)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
     }
 }

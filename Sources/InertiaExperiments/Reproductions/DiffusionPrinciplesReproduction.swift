@@ -12,7 +12,8 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
     public init() {}
 
     public let slug = "diffusion-principles"
-    public let paper = "Lai, Song, Kim, Mitsufuji & Ermon, \"The Principles of Diffusion Models\", arXiv 2510.21890 (2025)"
+    public let paper =
+        "Lai, Song, Kim, Mitsufuji & Ermon, \"The Principles of Diffusion Models\", arXiv 2510.21890 (2025)"
     public let claim = """
         On an 8-mode ring mixture with its exact denoiser (vp_cosine, lambda-uniform grid), Euler and DDIM errors fall like \
         1/NFE (slopes in [-1.15, -0.85]) and Heun and DPM-Solver++(2M) like 1/NFE^2 (slopes <= -1.7), and DPM++(2M) at NFE 100 \
@@ -21,52 +22,88 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { [0] }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         let samples = budget == .quick ? 100 : 500
         var checks: [Check] = [], rows: [[String]] = [], plots: [Plot] = []
         var partial = false
         for std in [0.25, 0.1] {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: std)
             let schedule = DiffusionSchedule.vpCosineDefault
             let model: Denoiser = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
             var rng = PhiloxGenerator(seed: seeds.first ?? 0)
             let start = Matrix64(rows: samples, columns: 2, scalars: (0..<(2 * samples)).map { _ in rng.nextNormal() })
             progress("std \(std): reference (DPM-Solver++(2M), 6000 steps)")
-            let reference = DiffusionSampler.sample(.dpmpp2m, start, evaluations: 6000, schedule: schedule, model: model, using: &rng)
+            let reference = DiffusionSampler.sample(
+                .dpmpp2m, start, evaluations: 6000, schedule: schedule, model: model, using: &rng)
             func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
             let nfe = [25, 50, 100, 200, 400]
-            let samplers: [(String, DiffusionSampler.Method)] = [("Euler", .euler), ("DDIM", .ddim), ("Heun", .heun), ("DPM-Solver++(2M)", .dpmpp2m)]
+            let samplers: [(String, DiffusionSampler.Method)] = [
+                ("Euler", .euler), ("DDIM", .ddim), ("Heun", .heun), ("DPM-Solver++(2M)", .dpmpp2m),
+            ]
             var errors: [String: [Double]] = [:], series: [Series] = []
             for (name, method) in samplers {
                 progress("std \(std): \(name)")
-                errors[name] = nfe.map { rms(DiffusionSampler.sample(method, start, evaluations: $0, schedule: schedule, model: model, using: &rng)) }
+                errors[name] = nfe.map {
+                    rms(
+                        DiffusionSampler.sample(
+                            method, start, evaluations: $0, schedule: schedule, model: model, using: &rng))
+                }
                 series.append(Series(name: name, x: nfe.map(Double.init), y: errors[name]!))
                 let e = errors[name]!
                 let slope = (Foundation.log(e[4]) - Foundation.log(e[2])) / Foundation.log(4)
-                rows.append([String(format: "%g", std), name] + e.map { String(format: "%.2e", $0) } + [String(format: "%.2f", slope)])
+                rows.append(
+                    [String(format: "%g", std), name] + e.map { String(format: "%.2e", $0) } + [
+                        String(format: "%.2f", slope)
+                    ])
                 let firstOrder = name == "Euler" || name == "DDIM"
                 if firstOrder {
-                    checks.append(Check(name: "std \(std): \(name) slope over NFE 100-400 (>= -1.15)", measured: slope, relation: .atLeast, threshold: -1.15,
-                                        source: "spec 10.1"))
-                    checks.append(Check(name: "std \(std): \(name) slope over NFE 100-400 (<= -0.85)", measured: slope, relation: .atMost, threshold: -0.85,
-                                        source: "spec 10.1"))
+                    checks.append(
+                        Check(
+                            name: "std \(std): \(name) slope over NFE 100-400 (>= -1.15)", measured: slope,
+                            relation: .atLeast, threshold: -1.15,
+                            source: "spec 10.1"))
+                    checks.append(
+                        Check(
+                            name: "std \(std): \(name) slope over NFE 100-400 (<= -0.85)", measured: slope,
+                            relation: .atMost, threshold: -0.85,
+                            source: "spec 10.1"))
                 } else {
-                    checks.append(Check(name: "std \(std): \(name) slope over NFE 100-400", measured: slope, relation: .atMost, threshold: -1.7,
-                                        source: "spec 10.1"))
+                    checks.append(
+                        Check(
+                            name: "std \(std): \(name) slope over NFE 100-400", measured: slope, relation: .atMost,
+                            threshold: -1.7,
+                            source: "spec 10.1"))
                 }
             }
             if std == 0.25, let dpm = errors["DPM-Solver++(2M)"], let ddim = errors["DDIM"] {
-                checks.append(Check(name: "std 0.25: DPM++(2M) / DDIM error at NFE 100", measured: dpm[2] / ddim[2], relation: .atMost, threshold: 0.25,
-                                    source: "spec 10.1"))
+                checks.append(
+                    Check(
+                        name: "std 0.25: DPM++(2M) / DDIM error at NFE 100", measured: dpm[2] / ddim[2],
+                        relation: .atMost, threshold: 0.25,
+                        source: "spec 10.1"))
             }
-            plots.append(Plot(title: "RMS error against the reference, std \(std)", xLabel: "NFE", yLabel: "RMS error", series: series))
+            plots.append(
+                Plot(
+                    title: "RMS error against the reference, std \(std)", xLabel: "NFE", yLabel: "RMS error",
+                    series: series))
         }
-        var tables = [Table(title: "8-mode ring mixture (radius 2), vp_cosine, t 0.999 -> 1e-3, lambda-uniform grid, \(samples) samples: RMS error vs NFE",
-                            header: ["std", "sampler", "NFE 25", "50", "100", "200", "400", "slope 100-400"], rows: rows)]
-        var notes = ["Spec writer's float64 slopes (std 0.25): Euler -1.00, DDIM -1.00, Heun -1.95, DPM++(2M) -1.98; at NFE 100 Euler 1.28e-2, DDIM 2.32e-2, Heun 2.47e-3, DPM++(2M) 1.40e-3."]
+        var tables = [
+            Table(
+                title:
+                    "8-mode ring mixture (radius 2), vp_cosine, t 0.999 -> 1e-3, lambda-uniform grid, \(samples) samples: RMS error vs NFE",
+                header: ["std", "sampler", "NFE 25", "50", "100", "200", "400", "slope 100-400"], rows: rows)
+        ]
+        var notes = [
+            "Spec writer's float64 slopes (std 0.25): Euler -1.00, DDIM -1.00, Heun -1.95, DPM++(2M) -1.98; at NFE 100 Euler 1.28e-2, DDIM 2.32e-2, Heun 2.47e-3, DPM++(2M) 1.40e-3."
+        ]
         if budget == .full && !partial {
             let trained = try Self.trainedMoons(seed: seeds.first ?? 0, shouldStop: shouldStop, progress: progress)
             checks += trained.checks
@@ -76,17 +113,22 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
         } else {
             notes.append("Section 10.2 (trained two-moons models) runs with --budget full only.")
         }
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes, isPartial: partial)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            isPartial: partial)
     }
 
     /// Section 10.2: a flow-matching velocity model (gated) and an ε-prediction vp_cosine model
     /// (reported) trained on standardized two moons; sliced W2 of 4000 unconditional samples and
     /// classifier-free guidance toward class 0.
-    static func trainedMoons(seed: UInt64, shouldStop: () -> Bool, progress: (String) -> Void) throws
+    static func trainedMoons(
+        seed: UInt64, shouldStop: () -> Bool, progress: (String) -> Void
+    ) throws
         -> (checks: [Check], table: Table, notes: [String], partial: Bool)
     {
         let train = Synthetic.moons(count: 20_000, noise: 0.05, seed: 100 + seed)
-        let mean = train.inputs.mean(alongAxis: 0), std = (train.inputs - mean).squared().mean(alongAxis: 0).squareRoot()
+        let mean = train.inputs.mean(alongAxis: 0),
+            std = (train.inputs - mean).squared().mean(alongAxis: 0).squareRoot()
         func standardized(_ d: Dataset) -> Matrix64 { Matrix64((d.inputs - mean) / std) }
         let trainPoints = standardized(train), trainLabels = train.labels
         let heldOut = standardized(Synthetic.moons(count: 4000, noise: 0.05, seed: 200 + seed))
@@ -95,9 +137,14 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
         let floor = slicedWasserstein(heldOut, heldOut2, using: &metricRNG)
         var rows: [[String]] = [], checks: [Check] = []
         var partial = false
-        for (name, schedule, prediction, range) in [("FM velocity, linear_fm", DiffusionSchedule.linearFlowDefault, Prediction.velocity, 0.0...1.0),
-                                                    ("eps, vp_cosine", DiffusionSchedule.vpCosineDefault, Prediction.epsilon, 1e-5...0.999)] {
-            if shouldStop() { partial = true; break }
+        for (name, schedule, prediction, range) in [
+            ("FM velocity, linear_fm", DiffusionSchedule.linearFlowDefault, Prediction.velocity, 0.0...1.0),
+            ("eps, vp_cosine", DiffusionSchedule.vpCosineDefault, Prediction.epsilon, 1e-5...0.999),
+        ] {
+            if shouldStop() {
+                partial = true
+                break
+            }
             progress("10.2: training the \(name) model (4000 Adam steps, batch 512)")
             var rng = PhiloxGenerator(seed: 1_000 + seed)
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
@@ -109,47 +156,78 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in noise.nextNormal() })
             let unconditional = model.denoiser()
             var sw: [String: Double] = [:]
-            let methods: [(String, DiffusionSampler.Method)] = [("Euler", .euler), ("Heun", .heun), ("DDIM", .ddim), ("DPM++(2M)", .dpmpp2m)]
+            let methods: [(String, DiffusionSampler.Method)] = [
+                ("Euler", .euler), ("Heun", .heun), ("DDIM", .ddim), ("DPM++(2M)", .dpmpp2m),
+            ]
             for nfe in [10, 50] {
                 for (sampler, method) in methods {
-                    let x = DiffusionSampler.sample(method, start, evaluations: nfe, schedule: schedule, model: unconditional, using: &noise)
+                    let x = DiffusionSampler.sample(
+                        method, start, evaluations: nfe, schedule: schedule, model: unconditional, using: &noise)
                     var r = PhiloxGenerator(seed: 7)
                     sw["\(sampler)@\(nfe)"] = slicedWasserstein(x, heldOut, using: &r)
                 }
             }
             func classZeroFraction(_ w: Double) -> Double {
-                let x = DiffusionSampler.sample(.dpmpp2m, start, evaluations: 50, schedule: schedule, model: model.denoiser(label: 0, guidance: w),
-                                                using: &noise)
+                let x = DiffusionSampler.sample(
+                    .dpmpp2m, start, evaluations: 50, schedule: schedule, model: model.denoiser(label: 0, guidance: w),
+                    using: &noise)
                 var zero = 0
                 for i in 0..<x.rows {
                     var best = Double.infinity, label = 0
                     for j in stride(from: 0, to: trainPoints.rows, by: 10) {
-                        let d = Foundation.pow(x[i, 0] - trainPoints[j, 0], 2) + Foundation.pow(x[i, 1] - trainPoints[j, 1], 2)
-                        if d < best { best = d; label = trainLabels[j] }
+                        let d =
+                            Foundation.pow(x[i, 0] - trainPoints[j, 0], 2)
+                            + Foundation.pow(x[i, 1] - trainPoints[j, 1], 2)
+                        if d < best {
+                            best = d
+                            label = trainLabels[j]
+                        }
                     }
                     if label == 0 { zero += 1 }
                 }
                 return Double(zero) / Double(x.rows)
             }
             let cfg1 = classZeroFraction(1), cfg3 = classZeroFraction(3)
-            rows.append([name, String(format: "%.1f", seconds)] + ["Euler", "Heun", "DDIM", "DPM++(2M)"].flatMap { s in
-                [10, 50].map { String(format: "%.3f", sw["\(s)@\($0)"]!) }
-            } + [String(format: "%.3f", cfg1), String(format: "%.3f", cfg3)])
+            rows.append(
+                [name, String(format: "%.1f", seconds)]
+                    + ["Euler", "Heun", "DDIM", "DPM++(2M)"].flatMap { s in
+                        [10, 50].map { String(format: "%.3f", sw["\(s)@\($0)"]!) }
+                    } + [String(format: "%.3f", cfg1), String(format: "%.3f", cfg3)])
             if prediction == .velocity {
                 let worst50 = ["Euler", "Heun", "DDIM", "DPM++(2M)"].map { sw["\($0)@50"]! }.max()!
-                checks.append(Check(name: "10.2 FM: worst SW2 at 50 NFE (<= 3 floor + 0.05)", measured: worst50, relation: .atMost,
-                                    threshold: 3 * floor + 0.05, source: "spec 10.2"))
-                checks.append(Check(name: "10.2 FM: DPM++(2M) / Euler SW2 at 10 NFE", measured: sw["DPM++(2M)@10"]! / sw["Euler@10"]!, relation: .atMost,
-                                    threshold: 0.999_999, source: "spec 10.2"))
-                checks.append(Check(name: "10.2 FM: class-0 fraction at w = 3", measured: cfg3, relation: .atLeast, threshold: 0.98, source: "spec 10.2"))
-                checks.append(Check(name: "10.2 FM: class-0 fraction w = 3 minus w = 1", measured: cfg3 - cfg1, relation: .atLeast, threshold: 0,
-                                    source: "spec 10.2"))
+                checks.append(
+                    Check(
+                        name: "10.2 FM: worst SW2 at 50 NFE (<= 3 floor + 0.05)", measured: worst50, relation: .atMost,
+                        threshold: 3 * floor + 0.05, source: "spec 10.2"))
+                checks.append(
+                    Check(
+                        name: "10.2 FM: DPM++(2M) / Euler SW2 at 10 NFE",
+                        measured: sw["DPM++(2M)@10"]! / sw["Euler@10"]!, relation: .atMost,
+                        threshold: 0.999_999, source: "spec 10.2"))
+                checks.append(
+                    Check(
+                        name: "10.2 FM: class-0 fraction at w = 3", measured: cfg3, relation: .atLeast, threshold: 0.98,
+                        source: "spec 10.2"))
+                checks.append(
+                    Check(
+                        name: "10.2 FM: class-0 fraction w = 3 minus w = 1", measured: cfg3 - cfg1, relation: .atLeast,
+                        threshold: 0,
+                        source: "spec 10.2"))
             }
         }
-        let table = Table(title: String(format: "10.2: two moons (standardized), 4000 unconditional samples, SW2 (200 directions) to held-out points; floor %.4f", floor),
-                          header: ["model", "train s", "Euler 10", "Euler 50", "Heun 10", "Heun 50", "DDIM 10", "DDIM 50", "DPM++ 10", "DPM++ 50",
-                                   "class 0 @ w 1", "class 0 @ w 3"], rows: rows)
-        let notes = ["Spec writer's PyTorch run (SW2 at 10 / 50 NFE): FM Euler 0.193 / 0.051, Heun 0.183 / 0.063, DDIM 0.194 / 0.052, DPM++ 0.113 / 0.072; eps model Euler 0.428 / 0.261, DPM++ 0.107 / 0.228; floor 0.0135. The eps model is reported without gating (spec 10.2)."]
+        let table = Table(
+            title: String(
+                format:
+                    "10.2: two moons (standardized), 4000 unconditional samples, SW2 (200 directions) to held-out points; floor %.4f",
+                floor),
+            header: [
+                "model", "train s", "Euler 10", "Euler 50", "Heun 10", "Heun 50", "DDIM 10", "DDIM 50", "DPM++ 10",
+                "DPM++ 50",
+                "class 0 @ w 1", "class 0 @ w 3",
+            ], rows: rows)
+        let notes = [
+            "Spec writer's PyTorch run (SW2 at 10 / 50 NFE): FM Euler 0.193 / 0.051, Heun 0.183 / 0.063, DDIM 0.194 / 0.052, DPM++ 0.113 / 0.072; eps model Euler 0.428 / 0.261, DPM++ 0.107 / 0.228; floor 0.0135. The eps model is reported without gating (spec 10.2)."
+        ]
         return (checks, table, notes, partial)
     }
 }

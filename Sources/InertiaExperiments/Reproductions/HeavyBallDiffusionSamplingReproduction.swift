@@ -9,7 +9,8 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
     public init() {}
 
     public let slug = "heavy-ball-diffusion-sampling"
-    public let paper = "Wizadwongsa, Chinchuthakun, Khungurn, Raj & Suwajanakorn, \"Diffusion Sampling with Momentum for Mitigating Divergence Artifacts\", ICLR 2024"
+    public let paper =
+        "Wizadwongsa, Chinchuthakun, Khungurn, Raj & Suwajanakorn, \"Diffusion Sampling with Momentum for Mitigating Divergence Artifacts\", ICLR 2024"
     public let claim = """
         At guidance 15 with 6-10 steps, HB 3.8 halves PLMS-4's error (N = 8, 10) and GHVB 3.8 lowers it (N = 6, 8, 10); \
         the error falls with beta (HB 3.6 <= HB 3.8 <= PLMS-4 at N = 8); every method is accurate at w = 1, N = 20.
@@ -17,27 +18,36 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0] : [0, 1, 2] }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         let samples = budget == .quick ? 500 : 2000
-        let means = (0..<4).flatMap { c in [-0.35, 0.35].map { offset -> [Double] in
-            let angle = Double(c) * Double.pi / 2 + offset
-            return [1.5 * Foundation.cos(angle), 1.5 * Foundation.sin(angle)]
-        } }
-        let unconditional = GaussianMixtureDenoiser(weights: [Double](repeating: 1.0 / 8, count: 8), means: means,
-                                                    standardDeviations: [Double](repeating: 0.05, count: 8))
-        let conditional = GaussianMixtureDenoiser(weights: [0.5, 0.5], means: Array(means[0..<2]), standardDeviations: [0.05, 0.05])
+        let means = (0..<4).flatMap { c in
+            [-0.35, 0.35].map { offset -> [Double] in
+                let angle = Double(c) * Double.pi / 2 + offset
+                return [1.5 * Foundation.cos(angle), 1.5 * Foundation.sin(angle)]
+            }
+        }
+        let unconditional = GaussianMixtureDenoiser(
+            weights: [Double](repeating: 1.0 / 8, count: 8), means: means,
+            standardDeviations: [Double](repeating: 0.05, count: 8))
+        let conditional = GaussianMixtureDenoiser(
+            weights: [0.5, 0.5], means: Array(means[0..<2]), standardDeviations: [0.05, 0.05])
         let abar = HeavyBallSampling.ddpmCumulativeAlphas()
         func guidedEps(_ w: Double) -> (Matrix64, Int) -> Matrix64 {
             { x, t in
                 let a = abar[t].squareRoot(), s = (1 - abar[t]).squareRoot()
-                let guided = classifierFreeGuidance(unconditional: unconditional.posterior(x, alpha: a, sigma: s).score,
-                                                    conditional: conditional.posterior(x, alpha: a, sigma: s).score, scale: w)
+                let guided = classifierFreeGuidance(
+                    unconditional: unconditional.posterior(x, alpha: a, sigma: s).score,
+                    conditional: conditional.posterior(x, alpha: a, sigma: s).score, scale: w)
                 return guided * -s
             }
         }
-        func timesteps(_ n: Int) -> [Int] { (0...n).map { Int((999 - 999 * Double($0) / Double(n)).rounded(.toNearestOrEven)) } }
+        func timesteps(_ n: Int) -> [Int] {
+            (0...n).map { Int((999 - 999 * Double($0) / Double(n)).rounded(.toNearestOrEven)) }
+        }
         let methods: [(String, HeavyBallSampling)] = [
             ("DDIM", HeavyBallSampling(method: .heavyBall, order: 1, beta: 1)),
             ("PLMS-4", HeavyBallSampling(method: .heavyBall, code: 4)),
@@ -49,13 +59,18 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         let settings: [(w: Double, n: Int)] = [(15, 6), (15, 8), (15, 10), (7.5, 8), (7.5, 15), (1, 20)]
         var rmse: [String: [String: Double]] = [:], partial = false
         for (w, n) in settings {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             progress("w \(w), N \(n)")
             var perMethod: [String: [Double]] = [:]
             for seed in seeds {
                 var rng = PhiloxGenerator(seed: 40 + seed)
-                let start = Matrix64(rows: samples, columns: 2, scalars: (0..<(2 * samples)).map { _ in rng.nextNormal() })
-                let reference = methods[0].1.sample(start, timesteps: timesteps(2000), cumulativeAlphas: abar, eps: guidedEps(w))
+                let start = Matrix64(
+                    rows: samples, columns: 2, scalars: (0..<(2 * samples)).map { _ in rng.nextNormal() })
+                let reference = methods[0].1.sample(
+                    start, timesteps: timesteps(2000), cumulativeAlphas: abar, eps: guidedEps(w))
                 for (name, sampler) in methods {
                     let x = sampler.sample(start, timesteps: timesteps(n), cumulativeAlphas: abar, eps: guidedEps(w))
                     perMethod[name, default: []].append(GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference))
@@ -67,28 +82,47 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         var checks: [Check] = []
         for n in [8, 10] {
             let key = "w=15.0,N=\(n)"
-            checks.append(Check(name: "w 15, N \(n): HB 3.8 / PLMS-4", measured: value(key, "HB 3.8").flatMap { h in value(key, "PLMS-4").map { h / $0 } },
-                                relation: .atMost, threshold: 0.5, source: "spec 5 (1)"))
+            checks.append(
+                Check(
+                    name: "w 15, N \(n): HB 3.8 / PLMS-4",
+                    measured: value(key, "HB 3.8").flatMap { h in value(key, "PLMS-4").map { h / $0 } },
+                    relation: .atMost, threshold: 0.5, source: "spec 5 (1)"))
         }
         for n in [6, 8, 10] {
             let key = "w=15.0,N=\(n)"
-            checks.append(Check(name: "w 15, N \(n): GHVB 3.8 / PLMS-4 (< 1)", measured: value(key, "GHVB 3.8").flatMap { g in value(key, "PLMS-4").map { g / $0 } },
-                                relation: .atMost, threshold: 0.999_999, source: "spec 5 (2)"))
+            checks.append(
+                Check(
+                    name: "w 15, N \(n): GHVB 3.8 / PLMS-4 (< 1)",
+                    measured: value(key, "GHVB 3.8").flatMap { g in value(key, "PLMS-4").map { g / $0 } },
+                    relation: .atMost, threshold: 0.999_999, source: "spec 5 (2)"))
         }
         let key8 = "w=15.0,N=8"
-        checks.append(Check(name: "w 15, N 8: HB 3.6 / HB 3.8", measured: value(key8, "HB 3.6").flatMap { a in value(key8, "HB 3.8").map { a / $0 } },
-                            relation: .atMost, threshold: 1, source: "spec 5 (3)"))
-        checks.append(Check(name: "w 15, N 8: HB 3.8 / PLMS-4", measured: value(key8, "HB 3.8").flatMap { a in value(key8, "PLMS-4").map { a / $0 } },
-                            relation: .atMost, threshold: 1, source: "spec 5 (3)"))
-        checks.append(Check(name: "w 1, N 20: worst RMSE over methods", measured: partial ? nil : rmse["w=1.0,N=20"]?.values.max(),
-                            relation: .atMost, threshold: 0.2, source: "spec 5 (4)"))
+        checks.append(
+            Check(
+                name: "w 15, N 8: HB 3.6 / HB 3.8",
+                measured: value(key8, "HB 3.6").flatMap { a in value(key8, "HB 3.8").map { a / $0 } },
+                relation: .atMost, threshold: 1, source: "spec 5 (3)"))
+        checks.append(
+            Check(
+                name: "w 15, N 8: HB 3.8 / PLMS-4",
+                measured: value(key8, "HB 3.8").flatMap { a in value(key8, "PLMS-4").map { a / $0 } },
+                relation: .atMost, threshold: 1, source: "spec 5 (3)"))
+        checks.append(
+            Check(
+                name: "w 1, N 20: worst RMSE over methods", measured: partial ? nil : rmse["w=1.0,N=20"]?.values.max(),
+                relation: .atMost, threshold: 0.2, source: "spec 5 (4)"))
         let rows = settings.compactMap { s -> [String]? in
             guard let r = rmse["w=\(s.w),N=\(s.n)"] else { return nil }
             return ["\(s.w)", "\(s.n)"] + methods.map { String(format: "%.3g", r[$0.0] ?? .nan) }
         }
-        let table = Table(title: "RMSE to a 2000-step DDIM reference, guided 8-mode mixture, \(samples) samples, median over \(seeds.count) seed(s)",
-                          header: ["w", "N"] + methods.map(\.0), rows: rows)
-        let notes = ["Spec writer's numpy medians (w 15, N 6 / 8 / 10): PLMS-4 20.6 / 15.0 / 1.27, HB 3.8 4.47 / 0.92 / 0.43, GHVB 3.8 16.0 / 7.69 / 0.96, DDIM 0.39 / 0.33 / 0.28. In this toy plain DDIM and low orders are already strong: it tests divergence suppression, not a win over every solver."]
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
+        let table = Table(
+            title:
+                "RMSE to a 2000-step DDIM reference, guided 8-mode mixture, \(samples) samples, median over \(seeds.count) seed(s)",
+            header: ["w", "N"] + methods.map(\.0), rows: rows)
+        let notes = [
+            "Spec writer's numpy medians (w 15, N 6 / 8 / 10): PLMS-4 20.6 / 15.0 / 1.27, HB 3.8 4.47 / 0.92 / 0.43, GHVB 3.8 16.0 / 7.69 / 0.96, DDIM 0.39 / 0.33 / 0.28. In this toy plain DDIM and low orders are already strong: it tests divergence suppression, not a win over every solver."
+        ]
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
     }
 }

@@ -19,8 +19,10 @@ enum HiddenMatrixStudy {
 
     /// One run; `hidden == nil` is the AdamW baseline (lr 1e-3, wd 0.01 on everything). `nil`
     /// when interrupted.
-    static func run(hidden: ((Double) throws -> FusedOptimizer)?, lr: Double, data: (train: Dataset, test: Dataset), seed: UInt64,
-                    epochs: Int, shouldStop: @escaping () -> Bool) throws -> Outcome? {
+    static func run(
+        hidden: ((Double) throws -> FusedOptimizer)?, lr: Double, data: (train: Dataset, test: Dataset), seed: UInt64,
+        epochs: Int, shouldStop: @escaping () -> Bool
+    ) throws -> Outcome? {
         var rng = PhiloxGenerator(seed: seed)
         let model = MLP(sizes: [784, 256, 256, 10], using: &rng)
         let subset = data.train.subset(Array(0..<10_000))
@@ -42,10 +44,11 @@ enum HiddenMatrixStudy {
         }
         var options = TrainingOptions(epochs: epochs)
         options.shouldStop = shouldStop
-        let trainer = try Trainer(model: model, optimizer: optimizer, loader: loader, testSet: data.test, options: options)
+        let trainer = try Trainer(
+            model: model, optimizer: optimizer, loader: loader, testSet: data.test, options: options)
         var epochLosses: [Double] = [], current: [Double] = [], finite = true
         let summary = try trainer.run { event in
-            if case let .step(r) = event {
+            if case .step(let r) = event {
                 current.append(r.loss)
                 finite = finite && r.loss.isFinite
             }

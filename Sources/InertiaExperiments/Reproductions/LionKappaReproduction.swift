@@ -11,7 +11,8 @@ public struct LionKappaReproduction: Reproduction {
     public init() {}
 
     public let slug = "lion-kappa"
-    public let paper = "Chen, Liu, Liang & Liu, \"Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts\", ICLR 2024"
+    public let paper =
+        "Chen, Liu, Liang & Liu, \"Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts\", ICLR 2024"
     public let claim = """
         Lion-K with decoupled weight decay λ converges to the minimiser of f constrained to the ball ‖x‖_D ≤ 1/λ of the \
         kernel's dual norm, and every iterate obeys the envelope |x_t| ≤ (1−ηλ)^t |x_0| + (1−(1−ηλ)^t)/λ.
@@ -21,8 +22,10 @@ public struct LionKappaReproduction: Reproduction {
 
     /// Spec 5.1: the quadratic ½‖x − t‖² in R¹⁰ from the fixture's x0, η = 0.01, λ = 1, 2000 steps.
     static let target: [Float] = [3, -2.5, 0.3, -0.1, 1.5, -4, 0, 0.7, -0.6, 2]
-    static let start: [Float] = [0.628651105467, -0.660524316457, 3.20211325222, 0.524500585765, -2.67834686581,
-                                 1.80797527455, 6.52000022565, 4.73540481565, -3.51867617903, -6.32710735523]
+    static let start: [Float] = [
+        0.628651105467, -0.660524316457, 3.20211325222, 0.524500585765, -2.67834686581,
+        1.80797527455, 6.52000022565, 4.73540481565, -3.51867617903, -6.32710735523,
+    ]
 
     /// The constrained minimisers of spec 5.1 in closed form.
     static func expectedLimit(_ kernel: LionK.Kernel) -> [Float] {
@@ -40,14 +43,18 @@ public struct LionKappaReproduction: Reproduction {
         }
     }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], tables: [Table] = [], plots: [Plot] = [], notes: [String] = []
         progress("constraint limits on the quadratic (5.1)")
         var limitRows: [[String]] = []
         var normSeries: [Series] = []
-        for (name, kernel) in [("sign (Lion)", LionK.Kernel.sign), ("l2", .l2), ("huber δ=1", .huber(delta: 1)), ("linf", .linf)] {
+        for (name, kernel) in [
+            ("sign (Lion)", LionK.Kernel.sign), ("l2", .l2), ("huber δ=1", .huber(delta: 1)), ("linf", .linf),
+        ] {
             let opt = try LionK(learningRate: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 1, kernel: kernel)
             opt.boundMonitor = true
             let x = Parameter(Tensor(LionKappaReproduction.start))
@@ -56,24 +63,43 @@ public struct LionKappaReproduction: Reproduction {
             for _ in 0..<2000 {
                 x.value.grad = x.value - t
                 opt.step([("x", x)])
-                norms.append(x.value.withUnsafeBufferPointer { LionK.norm($0.baseAddress!, $0.count, p: kernel.boundNorm ?? 2) })
+                norms.append(
+                    x.value.withUnsafeBufferPointer { LionK.norm($0.baseAddress!, $0.count, p: kernel.boundNorm ?? 2) })
             }
-            let error = zip(x.value.scalars, LionKappaReproduction.expectedLimit(kernel)).map { Double(Swift.abs($0 - $1)) }.max()!
-            checks.append(Check(name: "\(name): max |x_2000 − constrained minimiser|", measured: error, relation: .atMost, threshold: 1e-2,
-                                source: "spec 5.1"))
-            checks.append(Check(name: "\(name): envelope violations in 2000 steps", measured: Double(opt.boundViolations), relation: .atMost,
-                                threshold: 0, source: "spec 2.5"))
-            limitRows.append([name, String(format: "%.2e", error), "\(opt.boundViolations)", String(format: "%.4f", norms.last!)])
+            let error = zip(x.value.scalars, LionKappaReproduction.expectedLimit(kernel)).map {
+                Double(Swift.abs($0 - $1))
+            }.max()!
+            checks.append(
+                Check(
+                    name: "\(name): max |x_2000 − constrained minimiser|", measured: error, relation: .atMost,
+                    threshold: 1e-2,
+                    source: "spec 5.1"))
+            checks.append(
+                Check(
+                    name: "\(name): envelope violations in 2000 steps", measured: Double(opt.boundViolations),
+                    relation: .atMost,
+                    threshold: 0, source: "spec 2.5"))
+            limitRows.append([
+                name, String(format: "%.2e", error), "\(opt.boundViolations)", String(format: "%.4f", norms.last!),
+            ])
             normSeries.append(Series(name: name, x: (1...norms.count).map(Double.init), y: norms))
         }
-        tables.append(Table(title: "Quadratic in R^10, λ = 1 (bound 1 in each kernel's dual norm)",
-                            header: ["kernel", "distance to the constrained minimiser", "bound violations", "final dual norm"], rows: limitRows))
-        plots.append(Plot(title: "Dual norm of x (bound 1/λ = 1)", xLabel: "step", yLabel: "‖x‖ in the kernel's dual norm", series: normSeries))
+        tables.append(
+            Table(
+                title: "Quadratic in R^10, λ = 1 (bound 1 in each kernel's dual norm)",
+                header: ["kernel", "distance to the constrained minimiser", "bound violations", "final dual norm"],
+                rows: limitRows))
+        plots.append(
+            Plot(
+                title: "Dual norm of x (bound 1/λ = 1)", xLabel: "step", yLabel: "‖x‖ in the kernel's dual norm",
+                series: normSeries))
 
         let data: (train: Dataset, test: Dataset)?
         do { data = try FashionMNIST.load() } catch {
             data = nil
-            notes.append("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive.")
+            notes.append(
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive."
+            )
         }
         let epochs = budget == .quick ? 1 : 3
         let lambdas = [0.3, 3.0, 30.0]
@@ -92,10 +118,11 @@ public struct LionKappaReproduction: Reproduction {
                 let eta = 3e-4
                 var options = TrainingOptions(epochs: epochs)
                 options.shouldStop = shouldStop
-                let trainer = try Trainer(model: model, optimizer: try Lion(learningRate: eta, weightDecay: lambda),
-                                          loader: try DataLoader(subset, batchSize: 128, seed: 0), options: options)
+                let trainer = try Trainer(
+                    model: model, optimizer: try Lion(learningRate: eta, weightDecay: lambda),
+                    loader: try DataLoader(subset, batchSize: 128, seed: 0), options: options)
                 let summary = try trainer.run { event in
-                    guard case let .step(r) = event else { return }
+                    guard case .step(let r) = event else { return }
                     let shrink = Foundation.pow(1 - eta * lambda, Double(r.step))
                     for (p, x0) in zip(model.parameters, initial) {
                         p.value.withUnsafeBufferPointer { values in
@@ -112,12 +139,23 @@ public struct LionKappaReproduction: Reproduction {
                 }
                 partial = partial || summary.interrupted
             }
-            checks.append(Check(name: "network: coordinates outside the envelope (of \(checked) checked)", measured: Double(violations),
-                                relation: .atMost, threshold: 0, source: "spec 5.2 (a)"))
-            notes.append(String(format: "Envelope test: the largest excess over the envelope is %.2e (%.2e of the bound). The decay factor 1 − ηλ is applied in Float32 (rounded to 24 bits) and every step rounds |x| once more, so the computed iterate can exceed the exact-arithmetic envelope by a relative ~1e-7 per step; the spec's absolute slack of 1e-6 does not absorb that for weights of size ~1.", worstExcess, worstRelative))
+            checks.append(
+                Check(
+                    name: "network: coordinates outside the envelope (of \(checked) checked)",
+                    measured: Double(violations),
+                    relation: .atMost, threshold: 0, source: "spec 5.2 (a)"))
+            notes.append(
+                String(
+                    format:
+                        "Envelope test: the largest excess over the envelope is %.2e (%.2e of the bound). The decay factor 1 − ηλ is applied in Float32 (rounded to 24 bits) and every step rounds |x| once more, so the computed iterate can exceed the exact-arithmetic envelope by a relative ~1e-7 per step; the spec's absolute slack of 1e-6 does not absorb that for weights of size ~1.",
+                    worstExcess, worstRelative))
             // (b) The effect of the bound, with AdamW as the baseline.
-            var configurations: [(String, () throws -> Optimizer)] = [("AdamW 1e-3, wd 1e-2", { try AdamW(learningRate: 1e-3, weightDecay: 1e-2) })]
-            for lambda in lambdas { configurations.append(("Lion λ=\(lambda)", { try Lion(learningRate: 3e-4, weightDecay: lambda) })) }
+            var configurations: [(String, () throws -> Optimizer)] = [
+                ("AdamW 1e-3, wd 1e-2", { try AdamW(learningRate: 1e-3, weightDecay: 1e-2) })
+            ]
+            for lambda in lambdas {
+                configurations.append(("Lion λ=\(lambda)", { try Lion(learningRate: 3e-4, weightDecay: lambda) }))
+            }
             for seed in seeds where !shouldStop() {
                 for (label, make) in configurations where !shouldStop() {
                     progress("network bound effect: \(label), seed \(seed)")
@@ -125,44 +163,73 @@ public struct LionKappaReproduction: Reproduction {
                     let model = MLP(sizes: [784, 256, 10], using: &rng)
                     var options = TrainingOptions(epochs: epochs)
                     options.shouldStop = shouldStop
-                    let trainer = try Trainer(model: model, optimizer: try make(), loader: try DataLoader(subset, batchSize: 128, seed: seed),
-                                              options: options)
+                    let trainer = try Trainer(
+                        model: model, optimizer: try make(), loader: try DataLoader(subset, batchSize: 128, seed: seed),
+                        options: options)
                     var losses: [Double] = []
-                    let summary = try trainer.run { if case let .step(r) = $0 { losses.append(r.loss) } }
-                    if summary.interrupted { partial = true; continue }
+                    let summary = try trainer.run { if case .step(let r) = $0 { losses.append(r.loss) } }
+                    if summary.interrupted {
+                        partial = true
+                        continue
+                    }
                     finalLoss[label, default: []].append(Comparison.smoothed(losses).last ?? .nan)
-                    if let lambda = Double(label.replacingOccurrences(of: "Lion λ=", with: "")), label.hasPrefix("Lion") {
+                    if let lambda = Double(label.replacingOccurrences(of: "Lion λ=", with: "")), label.hasPrefix("Lion")
+                    {
                         let all = model.parameters.flatMap(\.value.scalars)
-                        atBound[label, default: []].append(Double(all.filter { Double(Swift.abs($0)) > 0.99 / lambda }.count) / Double(all.count))
+                        atBound[label, default: []].append(
+                            Double(all.filter { Double(Swift.abs($0)) > 0.99 / lambda }.count) / Double(all.count))
                     }
                 }
             }
             let median = { (label: String) in finalLoss[label].map(Comparison.median) }
-            let adamw = median("AdamW 1e-3, wd 1e-2"), l03 = median("Lion λ=0.3"), l3 = median("Lion λ=3.0"), l30 = median("Lion λ=30.0")
+            let adamw = median("AdamW 1e-3, wd 1e-2"), l03 = median("Lion λ=0.3"), l3 = median("Lion λ=3.0"),
+                l30 = median("Lion λ=30.0")
             func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
-            checks.append(Check(name: "final loss: Lion λ=3 / AdamW", measured: ratio(l3, adamw), relation: .atMost, threshold: 1.10,
-                                source: "spec 5.2 (b)"))
-            checks.append(Check(name: "final loss: Lion λ=30 / Lion λ=3", measured: ratio(l30, l3), relation: .atLeast, threshold: 1.20,
-                                source: "spec 5.2 (b)"))
-            checks.append(Check(name: "fraction of weights at the bound, λ=30", measured: atBound["Lion λ=30.0"].map(Comparison.median),
-                                relation: .atLeast, threshold: 0.10, source: "spec 5.2 (b)"))
+            checks.append(
+                Check(
+                    name: "final loss: Lion λ=3 / AdamW", measured: ratio(l3, adamw), relation: .atMost,
+                    threshold: 1.10,
+                    source: "spec 5.2 (b)"))
+            checks.append(
+                Check(
+                    name: "final loss: Lion λ=30 / Lion λ=3", measured: ratio(l30, l3), relation: .atLeast,
+                    threshold: 1.20,
+                    source: "spec 5.2 (b)"))
+            checks.append(
+                Check(
+                    name: "fraction of weights at the bound, λ=30",
+                    measured: atBound["Lion λ=30.0"].map(Comparison.median),
+                    relation: .atLeast, threshold: 0.10, source: "spec 5.2 (b)"))
             let spread = ratio(l03, l3).map { Swift.abs($0 - 1) }
-            checks.append(Check(name: "final loss: |Lion λ=0.3 / Lion λ=3 − 1|", measured: spread, relation: .atMost, threshold: 0.10,
-                                source: "spec 5.2 (b)"))
-            tables.append(Table(
-                title: "Fashion-MNIST 10k, 784-256-10, batch 128, \(epochs) epoch(s): final training loss (smoothed)",
-                header: ["optimizer", "seeds", "final losses", "median", "fraction at the bound"],
-                rows: configurations.map { label, _ in
-                    [label, "\(finalLoss[label]?.count ?? 0)", (finalLoss[label] ?? []).map { String(format: "%.4f", $0) }.joined(separator: ", "),
-                     median(label).map { String(format: "%.4f", $0) } ?? "n/a",
-                     atBound[label].map { String(format: "%.3f", Comparison.median($0)) } ?? "-"]
-                }))
+            checks.append(
+                Check(
+                    name: "final loss: |Lion λ=0.3 / Lion λ=3 − 1|", measured: spread, relation: .atMost,
+                    threshold: 0.10,
+                    source: "spec 5.2 (b)"))
+            tables.append(
+                Table(
+                    title:
+                        "Fashion-MNIST 10k, 784-256-10, batch 128, \(epochs) epoch(s): final training loss (smoothed)",
+                    header: ["optimizer", "seeds", "final losses", "median", "fraction at the bound"],
+                    rows: configurations.map { label, _ in
+                        [
+                            label, "\(finalLoss[label]?.count ?? 0)",
+                            (finalLoss[label] ?? []).map { String(format: "%.4f", $0) }.joined(separator: ", "),
+                            median(label).map { String(format: "%.4f", $0) } ?? "n/a",
+                            atBound[label].map { String(format: "%.3f", Comparison.median($0)) } ?? "-",
+                        ]
+                    }))
             if budget == .quick {
-                notes.append("Quick budget: 1 epoch and \(seeds.count) seed(s); the spec's protocol is 3 epochs and 3 seeds (--budget full).")
+                notes.append(
+                    "Quick budget: 1 epoch and \(seeds.count) seed(s); the spec's protocol is 3 epochs and 3 seeds (--budget full)."
+                )
             }
-            notes.append("The 5.2 (b) thresholds are the spec writer's expectation from a numpy analogue, not numbers from the paper (which were not retrieved).")
+            notes.append(
+                "The 5.2 (b) thresholds are the spec writer's expectation from a numpy analogue, not numbers from the paper (which were not retrieved)."
+            )
         }
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
-                                  isPartial: partial)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            isPartial: partial)
     }
 }

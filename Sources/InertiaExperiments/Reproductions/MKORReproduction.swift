@@ -12,7 +12,8 @@ public struct MKORReproduction: Reproduction {
     public init() {}
 
     public let slug = "mkor"
-    public let paper = "Mozaffari, Li, Zhang & Mehri Dehnavi, \"MKOR: Momentum-Enabled Kronecker-Factor-Based Optimizer Using Rank-1 Updates\", NeurIPS 2023"
+    public let paper =
+        "Mozaffari, Li, Zhang & Mehri Dehnavi, \"MKOR: Momentum-Enabled Kronecker-Factor-Based Optimizer Using Rank-1 Updates\", NeurIPS 2023"
     public let claim = """
         At equal steps MKOR(SGD-M) reaches a lower training loss than SGD-M: at the best lr of each at most 0.95x on an \
         anisotropic MLP problem, and never worse at any lr of the grid; no factor reset fires in Float32.
@@ -28,11 +29,14 @@ public struct MKORReproduction: Reproduction {
         let teacher = Tensor.normal([32, 10], using: &rng)
         let scores = (Tensor.matmul(x, teacher) / 10).tanh() + Tensor.normal([4096, 10], using: &rng) * 0.3
         let labels = scores.argmax(alongAxis: 1)
-        return try Dataset(inputs: x, targets: Tensor(shape: [4096], scalars: labels.indices.map(Float.init)), classCount: 10)
+        return try Dataset(
+            inputs: x, targets: Tensor(shape: [4096], scalars: labels.indices.map(Float.init)), classCount: 10)
     }
 
     /// 600 steps of batch 128 of a 32-64-64-10 MLP; the final loss on the first 2048 training points.
-    static func anisotropicRun(mkor: Bool, lr: Double, data: Dataset, seed: UInt64) throws -> (loss: Double, resets: Int) {
+    static func anisotropicRun(
+        mkor: Bool, lr: Double, data: Dataset, seed: UInt64
+    ) throws -> (loss: Double, resets: Int) {
         var rng = PhiloxGenerator(seed: seed)
         let model = MLP(sizes: [32, 64, 64, 10], using: &rng)
         let sgd = try SGD(learningRate: lr, momentum: 0.9)
@@ -44,11 +48,15 @@ public struct MKORReproduction: Reproduction {
             optimizer.step(model.namedParameters())
         }
         let head = data.subset(Array(0..<2048))
-        let loss = withoutGradients { Double(Loss.crossEntropy(logits: model(head.inputs), targets: head.targets).item) }
+        let loss = withoutGradients {
+            Double(Loss.crossEntropy(logits: model(head.inputs), targets: head.targets).item)
+        }
         return (loss, wrapped?.resets ?? 0)
     }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
@@ -56,7 +64,10 @@ public struct MKORReproduction: Reproduction {
         var rows: [[String]] = [], sgdBest = Double.infinity, mkorBest = Double.infinity, worstRatio = 0.0, resets = 0
         var partial = false
         for lr in rates {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             progress("anisotropic MLP (5.1), lr \(lr)")
             var sgd: [Double] = [], mkor: [Double] = []
             for seed in seeds {
@@ -70,19 +81,30 @@ public struct MKORReproduction: Reproduction {
             sgdBest = Swift.min(sgdBest, s)
             mkorBest = Swift.min(mkorBest, m)
             worstRatio = Swift.max(worstRatio, m / s)
-            rows.append([String(format: "%g", lr), String(format: "%.3f", s), String(format: "%.3f", m), String(format: "%.3f", m / s)])
+            rows.append([
+                String(format: "%g", lr), String(format: "%.3f", s), String(format: "%.3f", m),
+                String(format: "%.3f", m / s),
+            ])
         }
-        tables.append(Table(title: "Anisotropic 10-class MLP 32-64-64-10, batch 128, 600 steps: median final training loss over \(seeds.count) seed(s) (spec's numpy analogue: 1.191 / 1.057 at lr 0.01)",
-                            header: ["lr", "SGD-M", "MKOR(SGD-M)", "ratio"], rows: rows))
-        checks.append(Check(name: "best MKOR / best SGD-M (final training loss)", measured: partial ? nil : mkorBest / sgdBest,
-                            relation: .atMost, threshold: 0.95, source: "spec 5.1"))
-        checks.append(Check(name: "max over lr of MKOR / SGD-M (not worse anywhere)", measured: partial ? nil : worstRatio,
-                            relation: .atMost, threshold: 1, source: "spec 5.1"))
+        tables.append(
+            Table(
+                title:
+                    "Anisotropic 10-class MLP 32-64-64-10, batch 128, 600 steps: median final training loss over \(seeds.count) seed(s) (spec's numpy analogue: 1.191 / 1.057 at lr 0.01)",
+                header: ["lr", "SGD-M", "MKOR(SGD-M)", "ratio"], rows: rows))
+        checks.append(
+            Check(
+                name: "best MKOR / best SGD-M (final training loss)", measured: partial ? nil : mkorBest / sgdBest,
+                relation: .atMost, threshold: 0.95, source: "spec 5.1"))
+        checks.append(
+            Check(
+                name: "max over lr of MKOR / SGD-M (not worse anywhere)", measured: partial ? nil : worstRatio,
+                relation: .atMost, threshold: 1, source: "spec 5.1"))
 
         let data: (train: Dataset, test: Dataset)?
         do { data = try FashionMNIST.load() } catch {
             data = nil
-            notes.append("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): section 5.2 is skipped.")
+            notes.append(
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): section 5.2 is skipped.")
         }
         if let data, !partial {
             let subset = data.train.subset(Array(0..<10_000))
@@ -92,7 +114,10 @@ public struct MKORReproduction: Reproduction {
             var fashionRows: [[String]] = []
             for lr in grid {
                 for usesMKOR in [false, true] {
-                    if shouldStop() { partial = true; break }
+                    if shouldStop() {
+                        partial = true
+                        break
+                    }
                     let label = usesMKOR ? "MKOR(SGD-M)" : "SGD-M"
                     progress("Fashion-MNIST (5.2) \(label), lr \(lr)")
                     var rng = PhiloxGenerator(seed: seeds.first ?? 0)
@@ -101,11 +126,13 @@ public struct MKORReproduction: Reproduction {
                     let wrapped = usesMKOR ? try MKOR(model: model, base: sgd, inverseFrequency: 10) : nil
                     var options = TrainingOptions(epochs: epochs)
                     options.shouldStop = shouldStop
-                    let trainer = try Trainer(model: model, optimizer: wrapped ?? sgd, loader: try DataLoader(subset, batchSize: 128, seed: 0),
-                                              testSet: data.test, options: options)
+                    let trainer = try Trainer(
+                        model: model, optimizer: wrapped ?? sgd,
+                        loader: try DataLoader(subset, batchSize: 128, seed: 0),
+                        testSet: data.test, options: options)
                     var lastEpoch: [Double] = [], current: [Double] = [], finite = true
                     let summary = try trainer.run { event in
-                        if case let .step(r) = event {
+                        if case .step(let r) = event {
                             current.append(r.loss)
                             finite = finite && r.loss.isFinite
                         }
@@ -114,24 +141,45 @@ public struct MKORReproduction: Reproduction {
                             current = []
                         }
                     }
-                    if summary.interrupted { partial = true; break }
+                    if summary.interrupted {
+                        partial = true
+                        break
+                    }
                     let trainLoss = lastEpoch.reduce(0, +) / Double(Swift.max(lastEpoch.count, 1))
                     best[label] = Swift.min(best[label] ?? .infinity, finite ? trainLoss : .infinity)
                     resets += wrapped?.resets ?? 0
-                    fashionRows.append([label, String(format: "%g", lr), String(format: "%.4f", trainLoss),
-                                        String(format: "%.4f", summary.finalEvaluation?.accuracy ?? .nan)])
+                    fashionRows.append([
+                        label, String(format: "%g", lr), String(format: "%.4f", trainLoss),
+                        String(format: "%.4f", summary.finalEvaluation?.accuracy ?? .nan),
+                    ])
                 }
             }
-            tables.append(Table(title: "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s): mean training loss of the last epoch",
-                                header: ["optimizer", "lr", "training loss", "test accuracy"], rows: fashionRows))
+            tables.append(
+                Table(
+                    title:
+                        "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s): mean training loss of the last epoch",
+                    header: ["optimizer", "lr", "training loss", "test accuracy"], rows: fashionRows))
             let ratio = partial ? nil : best["MKOR(SGD-M)"].flatMap { m in best["SGD-M"].map { m / $0 } }
-            checks.append(Check(name: "Fashion-MNIST: best MKOR / best SGD-M (training loss)", measured: ratio, relation: .atMost, threshold: 1,
-                                source: "spec 5.2"))
-            if budget == .quick { notes.append("Quick budget: Fashion-MNIST for 1 epoch at lr 0.03 only; the spec's grid is 0.01, 0.03, 0.1 with 5 epochs (--budget full).") }
+            checks.append(
+                Check(
+                    name: "Fashion-MNIST: best MKOR / best SGD-M (training loss)", measured: ratio, relation: .atMost,
+                    threshold: 1,
+                    source: "spec 5.2"))
+            if budget == .quick {
+                notes.append(
+                    "Quick budget: Fashion-MNIST for 1 epoch at lr 0.03 only; the spec's grid is 0.01, 0.03, 0.1 with 5 epochs (--budget full)."
+                )
+            }
         }
-        checks.append(Check(name: "factor resets in Float32 (spec 7: a reset indicates a bug)", measured: partial ? nil : Double(resets),
-                            relation: .atMost, threshold: 0, source: "spec 5.2, 7"))
-        notes.append("MKOR as the official code (2.2): inverse refresh every 10 steps, rank-1 vectors clamped to ±100, sum-of-norms rescaling, SGD momentum 0.9 without weight decay as the base.")
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+        checks.append(
+            Check(
+                name: "factor resets in Float32 (spec 7: a reset indicates a bug)",
+                measured: partial ? nil : Double(resets),
+                relation: .atMost, threshold: 0, source: "spec 5.2, 7"))
+        notes.append(
+            "MKOR as the official code (2.2): inverse refresh every 10 steps, rank-1 vectors clamped to ±100, sum-of-norms rescaling, SGD momentum 0.9 without weight decay as the base."
+        )
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
     }
 }

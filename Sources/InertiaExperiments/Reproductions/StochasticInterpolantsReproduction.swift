@@ -11,7 +11,8 @@ public struct StochasticInterpolantsReproduction: Reproduction {
     public init() {}
 
     public let slug = "stochastic-interpolants"
-    public let paper = "Albergo, Boffi & Vanden-Eijnden, \"Stochastic Interpolants: A Unifying Framework for Flows and Diffusions\", 2023"
+    public let paper =
+        "Albergo, Boffi & Vanden-Eijnden, \"Stochastic Interpolants: A Unifying Framework for Flows and Diffusions\", 2023"
     public let claim = """
         Pushing N(0, I) through the exact linear-brownian interpolant fields by the ODE (RK4, 200 steps) and the SDE (Euler-Maruyama, \
         eps 0.5, 1000 steps) reproduces the target N((2, -1), [[0.5, 0.2], [0.2, 0.3]]): means and covariances within 0.03.
@@ -19,11 +20,14 @@ public struct StochasticInterpolantsReproduction: Reproduction {
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { [0] }
 
-    public func run(budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void) throws
+    public func run(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws
         -> ReproductionResult
     {
         let n = budget == .quick ? 5000 : 20_000
-        let m0 = [0.0, 0.0], c0 = Matrix64.identity(2), m1 = [2.0, -1.0], c1 = Matrix64(rows: 2, columns: 2, scalars: [0.5, 0.2, 0.2, 0.3])
+        let m0 = [0.0, 0.0], c0 = Matrix64.identity(2), m1 = [2.0, -1.0],
+            c1 = Matrix64(rows: 2, columns: 2, scalars: [0.5, 0.2, 0.2, 0.3])
         let interpolant = StochasticInterpolant(path: .linear, noise: .brownian(scale: 1))
         func affine(_ t: Double, _ x: Matrix64, score: Bool) -> Matrix64 {
             let f = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: t)
@@ -42,25 +46,42 @@ public struct StochasticInterpolantsReproduction: Reproduction {
         progress("ODE, RK4, 200 steps")
         let ode = StochasticInterpolant.integrateODE(start, steps: 200) { affine($0, $1, score: false) }
         progress("SDE, eps 0.5, 1000 steps")
-        let sde = StochasticInterpolant.integrateSDE(start, steps: 1000, epsilon: 0.5, drift: { affine($0, $1, score: false) },
-                                                     score: { affine($0, $1, score: true) }, using: &rng)
+        let sde = StochasticInterpolant.integrateSDE(
+            start, steps: 1000, epsilon: 0.5, drift: { affine($0, $1, score: false) },
+            score: { affine($0, $1, score: true) }, using: &rng)
         func moments(_ x: Matrix64) -> (mean: [Double], covariance: [Double]) {
             let mean = (0..<2).map { j in (0..<x.rows).reduce(0.0) { $0 + x[$1, j] } / Double(x.rows) }
             var c = [Double](repeating: 0, count: 4)
-            for i in 0..<x.rows { for p in 0..<2 { for q in 0..<2 { c[p * 2 + q] += (x[i, p] - mean[p]) * (x[i, q] - mean[q]) / Double(x.rows) } } }
+            for i in 0..<x.rows {
+                for p in 0..<2 {
+                    for q in 0..<2 { c[p * 2 + q] += (x[i, p] - mean[p]) * (x[i, q] - mean[q]) / Double(x.rows) }
+                }
+            }
             return (mean, c)
         }
         var checks: [Check] = [], rows: [[String]] = []
         for (name, x) in [("ODE (RK4, 200 steps)", ode), ("SDE (eps 0.5, 1000 steps)", sde)] {
             let (mean, covariance) = moments(x)
-            let meanError = zip(mean, m1).map { Swift.abs($0 - $1) }.max()!, covarianceError = zip(covariance, c1.scalars).map { Swift.abs($0 - $1) }.max()!
-            rows.append([name, String(format: "(%.4f, %.4f)", mean[0], mean[1]), covariance.map { String(format: "%.4f", $0) }.joined(separator: " "),
-                         String(format: "%.4f", meanError), String(format: "%.4f", covarianceError)])
-            checks.append(Check(name: "\(name): max |mean − m1|", measured: meanError, relation: .atMost, threshold: 0.03, source: "spec 5.1"))
-            checks.append(Check(name: "\(name): max |covariance − C1|", measured: covarianceError, relation: .atMost, threshold: 0.03, source: "spec 5.1"))
+            let meanError = zip(mean, m1).map { Swift.abs($0 - $1) }.max()!,
+                covarianceError = zip(covariance, c1.scalars).map { Swift.abs($0 - $1) }.max()!
+            rows.append([
+                name, String(format: "(%.4f, %.4f)", mean[0], mean[1]),
+                covariance.map { String(format: "%.4f", $0) }.joined(separator: " "),
+                String(format: "%.4f", meanError), String(format: "%.4f", covarianceError),
+            ])
+            checks.append(
+                Check(
+                    name: "\(name): max |mean − m1|", measured: meanError, relation: .atMost, threshold: 0.03,
+                    source: "spec 5.1"))
+            checks.append(
+                Check(
+                    name: "\(name): max |covariance − C1|", measured: covarianceError, relation: .atMost,
+                    threshold: 0.03, source: "spec 5.1"))
         }
-        let table = Table(title: "\(n) samples of N(0, I) pushed to the target N((2, -1), [[0.5, 0.2], [0.2, 0.3]]) by the exact fields",
-                          header: ["process", "mean", "covariance (row-major)", "mean error", "covariance error"], rows: rows)
+        let table = Table(
+            title:
+                "\(n) samples of N(0, I) pushed to the target N((2, -1), [[0.5, 0.2], [0.2, 0.3]]) by the exact fields",
+            header: ["process", "mean", "covariance (row-major)", "mean error", "covariance error"], rows: rows)
         var notes = ["Spec writer's run: ODE mean (2.004, -1.000), SDE mean (1.996, -0.996), covariances within 0.003."]
         var tables = [table], partial = false
         if budget == .full {
@@ -70,9 +91,11 @@ public struct StochasticInterpolantsReproduction: Reproduction {
             notes += board.notes
             partial = board.partial
         } else {
-            notes.append("Section 5.2 (Gaussian to checkerboard, trained drift and denoiser) runs with --budget full only.")
+            notes.append(
+                "Section 5.2 (Gaussian to checkerboard, trained drift and denoiser) runs with --budget full only.")
         }
-        return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+        return ReproductionResult(
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
     }
 
     /// Section 5.2: N(0, I) to the checkerboard with a one-sided linear interpolant; a drift network
@@ -80,18 +103,28 @@ public struct StochasticInterpolantsReproduction: Reproduction {
     /// `[x, t] → 3×128 SiLU → 2` with raw t as the spec; ODE by Heun (50 steps) and SDE by
     /// Euler–Maruyama (200 steps to t = 0.99, then one ODE step) for several ε; the ODE's negative
     /// log-likelihood of fresh target samples by the divergence integral.
-    static func checkerboardStudy(seeds: [UInt64], shouldStop: () -> Bool, progress: (String) -> Void) throws
+    static func checkerboardStudy(
+        seeds: [UInt64], shouldStop: () -> Bool, progress: (String) -> Void
+    ) throws
         -> (checks: [Check], table: Table, notes: [String], partial: Bool)
     {
         let epsilons = [0.1, 0.5, 1.0, 2.0]
-        var support: [String: [Double]] = [:], distance: [String: [Double]] = [:], floors: [Double] = [], likelihoods: [Double] = []
+        var support: [String: [Double]] = [:], distance: [String: [Double]] = [:], floors: [Double] = [],
+            likelihoods: [Double] = []
         var partial = false
         let interpolant = StochasticInterpolant(path: .oneSidedLinear, noise: .zero)
-        let losses = [InterpolantLoss(interpolant, field: .velocity, antithetic: false), InterpolantLoss(interpolant, field: .noiseDenoiser, antithetic: false)]
+        let losses = [
+            InterpolantLoss(interpolant, field: .velocity, antithetic: false),
+            InterpolantLoss(interpolant, field: .noiseDenoiser, antithetic: false),
+        ]
         for seed in seeds {
-            if shouldStop() { partial = true; break }
+            if shouldStop() {
+                partial = true
+                break
+            }
             var rng = PhiloxGenerator(seed: 500 + seed)
-            let drift = DenoiserNetwork(dimension: 2, time: .raw, using: &rng), denoiser = DenoiserNetwork(dimension: 2, time: .raw, using: &rng)
+            let drift = DenoiserNetwork(dimension: 2, time: .raw, using: &rng),
+                denoiser = DenoiserNetwork(dimension: 2, time: .raw, using: &rng)
             let steps = 3000
             let optimizers = try [drift, denoiser].map { _ -> Adam in
                 let adam = try Adam(learningRate: 2e-3)
@@ -100,24 +133,36 @@ public struct StochasticInterpolantsReproduction: Reproduction {
             }
             progress("5.2 seed \(seed): training the drift and the denoiser (\(steps) steps each)")
             for _ in 0..<steps {
-                let x0 = Matrix64(rows: 512, columns: 2, scalars: (0..<1024).map { _ in rng.nextNormal() }), x1 = ToyDistribution.checkerboard.sample(512, using: &rng)
+                let x0 = Matrix64(rows: 512, columns: 2, scalars: (0..<1024).map { _ in rng.nextNormal() }),
+                    x1 = ToyDistribution.checkerboard.sample(512, using: &rng)
                 let times = (0..<512).map { _ in rng.nextDouble() }
                 for (k, network) in [drift, denoiser].enumerated() {
                     network.zeroGradients()
-                    losses[k](network: { network($0, time: $1, labels: []) }, x0: x0, x1: x1, times: times, z: x0).backward()
+                    losses[k](network: { network($0, time: $1, labels: []) }, x0: x0, x1: x1, times: times, z: x0)
+                        .backward()
                     optimizers[k].step(network.namedParameters())
                 }
             }
             let start = Matrix64(rows: 4000, columns: 2, scalars: (0..<8000).map { _ in rng.nextNormal() })
-            let target = ToyDistribution.checkerboard.sample(4000, using: &rng), target2 = ToyDistribution.checkerboard.sample(4000, using: &rng)
+            let target = ToyDistribution.checkerboard.sample(4000, using: &rng),
+                target2 = ToyDistribution.checkerboard.sample(4000, using: &rng)
             var metric = PhiloxGenerator(seed: 7)
             floors.append(slicedWasserstein(target, target2, using: &metric))
-            var outputs: [(String, Matrix64)] = [("ODE (Heun, 50 steps)", StochasticInterpolant.integrateODEHeun(start, steps: 50) { drift.evaluate($1, time: $0) })]
+            var outputs: [(String, Matrix64)] = [
+                (
+                    "ODE (Heun, 50 steps)",
+                    StochasticInterpolant.integrateODEHeun(start, steps: 50) { drift.evaluate($1, time: $0) }
+                )
+            ]
             for eps in epsilons {
                 progress("5.2 seed \(seed): SDE eps \(eps)")
-                outputs.append(("SDE eps \(eps)", StochasticInterpolant.integrateSDE(
-                    start, steps: 200, epsilon: eps, end: 0.99, drift: { drift.evaluate($1, time: $0) },
-                    score: { t, x in denoiser.evaluate(x, time: t) * (-1 / (1 - t)) }, using: &rng)))
+                outputs.append(
+                    (
+                        "SDE eps \(eps)",
+                        StochasticInterpolant.integrateSDE(
+                            start, steps: 200, epsilon: eps, end: 0.99, drift: { drift.evaluate($1, time: $0) },
+                            score: { t, x in denoiser.evaluate(x, time: t) * (-1 / (1 - t)) }, using: &rng)
+                    ))
             }
             progress("5.2 seed \(seed): ODE log-likelihood of 500 target samples")
             let held = ToyDistribution.checkerboard.sample(500, using: &rng)
@@ -126,7 +171,9 @@ public struct StochasticInterpolantsReproduction: Reproduction {
                 terminalLogDensity: ProbabilityFlowLikelihood.isotropicGaussian(standardDeviation: 1), using: &rng)
             likelihoods.append(-flow.logDensity.reduce(0, +) / Double(held.rows))
             for (name, x) in outputs {
-                support[name, default: []].append(Double((0..<x.rows).filter { ToyDistribution.isOnCheckerboard(x[$0, 0], x[$0, 1]) }.count) / Double(x.rows))
+                support[name, default: []].append(
+                    Double((0..<x.rows).filter { ToyDistribution.isOnCheckerboard(x[$0, 0], x[$0, 1]) }.count)
+                        / Double(x.rows))
                 var r = PhiloxGenerator(seed: 7)
                 distance[name, default: []].append(slicedWasserstein(x, target, using: &r))
             }
@@ -139,17 +186,32 @@ public struct StochasticInterpolantsReproduction: Reproduction {
         func median(_ v: [String: [Double]], _ key: String) -> Double? { partial ? nil : v[key].map(Comparison.median) }
         let ode = "ODE (Heun, 50 steps)", sde = "SDE eps 0.5"
         let checks = [
-            Check(name: "5.2: ODE in-support fraction", measured: median(support, ode), relation: .atLeast, threshold: 0.70, source: "spec 5.2"),
-            Check(name: "5.2: ODE sliced W2", measured: median(distance, ode), relation: .atMost, threshold: 0.20, source: "spec 5.2"),
-            Check(name: "5.2: SDE eps 0.5 in-support minus ODE's", measured: median(support, sde).flatMap { s in median(support, ode).map { s - $0 } },
-                  relation: .atLeast, threshold: 0, source: "spec 5.2"),
-            Check(name: "5.2: SDE eps 0.5 sliced W2", measured: median(distance, sde), relation: .atMost, threshold: 0.15, source: "spec 5.2"),
+            Check(
+                name: "5.2: ODE in-support fraction", measured: median(support, ode), relation: .atLeast,
+                threshold: 0.70, source: "spec 5.2"),
+            Check(
+                name: "5.2: ODE sliced W2", measured: median(distance, ode), relation: .atMost, threshold: 0.20,
+                source: "spec 5.2"),
+            Check(
+                name: "5.2: SDE eps 0.5 in-support minus ODE's",
+                measured: median(support, sde).flatMap { s in median(support, ode).map { s - $0 } },
+                relation: .atLeast, threshold: 0, source: "spec 5.2"),
+            Check(
+                name: "5.2: SDE eps 0.5 sliced W2", measured: median(distance, sde), relation: .atMost, threshold: 0.15,
+                source: "spec 5.2"),
         ]
-        let table = Table(title: String(format: "5.2: N(0, I) to the checkerboard, 4000 samples, median over %d seed(s); SW2 floor %.3f; ODE NLL of target samples %.3f nats (lower bound ln 32 = 3.466)", seeds.count,
-                                        floors.isEmpty ? Double.nan : Comparison.median(floors), likelihoods.isEmpty ? Double.nan : Comparison.median(likelihoods)),
-                          header: ["sampler", "in-support", "sliced W2"], rows: rows)
-        let notes = ["Networks: [x, t] with t raw, 3x128 SiLU MLPs; losses in the code's form (velocity and eta, not antithetic); Adam 2e-3 with step decay 0.4 every 750 steps, batch 512, 3000 steps. Spec writer's run: ODE 0.775 / 0.142, SDE eps 0.5 0.829 / 0.105, floor 0.085.",
-                     "With Fourier time features (frequencies 1-200 or 1-20) instead of raw t, the SDE did not sharpen the squares (in-support 0.70 at every eps, below the ODE's): raw t as the spec prescribes is what makes the learned denoiser usable near t = 1."]
+        let table = Table(
+            title: String(
+                format:
+                    "5.2: N(0, I) to the checkerboard, 4000 samples, median over %d seed(s); SW2 floor %.3f; ODE NLL of target samples %.3f nats (lower bound ln 32 = 3.466)",
+                seeds.count,
+                floors.isEmpty ? Double.nan : Comparison.median(floors),
+                likelihoods.isEmpty ? Double.nan : Comparison.median(likelihoods)),
+            header: ["sampler", "in-support", "sliced W2"], rows: rows)
+        let notes = [
+            "Networks: [x, t] with t raw, 3x128 SiLU MLPs; losses in the code's form (velocity and eta, not antithetic); Adam 2e-3 with step decay 0.4 every 750 steps, batch 512, 3000 steps. Spec writer's run: ODE 0.775 / 0.142, SDE eps 0.5 0.829 / 0.105, floor 0.085.",
+            "With Fourier time features (frequencies 1-200 or 1-20) instead of raw t, the SDE did not sharpen the squares (in-support 0.70 at every eps, below the ODE's): raw t as the spec prescribes is what makes the learned denoiser usable near t = 1.",
+        ]
         return (checks, table, notes, partial)
     }
 }

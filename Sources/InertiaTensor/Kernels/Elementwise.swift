@@ -77,16 +77,34 @@ public enum ElementwiseKernels {
         let end = range.upperBound
         switch (strideA, strideB) {
         case (1, 1):
-            while i + 8 <= end { Lanes.store(f(Lanes.load(a + i), Lanes.load(b + i)), z + i); i += 8 }
-            if i < end { let n = end - i; Lanes.store(f(Lanes.load(a + i, 0, n), Lanes.load(b + i, 0, n)), z + i, 0, n) }
+            while i + 8 <= end {
+                Lanes.store(f(Lanes.load(a + i), Lanes.load(b + i)), z + i)
+                i += 8
+            }
+            if i < end {
+                let n = end - i
+                Lanes.store(f(Lanes.load(a + i, 0, n), Lanes.load(b + i, 0, n)), z + i, 0, n)
+            }
         case (1, _):
             let bv = SIMD8<Float>(repeating: b[0])
-            while i + 8 <= end { Lanes.store(f(Lanes.load(a + i), bv), z + i); i += 8 }
-            if i < end { let n = end - i; Lanes.store(f(Lanes.load(a + i, 0, n), bv), z + i, 0, n) }
+            while i + 8 <= end {
+                Lanes.store(f(Lanes.load(a + i), bv), z + i)
+                i += 8
+            }
+            if i < end {
+                let n = end - i
+                Lanes.store(f(Lanes.load(a + i, 0, n), bv), z + i, 0, n)
+            }
         case (_, 1):
             let av = SIMD8<Float>(repeating: a[0])
-            while i + 8 <= end { Lanes.store(f(av, Lanes.load(b + i)), z + i); i += 8 }
-            if i < end { let n = end - i; Lanes.store(f(av, Lanes.load(b + i, 0, n)), z + i, 0, n) }
+            while i + 8 <= end {
+                Lanes.store(f(av, Lanes.load(b + i)), z + i)
+                i += 8
+            }
+            if i < end {
+                let n = end - i
+                Lanes.store(f(av, Lanes.load(b + i, 0, n)), z + i, 0, n)
+            }
         default:
             let v = f(SIMD8(repeating: a[0]), SIMD8(repeating: b[0]))[0]
             for j in i..<end { z[j] = v }
@@ -147,7 +165,10 @@ public enum ElementwiseKernels {
             }
             for row in rowRange {
                 var offA = 0, offB = 0
-                for k in 0..<d { offA += index[k] * sa[k]; offB += index[k] * sb[k] }
+                for k in 0..<d {
+                    offA += index[k] * sa[k]
+                    offB += index[k] * sb[k]
+                }
                 zipRange(f, a + offA, strideA, b + offB, strideB, z + row * inner, 0..<inner)
                 var k = d - 1
                 while k >= 0 {
@@ -166,22 +187,30 @@ public enum ElementwiseKernels {
 /// `a + b`.
 public struct AddKernel: BinaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a + b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        a + b
+    }
 }
 /// `a - b`.
 public struct SubtractKernel: BinaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a - b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        a - b
+    }
 }
 /// `a * b`.
 public struct MultiplyKernel: BinaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a * b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        a * b
+    }
 }
 /// `a / b`.
 public struct DivideKernel: BinaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a / b }
+    @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        a / b
+    }
 }
 /// Lane-wise maximum that propagates NaN, as `torch.maximum`.
 public struct MaximumKernel: BinaryKernel {
@@ -206,15 +235,15 @@ public struct CompareKernel: BinaryKernel {
     public let relation: Relation
     public init(_ relation: Relation) { self.relation = relation }
     @inlinable @inline(__always) public func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        let mask: SIMDMask<SIMD8<Int32>>
-        switch relation {
-        case .less: mask = a .< b
-        case .lessOrEqual: mask = a .<= b
-        case .greater: mask = a .> b
-        case .greaterOrEqual: mask = a .>= b
-        case .equal: mask = a .== b
-        case .notEqual: mask = a .!= b
-        }
+        let mask: SIMDMask<SIMD8<Int32>> =
+            switch relation {
+            case .less: a .< b
+            case .lessOrEqual: a .<= b
+            case .greater: a .> b
+            case .greaterOrEqual: a .>= b
+            case .equal: a .== b
+            case .notEqual: a .!= b
+            }
         return SIMD8<Float>(repeating: 0).replacing(with: 1, where: mask)
     }
 }
@@ -234,12 +263,16 @@ public struct AbsKernel: UnaryKernel {
 /// `√x`.
 public struct SqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { FastMath.squareRoot(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        FastMath.squareRoot(x)
+    }
 }
 /// `1 / √x`.
 public struct RsqrtKernel: UnaryKernel {
     public init() {}
-    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / FastMath.squareRoot(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 / FastMath.squareRoot(x)
+    }
 }
 /// `exp(x)`.
 public struct ExpKernel: UnaryKernel {
@@ -278,12 +311,17 @@ public struct LeakyReluKernel: UnaryKernel {
 public struct SiluKernel: UnaryKernel {
     public init() {}
     public var vectorMath: VectorMathFunction? { .silu }
-    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        x * FastMath.sigmoid(x)
+    }
 }
 /// `x` clamped to `[lower, upper]`.
 public struct ClampKernel: UnaryKernel {
     public let lower: Float, upper: Float
-    public init(lower: Float, upper: Float) { self.lower = lower; self.upper = upper }
+    public init(lower: Float, upper: Float) {
+        self.lower = lower
+        self.upper = upper
+    }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let lo = x.replacing(with: lower, where: x .< lower)
         return lo.replacing(with: upper, where: lo .> upper)
@@ -292,7 +330,10 @@ public struct ClampKernel: UnaryKernel {
 /// `scale * x + shift`.
 public struct AffineKernel: UnaryKernel {
     public let scale: Float, shift: Float
-    public init(scale: Float, shift: Float) { self.scale = scale; self.shift = shift }
+    public init(scale: Float, shift: Float) {
+        self.scale = scale
+        self.shift = shift
+    }
     @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         FastMath.fma(x, SIMD8(repeating: scale), SIMD8(repeating: shift))
     }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if arch(x86_64)
-import _Builtin_intrinsics.intel
+    import _Builtin_intrinsics.intel
 #endif
 
 /// Portable vector `exp` and `log` for `SIMD8<Float>`, for Swift loops that fuse them with other
@@ -28,9 +29,9 @@ public enum FastMath {
     @inlinable @inline(__always)
     public static func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
         #if arch(x86_64)
-        return SIMD8(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
+            return SIMD8(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
         #else
-        return x.squareRoot()
+            return x.squareRoot()
         #endif
     }
 

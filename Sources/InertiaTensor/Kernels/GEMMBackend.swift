@@ -15,10 +15,11 @@ public enum GEMM {
         case openBLAS = "openblas"
     }
 
-    private typealias CblasSgemm = @convention(c) (
-        Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
-    ) -> Void
+    private typealias CblasSgemm =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     private typealias SetThreads = @convention(c) (Int32) -> Void
 
     private struct OpenBLAS {
@@ -50,7 +51,10 @@ public enum GEMM {
                 let requested = ProcessInfo.processInfo.environment["INERTIA_GEMM"]?.lowercased() ?? "swift"
                 let choice: Backend = requested == "openblas" && isOpenBLASAvailable ? .openBLAS : .swift
                 if requested == "openblas" && !isOpenBLASAvailable {
-                    FileHandle.standardError.write(Data("Inertia: INERTIA_GEMM=openblas but libopenblas.so.0 is not installed (apt-get install libopenblas0-pthread); using the Swift GEMM.\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "Inertia: INERTIA_GEMM=openblas but libopenblas.so.0 is not installed (apt-get install libopenblas0-pthread); using the Swift GEMM.\n"
+                                .utf8))
                 }
                 current = choice
                 return choice

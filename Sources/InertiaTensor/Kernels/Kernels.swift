@@ -60,7 +60,8 @@ public enum Kernels {
             guard let table = inertia_kernels(isa.c) else { return nil }
             precondition(
                 table.pointee.table_size == MemoryLayout<inertia_kernel_table>.size,
-                "Inertia: the C kernel table has \(table.pointee.table_size) bytes, this build's Swift code expects \(MemoryLayout<inertia_kernel_table>.size): a stale build after CInertiaKernels.h changed; rebuild from clean (rm -rf .build)")
+                "Inertia: the C kernel table has \(table.pointee.table_size) bytes, this build's Swift code expects \(MemoryLayout<inertia_kernel_table>.size): a stale build after CInertiaKernels.h changed; rebuild from clean (rm -rf .build)"
+            )
             instructionSet = isa
             self.table = table
             gemmInstructionSet = automatic && isa == .avx512 && inertia_cpu_splits_512bit_fma() != 0 ? .avx2 : isa
@@ -73,10 +74,12 @@ public enum Kernels {
     public static let environmentError: String? = {
         guard let requested = ProcessInfo.processInfo.environment["INERTIA_ISA"], !requested.isEmpty else { return nil }
         guard let isa = InstructionSet(rawValue: requested.lowercased()) else {
-            return "INERTIA_ISA=\(requested) is not an instruction set; use one of \(InstructionSet.allCases.map(\.rawValue).joined(separator: ", "))"
+            return
+                "INERTIA_ISA=\(requested) is not an instruction set; use one of \(InstructionSet.allCases.map(\.rawValue).joined(separator: ", "))"
         }
         guard isa.isSupported else {
-            return "INERTIA_ISA=\(requested): this CPU does not support \(isa.rawValue); it supports \(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))"
+            return
+                "INERTIA_ISA=\(requested): this CPU does not support \(isa.rawValue); it supports \(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))"
         }
         return nil
     }()
@@ -85,7 +88,8 @@ public enum Kernels {
         if let message = environmentError {
             FileHandle.standardError.write(Data("Inertia: \(message); using \(InstructionSet.best.rawValue).\n".utf8))
         } else if let requested = ProcessInfo.processInfo.environment["INERTIA_ISA"], !requested.isEmpty,
-                  let isa = InstructionSet(rawValue: requested.lowercased()) {
+            let isa = InstructionSet(rawValue: requested.lowercased())
+        {
             return Selection(isa, automatic: false)!
         }
         return Selection(.best, automatic: true)!
@@ -116,7 +120,9 @@ public enum Kernels {
         guard let chosen = Selection(isa, automatic: false) else {
             throw TensorError.invalidArgument(
                 op: "Kernels.use",
-                detail: "this CPU does not support \(isa.rawValue); it supports \(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))")
+                detail:
+                    "this CPU does not support \(isa.rawValue); it supports \(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         current = chosen
     }
@@ -143,8 +149,10 @@ public enum Kernels {
         return [
             ("gemm", gemm),
             ("vector math (exp, log, sigmoid, silu; Float64 exp, cos)", "\(selection.instructionSet)"),
-            ("optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD, AdamP, Lion-K, AuON, AM-AdamW)",
-             "\(selection.instructionSet)"),
+            (
+                "optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD, AdamP, Lion-K, AuON, AM-AdamW)",
+                "\(selection.instructionSet)"
+            ),
             ("transport, particle and random-number kernels (Float64, Philox)", "\(selection.instructionSet)"),
             ("elementwise, reductions, other optimizers", "portable Swift SIMD (128-bit on x86-64, NEON on arm64)"),
         ]
@@ -159,7 +167,9 @@ public enum VectorMathFunction: Sendable {
 extension Kernels {
     /// `y[i] = f(x[i])` on the active instruction set, single-threaded; `x` and `y` may alias.
     @inline(__always)
-    public static func map(_ function: VectorMathFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func map(
+        _ function: VectorMathFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         let t = table
         switch function {
         case .exp: t.pointee.exp_f32(x, y, count)

@@ -145,7 +145,8 @@ public enum ReductionKernels {
     }
 
     @inlinable
-    static func accumulateRow(_ op: Operation, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func accumulateRow(_ op: Operation, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int)
+    {
         var i = 0
         while i + 8 <= n {
             Lanes.store(op.combine(Lanes.load(out + i), Lanes.load(x + i)), out + i)
@@ -163,7 +164,8 @@ public enum ReductionKernels {
         maximum: Bool, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
         values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
     ) {
-        Parallel.forEachRange(count: outer, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(n * inner, 1))) { range in
+        Parallel.forEachRange(count: outer, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(n * inner, 1))) {
+            range in
             for o in range {
                 // Eight positions j at a time: the running extremum, its index, and a NaN latch
                 // (a NaN wins and stays).

@@ -30,8 +30,11 @@ public struct AndersonAcceleration: Sendable {
     /// step or the small system is not positive definite.
     public var restarts: Bool
 
-    public init(memory: Int = 5, damping: Double = 1, regularization: Regularization = .relative(1e-10), form: Form = .difference,
-                restarts: Bool = true) {
+    public init(
+        memory: Int = 5, damping: Double = 1, regularization: Regularization = .relative(1e-10),
+        form: Form = .difference,
+        restarts: Bool = true
+    ) {
         precondition(memory >= 0, "AndersonAcceleration: memory must be >= 0, got \(memory)")
         precondition(damping > 0 && damping <= 1, "AndersonAcceleration: damping must lie in (0, 1], got \(damping)")
         self.memory = memory
@@ -54,20 +57,25 @@ public struct AndersonAcceleration: Sendable {
     }
 
     /// Iterates from `x0` until `‖g(x) − x‖₂ < tolerance`; `observe` sees every iterate `x_k`.
-    public func solve(_ x0: [Double], tolerance: Double, maxIterations: Int, observe: ([Double]) -> Void = { _ in },
-                      map g: ([Double]) -> [Double]) -> Result {
+    public func solve(
+        _ x0: [Double], tolerance: Double, maxIterations: Int, observe: ([Double]) -> Void = { _ in },
+        map g: ([Double]) -> [Double]
+    ) -> Result {
         var x = x0
         var xs: [[Double]] = [], gs: [[Double]] = [], fs: [[Double]] = []
         var history: [Double] = [], restartCount = 0
         for k in 0..<maxIterations {
             observe(x)
             let gx = g(x)
-            precondition(gx.count == x.count, "AndersonAcceleration: the map returned \(gx.count) values for \(x.count)")
+            precondition(
+                gx.count == x.count, "AndersonAcceleration: the map returned \(gx.count) values for \(x.count)")
             let f = zip(gx, x).map { $0 - $1 }
             let norm = Self.norm(f)
             history.append(norm)
             if norm < tolerance {
-                return Result(x: x, iterations: k, residualNorm: norm, converged: true, restartCount: restartCount, residualHistory: history)
+                return Result(
+                    x: x, iterations: k, residualNorm: norm, converged: true, restartCount: restartCount,
+                    residualHistory: history)
             }
             if restarts, history.count >= 2, norm > 10 * history[history.count - 2], !fs.isEmpty {
                 xs.removeAll()
@@ -99,8 +107,9 @@ public struct AndersonAcceleration: Sendable {
             }
         }
         let f = zip(g(x), x).map { $0 - $1 }
-        return Result(x: x, iterations: maxIterations, residualNorm: Self.norm(f), converged: false, restartCount: restartCount,
-                      residualHistory: history)
+        return Result(
+            x: x, iterations: maxIterations, residualNorm: Self.norm(f), converged: false, restartCount: restartCount,
+            residualHistory: history)
     }
 
     private func mix(_ xs: [[Double]], _ gs: [[Double]], _ fs: [[Double]]) -> [Double]? {
@@ -112,7 +121,12 @@ public struct AndersonAcceleration: Sendable {
             let dX = (0..<k).map { i in zip(xs[i + 1], xs[i]).map { $0 - $1 } }
             let f = fs[k]
             var gram = Matrix64(rows: k, columns: k)
-            for i in 0..<k { for j in 0...i { gram[i, j] = Self.dot(dF[i], dF[j]); gram[j, i] = gram[i, j] } }
+            for i in 0..<k {
+                for j in 0...i {
+                    gram[i, j] = Self.dot(dF[i], dF[j])
+                    gram[j, i] = gram[i, j]
+                }
+            }
             guard let gamma = Self.choleskySolve(regularized(gram), dF.map { Self.dot($0, f) }) else { return nil }
             var next = zip(xs[k], f).map { $0 + beta * $1 }
             for i in 0..<k { for t in 0..<d { next[t] -= gamma[i] * (dX[i][t] + beta * dF[i][t]) } }
@@ -120,7 +134,12 @@ public struct AndersonAcceleration: Sendable {
         case .constrained:
             let k = fs.count
             var gram = Matrix64(rows: k, columns: k)
-            for i in 0..<k { for j in 0...i { gram[i, j] = Self.dot(fs[i], fs[j]); gram[j, i] = gram[i, j] } }
+            for i in 0..<k {
+                for j in 0...i {
+                    gram[i, j] = Self.dot(fs[i], fs[j])
+                    gram[j, i] = gram[i, j]
+                }
+            }
             guard let raw = Self.choleskySolve(regularized(gram), [Double](repeating: 1, count: k)) else { return nil }
             let total = raw.reduce(0, +)
             guard total != 0 && total.isFinite else { return nil }
@@ -134,8 +153,8 @@ public struct AndersonAcceleration: Sendable {
     private func regularized(_ gram: Matrix64) -> Matrix64 {
         switch regularization {
         case .none: return gram
-        case let .relative(c): return gram.addingToDiagonal(c * gram.trace)
-        case let .absolute(lambda): return gram.addingToDiagonal(lambda)
+        case .relative(let c): return gram.addingToDiagonal(c * gram.trace)
+        case .absolute(let lambda): return gram.addingToDiagonal(lambda)
         }
     }
 

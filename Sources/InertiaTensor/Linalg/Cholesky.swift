@@ -15,7 +15,7 @@ public struct Cholesky: Sendable {
 
         public var description: String {
             switch self {
-            case let .notPositiveDefinite(order):
+            case .notPositiveDefinite(let order):
                 return "Cholesky: the matrix is not positive definite (leading minor of order \(order) is not positive)"
             }
         }

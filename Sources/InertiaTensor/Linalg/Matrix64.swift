@@ -8,7 +8,8 @@ public struct Matrix64: Equatable, Sendable {
     public var scalars: [Double]
 
     public init(rows: Int, columns: Int, scalars: [Double]) {
-        precondition(scalars.count == rows * columns, "Matrix64: \(scalars.count) entries for a \(rows)x\(columns) matrix")
+        precondition(
+            scalars.count == rows * columns, "Matrix64: \(scalars.count) entries for a \(rows)x\(columns) matrix")
         self.rows = rows
         self.columns = columns
         self.scalars = scalars
@@ -100,7 +101,9 @@ public struct Matrix64: Equatable, Sendable {
     }
 
     public static func + (a: Matrix64, b: Matrix64) -> Matrix64 {
-        precondition(a.rows == b.rows && a.columns == b.columns, "Matrix64: cannot add \(a.rows)x\(a.columns) and \(b.rows)x\(b.columns)")
+        precondition(
+            a.rows == b.rows && a.columns == b.columns,
+            "Matrix64: cannot add \(a.rows)x\(a.columns) and \(b.rows)x\(b.columns)")
         return Matrix64(rows: a.rows, columns: a.columns, scalars: zip(a.scalars, b.scalars).map { $0 + $1 })
     }
 

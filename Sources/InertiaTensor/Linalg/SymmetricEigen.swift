@@ -58,8 +58,10 @@ public struct SymmetricEigen: Sendable {
 
     /// Householder reduction of the symmetric `v` (row-major, overwritten by the accumulated
     /// transformation) to tridiagonal form: diagonal in `d`, sub-diagonal in `e[1...]`.
-    private static func tridiagonalize(_ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
-                                       _ e: UnsafeMutablePointer<Double>, _ n: Int) {
+    private static func tridiagonalize(
+        _ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
+        _ e: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + r * n + c }
         for j in 0..<n { d[j] = at(n - 1, j).pointee }
         for i in stride(from: n - 1, to: 0, by: -1) {
@@ -137,8 +139,10 @@ public struct SymmetricEigen: Sendable {
     }
 
     /// The implicit QL iteration on the tridiagonal `(d, e)`, rotating the columns of `v`.
-    private static func diagonalize(_ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
-                                    _ e: UnsafeMutablePointer<Double>, _ n: Int) {
+    private static func diagonalize(
+        _ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
+        _ e: UnsafeMutablePointer<Double>, _ n: Int
+    ) {
         @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + r * n + c }
         for i in 1..<n { e[i - 1] = e[i] }
         e[n - 1] = 0
@@ -152,7 +156,9 @@ public struct SymmetricEigen: Sendable {
                 var iterations = 0
                 repeat {
                     iterations += 1
-                    precondition(iterations <= 60 * n, "SymmetricEigen: the QL iteration did not converge (NaN or infinite entries?)")
+                    precondition(
+                        iterations <= 60 * n,
+                        "SymmetricEigen: the QL iteration did not converge (NaN or infinite entries?)")
                     var g = d[l]
                     var p = (d[l + 1] - g) / (2 * e[l])
                     var r = hypot(p, 1)

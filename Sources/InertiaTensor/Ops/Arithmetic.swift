@@ -155,7 +155,9 @@ extension Tensor {
     // MARK: Comparisons: masks of 1 (holds) and 0, off the tape.
 
     public static func .< (a: Tensor, b: Tensor) -> Tensor { broadcastForward("<", a, b, CompareKernel(.less)) }
-    public static func .<= (a: Tensor, b: Tensor) -> Tensor { broadcastForward("<=", a, b, CompareKernel(.lessOrEqual)) }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor {
+        broadcastForward("<=", a, b, CompareKernel(.lessOrEqual))
+    }
     public static func .> (a: Tensor, b: Tensor) -> Tensor { broadcastForward(">", a, b, CompareKernel(.greater)) }
     public static func .>= (a: Tensor, b: Tensor) -> Tensor {
         broadcastForward(">=", a, b, CompareKernel(.greaterOrEqual))

@@ -34,16 +34,21 @@ public struct Window2D: Equatable, Sendable {
     /// Output height and width for an input of `height x width`.
     public func outputSize(height: Int, width: Int) throws -> (height: Int, width: Int) {
         guard kernel.height > 0, kernel.width > 0, stride.height > 0, stride.width > 0, dilation.height > 0,
-              dilation.width > 0, padding.height >= 0, padding.width >= 0
+            dilation.width > 0, padding.height >= 0, padding.width >= 0
         else {
             throw TensorError.invalidArgument(
-                op: "Window2D", detail: "kernel, stride and dilation must be positive and padding non-negative, got kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation)")
+                op: "Window2D",
+                detail:
+                    "kernel, stride and dilation must be positive and padding non-negative, got kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation)"
+            )
         }
         let h = (height + 2 * padding.height - dilation.height * (kernel.height - 1) - 1) / stride.height + 1
         let w = (width + 2 * padding.width - dilation.width * (kernel.width - 1) - 1) / stride.width + 1
         guard h > 0, w > 0 else {
             throw TensorError.shapeMismatch(
-                op: "Window2D", detail: "input \(height)x\(width) is smaller than the (dilated) kernel \(kernel) with padding \(padding)")
+                op: "Window2D",
+                detail:
+                    "input \(height)x\(width) is smaller than the (dilated) kernel \(kernel) with padding \(padding)")
         }
         return (h, w)
     }
@@ -56,7 +61,8 @@ extension Tensor {
     public func windows(_ window: Window2D, paddingValue: Float = 0) -> Tensor {
         let (n, c, h, w, oh, ow) = validated { () -> (Int, Int, Int, Int, Int, Int) in
             guard rank == 4 else {
-                throw TensorError.shapeMismatch(op: "windows", detail: "needs a [N, C, H, W] tensor, got shape \(shape)")
+                throw TensorError.shapeMismatch(
+                    op: "windows", detail: "needs a [N, C, H, W] tensor, got shape \(shape)")
             }
             let (oh, ow) = try window.outputSize(height: shape[2], width: shape[3])
             return (shape[0], shape[1], shape[2], shape[3], oh, ow)
@@ -65,7 +71,9 @@ extension Tensor {
         let result = Tensor(shape: [n, c, kh * kw, oh * ow]) { out in
             storage.withUnsafeBufferPointer { src in
                 let planes = n * c
-                Parallel.forEachRange(count: planes, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))) { range in
+                Parallel.forEachRange(
+                    count: planes, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))
+                ) { range in
                     for plane in range {
                         let s = src.baseAddress! + plane * h * w
                         let d = out.baseAddress! + plane * kh * kw * oh * ow
@@ -73,7 +81,8 @@ extension Tensor {
                             for j in 0..<kw {
                                 let row = d + (i * kw + j) * oh * ow
                                 for y in 0..<oh {
-                                    let iy = y * window.stride.height - window.padding.height + i * window.dilation.height
+                                    let iy =
+                                        y * window.stride.height - window.padding.height + i * window.dilation.height
                                     let line = row + y * ow
                                     if iy < 0 || iy >= h {
                                         for x in 0..<ow { line[x] = paddingValue }
@@ -112,13 +121,17 @@ extension Tensor {
         let kh = window.kernel.height, kw = window.kernel.width
         validated {
             guard shape == [n, c, kh * kw, oh * ow] else {
-                throw TensorError.shapeMismatch(op: "foldingWindows", detail: "got \(shape), expected \([n, c, kh * kw, oh * ow]) for image \(imageShape)")
+                throw TensorError.shapeMismatch(
+                    op: "foldingWindows",
+                    detail: "got \(shape), expected \([n, c, kh * kw, oh * ow]) for image \(imageShape)")
             }
         }
         var result = Tensor.zeros(imageShape)
         result.storage.withUnsafeMutableBufferPointer { out in
             storage.withUnsafeBufferPointer { src in
-                Parallel.forEachRange(count: n * c, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))) { range in
+                Parallel.forEachRange(
+                    count: n * c, grain: Swift.max(1, Parallel.elementwiseGrain / (kh * kw * oh * ow))
+                ) { range in
                     for plane in range {
                         let d = out.baseAddress! + plane * h * w
                         let s = src.baseAddress! + plane * kh * kw * oh * ow
@@ -126,7 +139,8 @@ extension Tensor {
                             for j in 0..<kw {
                                 let row = s + (i * kw + j) * oh * ow
                                 for y in 0..<oh {
-                                    let iy = y * window.stride.height - window.padding.height + i * window.dilation.height
+                                    let iy =
+                                        y * window.stride.height - window.padding.height + i * window.dilation.height
                                     if iy < 0 || iy >= h { continue }
                                     let (lo, hi) = window.validColumns(j: j, width: w, outputWidth: ow)
                                     guard lo <= hi else { continue }

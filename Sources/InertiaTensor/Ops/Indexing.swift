@@ -7,7 +7,8 @@ public struct IndexTensor: Equatable, CustomStringConvertible {
         validated {
             guard Shape.count(shape) == indices.count else {
                 throw TensorError.shapeMismatch(
-                    op: "IndexTensor", detail: "shape \(shape) holds \(Shape.count(shape)) indices but \(indices.count) were given")
+                    op: "IndexTensor",
+                    detail: "shape \(shape) holds \(Shape.count(shape)) indices but \(indices.count) were given")
             }
         }
         self.shape = shape
@@ -70,7 +71,8 @@ extension Tensor {
         expected[a] = indices.count
         validated {
             guard values.shape == expected else {
-                throw TensorError.shapeMismatch(op: "indexAdding", detail: "values have shape \(values.shape), expected \(expected)")
+                throw TensorError.shapeMismatch(
+                    op: "indexAdding", detail: "values have shape \(values.shape), expected \(expected)")
             }
         }
         var result = detached()
@@ -96,7 +98,8 @@ extension Tensor {
     private func forEachGatherOffset(_ index: IndexTensor, axis a: Int, op: String, _ body: (Int, Int) -> Void) {
         validated {
             guard index.shape.count == rank else {
-                throw TensorError.shapeMismatch(op: op, detail: "index has shape \(index.shape), the tensor \(shape): ranks differ")
+                throw TensorError.shapeMismatch(
+                    op: op, detail: "index has shape \(index.shape), the tensor \(shape): ranks differ")
             }
             for d in 0..<rank where d != a && index.shape[d] > shape[d] {
                 throw TensorError.shapeMismatch(
@@ -138,7 +141,8 @@ extension Tensor {
         let a = validated { try Shape.normalizedAxis(axis, rank: rank, op: "scatterAdding") }
         validated {
             guard values.shape == index.shape else {
-                throw TensorError.shapeMismatch(op: "scatterAdding", detail: "values have shape \(values.shape), indices \(index.shape)")
+                throw TensorError.shapeMismatch(
+                    op: "scatterAdding", detail: "values have shape \(values.shape), indices \(index.shape)")
             }
         }
         var result = detached()

@@ -2,7 +2,9 @@
 extension Tensor {
     /// `op(a) · op(b)` over the last two dimensions, where `op` transposes when asked; the
     /// leading dimensions broadcast as NumPy's `matmul`.
-    public static func matmul(_ a: Tensor, _ b: Tensor, transposingA: Bool = false, transposingB: Bool = false) -> Tensor {
+    public static func matmul(
+        _ a: Tensor, _ b: Tensor, transposingA: Bool = false, transposingB: Bool = false
+    ) -> Tensor {
         func logical(_ s: [Int], _ t: Bool) -> [Int] {
             guard t, s.count >= 2 else { return s }
             var s = s
@@ -86,7 +88,7 @@ extension Tensor {
     }
 }
 
-infix operator •: MultiplicationPrecedence
+infix operator • : MultiplicationPrecedence
 
 extension Tensor {
     /// Matrix product (`matmul`).

@@ -65,7 +65,8 @@ extension Tensor {
         let axes = validated { () -> [Int] in
             let a = try Shape.normalizedAxes(axes, rank: rank, op: name)
             if let empty = a.first(where: { shape[$0] == 0 }) {
-                throw TensorError.invalidArgument(op: name, detail: "cannot reduce the empty axis \(empty) of shape \(shape)")
+                throw TensorError.invalidArgument(
+                    op: name, detail: "cannot reduce the empty axis \(empty) of shape \(shape)")
             }
             return a
         }

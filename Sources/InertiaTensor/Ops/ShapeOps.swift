@@ -5,18 +5,21 @@ extension Tensor {
         let target = validated { () -> [Int] in
             let unknown = newShape.indices.filter { newShape[$0] == -1 }
             guard unknown.count <= 1, !newShape.contains(where: { $0 < -1 }) else {
-                throw TensorError.invalidArgument(op: "reshaped", detail: "bad target shape \(newShape) (at most one -1, no other negatives)")
+                throw TensorError.invalidArgument(
+                    op: "reshaped", detail: "bad target shape \(newShape) (at most one -1, no other negatives)")
             }
             var resolved = newShape
             if let u = unknown.first {
                 let known = newShape.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
                 guard known > 0, count % known == 0 else {
-                    throw TensorError.shapeMismatch(op: "reshaped", detail: "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+                    throw TensorError.shapeMismatch(
+                        op: "reshaped", detail: "cannot reshape \(shape) (\(count) elements) to \(newShape)")
                 }
                 resolved[u] = count / known
             }
             guard Shape.count(resolved) == count else {
-                throw TensorError.shapeMismatch(op: "reshaped", detail: "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+                throw TensorError.shapeMismatch(
+                    op: "reshaped", detail: "cannot reshape \(shape) (\(count) elements) to \(newShape)")
             }
             return resolved
         }
@@ -34,11 +37,13 @@ extension Tensor {
     public func permuted(_ axes: [Int]) -> Tensor {
         let perm = validated { () -> [Int] in
             guard axes.count == rank else {
-                throw TensorError.invalidArgument(op: "permuted", detail: "\(axes) is not a permutation of the \(rank) axes of shape \(shape)")
+                throw TensorError.invalidArgument(
+                    op: "permuted", detail: "\(axes) is not a permutation of the \(rank) axes of shape \(shape)")
             }
             let n = try axes.map { try Shape.normalizedAxis($0, rank: rank, op: "permuted") }
             guard Set(n).count == rank else {
-                throw TensorError.invalidArgument(op: "permuted", detail: "\(axes) is not a permutation of the \(rank) axes of shape \(shape)")
+                throw TensorError.invalidArgument(
+                    op: "permuted", detail: "\(axes) is not a permutation of the \(rank) axes of shape \(shape)")
             }
             return n
         }
@@ -59,7 +64,10 @@ extension Tensor {
     /// Swaps two dimensions (the last two by default: the matrix transpose of each batch entry).
     public func transposed(_ axis0: Int = -2, _ axis1: Int = -1) -> Tensor {
         let (a, b) = validated {
-            (try Shape.normalizedAxis(axis0, rank: rank, op: "transposed"), try Shape.normalizedAxis(axis1, rank: rank, op: "transposed"))
+            (
+                try Shape.normalizedAxis(axis0, rank: rank, op: "transposed"),
+                try Shape.normalizedAxis(axis1, rank: rank, op: "transposed")
+            )
         }
         var perm = Array(0..<rank)
         perm.swapAt(a, b)
@@ -72,7 +80,8 @@ extension Tensor {
         let a = validated { () -> Int in
             let a = try Shape.normalizedAxis(axis, rank: rank, op: "squeezed")
             guard shape[a] == 1 else {
-                throw TensorError.invalidArgument(op: "squeezed", detail: "axis \(axis) of shape \(shape) has size \(shape[a]), not 1")
+                throw TensorError.invalidArgument(
+                    op: "squeezed", detail: "axis \(axis) of shape \(shape) has size \(shape[a]), not 1")
             }
             return a
         }
@@ -101,13 +110,16 @@ extension Tensor {
             for (i, t) in tensors.enumerated() {
                 var s = t.shape
                 guard s.count == first.rank else {
-                    throw TensorError.shapeMismatch(op: "concatenate", detail: "tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape)")
+                    throw TensorError.shapeMismatch(
+                        op: "concatenate", detail: "tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape)")
                 }
                 out[a] += s[a]
                 s[a] = first.shape[a]
                 guard s == first.shape else {
                     throw TensorError.shapeMismatch(
-                        op: "concatenate", detail: "tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape) (only axis \(a) may differ)")
+                        op: "concatenate",
+                        detail:
+                            "tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape) (only axis \(a) may differ)")
                 }
             }
             return (a, out)
@@ -138,9 +150,12 @@ extension Tensor {
     /// Joins tensors of one shape along a new axis.
     public static func stack(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
         validated {
-            guard let first = tensors.first else { throw TensorError.invalidArgument(op: "stack", detail: "needs at least one tensor") }
+            guard let first = tensors.first else {
+                throw TensorError.invalidArgument(op: "stack", detail: "needs at least one tensor")
+            }
             if let bad = tensors.firstIndex(where: { $0.shape != first.shape }) {
-                throw TensorError.shapeMismatch(op: "stack", detail: "tensor \(bad) has shape \(tensors[bad].shape), tensor 0 has \(first.shape)")
+                throw TensorError.shapeMismatch(
+                    op: "stack", detail: "tensor \(bad) has shape \(tensors[bad].shape), tensor 0 has \(first.shape)")
             }
         }
         return concatenate(tensors.map { $0.unsqueezed(axis: axis) }, alongAxis: axis)
@@ -151,7 +166,9 @@ extension Tensor {
         let a = validated { () -> Int in
             let a = try Shape.normalizedAxis(axis, rank: rank, op: "split")
             guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[a] else {
-                throw TensorError.invalidArgument(op: "split", detail: "sizes \(sizes) do not add up to \(shape[a]), the length of axis \(a) of \(shape)")
+                throw TensorError.invalidArgument(
+                    op: "split",
+                    detail: "sizes \(sizes) do not add up to \(shape[a]), the length of axis \(a) of \(shape)")
             }
             return a
         }
@@ -167,7 +184,8 @@ extension Tensor {
         let a = validated { try Shape.normalizedAxis(axis, rank: rank, op: "split") }
         validated {
             guard count > 0, shape[a] % count == 0 else {
-                throw TensorError.invalidArgument(op: "split", detail: "axis \(a) of length \(shape[a]) does not split into \(count) equal pieces")
+                throw TensorError.invalidArgument(
+                    op: "split", detail: "axis \(a) of length \(shape[a]) does not split into \(count) equal pieces")
             }
         }
         return split(sizes: Array(repeating: shape[a] / count, count: count), alongAxis: a)
@@ -178,7 +196,9 @@ extension Tensor {
         let a = validated { () -> Int in
             let a = try Shape.normalizedAxis(axis, rank: rank, op: "slice")
             guard range.lowerBound >= 0, range.upperBound <= shape[a] else {
-                throw TensorError.indexOutOfRange(op: "slice (axis \(a) of \(shape), range \(range))", index: range.upperBound > shape[a] ? range.upperBound : range.lowerBound, bound: shape[a] + 1)
+                throw TensorError.indexOutOfRange(
+                    op: "slice (axis \(a) of \(shape), range \(range))",
+                    index: range.upperBound > shape[a] ? range.upperBound : range.lowerBound, bound: shape[a] + 1)
             }
             return a
         }
@@ -194,7 +214,9 @@ extension Tensor {
         if size == shape { return self }
         let result = Tensor(shape: size) { out in
             storage.withUnsafeBufferPointer { src in
-                copyBox(src.baseAddress!, shape: shape, from: start, to: out.baseAddress!, shape: size, at: [Int](repeating: 0, count: rank), size: size)
+                copyBox(
+                    src.baseAddress!, shape: shape, from: start, to: out.baseAddress!, shape: size,
+                    at: [Int](repeating: 0, count: rank), size: size)
             }
         }
         let inputShape = shape
@@ -208,7 +230,9 @@ extension Tensor {
         var result = Tensor(repeating: fill, shape: outShape)
         result.storage.withUnsafeMutableBufferPointer { out in
             storage.withUnsafeBufferPointer { src in
-                copyBox(src.baseAddress!, shape: shape, from: [Int](repeating: 0, count: rank), to: out.baseAddress!, shape: outShape, at: start, size: shape)
+                copyBox(
+                    src.baseAddress!, shape: shape, from: [Int](repeating: 0, count: rank), to: out.baseAddress!,
+                    shape: outShape, at: start, size: shape)
             }
         }
         let size = shape
@@ -220,7 +244,8 @@ extension Tensor {
     public func padded(_ widths: [(before: Int, after: Int)], value: Float = 0) -> Tensor {
         validated {
             guard widths.count <= rank, widths.allSatisfy({ $0.before >= 0 && $0.after >= 0 }) else {
-                throw TensorError.invalidArgument(op: "padded", detail: "needs at most \(rank) non-negative (before, after) pairs for shape \(shape)")
+                throw TensorError.invalidArgument(
+                    op: "padded", detail: "needs at most \(rank) non-negative (before, after) pairs for shape \(shape)")
             }
         }
         let full = [(before: Int, after: Int)](repeating: (0, 0), count: rank - widths.count) + widths
@@ -235,7 +260,10 @@ func copyBox(
     to dst: UnsafeMutablePointer<Float>, shape dstShape: [Int], at: [Int], size: [Int]
 ) {
     let rank = size.count
-    if rank == 0 { dst[0] = src[0]; return }
+    if rank == 0 {
+        dst[0] = src[0]
+        return
+    }
     if size.contains(0) { return }
     let ss = Shape.strides(srcShape), ds = Shape.strides(dstShape)
     let inner = size[rank - 1]

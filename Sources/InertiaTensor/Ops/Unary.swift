@@ -75,7 +75,9 @@ extension Tensor {
     public func gelu(approximation: GELUApproximation = .none) -> Tensor {
         switch approximation {
         case .none:
-            let kernel = ScalarUnaryKernel { x in Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))) }
+            let kernel = ScalarUnaryKernel { x in
+                Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot())))
+            }
             return unaryOp("gelu", kernel) { g, x, _ in
                 let cdf = 0.5 * ((x * Float(1 / 2.0.squareRoot())).erf() + 1)
                 let pdf = (-0.5 * x * x).exp() * Float(1 / (2 * Double.pi).squareRoot())
@@ -114,7 +116,8 @@ extension Tensor {
     public func clamped(lower: Float = -.infinity, upper: Float = .infinity) -> Tensor {
         validated {
             guard !(lower > upper) else {
-                throw TensorError.invalidArgument(op: "clamped", detail: "lower bound \(lower) exceeds upper bound \(upper)")
+                throw TensorError.invalidArgument(
+                    op: "clamped", detail: "lower bound \(lower) exceeds upper bound \(upper)")
             }
         }
         return unaryOp("clamp", ClampKernel(lower: lower, upper: upper)) { g, x, _ in

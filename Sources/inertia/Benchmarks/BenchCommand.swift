@@ -6,7 +6,10 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print one JSON line each, with the fields of the peer scripts in shared/peers.",
-        subcommands: [GEMMBench.self, ElementwiseBench.self, OptimBench.self, TrainBench.self, NewtonSchulzBench.self, MKORBench.self, OTBench.self, CBOBench.self, SampleBench.self]
+        subcommands: [
+            GEMMBench.self, ElementwiseBench.self, OptimBench.self, TrainBench.self, NewtonSchulzBench.self,
+            MKORBench.self, OTBench.self, CBOBench.self, SampleBench.self,
+        ]
     )
 }
 
@@ -26,7 +29,9 @@ struct BenchOptions: ParsableArguments {
 
 /// Timing as `peerutil.bench`: warm-up calls, then at least `minReps` timed calls and more until
 /// `minTime` seconds have passed (at most `maxReps`). Returns the median and the minimum in seconds.
-func measure(warmup: Int = 3, minReps: Int = 7, minTime: Double = 0.5, maxReps: Int = 2000, _ body: () -> Void)
+func measure(
+    warmup: Int = 3, minReps: Int = 7, minTime: Double = 0.5, maxReps: Int = 2000, _ body: () -> Void
+)
     -> (median: Double, min: Double, reps: Int)
 {
     for _ in 0..<warmup { body() }
@@ -45,7 +50,8 @@ enum BenchEnvironment {
     static var cpuModel: String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
         for line in info.split(separator: "\n") where line.hasPrefix("model name") {
-            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+                ?? "unknown"
         }
         return "unknown"
     }
@@ -57,22 +63,25 @@ enum BenchEnvironment {
     }
 
     /// The peers' envelope: bench name, date, machine, versions, load, then the results.
-    static func line(bench: String, threads: [Int], loadStart: JSONValue, results: JSONValue, extra: [(String, JSONValue)] = [])
+    static func line(
+        bench: String, threads: [Int], loadStart: JSONValue, results: JSONValue, extra: [(String, JSONValue)] = []
+    )
         -> String
     {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let simd: JSONValue = .string(Kernels.instructionSet.rawValue)
-        let pairs: [(String, JSONValue)] = [
-            ("bench", .string(bench)),
-            ("date", .string(formatter.string(from: Date()))),
-            ("cpu", .string(cpuModel)),
-            ("nproc", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
-            ("versions", .object([("inertia", .string(InertiaVersion.string)), ("kernels", simd)])),
-            ("threads", .array(threads.map { .number(Double($0)) })),
-            ("loadavg_start", loadStart),
-            ("loadavg_end", loadAverage),
-        ] + extra + [("results", results)]
+        let pairs: [(String, JSONValue)] =
+            [
+                ("bench", .string(bench)),
+                ("date", .string(formatter.string(from: Date()))),
+                ("cpu", .string(cpuModel)),
+                ("nproc", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
+                ("versions", .object([("inertia", .string(InertiaVersion.string)), ("kernels", simd)])),
+                ("threads", .array(threads.map { .number(Double($0)) })),
+                ("loadavg_start", loadStart),
+                ("loadavg_end", loadAverage),
+            ] + extra + [("results", results)]
         return JSONValue.object(pairs).text
     }
 }

@@ -21,7 +21,8 @@ struct ElementwiseBench: ParsableCommand {
     func run() {
         let loadStart = BenchEnvironment.loadAverage
         let n = count
-        var a = [Float](repeating: 0, count: n), b = [Float](repeating: 1, count: n), c = [Float](repeating: 2, count: n)
+        var a = [Float](repeating: 0, count: n), b = [Float](repeating: 1, count: n),
+            c = [Float](repeating: 2, count: n)
         var rng = PhiloxGenerator(seed: 0)
         let parameter = Parameter(Tensor.normal([n], using: &rng))
         parameter.value.grad = Tensor.normal([n], standardDeviation: 1e-2, using: &rng)
@@ -37,15 +38,18 @@ struct ElementwiseBench: ParsableCommand {
             let copy = b.withUnsafeBufferPointer { pb in
                 a.withUnsafeMutableBufferPointer { pa in
                     measure(warmup: bandwidthReps.warmup, minReps: bandwidthReps.minReps, minTime: options.minTime) {
-                        ElementwiseKernels.map(AffineKernel(scale: 1, shift: 0), pb.baseAddress!, pa.baseAddress!, count: n)
+                        ElementwiseKernels.map(
+                            AffineKernel(scale: 1, shift: 0), pb.baseAddress!, pa.baseAddress!, count: n)
                     }
                 }
             }
             let triad = b.withUnsafeBufferPointer { pb in
                 c.withUnsafeBufferPointer { pc in
                     a.withUnsafeMutableBufferPointer { pa in
-                        measure(warmup: bandwidthReps.warmup, minReps: bandwidthReps.minReps, minTime: options.minTime) {
-                            ElementwiseKernels.zip(TriadKernel(scale: 3), pb.baseAddress!, pc.baseAddress!, pa.baseAddress!, count: n)
+                        measure(warmup: bandwidthReps.warmup, minReps: bandwidthReps.minReps, minTime: options.minTime)
+                        {
+                            ElementwiseKernels.zip(
+                                TriadKernel(scale: 3), pb.baseAddress!, pc.baseAddress!, pa.baseAddress!, count: n)
                         }
                     }
                 }
@@ -87,14 +91,20 @@ struct ElementwiseBench: ParsableCommand {
                 (prefix + "foundation_exp_ns_per_element", .number(1e9 * foundationExp.min / Double(n))),
                 (prefix + "exp_speedup_over_foundation", .number(foundationExp.min / vectorExp.min)),
             ]
-            FileHandle.standardError.write(Data(String(
-                format: "elementwise %d thr: triad %.1f GB/s, AdamW %.3f ns/param (%.2fx the triad floor), exp %.2fx Foundation (sink %g)\n",
-                threads, triadGBps, 1e9 * adamw.min / Double(n), adamw.min / floor, foundationExp.min / vectorExp.min, sink).utf8))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format:
+                            "elementwise %d thr: triad %.1f GB/s, AdamW %.3f ns/param (%.2fx the triad floor), exp %.2fx Foundation (sink %g)\n",
+                        threads, triadGBps, 1e9 * adamw.min / Double(n), adamw.min / floor,
+                        foundationExp.min / vectorExp.min, sink
+                    ).utf8))
         }
         Parallel.threadCount = savedThreads
-        print(BenchEnvironment.line(
-            bench: "elementwise", threads: options.threads, loadStart: loadStart, results: .object(results),
-            extra: [("min_bytes_per_param", .object([("adamw", 28), ("triad", 12)]))]))
+        print(
+            BenchEnvironment.line(
+                bench: "elementwise", threads: options.threads, loadStart: loadStart, results: .object(results),
+                extra: [("min_bytes_per_param", .object([("adamw", 28), ("triad", 12)]))]))
     }
 }
 

@@ -49,18 +49,27 @@ struct GEMMBench: ParsableCommand {
                         }
                     }
                     let flops = 2 * Double(n) * Double(n) * Double(n)
-                    figures.append(("\(threads)thr_n\(n)", .object([
-                        ("gflops", .number(flops / r.median / 1e9)), ("gflops_best", .number(flops / r.min / 1e9)),
-                    ])))
-                    FileHandle.standardError.write(Data("gemm \(backend.rawValue) \(threads) thr n=\(n): \(String(format: "%.1f", flops / r.min / 1e9)) GFLOP/s best\n".utf8))
+                    figures.append(
+                        (
+                            "\(threads)thr_n\(n)",
+                            .object([
+                                ("gflops", .number(flops / r.median / 1e9)),
+                                ("gflops_best", .number(flops / r.min / 1e9)),
+                            ])
+                        ))
+                    FileHandle.standardError.write(
+                        Data(
+                            "gemm \(backend.rawValue) \(threads) thr n=\(n): \(String(format: "%.1f", flops / r.min / 1e9)) GFLOP/s best\n"
+                                .utf8))
                 }
             }
             results.append(("inertia_\(backend.rawValue)", .object(figures)))
         }
         Parallel.threadCount = savedThreads
-        print(BenchEnvironment.line(
-            bench: "gemm", threads: options.threads, loadStart: loadStart, results: .object(results),
-            extra: [("sizes", .array(sizes.map { .number(Double($0)) }))]))
+        print(
+            BenchEnvironment.line(
+                bench: "gemm", threads: options.threads, loadStart: loadStart, results: .object(results),
+                extra: [("sizes", .array(sizes.map { .number(Double($0)) }))]))
     }
 }
 

@@ -8,7 +8,8 @@ import Inertia
 /// (rank-1 updates are quadratic; a cubic refresh would fit near 3).
 struct MKORBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mkor", abstract: "MKOR factor round and preconditioning at d = 256, 512, 1024, with fitted exponents.")
+        commandName: "mkor",
+        abstract: "MKOR factor round and preconditioning at d = 256, 512, 1024, with fitted exponents.")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Layer sizes d (a d -> d linear layer).")
     var sizes: [Int] = [256, 512, 1024]
@@ -16,7 +17,9 @@ struct MKORBench: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--sizes needs at least two positive sizes") }
+        guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--sizes needs at least two positive sizes")
+        }
     }
 
     static func slope(_ x: [Double], _ y: [Double]) -> Double {
@@ -38,7 +41,8 @@ struct MKORBench: ParsableCommand {
                 let layer = Linear(d, d, using: &rng)
                 let mkor = try MKOR(model: layer, base: try SGD(learningRate: 0.01))
                 let l = mkor.layers[0]
-                let a = Tensor.normal([d + 1], using: &rng).scalars.map { $0 * 0.1 }, g = Tensor.normal([d], using: &rng).scalars
+                let a = Tensor.normal([d + 1], using: &rng).scalars.map { $0 * 0.1 },
+                    g = Tensor.normal([d], using: &rng).scalars
                 mkor.updateFactors(l, input: a, outputGradient: g)
                 let round = measure(minTime: options.minTime) { mkor.updateFactors(l, input: a, outputGradient: g) }
                 layer.weight.value.grad = Tensor.normal([d, d], using: &rng)
@@ -46,19 +50,37 @@ struct MKORBench: ParsableCommand {
                 let precondition = measure(minTime: options.minTime) { mkor.preconditionGradients(of: l) }
                 roundTimes.append(round.min)
                 preconditionTimes.append(precondition.min)
-                results.append(("\(threads)thr_d\(d)", .object([("factor_round_ms", .number(round.min * 1e3)),
-                                                               ("precondition_ms", .number(precondition.min * 1e3))])))
-                FileHandle.standardError.write(Data(String(format: "mkor %d thr d = %d: factor round %.3f ms, precondition %.3f ms (best)\n",
-                                                           threads, d, round.min * 1e3, precondition.min * 1e3).utf8))
+                results.append(
+                    (
+                        "\(threads)thr_d\(d)",
+                        .object([
+                            ("factor_round_ms", .number(round.min * 1e3)),
+                            ("precondition_ms", .number(precondition.min * 1e3)),
+                        ])
+                    ))
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "mkor %d thr d = %d: factor round %.3f ms, precondition %.3f ms (best)\n",
+                            threads, d, round.min * 1e3, precondition.min * 1e3
+                        ).utf8))
             }
             let sizesD = sizes.map(Double.init)
-            let roundExponent = Self.slope(sizesD, roundTimes), preconditionExponent = Self.slope(sizesD, preconditionTimes)
+            let roundExponent = Self.slope(sizesD, roundTimes),
+                preconditionExponent = Self.slope(sizesD, preconditionTimes)
             results.append(("\(threads)thr_factor_round_exponent", .number((roundExponent * 1000).rounded() / 1000)))
-            results.append(("\(threads)thr_precondition_exponent", .number((preconditionExponent * 1000).rounded() / 1000)))
-            FileHandle.standardError.write(Data(String(format: "mkor %d thr: fitted exponent %.2f (factor round), %.2f (preconditioning)\n",
-                                                       threads, roundExponent, preconditionExponent).utf8))
+            results.append(
+                ("\(threads)thr_precondition_exponent", .number((preconditionExponent * 1000).rounded() / 1000)))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "mkor %d thr: fitted exponent %.2f (factor round), %.2f (preconditioning)\n",
+                        threads, roundExponent, preconditionExponent
+                    ).utf8))
         }
         Parallel.threadCount = saved
-        print(BenchEnvironment.line(bench: "mkor", threads: options.threads, loadStart: loadStart, results: .object(results)))
+        print(
+            BenchEnvironment.line(
+                bench: "mkor", threads: options.threads, loadStart: loadStart, results: .object(results)))
     }
 }

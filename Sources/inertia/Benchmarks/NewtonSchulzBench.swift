@@ -16,7 +16,9 @@ struct NewtonSchulzBench: ParsableCommand {
     func run() throws {
         let parsed = try shapes.map { text -> (Int, Int) in
             let parts = text.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad shape '\(text)' (use ROWSxCOLS)") }
+            guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("bad shape '\(text)' (use ROWSxCOLS)")
+            }
             return (parts[0], parts[1])
         }
         let loadStart = BenchEnvironment.loadAverage
@@ -28,11 +30,21 @@ struct NewtonSchulzBench: ParsableCommand {
                 var rng = PhiloxGenerator(seed: 0)
                 let g = Tensor.normal([rows, columns], using: &rng)
                 let r = measure(minTime: options.minTime) { _ = NewtonSchulz.orthogonalize(g) }
-                results.append(("\(threads)thr_\(rows)x\(columns)", .object([("ms", .number(r.median * 1e3)), ("ms_best", .number(r.min * 1e3))])))
-                FileHandle.standardError.write(Data(String(format: "newton-schulz %d thr %dx%d: %.2f ms (best)\n", threads, rows, columns, r.min * 1e3).utf8))
+                results.append(
+                    (
+                        "\(threads)thr_\(rows)x\(columns)",
+                        .object([("ms", .number(r.median * 1e3)), ("ms_best", .number(r.min * 1e3))])
+                    ))
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "newton-schulz %d thr %dx%d: %.2f ms (best)\n", threads, rows, columns, r.min * 1e3
+                        ).utf8))
             }
         }
         Parallel.threadCount = saved
-        print(BenchEnvironment.line(bench: "newton_schulz", threads: options.threads, loadStart: loadStart, results: .object(results)))
+        print(
+            BenchEnvironment.line(
+                bench: "newton_schulz", threads: options.threads, loadStart: loadStart, results: .object(results)))
     }
 }

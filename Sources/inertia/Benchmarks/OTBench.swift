@@ -28,7 +28,8 @@ struct OTBench: ParsableCommand {
     static func problem(_ n: Int) throws -> TransportProblem {
         let x = Matrix64(rows: n, columns: 2, scalars: SplitMix64.uniformFloat64(seed: 1, count: 2 * n))
         let y = Matrix64(rows: n, columns: 2, scalars: SplitMix64.uniformFloat64(seed: 2, count: 2 * n))
-        return try TransportProblem(source: [], target: [], cost: GroundCost.normalizedByMaximum(GroundCost.squaredEuclidean(x, y)))
+        return try TransportProblem(
+            source: [], target: [], cost: GroundCost.normalizedByMaximum(GroundCost.squaredEuclidean(x, y)))
     }
 
     func run() throws {
@@ -42,27 +43,42 @@ struct OTBench: ParsableCommand {
                 for reg in [0.05, 0.01] {
                     for method in methods {
                         let start = DispatchTime.now().uptimeNanoseconds
-                        var row: [(String, JSONValue)] = [("threads", .number(Double(threads))), ("n", .number(Double(n))), ("reg", .number(reg)),
-                                                          ("method", .string(method))]
+                        var row: [(String, JSONValue)] = [
+                            ("threads", .number(Double(threads))), ("n", .number(Double(n))), ("reg", .number(reg)),
+                            ("method", .string(method)),
+                        ]
                         let iterations: Int, converged: Bool, plan: Matrix64, cost: Double
                         if method == "sns" {
-                            let r = try SinkhornNewtonSparse.solve(problem, eta: 1 / reg, options: .init(tolerance: 1e-9))
-                            (iterations, converged, plan, cost) = (r.sinkhornIterations + r.newtonIterations, r.converged, r.plan, r.transportCost)
+                            let r = try SinkhornNewtonSparse.solve(
+                                problem, eta: 1 / reg, options: .init(tolerance: 1e-9))
+                            (iterations, converged, plan, cost) = (
+                                r.sinkhornIterations + r.newtonIterations, r.converged, r.plan, r.transportCost
+                            )
                             row.append(("newton_iterations", .number(Double(r.newtonIterations))))
                         } else {
                             let cap = method == "sinkhorn" ? 20_000 : Int(Swift.min(20_000, 4e10 / Double(n * n)))
-                            let r = try Sinkhorn.solve(problem, regularization: reg, options: .init(
-                                method: Sinkhorn.Method(rawValue: method)!, maxIterations: cap, stopThreshold: 1e-9))
+                            let r = try Sinkhorn.solve(
+                                problem, regularization: reg,
+                                options: .init(
+                                    method: Sinkhorn.Method(rawValue: method)!, maxIterations: cap, stopThreshold: 1e-9)
+                            )
                             (iterations, converged, plan, cost) = (r.iterations, r.converged, r.plan, r.transportCost)
                             row.append(("max_iter", .number(Double(cap))))
                         }
                         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                        row += [("iterations", .number(Double(iterations))), ("converged", .bool(converged)), ("seconds", .number(seconds)),
-                                ("ms_per_iter", .number(1e3 * seconds / Double(iterations))),
-                                ("marg_err_l1", .number(Sinkhorn.marginalError(plan, problem))), ("cost", .number(cost))]
+                        row += [
+                            ("iterations", .number(Double(iterations))), ("converged", .bool(converged)),
+                            ("seconds", .number(seconds)),
+                            ("ms_per_iter", .number(1e3 * seconds / Double(iterations))),
+                            ("marg_err_l1", .number(Sinkhorn.marginalError(plan, problem))), ("cost", .number(cost)),
+                        ]
                         rows.append(.object(row))
-                        FileHandle.standardError.write(Data(String(format: "ot %d thr n=%d reg=%g %@: %d iterations, %.4f s, cost %.6g\n",
-                                                                   threads, n, reg, method, iterations, seconds, cost).utf8))
+                        FileHandle.standardError.write(
+                            Data(
+                                String(
+                                    format: "ot %d thr n=%d reg=%g %@: %d iterations, %.4f s, cost %.6g\n",
+                                    threads, n, reg, method, iterations, seconds, cost
+                                ).utf8))
                     }
                 }
             }

@@ -7,7 +7,9 @@ import Inertia
 /// ns_per_param_min, reps, eff_GBps_best) and its parameter shape `(N/1000, 1000)`.
 struct OptimBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "optim", abstract: "ns per parameter per optimizer step (SGD-momentum, Adam, AdamW, Lion, AdamP, SGDP; --all for every one).")
+        commandName: "optim",
+        abstract:
+            "ns per parameter per optimizer step (SGD-momentum, Adam, AdamW, Lion, AdamP, SGDP; --all for every one).")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Parameter counts N (multiples of 1000).")
     var sizes: [Int] = [100_000, 1_000_000, 10_000_000]
@@ -18,7 +20,9 @@ struct OptimBench: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        guard sizes.allSatisfy({ $0 >= 1000 && $0 % 1000 == 0 }) else { throw ValidationError("--sizes must be multiples of 1000") }
+        guard sizes.allSatisfy({ $0 >= 1000 && $0 % 1000 == 0 }) else {
+            throw ValidationError("--sizes must be multiples of 1000")
+        }
     }
 
     /// Least bytes moved per parameter (reads and writes of p, grad and state), as the peers count.
@@ -35,15 +39,20 @@ struct OptimBench: ParsableCommand {
             ("adamw", OptimizerRegistry.entry(named: "adamw")!, ["lr": 1e-3, "weight_decay": 0.01]),
             ("lion", OptimizerRegistry.entry(named: "lion")!, ["lr": 1e-4, "weight_decay": 0.01]),
             ("adamp", OptimizerRegistry.entry(named: "adamp")!, ["lr": 1e-3, "weight_decay": 0.01]),
-            ("sgdp", OptimizerRegistry.entry(named: "sgdp")!, ["lr": 0.1, "momentum": 0.9, "weight_decay": 1e-5, "nesterov": true]),
+            (
+                "sgdp", OptimizerRegistry.entry(named: "sgdp")!,
+                ["lr": 0.1, "momentum": 0.9, "weight_decay": 1e-5, "nesterov": true]
+            ),
         ]
         if all {
-            for e in OptimizerRegistry.entries where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp", "fismo"].contains(e.name) {
+            for e in OptimizerRegistry.entries
+            where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp", "fismo"].contains(e.name) {
                 cases.append((e.name, e, ["lr": 1e-3]))
             }
             // FISMO's cost is its Kronecker factors' eigendecompositions (cubic in each side), not
             // a per-parameter pass: a (N/1000)x1000 weight would time a 1000x1000 decomposition.
-            FileHandle.standardError.write(Data("optim fismo: not timed per parameter (cubic factor cost; see the fismo reproduction)\n".utf8))
+            FileHandle.standardError.write(
+                Data("optim fismo: not timed per parameter (cubic factor cost; see the fismo reproduction)\n".utf8))
         }
         var rows: [JSONValue] = []
         let saved = Parallel.threadCount
@@ -57,22 +66,35 @@ struct OptimBench: ParsableCommand {
                     let optimizer = try entry(h)
                     let r = measure(minTime: options.minTime) { optimizer.step([("p", parameter)]) }
                     let bytes = Double(Self.minimumBytes[label] ?? 28)
-                    rows.append(.object([
-                        ("opt", .string(label)), ("impl", "inertia"), ("variant", "fused"), ("threads", .number(Double(threads))),
-                        ("n", .number(Double(n))), ("ns_per_param", .number(1e9 * r.median / Double(n))),
-                        ("ns_per_param_min", .number(1e9 * r.min / Double(n))), ("reps", .number(Double(r.reps))),
-                        ("eff_GBps_best", .number(bytes * Double(n) / r.min / 1e9)),
-                    ]))
-                    FileHandle.standardError.write(Data(String(format: "optim %@ %d thr n=%d: %.3f ns/param (best)\n", label, threads, n,
-                                                               1e9 * r.min / Double(n)).utf8))
+                    rows.append(
+                        .object([
+                            ("opt", .string(label)), ("impl", "inertia"), ("variant", "fused"),
+                            ("threads", .number(Double(threads))),
+                            ("n", .number(Double(n))), ("ns_per_param", .number(1e9 * r.median / Double(n))),
+                            ("ns_per_param_min", .number(1e9 * r.min / Double(n))), ("reps", .number(Double(r.reps))),
+                            ("eff_GBps_best", .number(bytes * Double(n) / r.min / 1e9)),
+                        ]))
+                    FileHandle.standardError.write(
+                        Data(
+                            String(
+                                format: "optim %@ %d thr n=%d: %.3f ns/param (best)\n", label, threads, n,
+                                1e9 * r.min / Double(n)
+                            ).utf8))
                 }
             }
         }
         Parallel.threadCount = saved
-        print(BenchEnvironment.line(
-            bench: "optim_step", threads: options.threads, loadStart: loadStart,
-            results: .object([("steps", .array(rows)),
-                              ("min_bytes_per_param", .object(Self.minimumBytes.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-                              ("param_shape", "(N/1000, 1000) float32")])))
+        print(
+            BenchEnvironment.line(
+                bench: "optim_step", threads: options.threads, loadStart: loadStart,
+                results: .object([
+                    ("steps", .array(rows)),
+                    (
+                        "min_bytes_per_param",
+                        .object(
+                            Self.minimumBytes.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })
+                    ),
+                    ("param_shape", "(N/1000, 1000) float32"),
+                ])))
     }
 }

@@ -8,7 +8,8 @@ import Inertia
 /// `bench/peers/sample_mlp.py` runs the same network and sampler in PyTorch.
 struct SampleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sample", abstract: "Heun sampling throughput of a 3x128 MLP flow model (10 000 2-D points, 50 steps).")
+        commandName: "sample",
+        abstract: "Heun sampling throughput of a 3x128 MLP flow model (10 000 2-D points, 50 steps).")
 
     @OptionGroup var options: BenchOptions
 
@@ -26,7 +27,8 @@ struct SampleBench: ParsableCommand {
         let loadStart = BenchEnvironment.loadAverage
         var rng = PhiloxGenerator(seed: 0)
         let schedule = DiffusionSchedule.linearFlowDefault
-        let model = DiffusionModel(network: DenoiserNetwork(dimension: 2, using: &rng), schedule: schedule, prediction: .velocity)
+        let model = DiffusionModel(
+            network: DenoiserNetwork(dimension: 2, using: &rng), schedule: schedule, prediction: .velocity)
         let start = Matrix64(rows: points, columns: 2, scalars: (0..<(2 * points)).map { _ in rng.nextNormal() })
         let grid = TimeGrid.uniform(from: 0.999, to: 1e-3, steps: steps)
         var rows: [(String, JSONValue)] = []
@@ -35,17 +37,32 @@ struct SampleBench: ParsableCommand {
             Parallel.threadCount = threads
             var checksum = 0.0
             let time = measure(warmup: 1, minReps: 3, minTime: options.minTime) {
-                checksum = DiffusionSampler.heun(start, grid: grid, schedule: schedule, model: model.denoiser()).scalars.reduce(0, +)
+                checksum = DiffusionSampler.heun(start, grid: grid, schedule: schedule, model: model.denoiser()).scalars
+                    .reduce(0, +)
             }
-            rows.append(("\(threads)thr", .object([
-                ("seconds_median", .number(time.median)), ("seconds_min", .number(time.min)), ("reps", .number(Double(time.reps))),
-                ("samples_per_s", .number(Double(points) / time.min)), ("checksum", .number(checksum)),
-            ])))
-            FileHandle.standardError.write(Data(String(format: "sample %d thr: %.3f s (min), %.0f samples/s\n", threads, time.min,
-                                                       Double(points) / time.min).utf8))
+            rows.append(
+                (
+                    "\(threads)thr",
+                    .object([
+                        ("seconds_median", .number(time.median)), ("seconds_min", .number(time.min)),
+                        ("reps", .number(Double(time.reps))),
+                        ("samples_per_s", .number(Double(points) / time.min)), ("checksum", .number(checksum)),
+                    ])
+                ))
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "sample %d thr: %.3f s (min), %.0f samples/s\n", threads, time.min,
+                        Double(points) / time.min
+                    ).utf8))
         }
         Parallel.threadCount = saved
-        print(BenchEnvironment.line(bench: "sample", threads: options.threads, loadStart: loadStart, results: .object(rows),
-                                    extra: [("points", .number(Double(points))), ("steps", .number(Double(steps))), ("evaluations", .number(Double(2 * steps)))]))
+        print(
+            BenchEnvironment.line(
+                bench: "sample", threads: options.threads, loadStart: loadStart, results: .object(rows),
+                extra: [
+                    ("points", .number(Double(points))), ("steps", .number(Double(steps))),
+                    ("evaluations", .number(Double(2 * steps))),
+                ]))
     }
 }

@@ -8,7 +8,8 @@ import Inertia
 /// bit-identical to theirs) and on Fashion-MNIST when installed; and a small CNN on the same data.
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Training epoch time of the peers' MLP (and a small CNN), with test accuracy on Fashion-MNIST.")
+        commandName: "train",
+        abstract: "Training epoch time of the peers' MLP (and a small CNN), with test accuracy on Fashion-MNIST.")
 
     enum DataName: String, ExpressibleByArgument, CaseIterable { case random, fashion }
 
@@ -66,28 +67,33 @@ struct TrainBench: ParsableCommand {
                 var rng = PhiloxGenerator(seed: 0)
                 let network = model(kind, using: &rng)
                 let trainer = try Trainer(
-                    model: network, optimizer: try AdamW(learningRate: 1e-3), loader: try DataLoader(train, batchSize: 128, seed: 0),
+                    model: network, optimizer: try AdamW(learningRate: 1e-3),
+                    loader: try DataLoader(train, batchSize: 128, seed: 0),
                     testSet: test, options: TrainingOptions(epochs: epochs))
                 var records: [JSONValue] = []
                 var epochStart = DispatchTime.now().uptimeNanoseconds
                 var lossSum = 0.0, steps = 0
                 try trainer.run { event in
                     switch event {
-                    case let .step(r):
+                    case .step(let r):
                         lossSum += r.loss
                         steps += 1
                         guard r.step % trainer.loader.batchCount == 0 else { return }
                         let seconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
                         var fields: [(String, JSONValue)] = [
                             ("epoch", .number(Double(r.epoch + 1))), ("seconds", .number(seconds)),
-                            ("ms_per_step", .number(1e3 * seconds / Double(steps))), ("train_loss", .number(lossSum / Double(steps))),
+                            ("ms_per_step", .number(1e3 * seconds / Double(steps))),
+                            ("train_loss", .number(lossSum / Double(steps))),
                         ]
                         if test != nil {
                             let evaluation = trainer.evaluate()
                             fields.append(("test_acc", evaluation.accuracy.map { .number($0) } ?? .null))
                         }
                         records.append(.object(fields))
-                        FileHandle.standardError.write(Data("\(kind.rawValue) \(name) epoch \(r.epoch + 1): \(String(format: "%.3f", seconds)) s\n".utf8))
+                        FileHandle.standardError.write(
+                            Data(
+                                "\(kind.rawValue) \(name) epoch \(r.epoch + 1): \(String(format: "%.3f", seconds)) s\n"
+                                    .utf8))
                         lossSum = 0
                         steps = 0
                         epochStart = DispatchTime.now().uptimeNanoseconds
@@ -96,8 +102,10 @@ struct TrainBench: ParsableCommand {
                 }
                 let last = records.last
                 var summary: [(String, JSONValue)] = [("steps_per_epoch", .number(Double(trainer.loader.batchCount)))]
-                if case let .object(fields)? = last {
-                    for (k, v) in fields where k == "seconds" || k == "ms_per_step" { summary.append((k == "seconds" ? "epoch_s" : k, v)) }
+                if case .object(let fields)? = last {
+                    for (k, v) in fields where k == "seconds" || k == "ms_per_step" {
+                        summary.append((k == "seconds" ? "epoch_s" : k, v))
+                    }
                 }
                 summary.append(("epochs", .array(records)))
                 results.append((kind == .mlp ? name : "\(kind.rawValue)_\(name)", .object(summary)))
@@ -105,10 +113,13 @@ struct TrainBench: ParsableCommand {
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(BenchEnvironment.line(
-            bench: "mlp_train", threads: [threads], loadStart: loadStart, results: .object(results),
-            extra: [("batch", 128), ("lr", .number(1e-3)), ("optimizer", "AdamW, PyTorch defaults (fused pass)"),
+        print(
+            BenchEnvironment.line(
+                bench: "mlp_train", threads: [threads], loadStart: loadStart, results: .object(results),
+                extra: [
+                    ("batch", 128), ("lr", .number(1e-3)), ("optimizer", "AdamW, PyTorch defaults (fused pass)"),
                     ("arch", "784-256-256-10 ReLU; cnn: conv16-pool-conv32-pool-linear"),
-                    ("max_rss_MiB", .number(Double(usage.ru_maxrss) / 1024))]))
+                    ("max_rss_MiB", .number(Double(usage.ru_maxrss) / 1024)),
+                ]))
     }
 }

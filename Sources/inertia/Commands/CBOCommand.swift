@@ -30,52 +30,76 @@ struct CBOCommand: ParsableCommand {
     @Flag(help: "One JSON line instead of text.") var json = false
 
     func validate() throws {
-        try requireFinite(["sigma": sigma, "lambda": lambda, "dt": dt, "alpha": alpha, "alpha-factor": alphaFactor, "alpha-max": alphaMax,
-                           "energy-tolerance": energyTolerance, "low": low, "high": high, "shift": shift, "tolerance": tolerance])
-        guard dim >= 1, particles >= 1, runs >= 1, iterations >= 1 else { throw ValidationError("--dim, --particles, --runs and --iterations must be >= 1") }
+        try requireFinite([
+            "sigma": sigma, "lambda": lambda, "dt": dt, "alpha": alpha, "alpha-factor": alphaFactor,
+            "alpha-max": alphaMax,
+            "energy-tolerance": energyTolerance, "low": low, "high": high, "shift": shift, "tolerance": tolerance,
+        ])
+        guard dim >= 1, particles >= 1, runs >= 1, iterations >= 1 else {
+            throw ValidationError("--dim, --particles, --runs and --iterations must be >= 1")
+        }
         guard sigma >= 0, lambda > 0, dt > 0, alpha >= 0, alphaFactor >= 1, alphaMax >= alpha else {
-            throw ValidationError("need sigma >= 0, lambda > 0, dt > 0, alpha >= 0, alpha-factor >= 1 and alpha-max >= alpha")
+            throw ValidationError(
+                "need sigma >= 0, lambda > 0, dt > 0, alpha >= 0, alpha-factor >= 1 and alpha-max >= alpha")
         }
         guard low < high else { throw ValidationError("--low must be below --high") }
     }
 
     func run() throws {
         let folder = try RunFolder(out)
-        var cbo = ConsensusBasedOptimization(particles: particles, dt: dt, lambda: lambda, sigma: sigma, alpha: alpha, noise: noise,
-                                             schedule: alphaFactor == 1 ? .constant : .multiply(factor: alphaFactor, maximum: alphaMax),
-                                             maxIterations: iterations)
+        var cbo = ConsensusBasedOptimization(
+            particles: particles, dt: dt, lambda: lambda, sigma: sigma, alpha: alpha, noise: noise,
+            schedule: alphaFactor == 1 ? .constant : .multiply(factor: alphaFactor, maximum: alphaMax),
+            maxIterations: iterations)
         cbo.energyTolerance = energyTolerance
         let shiftVector = shift == 0 ? nil : [Double](repeating: shift, count: dim)
         let start = DispatchTime.now().uptimeNanoseconds
-        let outcome = cbo.ensemble(function, shift: shiftVector, dimension: dim, runs: runs, seed: seed, low: low, high: high,
-                                   tolerance: tolerance, useBest: best)
+        let outcome = cbo.ensemble(
+            function, shift: shiftVector, dimension: dim, runs: runs, seed: seed, low: low, high: high,
+            tolerance: tolerance, useBest: best)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let values = outcome.results.map { best ? $0.bestEnergy : $0.consensusEnergy }.sorted()
         let median = values[values.count / 2]
         let perRun: [JSONValue] = outcome.results.map { r in
-            .object([("best_energy", .number(r.bestEnergy)), ("consensus_energy", .number(r.consensusEnergy)),
-                     ("iterations", .number(Double(r.iterations))), ("evaluations", .number(Double(r.evaluations))),
-                     ("stop", .string(r.stopReason)), ("consensus", .array(r.consensus.map { .number($0) }))])
+            .object([
+                ("best_energy", .number(r.bestEnergy)), ("consensus_energy", .number(r.consensusEnergy)),
+                ("iterations", .number(Double(r.iterations))), ("evaluations", .number(Double(r.evaluations))),
+                ("stop", .string(r.stopReason)), ("consensus", .array(r.consensus.map { .number($0) })),
+            ])
         }
         let summary = JSONValue.object([
-            ("function", .string(function.rawValue)), ("dim", .number(Double(dim))), ("particles", .number(Double(particles))),
-            ("runs", .number(Double(runs))), ("noise", .string(noise.rawValue)), ("sigma", .number(sigma)), ("judged_on", .string(best ? "best particle" : "consensus")),
-            ("success_rate", .number(outcome.successRate)), ("median_value", .number(median)), ("seconds", .number(seconds)), ("results", .array(perRun)),
+            ("function", .string(function.rawValue)), ("dim", .number(Double(dim))),
+            ("particles", .number(Double(particles))),
+            ("runs", .number(Double(runs))), ("noise", .string(noise.rawValue)), ("sigma", .number(sigma)),
+            ("judged_on", .string(best ? "best particle" : "consensus")),
+            ("success_rate", .number(outcome.successRate)), ("median_value", .number(median)),
+            ("seconds", .number(seconds)), ("results", .array(perRun)),
         ])
         try AtomicFile.write(Data((summary.text + "\n").utf8), to: folder.file("summary.json"))
         if json {
-            print(JSONValue.object([("function", .string(function.rawValue)), ("dim", .number(Double(dim))), ("success_rate", .number(outcome.successRate)),
-                                    ("median_value", .number(median)), ("seconds", .number(seconds))]).text)
+            print(
+                JSONValue.object([
+                    ("function", .string(function.rawValue)), ("dim", .number(Double(dim))),
+                    ("success_rate", .number(outcome.successRate)),
+                    ("median_value", .number(median)), ("seconds", .number(seconds)),
+                ]).text)
         } else {
-            print("CBO (\(noise.rawValue) noise, sigma \(sigma)) on \(function.rawValue), d = \(dim), \(particles) particles, \(runs) runs of \(iterations) steps")
-            print(String(format: "success        %d / %d (%@ within %g of the minimiser)", Int((outcome.successRate * Double(runs)).rounded()), runs,
-                         best ? "best particle" : "final consensus", tolerance))
+            print(
+                "CBO (\(noise.rawValue) noise, sigma \(sigma)) on \(function.rawValue), d = \(dim), \(particles) particles, \(runs) runs of \(iterations) steps"
+            )
+            print(
+                String(
+                    format: "success        %d / %d (%@ within %g of the minimiser)",
+                    Int((outcome.successRate * Double(runs)).rounded()), runs,
+                    best ? "best particle" : "final consensus", tolerance))
             print(String(format: "median value   %.6g", median))
             print(String(format: "best value     %.6g", values[0]))
             print(String(format: "time           %.3f s", seconds))
             print("summary        \(out)/summary.json")
         }
-        guard median.isFinite else { throw CommandFailure("the runs diverged (median value \(median)); see \(out)/summary.json") }
+        guard median.isFinite else {
+            throw CommandFailure("the runs diverged (median value \(median)); see \(out)/summary.json")
+        }
     }
 }
 

@@ -19,7 +19,10 @@ struct InertiaCommand: ParsableCommand {
         commandName: "inertia",
         abstract: "Momentum-based and physics-inspired optimization: train, compare, reproduce, benchmark.",
         version: InertiaVersion.string,
-        subcommands: [CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self, PSLCommand.self, SampleCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self]
+        subcommands: [
+            CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self,
+            PSLCommand.self, SampleCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self,
+        ]
     )
 }
 
@@ -34,9 +37,12 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         print("inertia \(InertiaVersion.string)")
-        print("instruction sets: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")) supported; \(Kernels.instructionSet.rawValue) active (INERTIA_ISA=baseline|avx2|avx512 forces one)")
+        print(
+            "instruction sets: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")) supported; \(Kernels.instructionSet.rawValue) active (INERTIA_ISA=baseline|avx2|avx512 forces one)"
+        )
         for (family, path) in Kernels.report { print("kernels: \(family): \(path)") }
-        print("gemm backend: \(GEMM.backend.rawValue) (OpenBLAS \(GEMM.isOpenBLASAvailable ? "found" : "not installed"))")
+        print(
+            "gemm backend: \(GEMM.backend.rawValue) (OpenBLAS \(GEMM.isOpenBLASAvailable ? "found" : "not installed"))")
         print("threads: \(Parallel.threadCount)")
     }
 }

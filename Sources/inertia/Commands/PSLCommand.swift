@@ -15,7 +15,8 @@ struct PSLCommand: ParsableCommand {
     @Option(help: "zdt1 | zdt2 | zdt3 | dtlz1 | dtlz2") var problem: Problem = .zdt1
     @Option(help: "Decision variables (in [0, 1]).") var variables = 8
     @Option(help: "Objectives of a DTLZ problem (ZDT has 2).") var objectives = 3
-    @Option(help: "svh (Stein variational) | psl (PSL-MOBO: no kernel) | random (random search, same budget)") var method: Method = .svh
+    @Option(help: "svh (Stein variational) | psl (PSL-MOBO: no kernel) | random (random search, same budget)")
+    var method: Method = .svh
     @Option(help: "Latin-hypercube points evaluated first.") var initial = 10
     @Option(help: "Outer iterations (a GP fit, a hypernetwork, a batch each).") var iterations = 8
     @Option(help: "Evaluations per iteration.") var batch = 4
@@ -28,11 +29,16 @@ struct PSLCommand: ParsableCommand {
     func validate() throws {
         try requireFinite(["reference": reference])
         guard variables >= 2, initial >= 2, iterations >= 0, batch >= 1, steps >= 1, width >= 1 else {
-            throw ValidationError("need --variables >= 2, --initial >= 2, --iterations >= 0, --batch, --steps and --width >= 1")
+            throw ValidationError(
+                "need --variables >= 2, --initial >= 2, --iterations >= 0, --batch, --steps and --width >= 1")
         }
         let m = problem.rawValue.hasPrefix("dtlz") ? objectives : 2
-        guard m == 2 || m == 3 else { throw ValidationError("the exact hypervolume is for 2 or 3 objectives, got \(m)") }
-        guard variables >= m else { throw ValidationError("a DTLZ problem with \(m) objectives needs at least \(m) variables") }
+        guard m == 2 || m == 3 else {
+            throw ValidationError("the exact hypervolume is for 2 or 3 objectives, got \(m)")
+        }
+        guard variables >= m else {
+            throw ValidationError("a DTLZ problem with \(m) objectives needs at least \(m) variables")
+        }
     }
 
     var definition: ParetoSetLearning.Problem {
@@ -43,7 +49,9 @@ struct PSLCommand: ParsableCommand {
         case .dtlz1, .dtlz2:
             let kind: MultiObjective.DTLZ = problem == .dtlz1 ? .dtlz1 : .dtlz2
             let m = objectives
-            return ParetoSetLearning.Problem(variables: variables, objectives: m, reference: [Double](repeating: reference, count: m)) { x in
+            return ParetoSetLearning.Problem(
+                variables: variables, objectives: m, reference: [Double](repeating: reference, count: m)
+            ) { x in
                 MultiObjective.dtlz(kind, x, objectives: m)
             }
         }
@@ -64,53 +72,90 @@ struct PSLCommand: ParsableCommand {
         if method == .random {
             var rng = PhiloxGenerator(seed: seed)
             let total = initial + iterations * batch
-            inputs = Matrix64(rows: total, columns: variables, scalars: (0..<(total * variables)).map { _ in rng.nextDouble() })
-            values = (0..<total).map { i in target.evaluate(Array(inputs.scalars[(i * variables)..<((i + 1) * variables)])) }
-            volumes = (0...iterations).map { k in MultiObjective.hypervolume(Array(values.prefix(initial + k * batch)), reference: target.reference) }
+            inputs = Matrix64(
+                rows: total, columns: variables, scalars: (0..<(total * variables)).map { _ in rng.nextDouble() })
+            values = (0..<total).map { i in
+                target.evaluate(Array(inputs.scalars[(i * variables)..<((i + 1) * variables)]))
+            }
+            volumes = (0...iterations).map { k in
+                MultiObjective.hypervolume(Array(values.prefix(initial + k * batch)), reference: target.reference)
+            }
             front = nil
         } else {
-            let result = try ParetoSetLearning(configuration: configuration).run(target, seed: seed) { iteration, volume in
-                FileHandle.standardError.write(Data(String(format: "iteration %d: hypervolume %.5f\n", iteration + 1, volume).utf8))
+            let result = try ParetoSetLearning(configuration: configuration).run(target, seed: seed) {
+                iteration, volume in
+                FileHandle.standardError.write(
+                    Data(String(format: "iteration %d: hypervolume %.5f\n", iteration + 1, volume).utf8))
                 return true
             }
             (inputs, values, volumes) = (result.inputs, result.values, result.hypervolumes)
-            front = result.model.solutions(ParetoSetLearning.simplexLattice(objectives: target.objectives, atLeast: 100))
+            front = result.model.solutions(
+                ParetoSetLearning.simplexLattice(objectives: target.objectives, atLeast: 100))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         let m = target.objectives
         let objectiveNames = (1...m).map { "f\($0)" }, variableNames = (1...variables).map { "x\($0)" }
         func table(_ x: Matrix64, _ f: [[Double]]) -> String {
-            let joined = Matrix64(rows: x.rows, columns: variables + m, scalars: (0..<x.rows).flatMap { i in
-                Array(x.scalars[(i * variables)..<((i + 1) * variables)]) + f[i]
-            })
+            let joined = Matrix64(
+                rows: x.rows, columns: variables + m,
+                scalars: (0..<x.rows).flatMap { i in
+                    Array(x.scalars[(i * variables)..<((i + 1) * variables)]) + f[i]
+                })
             return (variableNames + objectiveNames).joined(separator: ",") + "\n" + NumericCSV.format(joined)
         }
         try AtomicFile.write(Data(table(inputs, values).utf8), to: folder.file("evaluated.csv"))
         var frontValues: [[Double]] = []
         if let front {
-            frontValues = (0..<front.rows).map { i in target.evaluate(Array(front.scalars[(i * variables)..<((i + 1) * variables)])) }
+            frontValues = (0..<front.rows).map { i in
+                target.evaluate(Array(front.scalars[(i * variables)..<((i + 1) * variables)]))
+            }
             try AtomicFile.write(Data(table(front, frontValues).utf8), to: folder.file("front.csv"))
         }
         var series = [Series(name: "evaluated", x: values.map { $0[0] }, y: values.map { $0[1] }, style: .points)]
         if !frontValues.isEmpty {
-            series.append(Series(name: "learned set (true values)", x: frontValues.map { $0[0] }, y: frontValues.map { $0[1] }, style: .points))
+            series.append(
+                Series(
+                    name: "learned set (true values)", x: frontValues.map { $0[0] }, y: frontValues.map { $0[1] },
+                    style: .points))
         }
         let plots = [
-            Plot(title: "Objectives f1, f2 of the evaluated points" + (m > 2 ? " (first two of \(m))" : ""), xLabel: "f1", yLabel: "f2", series: series, logY: false),
-            Plot(title: "Hypervolume of the evaluated points (reference \(reference) in every objective)", xLabel: "evaluations", yLabel: "hypervolume",
-                 series: [Series(name: method.rawValue, x: volumes.indices.map { Double(initial + $0 * batch) }, y: volumes)], logY: false),
+            Plot(
+                title: "Objectives f1, f2 of the evaluated points" + (m > 2 ? " (first two of \(m))" : ""),
+                xLabel: "f1", yLabel: "f2", series: series, logY: false),
+            Plot(
+                title: "Hypervolume of the evaluated points (reference \(reference) in every objective)",
+                xLabel: "evaluations", yLabel: "hypervolume",
+                series: [
+                    Series(name: method.rawValue, x: volumes.indices.map { Double(initial + $0 * batch) }, y: volumes)
+                ], logY: false),
         ]
-        let report = Report(title: "Pareto set learning: \(problem.rawValue)",
-                            subtitle: "\(method.rawValue), \(variables) variables, \(initial) + \(iterations) x \(batch) evaluations, seed \(seed)",
-                            tables: [], plots: plots,
-                            notes: [String(format: "Final hypervolume %.5f after %d evaluations, %.1f s.", volumes.last ?? 0, values.count, seconds)],
-                            summary: ["problem": problem.rawValue, "method": method.rawValue, "variables": variables, "objectives": m,
-                                      "evaluations": values.count, "hypervolumes": volumes, "seconds": seconds])
+        let report = Report(
+            title: "Pareto set learning: \(problem.rawValue)",
+            subtitle:
+                "\(method.rawValue), \(variables) variables, \(initial) + \(iterations) x \(batch) evaluations, seed \(seed)",
+            tables: [], plots: plots,
+            notes: [
+                String(
+                    format: "Final hypervolume %.5f after %d evaluations, %.1f s.", volumes.last ?? 0, values.count,
+                    seconds)
+            ],
+            summary: [
+                "problem": problem.rawValue, "method": method.rawValue, "variables": variables, "objectives": m,
+                "evaluations": values.count, "hypervolumes": volumes, "seconds": seconds,
+            ])
         try report.write(to: folder.path)
-        print("\(method.rawValue) on \(problem.rawValue) (\(variables) variables, \(m) objectives): \(values.count) evaluations")
-        print(String(format: "hypervolume    %.5f (reference %g; after the initial design %.5f)", volumes.last ?? 0, reference, volumes.first ?? 0))
+        print(
+            "\(method.rawValue) on \(problem.rawValue) (\(variables) variables, \(m) objectives): \(values.count) evaluations"
+        )
+        print(
+            String(
+                format: "hypervolume    %.5f (reference %g; after the initial design %.5f)", volumes.last ?? 0,
+                reference, volumes.first ?? 0))
         print(String(format: "time           %.1f s", seconds))
-        print("results        \(out)/evaluated.csv" + (front == nil ? "" : ", \(out)/front.csv") + ", \(out)/report.html")
-        guard volumes.allSatisfy(\.isFinite) else { throw CommandFailure("the hypervolume is not finite; see \(out)/evaluated.csv") }
+        print(
+            "results        \(out)/evaluated.csv" + (front == nil ? "" : ", \(out)/front.csv") + ", \(out)/report.html")
+        guard volumes.allSatisfy(\.isFinite) else {
+            throw CommandFailure("the hypervolume is not finite; see \(out)/evaluated.csv")
+        }
     }
 }

@@ -32,30 +32,42 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    @Flag(help: "One JSON line per reproduction (slug, budget, seeds, verdict, checks, report) instead of the table; with --list, one per slug.")
+    @Flag(
+        help:
+            "One JSON line per reproduction (slug, budget, seeds, verdict, checks, report) instead of the table; with --list, one per slug."
+    )
     var json = false
 
     func validate() throws {
         if !list && !all && slug == nil { throw ValidationError("give a slug, --all or --list") }
         if let slug, Reproductions.named(slug) == nil {
-            throw ValidationError("unknown reproduction '\(slug)' (available: \(Reproductions.all.map(\.slug).joined(separator: ", ")))")
+            throw ValidationError(
+                "unknown reproduction '\(slug)' (available: \(Reproductions.all.map(\.slug).joined(separator: ", ")))")
         }
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be positive") }
     }
 
     func lastVerdict(_ slug: String) -> String {
         guard let data = FileManager.default.contents(atPath: "\(out)/\(slug)/summary.json"),
-              let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "not run" }
+            let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return "not run" }
         let verdict = s["verdict"] as? String ?? "?"
         return "\(verdict) (\(s["budget"] as? String ?? "?"), \(s["date"] as? String ?? "?"))"
     }
 
     func run() throws {
         if list {
-            let table = Table(title: "Reproductions", header: ["slug", "paper", "last run"],
-                              rows: Reproductions.all.map { [$0.slug, $0.paper, lastVerdict($0.slug)] })
+            let table = Table(
+                title: "Reproductions", header: ["slug", "paper", "last run"],
+                rows: Reproductions.all.map { [$0.slug, $0.paper, lastVerdict($0.slug)] })
             if json {
-                for r in Reproductions.all { print(JSONValue.object([("slug", .string(r.slug)), ("paper", .string(r.paper)), ("last_run", .string(lastVerdict(r.slug)))]).text) }
+                for r in Reproductions.all {
+                    print(
+                        JSONValue.object([
+                            ("slug", .string(r.slug)), ("paper", .string(r.paper)),
+                            ("last_run", .string(lastVerdict(r.slug))),
+                        ]).text)
+                }
             } else {
                 print(markdown ? table.markdown : table.text)
             }
@@ -66,8 +78,13 @@ struct ReproduceCommand: ParsableCommand {
         let targets = all ? Reproductions.all : [Reproductions.named(slug!)!]
         for reproduction in targets {
             let seedList = seeds.map { (0..<$0).map(UInt64.init) } ?? reproduction.defaultSeeds(budget)
-            if !quiet { print("\(reproduction.slug) (\(budget.rawValue), seeds \(seedList.map(String.init).joined(separator: ",")))") }
-            let result = try reproduction.run(budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }) { message in
+            if !quiet {
+                print(
+                    "\(reproduction.slug) (\(budget.rawValue), seeds \(seedList.map(String.init).joined(separator: ",")))"
+                )
+            }
+            let result = try reproduction.run(budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }) {
+                message in
                 if !quiet { FileHandle.standardError.write(Data("  \(message)\n".utf8)) }
             }
             let report = reproduction.report(result)
@@ -75,14 +92,21 @@ struct ReproduceCommand: ParsableCommand {
             try report.write(to: reportFolder)
             if json {
                 let checks: [JSONValue] = result.checks.map { c in
-                    .object([("name", .string(c.name)), ("measured", c.measured.map { .number($0) } ?? .null), ("relation", .string(c.relation.rawValue)),
-                             ("threshold", .number(c.threshold)), ("source", .string(c.source)), ("verdict", .string(c.verdict.rawValue))])
+                    .object([
+                        ("name", .string(c.name)), ("measured", c.measured.map { .number($0) } ?? .null),
+                        ("relation", .string(c.relation.rawValue)),
+                        ("threshold", .number(c.threshold)), ("source", .string(c.source)),
+                        ("verdict", .string(c.verdict.rawValue)),
+                    ])
                 }
-                print(JSONValue.object([
-                    ("slug", .string(reproduction.slug)), ("budget", .string(budget.rawValue)), ("seeds", .array(seedList.map { .number(Double($0)) })),
-                    ("verdict", .string(result.verdict.rawValue)), ("partial", .bool(result.isPartial)), ("checks", .array(checks)),
-                    ("report", .string("\(reportFolder)/report.html")),
-                ]).text)
+                print(
+                    JSONValue.object([
+                        ("slug", .string(reproduction.slug)), ("budget", .string(budget.rawValue)),
+                        ("seeds", .array(seedList.map { .number(Double($0)) })),
+                        ("verdict", .string(result.verdict.rawValue)), ("partial", .bool(result.isPartial)),
+                        ("checks", .array(checks)),
+                        ("report", .string("\(reportFolder)/report.html")),
+                    ]).text)
             } else {
                 print(report.checkTable.text)
                 print("verdict: \(Terminal.verdict(result.verdict))\(result.isPartial ? " (partial run)" : "")")

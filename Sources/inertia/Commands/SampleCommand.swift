@@ -7,7 +7,8 @@ import Inertia
 /// `--compare-samplers`, the sliced-W2 error of every sampler at several step counts.
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sample", abstract: "Diffusion / flow sampling in 2-D: exact mixture or a trained two-moons model.")
+        commandName: "sample", abstract: "Diffusion / flow sampling in 2-D: exact mixture or a trained two-moons model."
+    )
 
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Path: String, ExpressibleByArgument, CaseIterable {
@@ -26,21 +27,27 @@ struct SampleCommand: ParsableCommand {
 
     @Option(help: "mixture (8-mode ring, exact denoiser) | moons (a model trained here)") var source: Source = .mixture
     @Option(help: "vp-cosine | vp-linear | linear-flow | trig") var path: Path = .linearFlow
-    @Option(help: "What the trained network predicts: epsilon | data | score | v | velocity") var prediction: Prediction = .velocity
+    @Option(help: "What the trained network predicts: epsilon | data | score | v | velocity") var prediction:
+        Prediction = .velocity
     @Option(help: "euler | heun | ddim | dpmpp2m | plms | euler-maruyama") var sampler: Sampler = .dpmpp2m
     @Option(help: "Network evaluations (Heun takes half as many steps).") var steps = 50
     @Option(help: "Samples to draw.") var count = 4000
     @Option(help: "Guide toward this class (moons: 0 or 1).") var label: Int?
     @Option(help: "Classifier-free guidance scale (1: the conditional model).") var guidance = 1.0
     @Option(help: "Training steps of the moons model (Adam 1e-3, batch 512).") var trainSteps = 4000
-    @Flag(help: "Also compare every sampler at 10, 20 and 50 evaluations (sliced W2 to reference data).") var compareSamplers = false
+    @Flag(help: "Also compare every sampler at 10, 20 and 50 evaluations (sliced W2 to reference data).")
+    var compareSamplers = false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (samples.csv, report.html, summary.json).") var out = "runs/sample"
 
     func validate() throws {
         try requireFinite(["guidance": guidance])
-        guard steps >= 2, count >= 1, trainSteps >= 1 else { throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1") }
-        if label != nil && source == .mixture { throw ValidationError("--label needs --source moons (the mixture has no classes)") }
+        guard steps >= 2, count >= 1, trainSteps >= 1 else {
+            throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1")
+        }
+        if label != nil && source == .mixture {
+            throw ValidationError("--label needs --source moons (the mixture has no classes)")
+        }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
     }
 
@@ -54,20 +61,26 @@ struct SampleCommand: ParsableCommand {
         case .mixture:
             let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1)
             model = { x, t in mixture.posterior(x, t: t, schedule: schedule).data }
-            reference = Matrix64(rows: count, columns: 2, scalars: (0..<count).flatMap { _ -> [Double] in
-                let k = rng.nextInt(below: 8)
-                return [mixture.means[k][0] + 0.1 * rng.nextNormal(), mixture.means[k][1] + 0.1 * rng.nextNormal()]
-            })
+            reference = Matrix64(
+                rows: count, columns: 2,
+                scalars: (0..<count).flatMap { _ -> [Double] in
+                    let k = rng.nextInt(below: 8)
+                    return [mixture.means[k][0] + 0.1 * rng.nextNormal(), mixture.means[k][1] + 0.1 * rng.nextNormal()]
+                })
         case .moons:
             let train = Synthetic.moons(count: 20_000, noise: 0.05, seed: 100 + seed)
-            let mean = train.inputs.mean(alongAxis: 0), std = (train.inputs - mean).squared().mean(alongAxis: 0).squareRoot()
+            let mean = train.inputs.mean(alongAxis: 0),
+                std = (train.inputs - mean).squared().mean(alongAxis: 0).squareRoot()
             let points = (train.inputs - mean) / std, labels = train.labels
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             let trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
             let range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
-            try trained.fit(points: Matrix64(points), labels: labels, steps: trainSteps, timeRange: range, using: &rng) { step, loss in
-                if step % 500 == 0 || step == trainSteps - 1 { FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8)) }
+            try trained.fit(points: Matrix64(points), labels: labels, steps: trainSteps, timeRange: range, using: &rng)
+            { step, loss in
+                if step % 500 == 0 || step == trainSteps - 1 {
+                    FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
+                }
                 return !Interrupt.requested
             }
             try Interrupt.exitIfRequested()
@@ -75,7 +88,8 @@ struct SampleCommand: ParsableCommand {
         }
         let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let began = DispatchTime.now().uptimeNanoseconds
-        let samples = DiffusionSampler.sample(sampler, start, evaluations: steps, schedule: schedule, model: model, using: &rng)
+        let samples = DiffusionSampler.sample(
+            sampler, start, evaluations: steps, schedule: schedule, model: model, using: &rng)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
@@ -84,27 +98,59 @@ struct SampleCommand: ParsableCommand {
         if compareSamplers {
             var rows: [[String]] = []
             for kind in Sampler.allCases {
-                rows.append([kind.rawValue] + [10, 20, 50].map { nfe in
-                    var r = PhiloxGenerator(seed: 7), noise = PhiloxGenerator(seed: seed &+ 1)
-                    return String(format: "%.4f", slicedWasserstein(DiffusionSampler.sample(kind, start, evaluations: nfe, schedule: schedule, model: model, using: &noise), reference, using: &r))
-                })
+                rows.append(
+                    [kind.rawValue]
+                        + [10, 20, 50].map { nfe in
+                            var r = PhiloxGenerator(seed: 7), noise = PhiloxGenerator(seed: seed &+ 1)
+                            return String(
+                                format: "%.4f",
+                                slicedWasserstein(
+                                    DiffusionSampler.sample(
+                                        kind, start, evaluations: nfe, schedule: schedule, model: model, using: &noise),
+                                    reference, using: &r))
+                        })
             }
-            tables.append(Table(title: "Sliced W2 (200 directions) to reference data, same start", header: ["sampler", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
+            tables.append(
+                Table(
+                    title: "Sliced W2 (200 directions) to reference data, same start",
+                    header: ["sampler", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
         }
-        let scatter = Plot(title: "Samples (\(sampler.rawValue), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
-                           series: [Series(name: "reference", x: (0..<reference.rows).map { reference[$0, 0] }, y: (0..<reference.rows).map { reference[$0, 1] }, style: .points),
-                                    Series(name: "samples", x: (0..<samples.rows).map { samples[$0, 0] }, y: (0..<samples.rows).map { samples[$0, 1] }, style: .points)],
-                           logY: false)
-        let report = Report(title: "Diffusion sampling: \(source.rawValue)", subtitle: "path \(path.rawValue), sampler \(sampler.rawValue), \(steps) evaluations, \(count) samples" + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
-                            tables: tables, plots: [scatter],
-                            notes: [String(format: "Sliced W2 of the samples to %d reference points: %.4f. Sampling took %.3f s.", reference.rows, distance, seconds)],
-                            summary: ["source": source.rawValue, "path": path.rawValue, "sampler": sampler.rawValue, "steps": steps, "count": count,
-                                      "sliced_w2": distance, "seconds": seconds])
+        let scatter = Plot(
+            title: "Samples (\(sampler.rawValue), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
+            series: [
+                Series(
+                    name: "reference", x: (0..<reference.rows).map { reference[$0, 0] },
+                    y: (0..<reference.rows).map { reference[$0, 1] }, style: .points),
+                Series(
+                    name: "samples", x: (0..<samples.rows).map { samples[$0, 0] },
+                    y: (0..<samples.rows).map { samples[$0, 1] }, style: .points),
+            ],
+            logY: false)
+        let report = Report(
+            title: "Diffusion sampling: \(source.rawValue)",
+            subtitle: "path \(path.rawValue), sampler \(sampler.rawValue), \(steps) evaluations, \(count) samples"
+                + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
+            tables: tables, plots: [scatter],
+            notes: [
+                String(
+                    format: "Sliced W2 of the samples to %d reference points: %.4f. Sampling took %.3f s.",
+                    reference.rows, distance, seconds)
+            ],
+            summary: [
+                "source": source.rawValue, "path": path.rawValue, "sampler": sampler.rawValue, "steps": steps,
+                "count": count,
+                "sliced_w2": distance, "seconds": seconds,
+            ])
         try report.write(to: folder.path)
-        print(String(format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler.rawValue, source.rawValue, path.rawValue, steps, distance, seconds))
+        print(
+            String(
+                format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler.rawValue,
+                source.rawValue, path.rawValue, steps, distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
-        guard distance.isFinite else { throw CommandFailure("the samples are not finite (the sampler diverged); see \(out)/report.html") }
+        guard distance.isFinite else {
+            throw CommandFailure("the samples are not finite (the sampler diverged); see \(out)/report.html")
+        }
     }
 }
 

@@ -30,7 +30,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay (the optimizer's default if not given); short for --set weight_decay=X.")
     var weightDecay: Double?
 
-    @Option(name: .customLong("set"), help: "Other hyper-parameters as name=value (e.g. --set beta2=0.95 --set nesterov=true).")
+    @Option(
+        name: .customLong("set"),
+        help: "Other hyper-parameters as name=value (e.g. --set beta2=0.95 --set nesterov=true).")
     var settings: [String] = []
 
     @Option(help: "Learning-rate schedule.")
@@ -42,7 +44,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip gradients to this global norm.")
     var clip: Double?
 
-    @Option(help: "No weight decay on parameters whose name contains one of these comma-separated words (e.g. bias,norm).")
+    @Option(
+        help: "No weight decay on parameters whose name contains one of these comma-separated words (e.g. bias,norm).")
     var noDecayOn: String?
 
     @Option(help: "Micro-batches per optimizer step.")
@@ -76,10 +79,14 @@ struct TrainCommand: ParsableCommand {
     var inverseFrequency = 10
 
     func validate() throws {
-        try requireFinite(["lr": lr, "momentum": momentum, "weight-decay": weightDecay, "clip": clip, "test-fraction": testFraction])
+        try requireFinite([
+            "lr": lr, "momentum": momentum, "weight-decay": weightDecay, "clip": clip, "test-fraction": testFraction,
+        ])
         if let lr, !(lr > 0) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard OptimizerRegistry.entry(named: optimizer) != nil else {
-            throw ValidationError("unknown --optimizer '\(optimizer)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))")
+            throw ValidationError(
+                "unknown --optimizer '\(optimizer)' (available: \(OptimizerRegistry.entries.map(\.name).joined(separator: ", ")))"
+            )
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
         guard inverseFrequency >= 1 else { throw ValidationError("--inverse-frequency must be >= 1") }
@@ -102,7 +109,9 @@ struct TrainCommand: ParsableCommand {
         if let weightDecay { h["weight_decay"] = .number(weightDecay) }
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes name=value, got '\(setting)'") }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--set takes name=value, got '\(setting)'")
+            }
             h[String(parts[0])] = .text(String(parts[1]))
         }
         return h
@@ -112,11 +121,13 @@ struct TrainCommand: ParsableCommand {
         switch schedule {
         case .cosine: return .cosine(steps: max(totalSteps, 1), endFactor: 0, periodic: false)
         case .warmupCosine:
-            return .linearWarmupCosine(warmup: min(warmup, max(totalSteps - 1, 0)), total: max(totalSteps, 1), endFactor: 0, startFactor: 0)
+            return .linearWarmupCosine(
+                warmup: min(warmup, max(totalSteps - 1, 0)), total: max(totalSteps, 1), endFactor: 0, startFactor: 0)
         case .step: return .stepDecay(every: max(totalSteps / 3, 1), gamma: 0.1)
         case .wsd:
             let decay = max(totalSteps / 5, 1)
-            return .warmupStableDecay(warmup: max(warmup, 1), stable: max(totalSteps - max(warmup, 1) - decay, 0), decay: decay, endFactor: 0)
+            return .warmupStableDecay(
+                warmup: max(warmup, 1), stable: max(totalSteps - max(warmup, 1) - decay, 0), decay: decay, endFactor: 0)
         case .constant: return .constant
         }
     }
@@ -152,43 +163,66 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let loader = try DataLoader(train, batchSize: common.batchSize, shuffles: shuffle, seed: seed)
-        optim.schedule = makeSchedule(totalSteps: common.epochs * ((loader.batchCount + accumulation - 1) / accumulation))
+        optim.schedule = makeSchedule(
+            totalSteps: common.epochs * ((loader.batchCount + accumulation - 1) / accumulation))
         try optim.schedule.validate()
-        if let noDecayOn { optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init))) }
+        if let noDecayOn {
+            optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init)))
+        }
         let checkpoint = folder.file("checkpoint.safetensors")
-        let stepper: Optimizer = preconditioner == .mkor ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
+        let stepper: Optimizer =
+            preconditioner == .mkor ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
         Interrupt.install()
-        var options = TrainingOptions(epochs: common.epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
+        var options = TrainingOptions(
+            epochs: common.epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
         options.shouldStop = { Interrupt.requested }
         let trainer = try Trainer(model: network, optimizer: stepper, loader: loader, testSet: test, options: options)
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpoint) else { throw CommandFailure("--resume: no checkpoint at \(checkpoint)") }
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw CommandFailure("--resume: no checkpoint at \(checkpoint)")
+            }
             try trainer.resume(from: checkpoint)
             guard trainer.epoch < common.epochs else {
-                throw CommandFailure("--resume: the checkpoint is at the end of epoch \(trainer.epoch) and --epochs is \(common.epochs): "
-                                     + "nothing is left to train (raise --epochs)")
+                throw CommandFailure(
+                    "--resume: the checkpoint is at the end of epoch \(trainer.epoch) and --epochs is \(common.epochs): "
+                        + "nothing is left to train (raise --epochs)")
             }
         }
-        let metrics = try MetricsLog(path: folder.file("metrics.jsonl"), keepingStepsThrough: resume ? trainer.step : nil)
+        let metrics = try MetricsLog(
+            path: folder.file("metrics.jsonl"), keepingStepsThrough: resume ? trainer.step : nil)
         let progress = ProgressDisplay()
-        print("training \(model.rawValue) (\(network.parameterCount()) parameters) on \(common.data): \(train.count) train / \(test.count) test samples, \(common.epochs) epochs")
-        print("optimizer \(optim.name): " + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-              + ", schedule \(schedule.rawValue)" + (preconditioner == .mkor ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
+        print(
+            "training \(model.rawValue) (\(network.parameterCount()) parameters) on \(common.data): \(train.count) train / \(test.count) test samples, \(common.epochs) epochs"
+        )
+        print(
+            "optimizer \(optim.name): "
+                + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " ")
+                + ", schedule \(schedule.rawValue)"
+                + (preconditioner == .mkor
+                    ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
         if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {
             summary = try trainer.run { event in
                 switch event {
-                case let .step(r):
+                case .step(let r):
                     progress.update(r)
-                    metrics.write([("event", "step"), ("epoch", .number(Double(r.epoch + 1))), ("step", .number(Double(r.step))),
-                                   ("loss", .number(r.loss)), ("accuracy", r.accuracy.map { .number($0) } ?? .null),
-                                   ("lr", .number(r.learningRate)), ("samples_per_s", .number(r.samplesPerSecond))])
-                case let .evaluation(e):
+                    metrics.write([
+                        ("event", "step"), ("epoch", .number(Double(r.epoch + 1))), ("step", .number(Double(r.step))),
+                        ("loss", .number(r.loss)), ("accuracy", r.accuracy.map { .number($0) } ?? .null),
+                        ("lr", .number(r.learningRate)), ("samples_per_s", .number(r.samplesPerSecond)),
+                    ])
+                case .evaluation(let e):
                     progress.finishLine()
-                    print(String(format: "epoch %d  step %d  test loss %.4f  test accuracy %.4f", e.epoch, e.step, e.loss, e.accuracy ?? .nan))
-                    metrics.write([("event", "evaluation"), ("epoch", .number(Double(e.epoch))), ("step", .number(Double(e.step))),
-                                   ("test_loss", .number(e.loss)), ("test_accuracy", e.accuracy.map { .number($0) } ?? .null)])
+                    print(
+                        String(
+                            format: "epoch %d  step %d  test loss %.4f  test accuracy %.4f", e.epoch, e.step, e.loss,
+                            e.accuracy ?? .nan))
+                    metrics.write([
+                        ("event", "evaluation"), ("epoch", .number(Double(e.epoch))), ("step", .number(Double(e.step))),
+                        ("test_loss", .number(e.loss)), ("test_accuracy", e.accuracy.map { .number($0) } ?? .null),
+                    ])
                 case .checkpoint: break
                 }
             }
@@ -203,10 +237,15 @@ struct TrainCommand: ParsableCommand {
             try Interrupt.exitIfRequested()
         }
         let weights = folder.file("model.safetensors")
-        try SafeTensors.write(SafeTensors.File(tensors: network.stateDictionary().map { (name: $0.name, tensor: $0.value) },
-                                               metadata: ["format": "pt"]), to: weights)
-        print(String(format: "done: %d steps in %.1f s, final train loss %.4f, test accuracy %.4f", summary.steps, summary.seconds,
-                     summary.finalTrainLoss, summary.finalEvaluation?.accuracy ?? .nan))
+        try SafeTensors.write(
+            SafeTensors.File(
+                tensors: network.stateDictionary().map { (name: $0.name, tensor: $0.value) },
+                metadata: ["format": "pt"]), to: weights)
+        print(
+            String(
+                format: "done: %d steps in %.1f s, final train loss %.4f, test accuracy %.4f", summary.steps,
+                summary.seconds,
+                summary.finalTrainLoss, summary.finalEvaluation?.accuracy ?? .nan))
         print("wrote \(weights), \(checkpoint), \(folder.file("metrics.jsonl"))")
     }
 }

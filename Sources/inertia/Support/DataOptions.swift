@@ -25,7 +25,9 @@ struct DataOptions: ParsableArguments {
     var hiddenSizes: [Int] { hidden.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        let parts = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = hidden.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
         }

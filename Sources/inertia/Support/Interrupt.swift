@@ -13,7 +13,8 @@ enum Interrupt {
     static func install() {
         for number in [SIGINT, SIGTERM] {
             signal(number) { received in
-                let (exchanged, original) = Interrupt.signalNumber.compareExchange(expected: 0, desired: received, ordering: .relaxed)
+                let (exchanged, original) = Interrupt.signalNumber.compareExchange(
+                    expected: 0, desired: received, ordering: .relaxed)
                 if !exchanged { _exit(128 + original) }
             }
         }

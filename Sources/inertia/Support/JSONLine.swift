@@ -16,11 +16,11 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Expressib
     var text: String {
         switch self {
         case .null: return "null"
-        case let .bool(b): return b ? "true" : "false"
-        case let .number(x):
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let x):
             guard x.isFinite else { return "null" }
             return x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : "\(x)"
-        case let .string(s):
+        case .string(let s):
             var out = "\""
             for scalar in s.unicodeScalars {
                 switch scalar {
@@ -28,12 +28,16 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Expressib
                 case "\\": out += "\\\\"
                 case "\n": out += "\\n"
                 default:
-                    if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                    if scalar.value < 0x20 {
+                        out += String(format: "\\u%04x", scalar.value)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
                 }
             }
             return out + "\""
-        case let .array(items): return "[" + items.map(\.text).joined(separator: ",") + "]"
-        case let .object(pairs):
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let pairs):
             return "{" + pairs.map { JSONValue.string($0.0).text + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
     }

@@ -13,7 +13,8 @@ final class MetricsLog {
         if let lastStep, let old = FileManager.default.contents(atPath: path) {
             for line in old.split(separator: UInt8(ascii: "\n")) {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.intValue, step <= lastStep else { continue }
+                    let step = (object["step"] as? NSNumber)?.intValue, step <= lastStep
+                else { continue }
                 kept.append(contentsOf: line)
                 kept.append(UInt8(ascii: "\n"))
             }
@@ -23,7 +24,9 @@ final class MetricsLog {
         } catch {
             throw CommandFailure("\(error)")
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CommandFailure("cannot open \(path) for writing") }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw CommandFailure("cannot open \(path) for writing")
+        }
         h.seekToEndOfFile()
         handle = h
     }
@@ -43,8 +46,9 @@ final class ProgressDisplay {
         let fraction = Double(r.step) / Double(max(r.totalSteps, 1))
         let eta = r.elapsedSeconds / max(fraction, 1e-9) * (1 - fraction)
         let accuracy = r.accuracy.map { String(format: " acc %.3f", $0) } ?? ""
-        let text = String(format: "epoch %d  step %d/%d  loss %.4f%@  %.0f samples/s  ETA %.0fs", r.epoch + 1, r.step, r.totalSteps,
-                          r.loss, accuracy, r.samplesPerSecond, eta)
+        let text = String(
+            format: "epoch %d  step %d/%d  loss %.4f%@  %.0f samples/s  ETA %.0fs", r.epoch + 1, r.step, r.totalSteps,
+            r.loss, accuracy, r.samplesPerSecond, eta)
         if isTerminal {
             let width = 24
             let filled = Int(fraction * Double(width))

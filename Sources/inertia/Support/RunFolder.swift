@@ -17,16 +17,22 @@ final class RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure("\(option) \(path): cannot create the folder (\((error as NSError).localizedFailureReason ?? "\(error)"))")
+            throw CommandFailure(
+                "\(option) \(path): cannot create the folder (\((error as NSError).localizedFailureReason ?? "\(error)"))"
+            )
         }
         let lockPath = path + "/.inertia.lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CommandFailure("\(option) \(path): cannot create \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CommandFailure("\(option) \(path): cannot create \(lockPath): \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             close(fd)
-            throw CommandFailure("\(option) \(path) is in use by another inertia run (pid \(holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown")); "
-                                 + "wait for it or choose another \(option)")
+            throw CommandFailure(
+                "\(option) \(path) is in use by another inertia run (pid \(holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown")); "
+                    + "wait for it or choose another \(option)")
         }
         let pid = "\(getpid())\n"
         ftruncate(fd, 0)

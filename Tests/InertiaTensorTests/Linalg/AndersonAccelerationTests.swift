@@ -1,12 +1,14 @@
 import Foundation
 import XCTest
+
 @testable import InertiaTensor
 
 /// Anderson acceleration against `shared/fixtures/anderson-acceleration` (experiment A) and the
 /// invariants of its spec (6).
 final class AndersonAccelerationTests: XCTestCase {
     func load() throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Fixtures/anderson-acceleration/aa_fixtures.json")
         return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
     }
@@ -27,11 +29,23 @@ final class AndersonAccelerationTests: XCTestCase {
             ("aa_m3", AndersonAcceleration(memory: 3, regularization: .none, restarts: false)),
             ("aa_m5", AndersonAcceleration(memory: 5, regularization: .none, restarts: false)),
             ("aa_m3_beta0.5", AndersonAcceleration(memory: 3, damping: 0.5, regularization: .none, restarts: false)),
-            ("aa_m3_constrained_reg1e-4", AndersonAcceleration(memory: 3, regularization: .absolute(1e-4), form: .constrained, restarts: false)),
+            (
+                "aa_m3_constrained_reg1e-4",
+                AndersonAcceleration(memory: 3, regularization: .absolute(1e-4), form: .constrained, restarts: false)
+            ),
             ("aa_m3_diff_reg1e-4", AndersonAcceleration(memory: 3, regularization: .absolute(1e-4), restarts: false)),
-            ("aa_m3_diff_relreg1e-10", AndersonAcceleration(memory: 3, regularization: .relative(1e-10), restarts: false)),
-            ("aa_m3_diff_relreg1e-08", AndersonAcceleration(memory: 3, regularization: .relative(1e-8), restarts: false)),
-            ("aa_m3_diff_relreg0.0001", AndersonAcceleration(memory: 3, regularization: .relative(1e-4), restarts: false)),
+            (
+                "aa_m3_diff_relreg1e-10",
+                AndersonAcceleration(memory: 3, regularization: .relative(1e-10), restarts: false)
+            ),
+            (
+                "aa_m3_diff_relreg1e-08",
+                AndersonAcceleration(memory: 3, regularization: .relative(1e-8), restarts: false)
+            ),
+            (
+                "aa_m3_diff_relreg0.0001",
+                AndersonAcceleration(memory: 3, regularization: .relative(1e-4), restarts: false)
+            ),
         ]
         let x0 = (f["x0"] as! [NSNumber]).map(\.doubleValue), tol = (f["tol"] as! NSNumber).doubleValue
         let xStar = (f["x_star"] as! [NSNumber]).map(\.doubleValue)
@@ -40,10 +54,13 @@ final class AndersonAccelerationTests: XCTestCase {
             var iterates: [[Double]] = []
             let result = solver.solve(x0, tolerance: tol, maxIterations: 5000, observe: { iterates.append($0) }, map: g)
             XCTAssertTrue(result.converged, key)
-            XCTAssertEqual(Double(result.iterations), (expected["iterations"] as! NSNumber).doubleValue, accuracy: 2, key)
+            XCTAssertEqual(
+                Double(result.iterations), (expected["iterations"] as! NSNumber).doubleValue, accuracy: 2, key)
             XCTAssertLessThan(result.residualNorm, tol, key)
             for (t, row) in (expected["first_iterates"] as! [[NSNumber]]).enumerated() {
-                for (i, v) in row.enumerated() { XCTAssertEqual(iterates[t][i], v.doubleValue, accuracy: 1e-9, "\(key) x_\(t)") }
+                for (i, v) in row.enumerated() {
+                    XCTAssertEqual(iterates[t][i], v.doubleValue, accuracy: 1e-9, "\(key) x_\(t)")
+                }
             }
             XCTAssertLessThan(zip(result.x, xStar).map { Swift.abs($0 - $1) }.max()!, 1e-8, key)
         }
@@ -55,13 +72,15 @@ final class AndersonAccelerationTests: XCTestCase {
         let x0 = [Double](repeating: 0, count: 6)
         // GMRES equivalence: m >= D terminates in about D + 2 iterations.
         for m in [6, 7, 10] {
-            let r = AndersonAcceleration(memory: m, regularization: .none, restarts: false).solve(x0, tolerance: 1e-10, maxIterations: 100, map: g)
+            let r = AndersonAcceleration(memory: m, regularization: .none, restarts: false).solve(
+                x0, tolerance: 1e-10, maxIterations: 100, map: g)
             XCTAssertLessThanOrEqual(r.iterations, 9, "m = \(m)")
         }
         // The two forms agree without regularization.
         var difference: [[Double]] = [], constrained: [[Double]] = []
-        _ = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(x0, tolerance: 0, maxIterations: 5,
-                                                                                          observe: { difference.append($0) }, map: g)
+        _ = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(
+            x0, tolerance: 0, maxIterations: 5,
+            observe: { difference.append($0) }, map: g)
         _ = AndersonAcceleration(memory: 3, regularization: .none, form: .constrained, restarts: false)
             .solve(x0, tolerance: 0, maxIterations: 5, observe: { constrained.append($0) }, map: g)
         XCTAssertLessThan(zip(difference.joined(), constrained.joined()).map { Swift.abs($0 - $1) }.max()!, 1e-12)
@@ -69,13 +88,16 @@ final class AndersonAccelerationTests: XCTestCase {
         let xStar = (f["x_star"] as! [NSNumber]).map(\.doubleValue)
         let still = AndersonAcceleration().solve(xStar, tolerance: 1e-12, maxIterations: 3, map: g)
         XCTAssertEqual(still.iterations, 0)
-        let rotation = Matrix64(rows: 6, columns: 6, scalars: (0..<36).map { i in Double((i * 7 + 3) % 11) - 5 }).polarFactor
+        let rotation = Matrix64(rows: 6, columns: 6, scalars: (0..<36).map { i in Double((i * 7 + 3) % 11) - 5 })
+            .polarFactor
         let rotated: ([Double]) -> [Double] = { z in
             let x = (rotation * Matrix64(rows: 6, columns: 1, scalars: z)).scalars
             return (rotation.transposed * Matrix64(rows: 6, columns: 1, scalars: g(x))).scalars
         }
-        let plain = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(x0, tolerance: 1e-10, maxIterations: 500, map: g)
-        let turned = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(x0, tolerance: 1e-10, maxIterations: 500, map: rotated)
+        let plain = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(
+            x0, tolerance: 1e-10, maxIterations: 500, map: g)
+        let turned = AndersonAcceleration(memory: 3, regularization: .none, restarts: false).solve(
+            x0, tolerance: 1e-10, maxIterations: 500, map: rotated)
         XCTAssertEqual(Double(plain.iterations), Double(turned.iterations), accuracy: 2)
         let back = (rotation * Matrix64(rows: 6, columns: 1, scalars: turned.x)).scalars
         XCTAssertLessThan(zip(back, plain.x).map { Swift.abs($0 - $1) }.max()!, 1e-8)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 /// The Cholesky factorization against its definition and the symmetric eigensolver.

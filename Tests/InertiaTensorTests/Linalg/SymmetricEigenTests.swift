@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import InertiaTensor
 
 final class SymmetricEigenTests: XCTestCase {
