@@ -401,6 +401,40 @@ extension CLITests {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--label needs --source moons"), bad.output)
     }
+
+    /// Every sampler family plugs into one option design: `--sampler NAME --set key=value`, listed
+    /// by `inertia samplers`; bad names and settings are usage errors that name them.
+    func testEverySamplerOfTheRegistryRunsFromSample() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-samplers-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let listed = try run(["samplers", "--json"])
+        XCTAssertEqual(listed.status, 0, listed.output)
+        let entries = try listed.output.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(
+            Set(entries.compactMap { $0["family"] as? String }),
+            ["diffusion solvers", "heavy-ball sampling", "stochastic interpolants"])
+        for entry in entries {
+            let name = try XCTUnwrap(entry["name"] as? String)
+            let options = try XCTUnwrap(entry["options"] as? [[String: Any]])
+            let settings = options.flatMap { ["--set", "\($0["name"]!)=\($0["default"]!)"] }
+            let r = try run(["sample", "--sampler", name, "--steps", "12", "--count", "100", "--out", out] + settings)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.output)")
+            XCTAssertTrue(r.output.contains("\(name) from mixture"), r.output)
+        }
+        let failures: [([String], String)] = [
+            (["--sampler", "rk5"], "unknown sampler 'rk5' (available: euler"),
+            (["--sampler", "ddim", "--set", "eta=2"], "ddim: eta must be a number in 0.0...1.0, got 2.0"),
+            (["--sampler", "hb", "--set", "beta=fast"], "--set takes name=number, got 'beta=fast'"),
+            (["--sampler", "interpolant-rk4", "--steps", "3"], "interpolant-rk4 needs at least 4 network evaluations"),
+        ]
+        for (arguments, message) in failures {
+            let r = try run(["sample", "--out", out] + arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.output)")
+            XCTAssertTrue(r.output.contains(message), "\(arguments): \(r.output)")
+        }
+    }
 }
 
 extension CLITests {

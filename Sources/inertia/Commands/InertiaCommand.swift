@@ -21,7 +21,8 @@ struct InertiaCommand: ParsableCommand {
         version: InertiaVersion.string,
         subcommands: [
             CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self,
-            PSLCommand.self, SampleCommand.self, OptimizersCommand.self, VersionCommand.self, BenchCommand.self,
+            PSLCommand.self, SampleCommand.self, OptimizersCommand.self, SamplersCommand.self, VersionCommand.self,
+            BenchCommand.self,
         ]
     )
 }

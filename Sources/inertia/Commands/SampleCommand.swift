@@ -23,25 +23,40 @@ struct SampleCommand: ParsableCommand {
             }
         }
     }
-    typealias Sampler = DiffusionSampler.Method
-
     @Option(help: "mixture (8-mode ring, exact denoiser) | moons (a model trained here)") var source: Source = .mixture
     @Option(help: "vp-cosine | vp-linear | linear-flow | trig") var path: Path = .linearFlow
     @Option(help: "What the trained network predicts: epsilon | data | score | v | velocity") var prediction:
         Prediction = .velocity
-    @Option(help: "euler | heun | ddim | dpmpp2m | plms | euler-maruyama") var sampler: Sampler = .dpmpp2m
-    @Option(help: "Network evaluations (Heun takes half as many steps).") var steps = 50
+    @Option(
+        help: "A sampler of any family (`inertia samplers` lists them: diffusion solvers, heavy-ball, interpolants).")
+    var sampler = "dpmpp2m"
+    @Option(
+        name: .customLong("set"),
+        help: "Sampler options as name=value (e.g. --set eta=0.5; `inertia samplers` lists each one's).")
+    var settings: [String] = []
+    @Option(help: "Network evaluations (Heun takes two a step, interpolant-rk4 four).") var steps = 50
     @Option(help: "Samples to draw.") var count = 4000
     @Option(help: "Guide toward this class (moons: 0 or 1).") var label: Int?
     @Option(help: "Classifier-free guidance scale (1: the conditional model).") var guidance = 1.0
     @Option(help: "Training steps of the moons model (Adam 1e-3, batch 512).") var trainSteps = 4000
-    @Flag(help: "Also compare every sampler at 10, 20 and 50 evaluations (sliced W2 to reference data).")
+    @Flag(
+        help:
+            "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
+    )
     var compareSamplers = false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Run folder (samples.csv, report.html, summary.json).") var out = "runs/sample"
 
     func validate() throws {
         try requireFinite(["guidance": guidance])
+        let entry = try samplerEntry()
+        do { _ = try entry.resolve(try samplerSettings()) } catch let error as SamplerError {
+            throw ValidationError("\(error)")
+        }
+        guard steps >= entry.minimumEvaluations else {
+            throw ValidationError(
+                "--steps: \(entry.name) needs at least \(entry.minimumEvaluations) network evaluations")
+        }
         guard steps >= 2, count >= 1, trainSteps >= 1 else {
             throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1")
         }
@@ -49,6 +64,26 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("--label needs --source moons (the mixture has no classes)")
         }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
+    }
+
+    func samplerEntry() throws -> SamplerEntry {
+        guard let entry = SamplerRegistry.entry(named: sampler) else {
+            throw ValidationError("\(SamplerError.unknownSampler(sampler))")
+        }
+        return entry
+    }
+
+    /// `--set name=value` pairs as numbers.
+    func samplerSettings() throws -> [String: Double] {
+        var settings: [String: Double] = [:]
+        for setting in self.settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, let value = Double(parts[1]) else {
+                throw ValidationError("--set takes name=number, got '\(setting)'")
+            }
+            settings[String(parts[0])] = value
+        }
+        return settings
     }
 
     func run() throws {
@@ -88,8 +123,8 @@ struct SampleCommand: ParsableCommand {
         }
         let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let began = DispatchTime.now().uptimeNanoseconds
-        let samples = DiffusionSampler.sample(
-            sampler, start, evaluations: steps, schedule: schedule, model: model, using: &rng)
+        let samples = try samplerEntry().sample(
+            start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model, using: &rng)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
@@ -97,26 +132,25 @@ struct SampleCommand: ParsableCommand {
         var tables: [Table] = []
         if compareSamplers {
             var rows: [[String]] = []
-            for kind in Sampler.allCases {
+            for entry in SamplerRegistry.entries {
                 rows.append(
-                    [kind.rawValue]
+                    [entry.name, entry.family]
                         + [10, 20, 50].map { nfe in
                             var r = PhiloxGenerator(seed: 7), noise = PhiloxGenerator(seed: seed &+ 1)
-                            return String(
-                                format: "%.4f",
-                                slicedWasserstein(
-                                    DiffusionSampler.sample(
-                                        kind, start, evaluations: nfe, schedule: schedule, model: model, using: &noise),
-                                    reference, using: &r))
+                            guard
+                                let drawn = try? entry.sample(
+                                    start, evaluations: nfe, schedule: schedule, model: model, using: &noise)
+                            else { return "n/a" }
+                            return String(format: "%.4f", slicedWasserstein(drawn, reference, using: &r))
                         })
             }
             tables.append(
                 Table(
                     title: "Sliced W2 (200 directions) to reference data, same start",
-                    header: ["sampler", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
+                    header: ["sampler", "family", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
         }
         let scatter = Plot(
-            title: "Samples (\(sampler.rawValue), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
+            title: "Samples (\(sampler), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
             series: [
                 Series(
                     name: "reference", x: (0..<reference.rows).map { reference[$0, 0] },
@@ -128,7 +162,8 @@ struct SampleCommand: ParsableCommand {
             logY: false)
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
-            subtitle: "path \(path.rawValue), sampler \(sampler.rawValue), \(steps) evaluations, \(count) samples"
+            subtitle:
+                "path \(path.rawValue), sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations, \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, plots: [scatter],
             notes: [
@@ -137,14 +172,15 @@ struct SampleCommand: ParsableCommand {
                     reference.rows, distance, seconds)
             ],
             summary: [
-                "source": source.rawValue, "path": path.rawValue, "sampler": sampler.rawValue, "steps": steps,
+                "source": source.rawValue, "path": path.rawValue, "sampler": sampler, "sampler_options": settings,
+                "steps": steps,
                 "count": count,
                 "sliced_w2": distance, "seconds": seconds,
             ])
         try report.write(to: folder.path)
         print(
             String(
-                format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler.rawValue,
+                format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler,
                 source.rawValue, path.rawValue, steps, distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
@@ -155,4 +191,3 @@ struct SampleCommand: ParsableCommand {
 }
 
 extension Prediction: ExpressibleByArgument {}
-extension DiffusionSampler.Method: ExpressibleByArgument {}
