@@ -113,6 +113,34 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// IDX files with no images (0 x 28 x 28) or images of no pixels (2 x 0 x 0) are named errors.
+    func testFashionMNISTWithoutImagesOrPixelsIsRefused() throws {
+        for (images, found) in [
+            ([0, 28, 28], "holds 0 images of 28x28 pixels"), ([2, 0, 0], "holds 2 images of 0x0 pixels"),
+        ] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "inertia-empty-fashion-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            for part in ["train", "t10k"] {
+                try idxBytes(images, []).write(to: folder.appendingPathComponent("\(part)-images-idx3-ubyte"))
+                try idxBytes([images[0]], [UInt8](repeating: 1, count: images[0]))
+                    .write(to: folder.appendingPathComponent("\(part)-labels-idx1-ubyte"))
+            }
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            gzip.arguments =
+                ["gzip"] + ["train", "t10k"].flatMap { ["\($0)-images-idx3-ubyte", "\($0)-labels-idx1-ubyte"] }
+            gzip.currentDirectoryURL = folder
+            try gzip.run()
+            gzip.waitUntilExit()
+            XCTAssertEqual(gzip.terminationStatus, 0)
+            XCTAssertThrowsError(try FashionMNIST.load(directory: folder.path)) {
+                XCTAssertTrue("\($0)".contains(found), "\($0)")
+            }
+        }
+    }
+
     func testFashionMNISTMissingGivesInstallHint() {
         XCTAssertThrowsError(try FashionMNIST.load(directory: "/nonexistent")) { error in
             XCTAssertTrue("\(error)".contains("apt-get install dataset-fashion-mnist"), "\(error)")
