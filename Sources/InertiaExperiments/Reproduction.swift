@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How much compute a reproduction spends.
 public enum Budget: String, CaseIterable, Codable, Sendable {
@@ -66,6 +67,40 @@ extension Reproduction {
                 "seeds": result.seeds.map { Int($0) },
                 "date": ISO8601DateFormatter().string(from: Date()),
             ])
+    }
+}
+
+extension Reproduction {
+    /// Runs the reproduction and marks the result partial whenever a stop was seen: a loop that
+    /// polled `shouldStop` and got `true` skipped or cut short a run, whether or not the
+    /// reproduction says so itself. The command line and the tests run reproductions through this.
+    public func reproduce(
+        budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws -> ReproductionResult {
+        let observer = StopObserver(shouldStop)
+        var result = try run(budget: budget, seeds: seeds, shouldStop: observer.poll, progress: progress)
+        if observer.stopped && !result.isPartial {
+            result.isPartial = true
+            result.notes.append("Stopped early: some runs were skipped or cut short, so this report is partial.")
+        }
+        return result
+    }
+}
+
+/// Remembers whether a stop condition was ever seen true (polls may come from several threads;
+/// the condition itself is the caller's, polled as the reproduction would poll it).
+final class StopObserver: @unchecked Sendable {
+    private let condition: () -> Bool
+    private let seen = Atomic<Bool>(false)
+
+    init(_ condition: @escaping () -> Bool) { self.condition = condition }
+
+    var stopped: Bool { seen.load(ordering: .relaxed) }
+
+    func poll() -> Bool {
+        guard condition() else { return false }
+        seen.store(true, ordering: .relaxed)
+        return true
     }
 }
 

@@ -202,6 +202,43 @@ final class ReportTests: XCTestCase {
 }
 
 final class ReproductionTests: XCTestCase {
+    /// A reproduction whose loop skips runs once a stop is seen but never says so.
+    struct SilentlySkipping: Reproduction {
+        let slug = "silently-skipping", paper = "none", claim = "none"
+        func defaultSeeds(_ budget: Budget) -> [UInt64] { [0, 1, 2] }
+        func run(
+            budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+        ) throws
+            -> ReproductionResult
+        {
+            var finished = 0
+            for _ in seeds where !shouldStop() { finished += 1 }
+            let check = Check(
+                name: "runs", measured: Double(finished), relation: .atLeast, threshold: 0, source: "test")
+            return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: [check])
+        }
+    }
+
+    /// Runs skipped by a stop always mark the result partial (and so inconclusive), even when the
+    /// reproduction's own loop forgets to; a run that saw no stop is left as it is.
+    func testAStopSeenDuringARunAlwaysMarksTheResultPartial() throws {
+        var polls = 0
+        let stopped = try SilentlySkipping().reproduce(
+            budget: .quick, seeds: [0, 1, 2],
+            shouldStop: {
+                polls += 1
+                return polls > 1
+            }, progress: { _ in })
+        XCTAssertEqual(stopped.checks.first?.measured, 1)
+        XCTAssertTrue(stopped.isPartial)
+        XCTAssertEqual(stopped.verdict, .inconclusive)
+        XCTAssertTrue(stopped.notes.contains { $0.contains("Stopped early") })
+        let complete = try SilentlySkipping().reproduce(budget: .quick, seeds: [0, 1, 2], shouldStop: { false }) { _ in
+        }
+        XCTAssertFalse(complete.isPartial)
+        XCTAssertEqual(complete.verdict, .held)
+    }
+
     func testFISMOQuickReproductionRunsEndToEnd() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("fismo"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }

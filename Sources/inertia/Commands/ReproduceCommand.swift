@@ -83,7 +83,9 @@ struct ReproduceCommand: ParsableCommand {
                     "\(reproduction.slug) (\(budget.rawValue), seeds \(seedList.map(String.init).joined(separator: ",")))"
                 )
             }
-            let result = try reproduction.run(budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }) {
+            let result = try reproduction.reproduce(
+                budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }
+            ) {
                 message in
                 if !quiet { FileHandle.standardError.write(Data("  \(message)\n".utf8)) }
             }
