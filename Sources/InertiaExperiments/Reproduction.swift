@@ -45,6 +45,9 @@ public protocol Reproduction {
     var paper: String { get }
     /// The claim tested, in one sentence.
     var claim: String { get }
+    /// The checks of the spec's reproduction section, every one, whether or not this code
+    /// measures it yet.
+    var specChecks: [SpecCheck] { get }
     /// Seeds used when none are given.
     func defaultSeeds(_ budget: Budget) -> [UInt64]
     func run(
@@ -71,9 +74,12 @@ extension Reproduction {
 }
 
 extension Reproduction {
-    /// Runs the reproduction and marks the result partial whenever a stop was seen: a loop that
+    /// Runs the reproduction and holds it to its declared checks: a check that matches no
+    /// declared one is an error (`ReproductionError.undeclaredCheck`); a declared check the run did
+    /// not measure is added as inconclusive with the reason, so the verdict is at best
+    /// inconclusive. The result is also marked partial whenever a stop was seen: a loop that
     /// polled `shouldStop` and got `true` skipped or cut short a run, whether or not the
-    /// reproduction says so itself. The command line and the tests run reproductions through this.
+    /// reproduction says so itself. The command line runs reproductions through this.
     public func reproduce(
         budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
     ) throws -> ReproductionResult {
@@ -83,7 +89,35 @@ extension Reproduction {
             result.isPartial = true
             result.notes.append("Stopped early: some runs were skipped or cut short, so this report is partial.")
         }
+        if let undeclared = result.checks.first(where: { check in !specChecks.contains { $0.matches(check) } }) {
+            throw ReproductionError.undeclaredCheck(slug: slug, check: undeclared)
+        }
+        for declared in specChecks where !result.checks.contains(where: declared.matches) {
+            let reason =
+                observer.stopped
+                ? "the run was stopped first"
+                : "this run did not measure it (missing data, or not implemented yet: see the notes)"
+            result.checks.append(
+                Check(
+                    name: declared.summary, measured: nil, relation: declared.relation,
+                    threshold: declared.threshold ?? .nan,
+                    source: declared.source, note: "not measured: \(reason)"))
+        }
         return result
+    }
+}
+
+/// A reproduction that reports a check its spec declarations do not list.
+public enum ReproductionError: Error, CustomStringConvertible {
+    case undeclaredCheck(slug: String, check: Check)
+
+    public var description: String {
+        switch self {
+        case .undeclaredCheck(let slug, let check):
+            return
+                "\(slug): check '\(check.name)' (\(check.source), \(check.relation.rawValue) \(check.threshold)) is not among the "
+                + "reproduction's declared spec checks"
+        }
     }
 }
 

@@ -48,6 +48,32 @@ public struct Check: Codable, Equatable, Sendable {
     }
 }
 
+/// A check a reproduction's spec asks for, declared before anything runs: the section it comes
+/// from, what is measured, and the relation and threshold that decide it. Every check a run
+/// reports must match a declared one (same section, relation and threshold), and a declared check
+/// the run did not measure (missing data, a stopped run, a part not built yet) is reported
+/// inconclusive with the reason: it is never dropped, so a verdict never says more than was
+/// measured.
+public struct SpecCheck: Sendable, Equatable {
+    public var source: String
+    public var summary: String
+    public var relation: Check.Relation
+    /// `nil` when the threshold is computed from the run (a sampling floor, say).
+    public var threshold: Double?
+
+    public init(_ source: String, _ summary: String, _ relation: Check.Relation, _ threshold: Double?) {
+        self.source = source
+        self.summary = summary
+        self.relation = relation
+        self.threshold = threshold
+    }
+
+    /// Whether `check` measures this spec check.
+    public func matches(_ check: Check) -> Bool {
+        check.source == source && check.relation == relation && (threshold == nil || threshold == check.threshold)
+    }
+}
+
 extension Verdict {
     /// All checks held: held. Any decisively failed: did not hold. Otherwise inconclusive.
     public static func combining(_ checks: [Check]) -> Verdict {

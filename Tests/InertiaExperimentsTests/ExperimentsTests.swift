@@ -205,6 +205,7 @@ final class ReproductionTests: XCTestCase {
     /// A reproduction whose loop skips runs once a stop is seen but never says so.
     struct SilentlySkipping: Reproduction {
         let slug = "silently-skipping", paper = "none", claim = "none"
+        let specChecks = [SpecCheck("test", "runs", .atLeast, 0)]
         func defaultSeeds(_ budget: Budget) -> [UInt64] { [0, 1, 2] }
         func run(
             budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
@@ -216,6 +217,59 @@ final class ReproductionTests: XCTestCase {
             let check = Check(
                 name: "runs", measured: Double(finished), relation: .atLeast, threshold: 0, source: "test")
             return ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: [check])
+        }
+    }
+
+    /// Every registered reproduction, at the quick budget, reports only checks it declared, and
+    /// every declared spec check is in the result: measured, or inconclusive with the reason.
+    func testEveryReproductionReportsEveryDeclaredCheckAndNothingElse() throws {
+        for reproduction in Reproductions.all {
+            let result = try reproduction.reproduce(
+                budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }, progress: { _ in })
+            XCTAssertFalse(reproduction.specChecks.isEmpty, reproduction.slug)
+            for declared in reproduction.specChecks {
+                let matching = result.checks.filter(declared.matches)
+                XCTAssertFalse(matching.isEmpty, "\(reproduction.slug): \(declared.summary) is missing")
+                for check in matching where check.measured == nil {
+                    XCTAssertEqual(check.verdict, .inconclusive, "\(reproduction.slug): \(check.name)")
+                    XCTAssertNotNil(check.note, "\(reproduction.slug): \(check.name) has no reason")
+                }
+            }
+            if result.checks.contains(where: { $0.measured == nil }) {
+                XCTAssertNotEqual(
+                    result.verdict, .held, "\(reproduction.slug): a verdict never says more than was measured")
+            }
+        }
+    }
+
+    /// A check a run reports but never declared is an error, and a declared check the run does not
+    /// measure is added as inconclusive.
+    func testUndeclaredChecksAreRefusedAndUnmeasuredOnesAdded() throws {
+        struct Declaring: Reproduction {
+            let slug = "declaring", paper = "none", claim = "none"
+            var reported: [Check]
+            let specChecks = [SpecCheck("spec 1", "first", .atMost, 1), SpecCheck("spec 2", "second", .atLeast, 0)]
+            func defaultSeeds(_ budget: Budget) -> [UInt64] { [0] }
+            func run(
+                budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
+            ) throws
+                -> ReproductionResult
+            { ReproductionResult(slug: slug, budget: budget, seeds: seeds, checks: reported) }
+        }
+        let first = Check(name: "first", measured: 0.5, relation: .atMost, threshold: 1, source: "spec 1")
+        let result = try Declaring(reported: [first]).reproduce(budget: .quick, seeds: [0], shouldStop: { false }) {
+            _ in
+        }
+        XCTAssertEqual(result.checks.count, 2)
+        XCTAssertEqual(result.checks[1].name, "second")
+        XCTAssertNil(result.checks[1].measured)
+        XCTAssertEqual(result.verdict, .inconclusive, "held only where every declared check was measured")
+        let stray = Check(name: "stray", measured: 0, relation: .atMost, threshold: 2, source: "spec 1")
+        XCTAssertThrowsError(
+            try Declaring(reported: [first, stray]).reproduce(budget: .quick, seeds: [0], shouldStop: { false }) { _ in
+            }
+        ) {
+            XCTAssertTrue("\($0)".contains("check 'stray' (spec 1, <= 2.0) is not among"), "\($0)")
         }
     }
 

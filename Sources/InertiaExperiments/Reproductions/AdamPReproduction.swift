@@ -9,6 +9,15 @@ import InertiaTraining
 /// the update on scale-invariant weights keeps their norm from growing (and the effective step
 /// from shrinking), without costing accuracy.
 public struct AdamPReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.1", "each optimizer: |final ‖w‖ − the spec's|", .atMost, 1e-3),
+        SpecCheck("spec 5.1", "each optimizer: first step with cos > 0.99, after the spec's", .atMost, 0),
+        SpecCheck("spec 5.2 (a)", "hidden-weight norm growth, projected / baseline", .atMost, 0.8),
+        SpecCheck("spec 5.2 (b)", "projection rate on the hidden weights", .atLeast, 0.9),
+        SpecCheck("spec 5.2 (b)", "projection rate on the classifier", .atMost, 0.05),
+        SpecCheck("spec 5.2 (c)", "test accuracy, projected − baseline", .atLeast, -0.005),
+    ]
+
     public init() {}
 
     public let slug = "adamp"

@@ -9,6 +9,15 @@ import InertiaTraining
 /// the spec's reconstruction): an online momentum coefficient from a two-plane proximal model
 /// recovers a well-tuned β without tuning.
 public struct AdaptiveMemoryMomentumReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.2 (2)", "max over lr of |AM / heavy ball − 1| (final loss)", .atMost, 0.05),
+        SpecCheck("spec 5.2 (2)", "mean β_t (lowest over runs)", .atLeast, 0.8),
+        SpecCheck("spec 5.2 (2)", "mean β_t (highest over runs)", .atMost, 1),
+        SpecCheck("spec 5.2 (4)", "β_t takes distinct values (non-constant)", .atLeast, 2),
+        SpecCheck("spec 5.2 (4)", "steps with β_t outside [0, 1]", .atMost, 0),
+        SpecCheck("spec 5.2 (3)", "best test accuracy: AM-AdamW − AdamW", .atLeast, -0.01),
+    ]
+
     public init() {}
 
     public let slug = "adaptive-memory-momentum"

@@ -5,6 +5,14 @@ import InertiaTransport
 /// `shared/papers/anderson-acceleration.md`, section 5 (Anderson 1965; Walker & Ni 2011; the
 /// solver CFG-MP+ uses): Anderson mixing cuts the iterations of linear and Sinkhorn fixed-point maps.
 public struct AndersonAccelerationReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5 (A)", "linear map: max |iterations − spec's count|", .atMost, 2),
+        SpecCheck("spec 5 (B)", "Sinkhorn map: max over seeds of AA(m=5) / Picard sweeps", .atMost, 0.25),
+        SpecCheck("spec 5 (B)", "Sinkhorn map: worst AA L1 marginal error", .atMost, 1e-11),
+        SpecCheck(
+            "spec 5 (C)", "guidance toy: AA(m=1) / Picard final fixed-point residual (median of 100)", .atMost, 0.5),
+    ]
+
     public init() {}
 
     public let slug = "anderson-acceleration"

@@ -8,6 +8,14 @@ import InertiaTensor
 /// step trains the hidden matrices of an MLP nearly as well as AdamW at a fraction of Muon's cost,
 /// and one Newton–Schulz step (Hybrid-AuON) closes most of the gap to Muon.
 public struct AuONReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 6.3", "brake: max |r − closed form|", .atMost, 1e-5),
+        SpecCheck("spec 5.4", "step cost AuON / Muon (256x256)", .atMost, 0.5),
+        SpecCheck("spec 5.1", "runs with a NaN or infinite loss; epoch-average loss increases", .atMost, 0),
+        SpecCheck("spec 5.3", "best AuON − AdamW (test accuracy)", .atLeast, -0.03),
+        SpecCheck("spec 5.3", "best Hybrid-AuON − best AuON (test accuracy)", .atLeast, -0.005),
+    ]
+
     public init() {}
 
     public let slug = "auon"

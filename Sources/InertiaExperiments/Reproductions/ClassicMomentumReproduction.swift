@@ -9,6 +9,12 @@ import InertiaTraining
 /// against, as `torch.optim` defines them): the Rosenbrock checks (5.2) and the Fashion-MNIST smoke
 /// test (5.3). Check 5.1, the fixture replay, is a unit test (`FixtureTests`).
 public struct ClassicMomentumReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.2", "SGD(1e-3, 0.9): steps to f < 1e-3", .atMost, 20_000),
+        SpecCheck("spec 5.2", "Adam(1e-2): steps to f < 1e-3", .atMost, 5_000),
+        SpecCheck("spec 5.3", "median Fashion-MNIST test accuracy of each optimizer", .atLeast, 0.80),
+    ]
+
     public init() {}
 
     public let slug = "classic-momentum"

@@ -6,6 +6,14 @@ import InertiaTensor
 /// Fornasier, arXiv 2306.09778): CBO, a stochastic relaxation of gradient descent, finds global
 /// minimisers of non-convex functions where gradient descent from a random start does not.
 public struct ConsensusBasedOptimizationReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5 (A)", "A: anisotropic CBO wall time, all runs (s)", .atMost, 60),
+        SpecCheck("spec 5 (A)", "A: anisotropic CBO success rate", .atLeast, 0.8),
+        SpecCheck("spec 5 (A)", "A: gradient descent success rate", .atMost, 0.2),
+        SpecCheck("spec 5 (B)", "B: CBO success rate (anisotropic and isotropic)", .atLeast, 0.9),
+        SpecCheck("spec 5 (B)", "B: gradient descent success rate", .atMost, 0.3),
+    ]
+
     public init() {}
 
     public let slug = "consensus-based-optimization"

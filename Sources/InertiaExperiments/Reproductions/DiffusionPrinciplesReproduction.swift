@@ -9,6 +9,17 @@ import InertiaTensor
 /// Principles of Diffusion Models", arXiv 2510.21890): with an exact denoiser, the probability-flow
 /// samplers converge at their orders (Euler and DDIM first, Heun and DPM-Solver++(2M) second).
 public struct DiffusionPrinciplesReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 10.1", "first-order samplers: error slope over NFE (>= -1.15)", .atLeast, -1.15),
+        SpecCheck("spec 10.1", "first-order samplers: error slope over NFE (<= -0.85)", .atMost, -0.85),
+        SpecCheck("spec 10.1", "second-order samplers: error slope over NFE", .atMost, -1.7),
+        SpecCheck("spec 10.1", "std 0.25: DPM++(2M) / DDIM error at NFE 100", .atMost, 0.25),
+        SpecCheck("spec 10.2", "FM: worst SW2 at 50 NFE (<= 3 floor + 0.05)", .atMost, nil),
+        SpecCheck("spec 10.2", "FM: DPM++(2M) / Euler SW2 at 10 NFE", .atMost, 0.999_999),
+        SpecCheck("spec 10.2", "FM: class-0 fraction at w = 3", .atLeast, 0.98),
+        SpecCheck("spec 10.2", "FM: class-0 fraction w = 3 minus w = 1", .atLeast, 0),
+    ]
+
     public init() {}
 
     public let slug = "diffusion-principles"

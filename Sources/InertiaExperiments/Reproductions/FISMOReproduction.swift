@@ -7,6 +7,12 @@ import InertiaTensor
 /// provisional transcription): on an ill-conditioned matrix regression, FISMO's Fisher-whitened
 /// orthogonal step does at least about as well as Muon's.
 public struct FISMOReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.1", "each condition number: FISMO best / Muon best (final loss)", .atMost, 1.5),
+        SpecCheck("spec 5.2", "Fashion-MNIST: FISMO − Muon median test accuracy at the best lr", .atLeast, -0.01),
+        SpecCheck("spec 5.2", "Fashion-MNIST: runs with a NaN loss", .atMost, 0),
+    ]
+
     public init() {}
 
     public let slug = "fismo"

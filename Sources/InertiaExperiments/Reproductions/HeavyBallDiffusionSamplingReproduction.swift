@@ -6,6 +6,13 @@ import InertiaTensor
 /// on analytically guided diffusion of a 2-D mixture, heavy-ball momentum suppresses the divergence
 /// of high-order PLMS at high guidance and few steps.
 public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5 (1)", "w 15: HB 3.8 / PLMS-4", .atMost, 0.5),
+        SpecCheck("spec 5 (2)", "w 15: GHVB 3.8 / PLMS-4 (< 1)", .atMost, 0.999_999),
+        SpecCheck("spec 5 (3)", "w 15, N 8: HB 3.6 / HB 3.8 and HB 3.8 / PLMS-4", .atMost, 1),
+        SpecCheck("spec 5 (4)", "w 1, N 20: worst RMSE over methods", .atMost, 0.2),
+    ]
+
     public init() {}
 
     public let slug = "heavy-ball-diffusion-sampling"

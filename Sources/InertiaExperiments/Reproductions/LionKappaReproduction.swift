@@ -8,6 +8,16 @@ import InertiaTraining
 /// `shared/papers/lion-kappa.md`, section 5 (Chen, Liu, Liang & Liu, ICLR 2024): Lion-K with decoupled
 /// decay λ solves the problem constrained to the dual-norm ball of radius 1/λ.
 public struct LionKappaReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.1", "each kernel: max |x_2000 − constrained minimiser|", .atMost, 1e-2),
+        SpecCheck("spec 2.5", "each kernel: envelope violations in 2000 steps", .atMost, 0),
+        SpecCheck("spec 5.2 (a)", "network: coordinates outside the envelope", .atMost, 0),
+        SpecCheck("spec 5.2 (b)", "final loss: Lion λ=3 / AdamW", .atMost, 1.10),
+        SpecCheck("spec 5.2 (b)", "final loss: Lion λ=30 / Lion λ=3", .atLeast, 1.20),
+        SpecCheck("spec 5.2 (b)", "fraction of weights at the bound, λ=30", .atLeast, 0.10),
+        SpecCheck("spec 5.2 (b)", "final loss: |Lion λ=0.3 / Lion λ=3 − 1|", .atMost, 0.10),
+    ]
+
     public init() {}
 
     public let slug = "lion-kappa"

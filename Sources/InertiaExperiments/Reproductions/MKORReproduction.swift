@@ -9,6 +9,13 @@ import InertiaTraining
 /// Sherman–Morrison Kronecker preconditioning around SGD-momentum trains faster per step than
 /// SGD-momentum alone.
 public struct MKORReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.1", "best MKOR / best SGD-M (final training loss)", .atMost, 0.95),
+        SpecCheck("spec 5.1", "max over lr of MKOR / SGD-M (not worse anywhere)", .atMost, 1),
+        SpecCheck("spec 5.2", "Fashion-MNIST: best MKOR / best SGD-M (training loss)", .atMost, 1),
+        SpecCheck("spec 5.2, 7", "factor resets in Float32", .atMost, 0),
+    ]
+
     public init() {}
 
     public let slug = "mkor"

@@ -8,6 +8,12 @@ import InertiaTensor
 /// noise floor of an ill-conditioned matrix regression with Newton–Schulz as with the exact polar
 /// factor, and trains the hidden layers of an MLP at least about as well as AdamW.
 public struct MuonReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5", "max over lr of |NS5 / exact − 1| (final loss)", .atMost, 0.2),
+        SpecCheck("spec 5", "lr 0.3: final loss, exact polar and NS5", .atMost, 1e-3),
+        SpecCheck("spec 5 (auon.md 5.2)", "best Muon − AdamW (test accuracy)", .atLeast, -0.005),
+    ]
+
     public init() {}
 
     public let slug = "muon"

@@ -6,6 +6,11 @@ import InertiaTensor
 /// ZDT3 (8 variables), Pareto set learning on GP surrogates is far better than random search, and
 /// its Stein-variational version (SVH-PSL) is not worse than plain PSL-MOBO.
 public struct SVHPSLReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5", "each problem: PSL-MOBO and SVH-PSL − random search (median LHD)", .atMost, -0.5),
+        SpecCheck("spec 5", "each problem: SVH-PSL − PSL-MOBO (median LHD)", .atMost, 0.05),
+    ]
+
     public init() {}
 
     public let slug = "svh-psl"

@@ -7,6 +7,15 @@ import InertiaTransport
 /// tens of iterations where Sinkhorn needs thousands, on assignment-like problems with weak
 /// regularization.
 public struct SinkhornNewtonSparseReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5 (A)", "eta 300: median SNS iterations (total)", .atMost, 60),
+        SpecCheck("spec 5 (A)", "eta 300: median SNS / Sinkhorn iterations", .atMost, 1.0 / 50),
+        SpecCheck("spec 5 (A)", "eta 300: median SNS / Sinkhorn wall time", .atMost, 1),
+        SpecCheck("spec 5 (A)", "eta 300: SNS runs that missed the tolerance", .atMost, 0),
+        SpecCheck("spec 5 (B)", "B: SNS / Sinkhorn iterations", .atMost, 0.1),
+        SpecCheck("spec 5 (B)", "B: |SNS W2^2 - exact W2^2| / (log n / eta)", .atMost, 1),
+    ]
+
     public init() {}
 
     public let slug = "sinkhorn-newton-sparse"

@@ -8,6 +8,14 @@ import InertiaTensor
 /// with the exact drift and score of a Gaussian-to-Gaussian interpolant, both the ODE and the SDE
 /// with any diffusion ε push the base onto the target.
 public struct StochasticInterpolantsReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5.1", "each interpolant: max |mean − m1| and |covariance − C1|", .atMost, 0.03),
+        SpecCheck("spec 5.2", "ODE in-support fraction", .atLeast, 0.70),
+        SpecCheck("spec 5.2", "ODE sliced W2", .atMost, 0.20),
+        SpecCheck("spec 5.2", "SDE eps 0.5 in-support minus ODE's", .atLeast, 0),
+        SpecCheck("spec 5.2", "SDE eps 0.5 sliced W2", .atMost, 0.15),
+    ]
+
     public init() {}
 
     public let slug = "stochastic-interpolants"

@@ -8,6 +8,12 @@ import InertiaTensor
 /// expensive target-space gradient per outer step, more cheap inner steps on the surrogate lower
 /// the training loss reached per oracle call.
 public struct TargetSurrogatesReproduction: Reproduction {
+    public let specChecks: [SpecCheck] = [
+        SpecCheck("spec 5", "SSO m = 5 / m = 1 (final training loss)", .atMost, 1),
+        SpecCheck("spec 5", "SSO m = 20 / m = 1", .atMost, 0.98),
+        SpecCheck("spec 5", "SSO m = 20 / best SGD", .atMost, 1.10),
+    ]
+
     public init() {}
 
     public let slug = "target-surrogates"

@@ -98,7 +98,7 @@ struct ReproduceCommand: ParsableCommand {
                         ("name", .string(c.name)), ("measured", c.measured.map { .number($0) } ?? .null),
                         ("relation", .string(c.relation.rawValue)),
                         ("threshold", .number(c.threshold)), ("source", .string(c.source)),
-                        ("verdict", .string(c.verdict.rawValue)),
+                        ("verdict", .string(c.verdict.rawValue)), ("note", c.note.map { .string($0) } ?? .null),
                     ])
                 }
                 print(
