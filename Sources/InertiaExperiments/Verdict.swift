@@ -25,10 +25,14 @@ public struct Check: Codable, Equatable, Sendable {
     public var uncertainty: Double
     /// Why the measurement is missing or qualified.
     public var note: String?
+    /// Whether an infinite measurement is a result rather than a failure to measure: a target
+    /// never reached (steps to it: +infinity) or a run that diverged (a loss ratio: +infinity)
+    /// fails the check instead of leaving it inconclusive. NaN stays inconclusive.
+    public var infinityIsAResult: Bool
 
     public init(
         name: String, measured: Double?, relation: Relation, threshold: Double, source: String, uncertainty: Double = 0,
-        note: String? = nil
+        note: String? = nil, infinityIsAResult: Bool = false
     ) {
         self.name = name
         self.measured = measured
@@ -37,11 +41,12 @@ public struct Check: Codable, Equatable, Sendable {
         self.source = source
         self.uncertainty = uncertainty
         self.note = note
+        self.infinityIsAResult = infinityIsAResult
     }
 
     /// This check alone.
     public var verdict: Verdict {
-        guard let m = measured, m.isFinite else { return .inconclusive }
+        guard let m = measured, m.isFinite || (m.isInfinite && infinityIsAResult) else { return .inconclusive }
         let margin = relation == .atMost ? threshold - m : m - threshold
         if Swift.abs(margin) < uncertainty { return .inconclusive }
         return margin >= 0 ? .held : .notHeld

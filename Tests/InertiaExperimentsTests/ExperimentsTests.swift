@@ -202,6 +202,22 @@ final class ReportTests: XCTestCase {
 }
 
 final class ReproductionTests: XCTestCase {
+    /// A target never reached or a diverged run (+infinity) fails a check that says infinity is a
+    /// result; elsewhere, and for NaN, a non-finite measurement decides nothing.
+    func testInfinityFailsWhereItIsAResult() {
+        func check(_ measured: Double, _ relation: Check.Relation, result: Bool) -> Verdict {
+            Check(
+                name: "c", measured: measured, relation: relation, threshold: 1, source: "s", infinityIsAResult: result
+            ).verdict
+        }
+        XCTAssertEqual(check(.infinity, .atMost, result: true), .notHeld)
+        XCTAssertEqual(check(-.infinity, .atLeast, result: true), .notHeld)
+        XCTAssertEqual(check(.infinity, .atLeast, result: true), .held)
+        XCTAssertEqual(check(.infinity, .atMost, result: false), .inconclusive)
+        XCTAssertEqual(check(.nan, .atMost, result: true), .inconclusive)
+        XCTAssertEqual(check(0.5, .atMost, result: true), .held)
+    }
+
     /// A reproduction whose loop skips runs once a stop is seen but never says so.
     struct SilentlySkipping: Reproduction {
         let slug = "silently-skipping", paper = "none", claim = "none"

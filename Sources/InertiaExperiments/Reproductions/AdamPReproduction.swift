@@ -102,8 +102,9 @@ public struct AdamPReproduction: Reproduction {
             checks.append(
                 Check(
                     name: "\(label): first step with cos > 0.99 (spec \(step))",
-                    measured: r.firstStep.map { Double(Swift.abs($0 - step)) },
-                    relation: .atMost, threshold: 0, source: "spec 5.1"))
+                    measured: r.firstStep.map { Double(Swift.abs($0 - step)) } ?? .infinity,
+                    relation: .atMost, threshold: 0, source: "spec 5.1",
+                    note: r.firstStep == nil ? "cos never exceeds 0.99" : nil, infinityIsAResult: true))
             toyRows.append([
                 label, String(format: "%.4f", r.norm), String(format: "%.4f", norm),
                 r.firstStep.map(String.init) ?? "never", "\(step)",
