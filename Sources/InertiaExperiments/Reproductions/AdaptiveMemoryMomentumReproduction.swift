@@ -10,7 +10,7 @@ import InertiaTraining
 /// recovers a well-tuned β without tuning.
 public struct AdaptiveMemoryMomentumReproduction: Reproduction {
     public let specChecks: [SpecCheck] = [
-        SpecCheck("spec 5.2 (2)", "max over lr of |AM / heavy ball − 1| (final loss)", .atMost, 0.05),
+        SpecCheck("spec 5.2 (2)", "max over lr of AM / heavy ball (final loss; lower is not a failure)", .atMost, 1.05),
         SpecCheck("spec 5.2 (2)", "mean β_t (lowest over runs)", .atLeast, 0.8),
         SpecCheck("spec 5.2 (2)", "mean β_t (highest over runs)", .atMost, 1),
         SpecCheck("spec 5.2 (4)", "β_t takes distinct values (non-constant)", .atLeast, 2),
@@ -62,6 +62,7 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
         var rows: [[String]] = []
         var worstRatio = 0.0, meanBetas: [Double] = []
         var betaCurve: [Double] = []
+        var stepsLogged = 0, stepsOutOfRange = 0
         for lr in rates where !shouldStop() {
             progress("logistic regression, lr \(lr)")
             var am: [Double] = [], heavyBall: [Double] = []
@@ -71,13 +72,15 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
                 am.append(try AdaptiveMemoryMomentumReproduction.logisticRun(adaptive, data: data, seed: seed))
                 let betas = adaptive.betaHistory.dropFirst()
                 meanBetas.append(betas.reduce(0, +) / Double(Swift.max(betas.count, 1)))
+                stepsLogged += adaptive.betaHistory.count
+                stepsOutOfRange += adaptive.betaHistory.filter { !(0...1).contains($0) }.count
                 if lr == 0.1 && seed == seeds.first { betaCurve = adaptive.betaHistory }
                 // EMA heavy ball: Lion-K with the identity kernel and β1 = β2 (spec lion-kappa 6).
                 let ema = try LionK(learningRate: lr, beta1: 0.9, beta2: 0.9, kernel: .quadratic)
                 heavyBall.append(try AdaptiveMemoryMomentumReproduction.logisticRun(ema, data: data, seed: seed))
             }
             let a = Comparison.median(am), h = Comparison.median(heavyBall)
-            worstRatio = Swift.max(worstRatio, Swift.abs(a / h - 1))
+            worstRatio = Swift.max(worstRatio, a / h)
             rows.append([
                 String(format: "%g", lr), String(format: "%.5f", a), String(format: "%.5f", h),
                 String(format: "%+.2f %%", 100 * (a / h - 1)),
@@ -90,9 +93,9 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
                 header: ["lr", "AM-SGD (option A)", "EMA heavy ball β = 0.9", "difference"], rows: rows))
         checks.append(
             Check(
-                name: "max over lr of |AM / heavy ball − 1| (final loss)",
+                name: "max over lr of AM / heavy ball (final loss; lower is not a failure)",
                 measured: rows.count == rates.count ? worstRatio : nil,
-                relation: .atMost, threshold: 0.05, source: "spec 5.2 (2)"))
+                relation: .atMost, threshold: 1.05, source: "spec 5.2 (2)"))
         let meanBeta = meanBetas.isEmpty ? nil : meanBetas.reduce(0, +) / Double(meanBetas.count)
         checks.append(
             Check(
@@ -115,6 +118,11 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
                     threshold: 2,
                     source: "spec 5.2 (4)"))
         }
+        checks.append(
+            Check(
+                name: "steps with β_t outside [0, 1] (of \(stepsLogged) logged)",
+                measured: stepsLogged == 0 ? nil : Double(stepsOutOfRange), relation: .atMost, threshold: 0,
+                source: "spec 5.2 (4)"))
         if let meanBeta {
             notes.append(String(format: "AM-SGD chose a mean β_t of %.3f over all runs by itself.", meanBeta))
         }
