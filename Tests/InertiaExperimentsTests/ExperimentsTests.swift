@@ -359,6 +359,15 @@ final class ReproductionTests: XCTestCase {
             surrogate.checks.allSatisfy { $0.measured.map { $0 > 0 && $0.isFinite } ?? false }, "\(surrogate.checks)")
     }
 
+    /// Spec 10.1's slope is a least-squares fit over every NFE given (numpy's polyfit gives
+    /// -1.11898223765 on the uneven points below), exact on a power law.
+    func testDiffusionSlopeIsALeastSquaresFitOverEveryPoint() {
+        let powerLaw = [100.0, 200, 400].map { (nfe: $0, error: 3 / ($0 * $0)) }
+        XCTAssertEqual(DiffusionPrinciplesReproduction.logLogSlope(powerLaw), -2, accuracy: 1e-12)
+        let uneven = [(nfe: 100.0, error: 1.0), (150, 0.5), (400, 0.2)]
+        XCTAssertEqual(DiffusionPrinciplesReproduction.logLogSlope(uneven), -1.1189822376502288, accuracy: 1e-12)
+    }
+
     func testDiffusionPrinciplesQuickReproductionHolds() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("diffusion-principles"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
