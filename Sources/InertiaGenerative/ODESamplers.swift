@@ -228,20 +228,13 @@ extension DiffusionSampler {
     }
 
     /// `method` with `evaluations` network calls (Heun takes half as many steps) on the λ-uniform grid
-    /// from `tMax` down to `tMin`; DDIM runs with η = 0, PLMS with k = 4.
+    /// from `tMax` down to `tMin`; DDIM runs with η = 0, PLMS with k = 4 (the registry's defaults:
+    /// this is `SamplerRegistry`'s entry of the same name).
     public static func sample(
         _ method: Method, _ x: Matrix64, evaluations: Int, from tMax: Double = 0.999, to tMin: Double = 1e-3,
         schedule: DiffusionSchedule, model: Denoiser, using rng: inout PhiloxGenerator
     ) -> Matrix64 {
-        let grid = { (n: Int) in TimeGrid.uniformLambda(from: tMax, to: tMin, steps: n, schedule: schedule) }
-        switch method {
-        case .euler: return euler(x, grid: grid(evaluations), schedule: schedule, model: model)
-        case .heun: return heun(x, grid: grid(Swift.max(evaluations / 2, 1)), schedule: schedule, model: model)
-        case .ddim: return ddim(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
-        case .dpmpp2m: return dpmSolverPlusPlus2M(x, grid: grid(evaluations), schedule: schedule, model: model)
-        case .plms: return plms(x, grid: grid(evaluations), schedule: schedule, model: model)
-        case .eulerMaruyama:
-            return eulerMaruyama(x, grid: grid(evaluations), schedule: schedule, model: model, using: &rng)
-        }
+        let entry = SamplerRegistry.entry(named: method.rawValue)!
+        return entry.draw(x, evaluations, entry.defaults, tMin...tMax, schedule, model, &rng)
     }
 }

@@ -58,11 +58,14 @@ public struct SamplerEntry: @unchecked Sendable {
         self.draw = draw
     }
 
+    /// Every declared option at its default.
+    var defaults: [String: Double] { Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0.defaultValue) }) }
+
     /// The declared options with `settings` applied over their defaults; an unknown name, a
     /// non-finite value, a value out of range or a fraction for a whole-number option is an error
     /// that names it.
     public func resolve(_ settings: [String: Double]) throws -> [String: Double] {
-        var resolved = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0.defaultValue) })
+        var resolved = defaults
         for (key, value) in settings {
             guard let option = options.first(where: { $0.name == key }) else {
                 let known = options.isEmpty ? "it has none" : "it has " + options.map(\.name).joined(separator: ", ")
@@ -132,9 +135,9 @@ public enum SamplerRegistry {
         SamplerEntry(
             name: "heun", family: "diffusion solvers",
             summary: "Heun (2nd order) on the probability-flow ODE; two evaluations a step",
-            paper: "Karras et al., NeurIPS 2022", minimumEvaluations: 2
+            paper: "Karras et al., NeurIPS 2022"
         ) { x, n, _, times, schedule, model, _ in
-            DiffusionSampler.heun(x, grid: grid(n / 2, times, schedule), schedule: schedule, model: model)
+            DiffusionSampler.heun(x, grid: grid(Swift.max(n / 2, 1), times, schedule), schedule: schedule, model: model)
         },
         SamplerEntry(
             name: "ddim", family: "diffusion solvers", summary: "DDIM; eta 0 is deterministic, 1 ancestral",

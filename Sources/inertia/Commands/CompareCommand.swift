@@ -66,11 +66,10 @@ struct CompareCommand: ParsableCommand {
             }
             var settings: [String: HyperparameterValue] = [:]
             for field in fields.dropFirst() {
-                let pair = field.split(separator: "=", maxSplits: 1)
-                guard pair.count == 2, !pair[0].isEmpty else {
+                guard let (name, value) = nameValue(field) else {
                     throw ValidationError("'\(item)': '\(field)' is not key=value")
                 }
-                settings[String(pair[0])] = .text(String(pair[1]))
+                settings[name] = .text(value)
             }
             let labelled = multipliers.count > 1 || head.count == 2
             for m in multipliers {

@@ -77,11 +77,10 @@ struct SampleCommand: ParsableCommand {
     func samplerSettings() throws -> [String: Double] {
         var settings: [String: Double] = [:]
         for setting in self.settings {
-            let parts = setting.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty, let value = Double(parts[1]) else {
+            guard let (name, text) = nameValue(setting), let value = Double(text) else {
                 throw ValidationError("--set takes name=number, got '\(setting)'")
             }
-            settings[String(parts[0])] = value
+            settings[name] = value
         }
         return settings
     }

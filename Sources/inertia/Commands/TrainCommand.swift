@@ -108,11 +108,10 @@ struct TrainCommand: ParsableCommand {
         if let momentum { h["momentum"] = .number(momentum) }
         if let weightDecay { h["weight_decay"] = .number(weightDecay) }
         for setting in settings {
-            let parts = setting.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty else {
+            guard let (name, value) = nameValue(setting) else {
                 throw ValidationError("--set takes name=value, got '\(setting)'")
             }
-            h[String(parts[0])] = .text(String(parts[1]))
+            h[name] = .text(value)
         }
         return h
     }
