@@ -10,6 +10,8 @@ import InertiaTraining
 public struct LionKappaReproduction: Reproduction {
     public let specChecks: [SpecCheck] = [
         SpecCheck("spec 5.1", "each kernel: max |x_2000 − constrained minimiser|", .atMost, 1e-2),
+        SpecCheck(
+            "spec 5.1", "each kernel: dual norm over steps 1001-2000 (inside the ball, 1/λ = 1)", .atMost, 1 + 2e-3),
         SpecCheck("spec 2.5", "each kernel: envelope violations in 2000 steps", .atMost, 0),
         SpecCheck("spec 5.2 (a)", "network: coordinates outside the envelope", .atMost, 0),
         SpecCheck("spec 5.2 (b)", "final loss: Lion λ=3 / AdamW", .atMost, 1.10),
@@ -84,6 +86,11 @@ public struct LionKappaReproduction: Reproduction {
                     name: "\(name): max |x_2000 − constrained minimiser|", measured: error, relation: .atMost,
                     threshold: 1e-2,
                     source: "spec 5.1"))
+            checks.append(
+                Check(
+                    name: "\(name): max dual norm over steps 1001-2000", measured: norms[1000...].max(),
+                    relation: .atMost,
+                    threshold: 1 + 2e-3, source: "spec 5.1"))
             checks.append(
                 Check(
                     name: "\(name): envelope violations in 2000 steps", measured: Double(opt.boundViolations),
