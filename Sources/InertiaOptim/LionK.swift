@@ -60,7 +60,12 @@ public final class LionK: FusedOptimizer {
 
     public let beta1: Double, beta2: Double
     public let kernel: Kernel
-    /// Check the per-step bound `‖θ_{t+1}‖_D ≤ (1 − ηλ)‖θ_t‖_D + η` (relative slack 1e-5 for Float32).
+    /// The relative slack of the monitored one-step bound: a few Float32 rounding errors
+    /// (lion-kappa spec 5.2 (a)), since the step is computed in Float32.
+    public static let roundingSlack = 0x1p-22
+    /// Check the per-step bound `‖θ_{t+1}‖_D ≤ c ‖θ_t‖_D + η` in the arithmetic the step runs in:
+    /// `c` is `1 − ηλ` rounded to Float32 as the step applies it, and the bound gets a relative
+    /// slack of `roundingSlack`.
     public var boundMonitor = false
     /// Steps (per parameter) on which the monitored bound failed.
     public private(set) var boundViolations = 0
@@ -175,8 +180,8 @@ public final class LionK: FusedOptimizer {
         if let before, let q = kernel.boundNorm {
             boundChecks += 1
             let after = LionK.norm(p, n, p: q)
-            let bound = (1 - u.learningRate * u.weightDecay) * before + u.learningRate
-            if after > bound * (1 + 1e-5) + 1e-7 { boundViolations += 1 }
+            let bound = Double(decay) * before + Double(lr)
+            if after > bound * (1 + LionK.roundingSlack) { boundViolations += 1 }
         }
     }
 

@@ -148,6 +148,20 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(checks.count, 4)
         XCTAssertEqual(checks.filter { $0["verdict"] as? String == "held" }.count, 3)
         XCTAssertTrue((checks.last?["note"] as? String ?? "").hasPrefix("not measured"), "\(checks)")
+        // The summary records the commit the verdict came from and the run's wall time; --list shows both.
+        let summaryData = try Data(contentsOf: URL(fileURLWithPath: out + "/anderson-acceleration/summary.json"))
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: summaryData) as? [String: Any])
+        XCTAssertGreaterThan(summary["wall_seconds"] as? Double ?? 0, 0)
+        let commit = try XCTUnwrap(summary["commit"] as? String, "built from a git checkout, the commit is known")
+        XCTAssertEqual(commit.count, 40)
+        let listed = try run(["reproduce", "--list", "--json", "--out", out])
+        let row = try XCTUnwrap(
+            listed.output.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.first { $0["slug"] as? String == "anderson-acceleration" })
+        XCTAssertTrue((row["commit"] as? String ?? "").hasPrefix(String(commit.prefix(7))), "\(row)")
+        XCTAssertNotEqual(row["wall_time"] as? String, "-", "\(row)")
+        XCTAssertNotEqual(row["sources_changed_since"] as? String, "unknown", "\(row)")
         let unknown = try run(["reproduce", "no-such-paper"])
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.output.contains("unknown reproduction 'no-such-paper'"), unknown.output)

@@ -256,6 +256,21 @@ final class ReproductionTests: XCTestCase {
                 XCTAssertNotEqual(
                     result.verdict, .held, "\(reproduction.slug): a verdict never says more than was measured")
             }
+            // Thresholds are wired: each measured check, moved across its threshold, flips, and a
+            // failed check fails the whole verdict.
+            for (index, check) in result.checks.enumerated() where check.measured.map({ $0.isFinite }) ?? false {
+                let label = "\(reproduction.slug): \(check.name)"
+                XCTAssertTrue(check.threshold.isFinite && check.uncertainty.isFinite, label)
+                let distance = Swift.abs(check.threshold) + check.uncertainty + 1
+                let failing = check.threshold + (check.relation == .atMost ? distance : -distance)
+                let passing = check.threshold + (check.relation == .atMost ? -distance : distance)
+                var moved = result
+                moved.checks[index].measured = failing
+                XCTAssertEqual(moved.checks[index].verdict, .notHeld, label)
+                XCTAssertEqual(moved.verdict, result.isPartial ? .inconclusive : .notHeld, label)
+                moved.checks[index].measured = passing
+                XCTAssertEqual(moved.checks[index].verdict, .held, label)
+            }
         }
     }
 

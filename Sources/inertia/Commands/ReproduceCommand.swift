@@ -11,7 +11,10 @@ struct ReproduceCommand: ParsableCommand {
     @Argument(help: "The paper's slug (see --list).")
     var slug: String?
 
-    @Flag(help: "List the reproductions with the verdict of their last run.")
+    @Flag(
+        help:
+            "List the reproductions with their last run: verdict, the commit it ran on, whether the sources changed since, its wall time."
+    )
     var list = false
 
     @Flag(help: "Run every reproduction.")
@@ -47,25 +50,60 @@ struct ReproduceCommand: ParsableCommand {
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be positive") }
     }
 
-    func lastVerdict(_ slug: String) -> String {
-        guard let data = FileManager.default.contents(atPath: "\(out)/\(slug)/summary.json"),
-            let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return "not run" }
-        let verdict = s["verdict"] as? String ?? "?"
-        return "\(verdict) (\(s["budget"] as? String ?? "?"), \(s["date"] as? String ?? "?"))"
+    /// What `--list` shows of a slug's last run, read from its `summary.json`.
+    struct LastRun {
+        var verdict = "not run"
+        var commit = "-"
+        var sourcesChangedSince = "-"
+        var wallTime = "-"
+
+        init(summaryAt path: String) {
+            guard let data = FileManager.default.contents(atPath: path),
+                let s = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return }
+            verdict =
+                "\(s["verdict"] as? String ?? "?") (\(s["budget"] as? String ?? "?"), \(s["date"] as? String ?? "?"))"
+            if let seconds = s["wall_seconds"] as? Double { wallTime = Self.duration(seconds) }
+            guard let commit = s["commit"] as? String else {
+                self.commit = "not recorded"
+                return
+            }
+            let uncommitted = s["uncommitted_changes"] as? Bool ?? false
+            self.commit = SourceRevision.label(commit: commit, hasUncommittedChanges: uncommitted)
+            if let count = SourceRevision.sourceCommits(since: commit) {
+                sourcesChangedSince =
+                    uncommitted ? "yes (it ran on uncommitted changes)" : count == 0 ? "no" : "yes (\(count) commits)"
+            } else {
+                sourcesChangedSince = "unknown"
+            }
+        }
+
+        static func duration(_ seconds: Double) -> String {
+            seconds < 60
+                ? String(format: "%.0f s", seconds)
+                : String(
+                    format: "%.0f min %02.0f s", (seconds / 60).rounded(.down),
+                    seconds.truncatingRemainder(dividingBy: 60).rounded(.down))
+        }
     }
 
     func run() throws {
         if list {
+            let runs = Reproductions.all.map { LastRun(summaryAt: "\(out)/\($0.slug)/summary.json") }
             let table = Table(
-                title: "Reproductions", header: ["slug", "paper", "last run"],
-                rows: Reproductions.all.map { [$0.slug, $0.paper, lastVerdict($0.slug)] })
+                title: "Reproductions",
+                header: ["slug", "paper", "last run", "commit", "sources changed since", "wall time"],
+                rows: zip(Reproductions.all, runs).map { r, last in
+                    [r.slug, r.paper, last.verdict, last.commit, last.sourcesChangedSince, last.wallTime]
+                })
             if json {
-                for r in Reproductions.all {
+                for (r, last) in zip(Reproductions.all, runs) {
                     print(
                         JSONValue.object([
                             ("slug", .string(r.slug)), ("paper", .string(r.paper)),
-                            ("last_run", .string(lastVerdict(r.slug))),
+                            ("last_run", .string(last.verdict)), ("commit", .string(last.commit)),
+                            ("sources_changed_since", .string(last.sourcesChangedSince)),
+                            ("wall_time", .string(last.wallTime)),
                         ]).text)
                 }
             } else {
@@ -83,13 +121,20 @@ struct ReproduceCommand: ParsableCommand {
                     "\(reproduction.slug) (\(budget.rawValue), seeds \(seedList.map(String.init).joined(separator: ",")))"
                 )
             }
+            let revision = SourceRevision.current()
+            let started = Date()
             let result = try reproduction.reproduce(
                 budget: budget, seeds: seedList, shouldStop: { Interrupt.requested }
             ) {
                 message in
                 if !quiet { FileHandle.standardError.write(Data("  \(message)\n".utf8)) }
             }
-            let report = reproduction.report(result)
+            var report = reproduction.report(result)
+            report.summary["wall_seconds"] = Date().timeIntervalSince(started)
+            if let revision {
+                report.summary["commit"] = revision.commit
+                report.summary["uncommitted_changes"] = revision.hasUncommittedChanges
+            }
             let reportFolder = folder.file(reproduction.slug)
             try report.write(to: reportFolder)
             if json {
@@ -107,6 +152,8 @@ struct ReproduceCommand: ParsableCommand {
                         ("seeds", .array(seedList.map { .number(Double($0)) })),
                         ("verdict", .string(result.verdict.rawValue)), ("partial", .bool(result.isPartial)),
                         ("checks", .array(checks)),
+                        ("commit", revision.map { .string($0.commit) } ?? .null),
+                        ("wall_seconds", .number(report.summary["wall_seconds"] as? Double ?? 0)),
                         ("report", .string("\(reportFolder)/report.html")),
                     ]).text)
             } else {
