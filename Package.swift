@@ -43,7 +43,9 @@ let package = Package(
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
         .target(
             name: "InertiaExperiments",
-            dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"]),
+            dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"],
+            // The specs' reference numbers (`shared/fixtures`), read by the reproductions and tests.
+            resources: [.copy("Fixtures")]),
         .target(
             name: "Inertia",
             dependencies: [

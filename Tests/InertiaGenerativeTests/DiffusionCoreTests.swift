@@ -43,12 +43,13 @@ final class DiffusionCoreTests: XCTestCase {
     func testConversionsRoundTripMatchTheFixtureAndCommuteWithGuidance() throws {
         let f = try fixture("diffusion-principles", "conversions.json")
         let conversions = f["conversions"] as! [String: Any]
-        let x0 = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["x0"])),
-            eps = Matrix64(rows: 1, columns: 3, scalars: doubles(conversions["eps"]))
+        let dimension = doubles(conversions["x0"]).count
+        let x0 = Matrix64(rows: 1, columns: dimension, scalars: doubles(conversions["x0"])),
+            eps = Matrix64(rows: 1, columns: dimension, scalars: doubles(conversions["eps"]))
         for c in conversions["cases"] as! [[String: Any]] {
             let schedule = try XCTUnwrap(schedules[c["schedule"] as! String])
             let t = (c["t"] as! NSNumber).doubleValue
-            let xt = Matrix64(rows: 1, columns: 3, scalars: doubles(c["xt"]))
+            let xt = Matrix64(rows: 1, columns: dimension, scalars: doubles(c["xt"]))
             XCTAssertLessThan(
                 maxDifference(
                     xt.scalars, zip(x0.scalars, eps.scalars).map { schedule.alpha(t) * $0 + schedule.sigma(t) * $1 }),
@@ -58,7 +59,7 @@ final class DiffusionCoreTests: XCTestCase {
                 .data: x0.scalars, .epsilon: eps.scalars,
             ]
             for from in Prediction.allCases {
-                let value = Matrix64(rows: 1, columns: 3, scalars: expected[from]!)
+                let value = Matrix64(rows: 1, columns: dimension, scalars: expected[from]!)
                 for to in Prediction.allCases {
                     let converted = from.convert(value, to: to, x: xt, t: t, schedule: schedule)
                     // Relative: the fixture's 10 significant digits, amplified by σ² in score conversions at large σ (VE).
@@ -69,31 +70,33 @@ final class DiffusionCoreTests: XCTestCase {
             }
             // û = f x − ½ g² ŝ: the velocity is the probability-flow drift.
             let u = Prediction.score.convert(
-                Matrix64(rows: 1, columns: 3, scalars: expected[.score]!), to: .velocity, x: xt, t: t,
+                Matrix64(rows: 1, columns: dimension, scalars: expected[.score]!), to: .velocity, x: xt, t: t,
                 schedule: schedule)
             let drift = zip(xt.scalars, expected[.score]!).map {
                 schedule.drift(t) * $0 - 0.5 * schedule.diffusionSquared(t) * $1
             }
             XCTAssertLessThan(maxDifference(u.scalars, drift), 1e-8)
         }
-        for c in f["cfg"] as! [[String: Any]] {
+        func row(_ values: [Double]) -> Matrix64 { Matrix64(rows: 1, columns: values.count, scalars: values) }
+        let guidance = f["cfg"] as! [[String: Any]]
+        for c in guidance {
             let guided = classifierFreeGuidance(
-                unconditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_uncond"])),
-                conditional: Matrix64(rows: 1, columns: 3, scalars: doubles(c["eps_cond"])),
+                unconditional: row(doubles(c["eps_uncond"])), conditional: row(doubles(c["eps_cond"])),
                 scale: (c["w"] as! NSNumber).doubleValue)
             XCTAssertLessThan(maxDifference(guided.scalars, doubles(c["eps_guided"])), 1e-12)
         }
         let commute = f["cfg_commutes_with_conversion"] as! [String: Any]
-        let x = Matrix64(rows: 1, columns: 3, scalars: doubles(commute["x_t"]))
+        // The commuting check guides the first CFG example's ε pair at the fixture's x_t, t, w and schedule.
+        let x = row(doubles(commute["x_t"]))
         let t = (commute["t"] as! NSNumber).doubleValue, w = (commute["w"] as! NSNumber).doubleValue
-        let cond = Matrix64(rows: 1, columns: 3, scalars: [0.3, 0.2, 0.5]),
-            uncond = Matrix64(rows: 1, columns: 3, scalars: [0.1, -0.4, 0.9])
+        let schedule = try XCTUnwrap(schedules[commute["schedule"] as! String])
+        let cond = row(doubles(guidance[0]["eps_cond"])), uncond = row(doubles(guidance[0]["eps_uncond"]))
         let viaEps = Prediction.epsilon.convert(
             classifierFreeGuidance(unconditional: uncond, conditional: cond, scale: w), to: .data, x: x, t: t,
-            schedule: .vpLinearDefault)
+            schedule: schedule)
         let viaData = classifierFreeGuidance(
-            unconditional: Prediction.epsilon.convert(uncond, to: .data, x: x, t: t, schedule: .vpLinearDefault),
-            conditional: Prediction.epsilon.convert(cond, to: .data, x: x, t: t, schedule: .vpLinearDefault), scale: w)
+            unconditional: Prediction.epsilon.convert(uncond, to: .data, x: x, t: t, schedule: schedule),
+            conditional: Prediction.epsilon.convert(cond, to: .data, x: x, t: t, schedule: schedule), scale: w)
         XCTAssertLessThan(maxDifference(viaEps.scalars, viaData.scalars), 1e-12)
         XCTAssertLessThan(maxDifference(viaEps.scalars, doubles(commute["x0_guided_direct"])), 1e-9)
     }

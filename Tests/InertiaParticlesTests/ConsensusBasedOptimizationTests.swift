@@ -11,7 +11,8 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
     func testObjectivesConsensusAndOneStepMatchTheFixture() throws {
         let f = try fixture("consensus-based-optimization", "cbo_fixtures.json")
         let x = matrix64(f["X"])
-        let rows = (0..<x.rows).map { Array(x.scalars[($0 * 2)..<($0 * 2 + 2)]) }
+        // Particle count, dimension, the alphas and the step's hyper-parameters are the fixture's.
+        let rows = (0..<x.rows).map { Array(x.scalars[($0 * x.columns)..<(($0 + 1) * x.columns)]) }
         XCTAssertLessThan(
             maxDifference(rows.map { BenchmarkFunction.rastrigin($0) }, doubles(f["rastrigin_values"])), 1e-12)
         XCTAssertLessThan(maxDifference(rows.map { BenchmarkFunction.ackley($0) }, doubles(f["ackley_values"])), 1e-12)
@@ -26,10 +27,10 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         XCTAssertEqual(BenchmarkFunction.ackley(point3), (f["ackley_3d"] as! NSNumber).doubleValue, accuracy: 1e-12)
 
         let energies = doubles(f["rastrigin_values"])
-        for (key, alpha) in [
-            ("consensus_alpha_0", 0.0), ("consensus_alpha_1", 1), ("consensus_alpha_10", 10),
-            ("consensus_alpha_100000", 1e5),
-        ] {
+        let alphas = f.keys.filter { $0.hasPrefix("consensus_alpha_") }.sorted()
+        XCTAssertFalse(alphas.isEmpty)
+        for key in alphas {
+            let alpha = try XCTUnwrap(Double(key.dropFirst("consensus_alpha_".count)), key)
             let expected = f[key] as! [String: Any]
             let (weights, v) = ConsensusBasedOptimization.consensus(x, energies: energies, alpha: alpha)
             XCTAssertLessThan(maxDifference(weights, doubles(expected["weights"])), 1e-12, key)
@@ -37,9 +38,12 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
             XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-12)
         }
         let step = f["step"] as! [String: Any]
+        func hyperparameter(_ key: String) -> Double { (step[key] as! NSNumber).doubleValue }
         for noise in ConsensusBasedOptimization.Noise.allCases {
-            let cbo = ConsensusBasedOptimization(dt: 0.01, lambda: 1, sigma: 0.8, noise: noise)
-            let (next, v) = cbo.step(x, energies: energies, alpha: 1, draws: matrix64(f["xi"]))
+            let cbo = ConsensusBasedOptimization(
+                dt: hyperparameter("dt"), lambda: hyperparameter("lambda"), sigma: hyperparameter("sigma"), noise: noise
+            )
+            let (next, v) = cbo.step(x, energies: energies, alpha: hyperparameter("alpha"), draws: matrix64(f["xi"]))
             XCTAssertLessThan(maxDifference(v, doubles(step["v"])), 1e-12)
             XCTAssertLessThan(
                 maxDifference(next.scalars, matrix64(step["X_next_\(noise.rawValue)"]).scalars), 1e-12, noise.rawValue)
@@ -61,20 +65,20 @@ final class ConsensusBasedOptimizationTests: XCTestCase {
         XCTAssertEqual(ConsensusBasedOptimization.consensus(x, energies: poisoned, alpha: 1).weights[0], 0)
         // Translation equivariance with the same draws.
         let cbo = ConsensusBasedOptimization(sigma: 0.8, noise: .isotropic)
-        let shift = [3.0, -2.0]
+        let shift = (0..<x.columns).map { 3.0 - 5.0 * Double($0) }
         var moved = x
-        for i in 0..<x.rows { for k in 0..<2 { moved[i, k] += shift[k] } }
+        for i in 0..<x.rows { for k in 0..<x.columns { moved[i, k] += shift[k] } }
         let a = cbo.step(x, energies: energies, alpha: 1, draws: xi),
             b = cbo.step(moved, energies: energies, alpha: 1, draws: xi)
         for i in 0..<x.rows {
-            for k in 0..<2 { XCTAssertEqual(b.next[i, k], a.next[i, k] + shift[k], accuracy: 1e-12) }
+            for k in 0..<x.columns { XCTAssertEqual(b.next[i, k], a.next[i, k] + shift[k], accuracy: 1e-12) }
         }
         // sigma = 0, constant f: geometric contraction toward v by (1 − λ dt).
         let calm = ConsensusBasedOptimization(dt: 0.1, lambda: 1, sigma: 0)
         let flat = [Double](repeating: 1, count: x.rows)
         let (next, v) = calm.step(x, energies: flat, alpha: 1, draws: xi)
         for i in 0..<x.rows {
-            for k in 0..<2 { XCTAssertEqual(next[i, k] - v[k], 0.9 * (x[i, k] - v[k]), accuracy: 1e-12) }
+            for k in 0..<x.columns { XCTAssertEqual(next[i, k] - v[k], 0.9 * (x[i, k] - v[k]), accuracy: 1e-12) }
         }
         // Anisotropic noise vanishes in a coordinate where the particle equals v; isotropic does not.
         let onConsensus = Matrix64(rows: 2, columns: 2, scalars: [0, 1, 0, -1])

@@ -1,12 +1,20 @@
 import Foundation
 import InertiaTensor
 
-/// Reads a fixture of `Tests/Fixtures/<slug>/` (copied from `shared/fixtures`, or made by
-/// `Scripts/fixtures/`).
+/// Reads a fixture: a spec's reference numbers from `Sources/InertiaExperiments/Fixtures/<slug>/`
+/// (copied from `shared/fixtures`, shipped with the library for the reproductions), or one the
+/// project made with `Scripts/fixtures/` from `Tests/Fixtures/<slug>/`.
 public func fixture(_ slug: String, _ file: String) throws -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/\(slug)/\(file)")
-    return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL(slug, file))) as! [String: Any]
+}
+
+/// Where `fixture(slug, file)` reads from.
+public func fixtureURL(_ slug: String, _ file: String) -> URL {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let spec = root.appendingPathComponent("Sources/InertiaExperiments/Fixtures/\(slug)/\(file)")
+    return FileManager.default.fileExists(atPath: spec.path)
+        ? spec : root.appendingPathComponent("Tests/Fixtures/\(slug)/\(file)")
 }
 
 /// A JSON array of numbers.

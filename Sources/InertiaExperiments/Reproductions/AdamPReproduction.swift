@@ -51,6 +51,32 @@ public struct AdamPReproduction: Reproduction {
         return (norms.last!, first, norms)
     }
 
+    /// The runs of `adamp/cosine_toy.json`: label, optimizer, expected final norm and first step
+    /// with cos > 0.99. A row's name says the optimizer (`sgd` / `sgdp`, `keep_buffer`: the stored
+    /// buffer is not projected) and the momentum (`no_momentum` or `momentum_<μ>`).
+    static func cosineToyRuns() throws -> [(String, () throws -> Optimizer, Double, Int)] {
+        let results = try FixtureReader("adamp", "cosine_toy.json").child("results")
+        return try results.keys.map { key in
+            let row = try results.child(key)
+            let parts = key.split(separator: "_").map(String.init)
+            let momentum = parts.last == "momentum" ? 0 : Double(parts.last ?? "")
+            guard let momentum, let kind = parts.first, kind == "sgd" || kind == "sgdp" else {
+                throw SpecFixture.Problem(
+                    file: "adamp/cosine_toy.json", detail: "cannot read the optimizer of row '\(key)'")
+            }
+            let keepsBuffer = key.contains("keep_buffer")
+            let label =
+                "\(kind.uppercased()), μ = \(parts.last == "momentum" ? "0" : parts.last!)\(keepsBuffer ? ", buffer kept" : "")"
+            let make: () throws -> Optimizer = {
+                guard kind == "sgdp" else { return try SGD(learningRate: 0.1, momentum: momentum) }
+                let o = try SGDP(learningRate: 0.1, momentum: momentum)
+                o.projectsBuffer = !keepsBuffer
+                return o
+            }
+            return (label, make, try row.number("final_norm"), Int(try row.number("first_step_cos_gt_0.99")))
+        }
+    }
+
     /// The network of 5.2: 784-256-256-10, hidden `Linear` without bias, each followed by BatchNorm
     /// and ReLU (so the hidden weights are scale-invariant per output neuron).
     static func network(using rng: inout PhiloxGenerator) -> Sequential {
@@ -66,31 +92,9 @@ public struct AdamPReproduction: Reproduction {
     {
         var checks: [Check] = [], tables: [Table] = [], plots: [Plot] = [], notes: [String] = []
         progress("cosine toy (5.1)")
-        // The spec writer's float64 figures (spec 5.1, full precision from shared/fixtures/adamp/cosine_toy.json);
-        // Float32 acceptance 1e-3.
-        let toy: [(String, () throws -> Optimizer, Double, Int)] = [
-            ("SGD, μ = 0", { try SGD(learningRate: 0.1) }, 1.08261524995, 39),
-            ("SGD, μ = 0.9", { try SGD(learningRate: 0.1, momentum: 0.9) }, 5.79447260776, 27),
-            ("SGDP, μ = 0.9", { try SGDP(learningRate: 0.1, momentum: 0.9) }, 1.53263212537, 10),
-            (
-                "SGDP, μ = 0.9, buffer kept",
-                {
-                    let o = try SGDP(learningRate: 0.1, momentum: 0.9)
-                    o.projectsBuffer = false
-                    return o
-                }, 1.29407219326, 12
-            ),
-            ("SGD, μ = 0.99", { try SGD(learningRate: 0.1, momentum: 0.99) }, 50.0516927576, 33),
-            ("SGDP, μ = 0.99", { try SGDP(learningRate: 0.1, momentum: 0.99) }, 2.63203276291, 9),
-            (
-                "SGDP, μ = 0.99, buffer kept",
-                {
-                    let o = try SGDP(learningRate: 0.1, momentum: 0.99)
-                    o.projectsBuffer = false
-                    return o
-                }, 1.31480383604, 11
-            ),
-        ]
+        // The spec writer's float64 runs (spec 5.1, `adamp/cosine_toy.json`), one per row of the
+        // fixture, the optimizer and momentum read from the row's name; Float32 acceptance 1e-3.
+        let toy = try AdamPReproduction.cosineToyRuns()
         var toyRows: [[String]] = []
         var toySeries: [Series] = []
         for (label, make, norm, step) in toy {

@@ -19,22 +19,11 @@ public struct AndersonAccelerationReproduction: Reproduction {
     public let paper =
         "Walker & Ni, \"Anderson acceleration for fixed-point iterations\", SIAM J. Numer. Anal. 2011 (as used by CFG-MP+, arXiv 2601.21892)"
     public let claim = """
-        On the spec's 6-D linear map (spectral radius 0.95) the iteration counts are Picard 447, m=1 233, m=2 174, m=3 117, \
-        m=5 28, m=3 with beta 0.5 174 (within 2); on Sinkhorn maps, AA(m=5) needs at most 0.25x Picard's sweeps.
+        On the spec's 6-D linear map (spectral radius 0.95) Picard and Anderson mixing (m = 1, 2, 3, 5; m = 3 damped \
+        by 0.5) take the fixture's iteration counts (within 2); on Sinkhorn maps, AA(m=5) needs at most 0.25x Picard's sweeps.
         """
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0, 1] : [0, 1, 2, 3, 4] }
-
-    /// The linear map of `shared/fixtures/anderson-acceleration` (`A`, `b`).
-    static let matrix: [[Double]] = [
-        [-0.357096, -0.178861, 0.188203, 0.160361, -0.283669, -0.066869],
-        [-0.178861, 0.407533, -0.065022, -0.160498, 0.130174, -0.01446],
-        [0.188203, -0.065022, 0.455895, 0.277106, 0.096363, -0.186531],
-        [0.160361, -0.160498, 0.277106, 0.45196, 0.014892, 0.103142],
-        [-0.283669, 0.130174, 0.096363, 0.014892, 0.7417, -0.100721],
-        [-0.066869, -0.01446, -0.186531, 0.103142, -0.100721, 0.750008],
-    ]
-    static let offset: [Double] = [-0.1698, 0.8685, -1.1297, -0.4219, 0.2429, 1.8014]
 
     public func run(
         budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
@@ -43,30 +32,42 @@ public struct AndersonAccelerationReproduction: Reproduction {
     {
         var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
         progress("linear map (A)")
-        let map: ([Double]) -> [Double] = { x in
-            (0..<6).map { i in zip(Self.matrix[i], x).reduce(Self.offset[i]) { $0 + $1.0 * $1.1 } }
+        // The map, start, tolerance and counts of `anderson-acceleration/aa_fixtures.json`.
+        let fixture = try FixtureReader("anderson-acceleration", "aa_fixtures.json")
+        let matrix = try fixture.rows("A"), offset = try fixture.numbers("b"), start = try fixture.numbers("x0")
+        let tolerance = try fixture.number("tol"), runs = try fixture.child("runs")
+        guard matrix.count == offset.count, matrix[0].count == offset.count, start.count == offset.count else {
+            throw SpecFixture.Problem(file: fixture.file, detail: "A, b and x0 do not agree in size")
         }
-        let variants: [(String, AndersonAcceleration, Int)] = [
-            ("Picard", AndersonAcceleration(memory: 0, regularization: .none, restarts: false), 447),
-            ("AA m = 1", AndersonAcceleration(memory: 1, regularization: .none, restarts: false), 233),
-            ("AA m = 2", AndersonAcceleration(memory: 2, regularization: .none, restarts: false), 174),
-            ("AA m = 3", AndersonAcceleration(memory: 3, regularization: .none, restarts: false), 117),
-            ("AA m = 5", AndersonAcceleration(memory: 5, regularization: .none, restarts: false), 28),
+        let map: ([Double]) -> [Double] = { x in
+            (0..<offset.count).map { i in zip(matrix[i], x).reduce(offset[i]) { $0 + $1.0 * $1.1 } }
+        }
+        let variants: [(String, String, AndersonAcceleration)] = [
+            ("Picard", "picard", AndersonAcceleration(memory: 0, regularization: .none, restarts: false)),
+            ("AA m = 1", "aa_m1", AndersonAcceleration(memory: 1, regularization: .none, restarts: false)),
+            ("AA m = 2", "aa_m2", AndersonAcceleration(memory: 2, regularization: .none, restarts: false)),
+            ("AA m = 3", "aa_m3", AndersonAcceleration(memory: 3, regularization: .none, restarts: false)),
+            ("AA m = 5", "aa_m5", AndersonAcceleration(memory: 5, regularization: .none, restarts: false)),
             (
-                "AA m = 3, beta 0.5",
-                AndersonAcceleration(memory: 3, damping: 0.5, regularization: .none, restarts: false), 174
+                "AA m = 3, beta 0.5", "aa_m3_beta0.5",
+                AndersonAcceleration(memory: 3, damping: 0.5, regularization: .none, restarts: false)
             ),
-            ("AA m = 3, relative ridge 1e-10 (library default)", AndersonAcceleration(memory: 3), 117),
+            (
+                "AA m = 3, relative ridge 1e-10 (library default)", "aa_m3_diff_relreg1e-10",
+                AndersonAcceleration(memory: 3)
+            ),
         ]
         var rows: [[String]] = [], worst = 0
-        for (name, solver, expected) in variants {
-            let r = solver.solve([Double](repeating: 0, count: 6), tolerance: 1e-10, maxIterations: 5000, map: map)
+        for (name, key, solver) in variants {
+            let expected = Int(try runs.child(key).number("iterations"))
+            let r = solver.solve(start, tolerance: tolerance, maxIterations: 5000, map: map)
             worst = Swift.max(worst, Swift.abs(r.iterations - expected))
             rows.append([name, "\(r.iterations)", "\(expected)", String(format: "%.2e", r.residualNorm)])
         }
         tables.append(
             Table(
-                title: "Linear map x <- Ax + b (6-D, spectral radius 0.95), from 0 to ||g(x) - x|| < 1e-10",
+                title:
+                    "Linear map x <- Ax + b (the fixture's \(offset.count)-D map), from its x0 to ||g(x) - x|| < \(tolerance)",
                 header: ["solver", "iterations", "spec", "final residual"], rows: rows))
         checks.append(
             Check(

@@ -39,9 +39,24 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
         -> ReproductionResult
     {
         let samples = budget == .quick ? 100 : 500
-        var checks: [Check] = [], rows: [[String]] = [], plots: [Plot] = []
+        var checks: [Check] = [], rows: [[String]] = [], plots: [Plot] = [], nfeHeader: [String] = []
         var partial = false
-        for std in [0.25, 0.1] {
+        // The mixtures, NFEs and the spec writer's float64 errors of `diffusion-principles/solver_order.json`.
+        let order = try FixtureReader("diffusion-principles", "solver_order.json").child("results")
+        let samplers: [(String, String, DiffusionSampler.Method)] = [
+            ("Euler", "euler", .euler), ("DDIM", "ddim", .ddim), ("Heun", "heun", .heun),
+            ("DPM-Solver++(2M)", "dpmpp2m", .dpmpp2m),
+        ]
+        for key in order.keys {
+            guard let std = key.components(separatedBy: "_sd").last.flatMap(Double.init) else {
+                throw SpecFixture.Problem(file: order.file, detail: "cannot read the mixture's std from '\(key)'")
+            }
+            let writer = try order.child(key).child("err")
+            let nfe = writer.keys.compactMap(Int.init).sorted()
+            guard nfe.count == writer.keys.count, nfe.contains(100) else {
+                throw SpecFixture.Problem(file: writer.file, detail: "expects integer NFE keys including 100")
+            }
+            nfeHeader = nfe.map { "NFE \($0)" }
             if shouldStop() {
                 partial = true
                 break
@@ -55,12 +70,8 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             let reference = DiffusionSampler.sample(
                 .dpmpp2m, start, evaluations: 6000, schedule: schedule, model: model, using: &rng)
             func rms(_ x: Matrix64) -> Double { GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference) }
-            let nfe = [25, 50, 100, 200, 400]
-            let samplers: [(String, DiffusionSampler.Method)] = [
-                ("Euler", .euler), ("DDIM", .ddim), ("Heun", .heun), ("DPM-Solver++(2M)", .dpmpp2m),
-            ]
             var errors: [String: [Double]] = [:], series: [Series] = []
-            for (name, method) in samplers {
+            for (name, writerName, method) in samplers {
                 progress("std \(std): \(name)")
                 errors[name] = nfe.map {
                     rms(
@@ -75,6 +86,12 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
                     [String(format: "%g", std), name] + e.map { String(format: "%.2e", $0) } + [
                         String(format: "%.2f", slope)
                     ])
+                let expected = try nfe.map { try writer.child(String($0)).number(writerName) }
+                let expectedSlope = DiffusionPrinciplesReproduction.logLogSlope(
+                    zip(nfe, expected).filter { $0.0 >= 100 }.map { (Double($0.0), $0.1) })
+                rows.append(
+                    [String(format: "%g", std), "\(name), spec writer (float64)"]
+                        + expected.map { String(format: "%.2e", $0) } + [String(format: "%.2f", expectedSlope)])
                 let firstOrder = name == "Euler" || name == "DDIM"
                 if firstOrder {
                     checks.append(
@@ -95,10 +112,12 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
                             source: "spec 10.1"))
                 }
             }
-            if std == 0.25, let dpm = errors["DPM-Solver++(2M)"], let ddim = errors["DDIM"] {
+            if std == 0.25, let dpm = errors["DPM-Solver++(2M)"], let ddim = errors["DDIM"],
+                let at100 = nfe.firstIndex(of: 100)
+            {
                 checks.append(
                     Check(
-                        name: "std 0.25: DPM++(2M) / DDIM error at NFE 100", measured: dpm[2] / ddim[2],
+                        name: "std 0.25: DPM++(2M) / DDIM error at NFE 100", measured: dpm[at100] / ddim[at100],
                         relation: .atMost, threshold: 0.25,
                         source: "spec 10.1"))
             }
@@ -111,10 +130,10 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             Table(
                 title:
                     "8-mode ring mixture (radius 2), vp_cosine, t 0.999 -> 1e-3, lambda-uniform grid, \(samples) samples: RMS error vs NFE",
-                header: ["std", "sampler", "NFE 25", "50", "100", "200", "400", "slope 100-400"], rows: rows)
+                header: ["std", "sampler"] + nfeHeader + ["slope over NFE >= 100"], rows: rows)
         ]
         var notes = [
-            "Spec writer's float64 slopes (std 0.25): Euler -1.00, DDIM -1.00, Heun -1.95, DPM++(2M) -1.98; at NFE 100 Euler 1.28e-2, DDIM 2.32e-2, Heun 2.47e-3, DPM++(2M) 1.40e-3."
+            "The spec writer's float64 errors (`solver_order.json`, its own 500 draws of x_T) are the table's \"spec writer\" rows; their slopes are fitted the same way."
         ]
         if budget == .full && !partial {
             let trained = try Self.trainedMoons(seed: seeds.first ?? 0, shouldStop: shouldStop, progress: progress)
@@ -237,19 +256,30 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
                         source: "spec 10.2"))
             }
         }
+        // The spec writer's PyTorch run (`diffusion-principles/trained_moons_run.json`), as rows of the same table.
+        let writer = try FixtureReader("diffusion-principles", "trained_moons_run.json")
+        for (label, key) in [("FM velocity", "fm"), ("eps", "eps")] {
+            let run = try writer.child(key)
+            let sw = try ["euler", "heun", "ddim", "dpmpp2m"].flatMap { s in
+                try ["nfe10", "nfe50"].map { String(format: "%.3f", try run.child($0).number(s)) }
+            }
+            rows.append(
+                ["\(label), spec writer (PyTorch)", String(format: "%.1f", try run.number("train_s"))] + sw + [
+                    String(format: "%.3f", try run.number("cfg_w1.0_frac_class0")),
+                    String(format: "%.3f", try run.number("cfg_w3.0_frac_class0")),
+                ])
+        }
         let table = Table(
             title: String(
                 format:
-                    "10.2: two moons (standardized), 4000 unconditional samples, SW2 (200 directions) to held-out points; floor %.4f",
-                floor),
+                    "10.2: two moons (standardized), 4000 unconditional samples, SW2 (200 directions) to held-out points; floor %.4f (spec writer's %.4f)",
+                floor, try writer.number("floor")),
             header: [
                 "model", "train s", "Euler 10", "Euler 50", "Heun 10", "Heun 50", "DDIM 10", "DDIM 50", "DPM++ 10",
                 "DPM++ 50",
                 "class 0 @ w 1", "class 0 @ w 3",
             ], rows: rows)
-        let notes = [
-            "Spec writer's PyTorch run (SW2 at 10 / 50 NFE): FM Euler 0.193 / 0.051, Heun 0.183 / 0.063, DDIM 0.194 / 0.052, DPM++ 0.113 / 0.072; eps model Euler 0.428 / 0.261, DPM++ 0.107 / 0.228; floor 0.0135. The eps model is reported without gating (spec 10.2)."
-        ]
+        let notes = ["The eps model is reported without gating (spec 10.2)."]
         return (checks, table, notes, partial)
     }
 }

@@ -57,13 +57,30 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         }
         let methods: [(String, HeavyBallSampling)] = [
             ("DDIM", HeavyBallSampling(method: .heavyBall, order: 1, beta: 1)),
+            ("PLMS-2", HeavyBallSampling(method: .heavyBall, code: 2)),
             ("PLMS-4", HeavyBallSampling(method: .heavyBall, code: 4)),
             ("HB 3.8", HeavyBallSampling(method: .heavyBall, code: 3.8)),
             ("HB 3.6", HeavyBallSampling(method: .heavyBall, code: 3.6)),
             ("GHVB 3.8", HeavyBallSampling(method: .generalizedHeavyBall, code: 3.8)),
             ("GHVB 1.8", HeavyBallSampling(method: .generalizedHeavyBall, code: 1.8)),
         ]
-        let settings: [(w: Double, n: Int)] = [(15, 6), (15, 8), (15, 10), (7.5, 8), (7.5, 15), (1, 20)]
+        // The spec writer's medians (`heavy-ball-diffusion-sampling/gmm_cfg_toy_sweep.json`), keyed
+        // "w=<w>,N=<n>", one column per method under its own names; their settings are swept here,
+        // with the sanity setting w = 1, N = 20 of spec 5 (4).
+        let writer = try FixtureReader("heavy-ball-diffusion-sampling", "gmm_cfg_toy_sweep.json").child("rmse_median")
+        let writerNames = [
+            "DDIM": "DDIM", "PLMS-2": "PLMS2", "PLMS-4": "PLMS4", "HB 3.8": "HB-PLMS4 b=0.8",
+            "HB 3.6": "HB-PLMS4 b=0.6",
+            "GHVB 3.8": "GHVB3.8", "GHVB 1.8": "GHVB1.8",
+        ]
+        let swept = try writer.keys.map { key -> (w: Double, n: Int) in
+            let parts = key.split(separator: ",").map { $0.split(separator: "=").last.map(String.init) ?? "" }
+            guard parts.count == 2, let w = Double(parts[0]), let n = Int(parts[1]) else {
+                throw SpecFixture.Problem(file: writer.file, detail: "cannot read w and N from '\(key)'")
+            }
+            return (w, n)
+        }
+        let settings = swept.sorted { ($0.w, $0.n) > ($1.w, $1.n) } + [(1, 20)]
         var rmse: [String: [String: Double]] = [:], partial = false
         for (w, n) in settings {
             if shouldStop() {
@@ -118,16 +135,28 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
             Check(
                 name: "w 1, N 20: worst RMSE over methods", measured: partial ? nil : rmse["w=1.0,N=20"]?.values.max(),
                 relation: .atMost, threshold: 0.2, source: "spec 5 (4)"))
-        let rows = settings.compactMap { s -> [String]? in
-            guard let r = rmse["w=\(s.w),N=\(s.n)"] else { return nil }
-            return ["\(s.w)", "\(s.n)"] + methods.map { String(format: "%.3g", r[$0.0] ?? .nan) }
+        let rows = try settings.flatMap { s -> [[String]] in
+            let key = "w=\(s.w),N=\(s.n)"
+            var rows: [[String]] = []
+            if let r = rmse[key] {
+                rows.append(["\(s.w)", "\(s.n)", "Inertia"] + methods.map { String(format: "%.3g", r[$0.0] ?? .nan) })
+            }
+            if writer.keys.contains(key) {
+                let row = try writer.child(key)
+                rows.append(
+                    ["\(s.w)", "\(s.n)", "spec writer"]
+                        + (try methods.map {
+                            try writerNames[$0.0].map { String(format: "%.3g", try row.number($0)) } ?? "-"
+                        }))
+            }
+            return rows
         }
         let table = Table(
             title:
                 "RMSE to a 2000-step DDIM reference, guided 8-mode mixture, \(samples) samples, median over \(seeds.count) seed(s)",
-            header: ["w", "N"] + methods.map(\.0), rows: rows)
+            header: ["w", "N", "run"] + methods.map(\.0), rows: rows)
         let notes = [
-            "Spec writer's numpy medians (w 15, N 6 / 8 / 10): PLMS-4 20.6 / 15.0 / 1.27, HB 3.8 4.47 / 0.92 / 0.43, GHVB 3.8 16.0 / 7.69 / 0.96, DDIM 0.39 / 0.33 / 0.28. In this toy plain DDIM and low orders are already strong: it tests divergence suppression, not a win over every solver."
+            "The spec writer's numpy medians (its own noise draws) are the table's \"spec writer\" rows. In this toy plain DDIM and low orders are already strong: it tests divergence suppression, not a win over every solver."
         ]
         return ReproductionResult(
             slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)

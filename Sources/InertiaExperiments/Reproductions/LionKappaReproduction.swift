@@ -33,14 +33,8 @@ public struct LionKappaReproduction: Reproduction {
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0] : [0, 1, 2] }
 
     /// Spec 5.1: the quadratic ½‖x − t‖² in R¹⁰ from the fixture's x0, η = 0.01, λ = 1, 2000 steps.
-    static let target: [Float] = [3, -2.5, 0.3, -0.1, 1.5, -4, 0, 0.7, -0.6, 2]
-    static let start: [Float] = [
-        0.628651105467, -0.660524316457, 3.20211325222, 0.524500585765, -2.67834686581,
-        1.80797527455, 6.52000022565, 4.73540481565, -3.51867617903, -6.32710735523,
-    ]
-
     /// The constrained minimisers of spec 5.1 in closed form.
-    static func expectedLimit(_ kernel: LionK.Kernel) -> [Float] {
+    static func expectedLimit(_ kernel: LionK.Kernel, target: [Float]) -> [Float] {
         switch kernel {
         case .sign: return target.map { Swift.min(1, Swift.max(-1, $0)) }
         case .l2:
@@ -62,6 +56,13 @@ public struct LionKappaReproduction: Reproduction {
     {
         var checks: [Check] = [], tables: [Table] = [], plots: [Plot] = [], notes: [String] = []
         progress("constraint limits on the quadratic (5.1)")
+        // The start and target of the fixture's constraint experiment (`lion-kappa/lion_k_steps.json`).
+        let experiment = try FixtureReader("lion-kappa", "lion_k_steps.json").child("constraint_experiment")
+        let start = try experiment.numbers("x0").map(Float.init),
+            target = try experiment.numbers("target").map(Float.init)
+        guard start.count == target.count else {
+            throw SpecFixture.Problem(file: experiment.file, detail: "x0 and target differ in length")
+        }
         var limitRows: [[String]] = []
         var normSeries: [Series] = []
         for (name, kernel) in [
@@ -69,8 +70,8 @@ public struct LionKappaReproduction: Reproduction {
         ] {
             let opt = try LionK(learningRate: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 1, kernel: kernel)
             opt.boundMonitor = true
-            let x = Parameter(Tensor(LionKappaReproduction.start))
-            let t = Tensor(LionKappaReproduction.target)
+            let x = Parameter(Tensor(start))
+            let t = Tensor(target)
             var norms: [Double] = []
             for _ in 0..<2000 {
                 x.value.grad = x.value - t
@@ -78,7 +79,7 @@ public struct LionKappaReproduction: Reproduction {
                 norms.append(
                     x.value.withUnsafeBufferPointer { LionK.norm($0.baseAddress!, $0.count, p: kernel.boundNorm ?? 2) })
             }
-            let error = zip(x.value.scalars, LionKappaReproduction.expectedLimit(kernel)).map {
+            let error = zip(x.value.scalars, LionKappaReproduction.expectedLimit(kernel, target: target)).map {
                 Double(Swift.abs($0 - $1))
             }.max()!
             checks.append(

@@ -23,9 +23,15 @@ public struct SVHPSLReproduction: Reproduction {
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0] : [0, 1, 2, 3, 4] }
 
-    static let problems: [(name: String, zdt: MultiObjective.ZDT, trueVolume: Double)] = [
-        ("ZDT1", .zdt1, 0.876_666_666_666_666_5), ("ZDT3", .zdt3, 1.331_763),
-    ]
+    /// The two problems with their true fronts' hypervolumes (reference point (1.1, 1.1)) from
+    /// `svh-psl/svh_fixtures.json`.
+    static func problems() throws -> [(name: String, zdt: MultiObjective.ZDT, trueVolume: Double)] {
+        let fixture = try FixtureReader("svh-psl", "svh_fixtures.json")
+        return [
+            ("ZDT1", .zdt1, try fixture.number("zdt1_true_front_hv_ref_1.1")),
+            ("ZDT3", .zdt3, try fixture.number("zdt3_true_front_hv_ref_1.1")),
+        ]
+    }
 
     /// The spec's laptop protocol; the quick budget runs 4 iterations of 100 steps.
     static func configuration(_ budget: Budget, stein: Bool) -> ParetoSetLearning.Configuration {
@@ -48,7 +54,8 @@ public struct SVHPSLReproduction: Reproduction {
         var curves: [String: [String: [[Double]]]] = [:]
         var partial = false
         var evaluations: [Double] = []
-        problemLoop: for problem in Self.problems {
+        let problems = try Self.problems()
+        problemLoop: for problem in problems {
             let definition = ParetoSetLearning.Problem.zdt(problem.zdt, variables: 8)
             func gap(_ volume: Double) -> Double { Foundation.log10(Swift.max(problem.trueVolume - volume, 1e-12)) }
             for seed in seeds {
@@ -79,7 +86,7 @@ public struct SVHPSLReproduction: Reproduction {
             median(problem, a).flatMap { x in median(problem, b).map { x - $0 } }
         }
         var checks: [Check] = []
-        for problem in Self.problems.map(\.name) {
+        for problem in problems.map(\.name) {
             checks.append(
                 Check(
                     name: "\(problem): PSL-MOBO - random search (median LHD)",
@@ -96,7 +103,7 @@ public struct SVHPSLReproduction: Reproduction {
                     measured: difference(problem, "SVH-PSL", "PSL-MOBO"),
                     relation: .atMost, threshold: 0.05, source: "spec 5"))
         }
-        let rows = Self.problems.map(\.name).flatMap { problem in
+        let rows = problems.map(\.name).flatMap { problem in
             methods.compactMap { method -> [String]? in
                 guard let values = finalGap[problem]?[method] else { return nil }
                 return [
@@ -109,7 +116,7 @@ public struct SVHPSLReproduction: Reproduction {
             title:
                 "log10(HV_true - HV) of all evaluated points after \(evaluations.last.map { Int($0) } ?? 0) evaluations (lower is better)",
             header: ["problem", "method", "median", "per seed"], rows: rows)
-        let plots = Self.problems.map(\.name).compactMap { problem -> Plot? in
+        let plots = problems.map(\.name).compactMap { problem -> Plot? in
             guard let byMethod = curves[problem] else { return nil }
             let series = methods.compactMap { method -> Series? in
                 guard let runs = byMethod[method], let length = runs.map(\.count).min() else { return nil }
@@ -124,7 +131,9 @@ public struct SVHPSLReproduction: Reproduction {
         }
         var notes = [
             "SVH-PSL with the code's semantics: weighted Tchebycheff max_j p_j (V_j - z_j), LCB V = mu - 0.1 var (variance, as the code), per-parameter gradient normalisation across the K = 8 particles, local kernel on the LCB values along each particle's active objective with the code's bandwidth median(D)^2/log K, repulsion 1e-3; PSL-MOBO is the same pipeline with K = I and no repulsion. GPs: Matern-5/2 ARD, constant mean, Adam on log-parameters (100 steps, lr 0.1). Raw ZDT objectives; reference point (1.1, 1.1); test preferences for the checkpoint: the Das-Dennis lattice (the code uses pymoo's energy directions).",
-            "ZDT3's true-front hypervolume 1.331763 is the fixture's; ZDT1's 0.876667 = 0.1 + 2/3 + 0.11.",
+            String(
+                format: "True-front hypervolumes (the fixture's): ZDT1 %.6f, ZDT3 %.6f.", problems[0].trueVolume,
+                problems[1].trueVolume),
         ]
         if budget == .quick {
             notes.append(

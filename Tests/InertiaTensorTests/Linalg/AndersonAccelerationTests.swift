@@ -1,4 +1,5 @@
 import Foundation
+import InertiaTestSupport
 import XCTest
 
 @testable import InertiaTensor
@@ -6,12 +7,7 @@ import XCTest
 /// Anderson acceleration against `shared/fixtures/anderson-acceleration` (experiment A) and the
 /// invariants of its spec (6).
 final class AndersonAccelerationTests: XCTestCase {
-    func load() throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/anderson-acceleration/aa_fixtures.json")
-        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-    }
+    func load() throws -> [String: Any] { try fixture("anderson-acceleration", "aa_fixtures.json") }
 
     func linearMap(_ f: [String: Any]) -> ([Double]) -> [Double] {
         let a = (f["A"] as! [[NSNumber]]).map { $0.map(\.doubleValue) }, b = (f["b"] as! [NSNumber]).map(\.doubleValue)
