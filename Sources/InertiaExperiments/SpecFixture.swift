@@ -72,6 +72,23 @@ public struct FixtureReader {
         return value.map { $0.map(\.doubleValue) }
     }
 
+    /// A number the text under `key` writes as `<name>=<value>` ("lr=0.01, beta1=0.9") or, with
+    /// `name` after it, as `<value> <name>` ("2000 steps").
+    public func writtenNumber(_ name: String, in key: String) throws -> Double {
+        guard let text = object[key] as? String else { throw problem(key, "text") }
+        let escaped = NSRegularExpression.escapedPattern(for: name),
+            number = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+        for pattern in [escaped + "=" + number, number + " " + escaped] {
+            let expression = try NSRegularExpression(pattern: pattern)
+            if let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                let range = Range(match.range(at: 1), in: text), let value = Double(text[range])
+            {
+                return value
+            }
+        }
+        throw SpecFixture.Problem(file: file, detail: "the text of '\(key)' does not give \(name)")
+    }
+
     /// The keys of this object, sorted.
     public var keys: [String] { object.keys.sorted() }
 }

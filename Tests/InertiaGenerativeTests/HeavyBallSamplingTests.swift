@@ -28,10 +28,18 @@ final class HeavyBallSamplingTests: XCTestCase {
             XCTAssertLessThan(maxDifference(row, expected), 1e-12, key)
             XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-12)
         }
-        for (key, value) in (f["test_equation_trajectories"] as! [String: Any])["values"] as! [String: Any] {
+        // y' = λy from y0 with step h, as the fixture's text writes them; the step count is the
+        // trajectory's length less one.
+        let equation = f["test_equation_trajectories"] as! [String: Any]
+        let ode = try XCTUnwrap(equation["ode"] as? String)
+        let lambda = try XCTUnwrap(writtenSetting("lam", in: ode)), y0 = try XCTUnwrap(writtenSetting("y0", in: ode))
+        let h = try XCTUnwrap(writtenSetting("h", in: ode))
+        for (key, value) in equation["values"] as! [String: Any] {
             let (method, k, beta) = parse(key)
             let trajectory = HeavyBallSampling(method: method, order: k, beta: beta)
-                .integrate([1], steps: [Double](repeating: 0.5, count: 8)) { y, _ in [-y[0]] }.map { $0[0] }
+                .integrate([y0], steps: [Double](repeating: h, count: doubles(value).count - 1)) { y, _ in
+                    [lambda * y[0]]
+                }.map { $0[0] }
             XCTAssertLessThan(maxDifference(trajectory, doubles(value)), 1e-12, key)
         }
         for (key, value) in (f["real_stability_interval_left_end"] as! [String: Any])["values"] as! [String: Any] {

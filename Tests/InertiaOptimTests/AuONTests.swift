@@ -28,18 +28,29 @@ final class AuONTests: XCTestCase {
         }
     }
 
+    /// The value of `name` in a fixture key such as `auon_official_repo_2026_lr0.24_gamma1.5_wd0.01`.
+    func setting(_ key: String, _ name: String) -> Double? {
+        key.split(separator: "_").lazy.compactMap { part in
+            part.hasPrefix(name) ? Double(part.dropFirst(name.count)) : nil
+        }.first
+    }
+
+    /// Every AuON and Hybrid-AuON trajectory of the fixture, built from the settings its key
+    /// records (code path, learning rate, momentum, gamma, weight decay, Newton-Schulz steps).
     func testBothCodePathsAndBothHybridsFollowTheReference() throws {
-        try replay(try AuON(learningRate: 0.24), key: "auon_paper_2025_lr0.24_beta0.95")
-        try replay(try AuON(learningRate: 0.24, version: .repo2026), key: "auon_official_repo_2026_lr0.24_gamma1.5_wd0")
-        try replay(
-            try AuON(learningRate: 0.24, version: .repo2026, weightDecay: 0.01),
-            key: "auon_official_repo_2026_lr0.24_gamma1.5_wd0.01")
-        try replay(
-            try AuON(learningRate: 0.24, version: .repo2026, hybrid: true, newtonSchulzSteps: 1),
-            key: "hybrid_auon_official_repo_2026_ns1_lr0.24")
-        try replay(
-            try AuON(learningRate: 0.24, version: .repo2026, hybrid: true),
-            key: "hybrid_auon_official_repo_2026_ns5_default_lr0.24")
+        let f = try fixture("auon", "reference_steps.json")
+        let keys = f.keys.filter { $0.contains("auon_") && !$0.hasSuffix("directions") }.sorted()
+        XCTAssertFalse(keys.isEmpty)
+        let defaults = AuON.Configuration()
+        for key in keys {
+            let optimizer = try AuON(
+                learningRate: try XCTUnwrap(setting(key, "lr"), key),
+                momentum: setting(key, "beta") ?? defaults.momentum,
+                version: key.contains("paper_2025") ? .paper2025 : .repo2026, hybrid: key.hasPrefix("hybrid"),
+                newtonSchulzSteps: setting(key, "ns").map(Int.init), gamma: setting(key, "gamma") ?? defaults.gamma,
+                weightDecay: setting(key, "wd") ?? 0)
+            try replay(optimizer, key: key)
+        }
     }
 
     func testPaperDirectionHasUnitFrobeniusNormOverTheBrake() throws {

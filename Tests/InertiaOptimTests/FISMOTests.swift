@@ -31,7 +31,12 @@ final class FISMOTests: XCTestCase {
 
     func testTwoStepsMatchTheFixture() throws {
         let f = try fixture("fismo", "fismo_steps.json")
-        let fismo = try FISMO(learningRate: 0.1, momentum: 0.9, factorDecay: 0.9, damping: 0.01, polar: .exact)
+        // The hyper-parameters are written in the description as `lr=0.1, beta=0.9, ...`.
+        let description = try XCTUnwrap(f["description"] as? String)
+        func setting(_ name: String) throws -> Double { try XCTUnwrap(writtenSetting(name, in: description), name) }
+        let fismo = try FISMO(
+            learningRate: try setting("lr"), momentum: try setting("beta"), factorDecay: try setting("gamma"),
+            damping: try setting("mu"), polar: .exact)
         let w = Parameter(matrix(f["W0"]))
         for (t, (g, expected)) in zip((f["grads"] as! [Any]).map(matrix), f["steps"] as! [[String: Any]]).enumerated() {
             w.value.grad = g
@@ -46,7 +51,7 @@ final class FISMOTests: XCTestCase {
             XCTAssertLessThan(maxDifference(w.value, matrix(expected["W"])), 1e-5, "W after step \(t + 1)")
         }
         let stats = try XCTUnwrap(fismo.factorStatistics["w"])
-        XCTAssertEqual(stats.refreshes, 2)
+        XCTAssertEqual(stats.refreshes, (f["steps"] as! [Any]).count)
         XCTAssertGreaterThanOrEqual(stats.leftCondition, 1)
     }
 

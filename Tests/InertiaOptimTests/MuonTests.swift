@@ -44,8 +44,18 @@ final class MuonTests: XCTestCase {
         let f = try fixture("auon", "reference_steps.json")
         let w = Parameter(matrix(f["W0"]))
         let grads = (f["grads"] as! [Any]).map(matrix)
-        let expected = (f["muon_lr0.02_beta0.95_nesterov"] as! [Any]).map(matrix)
-        let muon = try Muon(learningRate: 0.02)
+        // The settings are the ones the fixture's key records.
+        let key = try XCTUnwrap(f.keys.first { $0.hasPrefix("muon_") })
+        func setting(_ name: String) throws -> Double {
+            try XCTUnwrap(
+                key.split(separator: "_").lazy.compactMap {
+                    $0.hasPrefix(name) ? Double($0.dropFirst(name.count)) : nil
+                }
+                .first, "\(key): \(name)")
+        }
+        let expected = (f[key] as! [Any]).map(matrix)
+        let muon = try Muon(
+            learningRate: try setting("lr"), momentum: try setting("beta"), nesterov: key.hasSuffix("_nesterov"))
         for (g, e) in zip(grads, expected) {
             w.value.grad = g
             muon.step([("w", w)])

@@ -22,7 +22,8 @@ final class TargetSurrogatesTests: XCTestCase {
         let f = try fixture("target-surrogates", "sso_fixtures.json")
         let rows = (f["X"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
         let p = Problem(
-            x: Tensor(shape: [6, 3], scalars: rows.flatMap { $0 }), y: Tensor(doubles(f["y"]).map(Float.init)),
+            x: Tensor(shape: [rows.count, rows[0].count], scalars: rows.flatMap { $0 }),
+            y: Tensor(doubles(f["y"]).map(Float.init)),
             w: Parameter(Tensor(doubles(f["w0"]).map(Float.init))))
         return (p, f)
     }

@@ -13,10 +13,10 @@ final class ParetoSetLearningTests: XCTestCase {
         let t = f["tchebycheff"] as! [String: Any]
         let values = matrix64(t["value"]), preferences = matrix64(t["pref"]), ideal = doubles(t["z"])
         func losses(_ s: ParetoSetLearning.Scalarization) -> [Double] {
-            (0..<2).map { a in
+            (0..<values.rows).map { a in
                 s.loss(
-                    value: [values[a, 0], values[a, 1]], preference: [preferences[a, 0], preferences[a, 1]],
-                    ideal: ideal
+                    value: (0..<values.columns).map { values[a, $0] },
+                    preference: (0..<preferences.columns).map { preferences[a, $0] }, ideal: ideal
                 ).loss
             }
         }
@@ -27,15 +27,15 @@ final class ParetoSetLearningTests: XCTestCase {
                 losses(.inverseTchebycheff), doubles(t["psl_mobo_loss_full(max_j (value-z)/pref + 0.01*sum_j value)"])),
             1e-12)
         let x = matrix64((f["svgd"] as! [String: Any])["X"])
-        let squared = (0..<5).flatMap { i in
-            (0..<5).map { j in SteinVariationalGradientDescent.squaredDistance(x, i, j) }
+        let squared = (0..<x.rows).flatMap { i in
+            (0..<x.rows).map { j in SteinVariationalGradientDescent.squaredDistance(x, i, j) }
         }
         let code = f["svh_code_bandwidth"] as! [String: Any]
         XCTAssertEqual(
-            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .code),
+            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: x.rows, scale: 1, rule: .code),
             (code["h_c1"] as! NSNumber).doubleValue, accuracy: 1e-12)
         XCTAssertEqual(
-            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: 5, scale: 1, rule: .textbook),
+            ParetoSetLearning.bandwidth(squaredDistances: squared, particles: x.rows, scale: 1, rule: .textbook),
             ((f["svgd"] as! [String: Any])["h"] as! NSNumber).doubleValue, accuracy: 1e-12)
         XCTAssertEqual(
             ParetoSetLearning.bandwidth(squaredDistances: [0, 0, 0, 0], particles: 2, scale: 1, rule: .code), 5e-6)

@@ -10,7 +10,7 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
     func testOneStepMatchesTheFixture() throws {
         let f = try fixture("svh-psl", "svh_fixtures.json")["svgd"] as! [String: Any]
         let x = matrix64(f["X"])
-        let svgd = SteinVariationalGradientDescent(step: .constant(0.1))
+        let svgd = SteinVariationalGradientDescent(step: .constant((f["step_size"] as! NSNumber).doubleValue))
         let scores = x * -1  // standard normal: ∇log p(x) = −x
         let (phi, kernel, h) = svgd.direction(x, scores: scores)
         XCTAssertEqual(h, (f["h"] as! NSNumber).doubleValue, accuracy: 1e-12)
@@ -19,14 +19,17 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         let next = svgd.sample(from: x, steps: 1) { $0 * -1 }.particles
         XCTAssertLessThan(maxDifference(next.scalars, matrix64(f["X_next"]).scalars), 1e-12)
         // The repulsive term sums to zero over particles: with zero scores, Σ_i φ_i = 0.
-        let repulsion = svgd.direction(x, scores: Matrix64(rows: 5, columns: 2)).phi
-        for k in 0..<2 { XCTAssertEqual((0..<5).reduce(0.0) { $0 + repulsion[$1, k] }, 0, accuracy: 1e-12) }
+        let repulsion = svgd.direction(x, scores: Matrix64(rows: x.rows, columns: x.columns)).phi
+        for k in 0..<x.columns {
+            XCTAssertEqual((0..<x.rows).reduce(0.0) { $0 + repulsion[$1, k] }, 0, accuracy: 1e-12)
+        }
         // Permutation equivariance.
-        let order = [3, 0, 4, 1, 2]
-        let permuted = Matrix64(rows: 5, columns: 2, scalars: order.flatMap { [x[$0, 0], x[$0, 1]] })
+        let order = Array((0..<x.rows).reversed())
+        let permuted = Matrix64(
+            rows: x.rows, columns: x.columns, scalars: order.flatMap { i in (0..<x.columns).map { x[i, $0] } })
         let phiPermuted = svgd.direction(permuted, scores: permuted * -1).phi
         for (row, source) in order.enumerated() {
-            for k in 0..<2 { XCTAssertEqual(phiPermuted[row, k], phi[source, k], accuracy: 1e-12) }
+            for k in 0..<x.columns { XCTAssertEqual(phiPermuted[row, k], phi[source, k], accuracy: 1e-12) }
         }
     }
 
@@ -109,14 +112,17 @@ final class SteinVariationalGradientDescentTests: XCTestCase {
         XCTAssertEqual(
             MultiObjective.hypervolume(y + [[1.05, 1.05]], reference: reference),
             MultiObjective.hypervolume(y, reference: reference), accuracy: 1e-15)
-        // The ZDT1 true front f2 = 1 − sqrt(f1), densely sampled, against the fixture's value.
+        // The ZDT1 true front f2 = 1 − sqrt(f1), densely sampled, against the fixture's value at
+        // the reference point its key names (`zdt1_true_front_hv_ref_<r>`: (r, r)).
+        let frontKey = try XCTUnwrap(f.keys.first { $0.hasPrefix("zdt1_true_front_hv_ref_") })
+        let frontReference = try XCTUnwrap(Double(frontKey.dropFirst("zdt1_true_front_hv_ref_".count)))
         let front = (0...20_000).map { i -> [Double] in
             let f1 = Double(i) / 20_000
             return [f1, 1 - f1.squareRoot()]
         }
         XCTAssertEqual(
-            MultiObjective.hypervolume(front, reference: [1.1, 1.1]),
-            (f["zdt1_true_front_hv_ref_1.1"] as! NSNumber).doubleValue, accuracy: 1e-4)
+            MultiObjective.hypervolume(front, reference: [frontReference, frontReference]),
+            (f[frontKey] as! NSNumber).doubleValue, accuracy: 1e-4)
         // 3-D by inclusion-exclusion: three boxes of volume 2 up to (2, 2, 2), each pair and all three
         // overlapping in the unit cube [1, 2]³: 6 − 3 + 1 = 4.
         let three = MultiObjective.hypervolume([[0, 1, 1], [1, 0, 1], [1, 1, 0]], reference: [2, 2, 2])
