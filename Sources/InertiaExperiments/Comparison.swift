@@ -80,7 +80,7 @@ public struct Comparison {
                     }
                     var rng = PhiloxGenerator(seed: seed)
                     let model = makeModel(&rng)
-                    let optimizer = try entry(contender.hyperparameters)
+                    let optimizer = try entry(contender.hyperparameters, model: model)
                     let loader = try DataLoader(train, batchSize: batchSize, seed: seed)
                     var options = TrainingOptions(epochs: epochs)
                     options.shouldStop = shouldStop

@@ -33,6 +33,8 @@ public enum HyperparameterValue: Hashable, Sendable, CustomStringConvertible, Ex
 /// What a hyper-parameter holds.
 public enum HyperparameterKind: Equatable, Sendable, CustomStringConvertible {
     case number, integer, flag
+    /// A name, checked where it is used (the registry name of a wrapped optimizer).
+    case name
     /// One of these names.
     case choice([String])
 
@@ -41,6 +43,7 @@ public enum HyperparameterKind: Equatable, Sendable, CustomStringConvertible {
         case .number: return "number"
         case .integer: return "integer"
         case .flag: return "true|false"
+        case .name: return "name"
         case .choice(let names): return names.joined(separator: "|")
         }
     }
@@ -110,6 +113,15 @@ public struct HyperparameterOption<Configuration> {
             case .number(0), .text("false"), .text("0"): config[keyPath: path] = false
             default: return "expects true or false, got '\(value)'"
             }
+            return nil
+        }
+    }
+
+    /// A name, checked where it is used.
+    public static func name(_ name: String, _ path: WritableKeyPath<Configuration, String>, _ summary: String) -> Self {
+        Self(name: name, kind: .name, summary: summary, read: { .text($0[keyPath: path]) }) { config, value in
+            guard case .text(let text) = value, !text.isEmpty else { return "expects a name, got '\(value)'" }
+            config[keyPath: path] = text
             return nil
         }
     }

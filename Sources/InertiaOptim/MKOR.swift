@@ -118,6 +118,49 @@ public final class MKOR: Optimizer {
         if factorUpdate != .officialCode { for layer in layers { layer.resetPending = (false, false) } }
     }
 
+    /// The hyper-parameters, declared once; the base optimizer's come from its own entry.
+    public struct Configuration: WrappingConfiguration {
+        /// How the factors are refreshed, by name.
+        public enum FactorRule: String, CaseIterable, Sendable {
+            case officialCode = "official-code"
+            case paperEMA = "paper-ema"
+        }
+
+        public var base = "sgd"
+        public var inverseFrequency = 10
+        public var warmupSteps = 0
+        public var clip = 100.0
+        public var factorRule = FactorRule.officialCode
+
+        public init() {}
+
+        public static var options: [HyperparameterOption<Configuration>] {
+            [
+                .name("base", \.base, "the registered optimizer MKOR wraps (its hyper-parameters are set alongside)"),
+                .integer("inv_freq", \.inverseFrequency, "refresh the inverse factors every this many steps"),
+                .integer("warmup_steps", \.warmupSteps, "refresh them at every step before this one"),
+                .number("clip", \.clip, "clamp of the recorded layer statistics"),
+                .choice("factor_update", \.factorRule, "the official code's update or the paper's EMA (spec 2.2, 2.3)"),
+            ]
+        }
+    }
+
+    /// MKOR around `base` for `model` with `configuration`'s settings.
+    public convenience init(_ configuration: Configuration, base: Optimizer, model: Module) throws {
+        try self.init(
+            model: model, base: base, inverseFrequency: configuration.inverseFrequency,
+            warmupSteps: configuration.warmupSteps, clip: Float(configuration.clip),
+            factorUpdate: configuration.factorRule == .officialCode ? .officialCode : .paperDefaults)
+    }
+
+    public static let registryEntry = OptimizerEntry(
+        name: "mkor",
+        summary:
+            "MKOR: rank-1 Kronecker-factored preconditioning of every Linear / Conv2d layer around a base optimizer (needs the model)",
+        paper: "Mozaffari, Li, Zhang & Mehri Dehnavi, NeurIPS 2023",
+        configuration: Configuration.self
+    ) { configuration, base, model in try MKOR(configuration, base: base, model: model) }
+
     public var name: String { "mkor" }
     public var learningRate: Double {
         get { base.learningRate }

@@ -152,11 +152,12 @@ extension JSONEncoder {
 }
 
 /// An optimizer's refusal: a hyper-parameter out of range or of the wrong kind, state that does not fit the
-/// parameters, a non-finite gradient under the `.stop` policy.
+/// parameters, a non-finite gradient under the `.stop` policy, a preconditioner built without its model.
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case invalidHyperparameter(optimizer: String, detail: String)
     case stateMismatch(optimizer: String, detail: String)
     case nonFiniteGradient(optimizer: String, parameter: String, update: Int)
+    case needsModel(optimizer: String)
 
     public var description: String {
         switch self {
@@ -165,6 +166,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
         case .stateMismatch(let optimizer, let detail): return "\(optimizer): cannot load state: \(detail)"
         case .nonFiniteGradient(let optimizer, let parameter, let update):
             return "\(optimizer): the gradient of '\(parameter)' has NaN or infinite entries at update \(update + 1)"
+        case .needsModel(let optimizer):
+            return "\(optimizer): needs the model (it attaches to the model's layers): build it with `model:`"
         }
     }
 }

@@ -91,7 +91,7 @@ final class CLITests: XCTestCase {
         let names = listing.output.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String
         }
-        XCTAssertEqual(names.count, 17, listing.output)
+        XCTAssertEqual(names.count, 18, listing.output)
         for name in names {
             let r = try run([
                 "train", "--optimizer", name, "--epochs", "1", "--limit", "64", "--out", folder + "/\(name)",
@@ -227,15 +227,29 @@ extension CLITests {
     func testTrainWithMKORPreconditioning() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-mkor-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let r = try run(["train", "--epochs", "1", "--preconditioner", "mkor", "--out", out, "--threads", "1"])
+        let r = try run([
+            "train", "--epochs", "1", "--optimizer", "mkor", "--set", "base=sgd", "--lr", "0.05", "--out", out,
+            "--threads", "1",
+        ])
         XCTAssertEqual(r.status, 0, r.output)
-        XCTAssertTrue(r.output.contains("MKOR preconditioning"), r.output)
+        XCTAssertTrue(r.output.contains("optimizer mkor:") && r.output.contains("inv_freq=10"), r.output)
         let resumed = try run([
-            "train", "--epochs", "2", "--preconditioner", "mkor", "--out", out, "--resume", "--threads", "1",
+            "train", "--epochs", "2", "--optimizer", "mkor", "--set", "base=sgd", "--lr", "0.05", "--out", out,
+            "--resume",
+            "--threads", "1",
         ])
         XCTAssertEqual(resumed.status, 0, resumed.output)
         let plain = try run(["train", "--epochs", "2", "--out", out, "--resume", "--threads", "1"])
         XCTAssertNotEqual(plain.status, 0, "an MKOR checkpoint does not load into a plain optimizer")
+        // The base must be a registered optimizer that needs no model; its own settings are checked by it.
+        for (setting, message) in [
+            ("base=mkor", "mkor: invalid hyper-parameter: base 'mkor' is not an optimizer it can wrap"),
+            ("momentum=fast", "sgd: invalid hyper-parameter: momentum expects a number, got 'fast'"),
+        ] {
+            let bad = try run(["train", "--optimizer", "mkor", "--set", setting, "--out", out + "-bad"])
+            XCTAssertEqual(bad.status, 64, bad.output)
+            XCTAssertTrue(bad.output.contains(message), bad.output)
+        }
     }
 }
 

@@ -13,14 +13,18 @@ final class ConformanceTests: XCTestCase {
     func learningRate(_ name: String) -> Double {
         [
             "sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1,
-            "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3,
+            "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3, "mkor": 1e-3,
         ][name] ?? 1e-2
     }
 
+    /// The entry's optimizer; one that attaches to a model (MKOR) gets a layer of its own, so
+    /// that on the bare test parameters it shows the contract of the wrapper around its base
+    /// (the preconditioning itself is tested in `MKORTests`).
     func make(_ entry: OptimizerEntry, _ extra: [String: HyperparameterValue] = [:]) throws -> Optimizer {
         var h = extra
         if h["lr"] == nil { h["lr"] = .number(learningRate(entry.name)) }
-        return try entry(h)
+        var rng = PhiloxGenerator(seed: 0)
+        return try entry(h, model: entry.needsModel ? Linear(2, 2, using: &rng) : nil)
     }
 
     /// Whether the registry hands this optimizer out routed: a matrix optimizer first, AdamW for the rest.
@@ -29,13 +33,13 @@ final class ConformanceTests: XCTestCase {
             ?? false
     }
 
-    func testRegistryListsEveryOptimizerOnce() {
+    func testRegistryListsEveryOptimizerOnce() throws {
         let names = OptimizerRegistry.entries.map(\.name)
         XCTAssertEqual(
             names,
             [
                 "sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp",
-                "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon",
+                "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon", "mkor",
             ])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
@@ -46,6 +50,22 @@ final class ConformanceTests: XCTestCase {
         XCTAssertThrowsError(try OptimizerRegistry.entry(named: "adam")!(["betta": 1])) {
             XCTAssertTrue("\($0)".contains("unknown hyper-parameter 'betta'"))
         }
+        // MKOR wraps a registered optimizer and attaches to a model: without one it says so, and
+        // the settings it does not declare are its base optimizer's.
+        let mkor = try XCTUnwrap(OptimizerRegistry.entry(named: "mkor"))
+        XCTAssertTrue(mkor.needsModel)
+        XCTAssertThrowsError(try mkor([:])) { XCTAssertEqual($0 as? OptimizerError, .needsModel(optimizer: "mkor")) }
+        XCTAssertNoThrow(try mkor.validate(["base": "adamw", "lr": 1e-3, "inv_freq": 5]))
+        XCTAssertThrowsError(try mkor.validate(["base": "mkor"])) {
+            XCTAssertTrue("\($0)".contains("base 'mkor' is not an optimizer it can wrap"), "\($0)")
+        }
+        var rng = PhiloxGenerator(seed: 0)
+        let wrapped = try XCTUnwrap(
+            try mkor(["base": "adamw", "lr": 1e-3, "inv_freq": 5], model: Linear(3, 2, using: &rng)) as? MKOR)
+        XCTAssertEqual(wrapped.base.name, "adamw")
+        XCTAssertEqual(wrapped.learningRate, 1e-3)
+        XCTAssertEqual(wrapped.inverseFrequency, 5)
+        XCTAssertEqual(wrapped.layers.count, 1)
     }
 
     func testTypedHyperparametersDecodeFromTextWithNamedErrors() throws {
@@ -124,7 +144,7 @@ final class ConformanceTests: XCTestCase {
                 return ((1 - xs).squared() + 100 * (ys - xs.squared()).squared()).sum()
             }
             let r0 = rosenbrock().item
-            let ropt = try make(entry, ["sgd", "sgdp"].contains(entry.name) ? ["momentum": 0.9] : [:])
+            let ropt = try make(entry, ["sgd", "sgdp", "mkor"].contains(entry.name) ? ["momentum": 0.9] : [:])
             for _ in 0..<2000 {
                 r.zeroGrad()
                 rosenbrock().backward()

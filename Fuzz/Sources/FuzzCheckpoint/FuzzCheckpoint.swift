@@ -16,7 +16,9 @@ func fuzzCheckpoint(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         _ = try? checkpoint.restore(into: network, optimizer: try! AdamW(), source: "input")
     }
     if let state = try? OptimizerState.decode(file, source: "input") {
-        for optimizer in FuzzModel.optimizers() { _ = try? optimizer.load(state, for: network.namedParameters()) }
+        for optimizer in FuzzModel.optimizers(for: network) {
+            _ = try? optimizer.load(state, for: network.namedParameters())
+        }
     }
     return 0
 }

@@ -10,7 +10,8 @@ public enum FuzzModel {
         return MLP(sizes: [2, 3, 2], using: &rng)
     }
 
-    public static func optimizers() -> [Optimizer] {
-        OptimizerRegistry.entries.compactMap { try? $0([:]) }
+    /// Every registered optimizer with its defaults, those that attach to a model built for `model`.
+    public static func optimizers(for model: Module) -> [Optimizer] {
+        OptimizerRegistry.entries.compactMap { try? $0([:], model: model) }
     }
 }

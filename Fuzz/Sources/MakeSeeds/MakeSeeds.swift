@@ -28,7 +28,7 @@ enum MakeSeeds {
             file.append(contentsOf: (0..<(2 * width)).map { UInt8(truncatingIfNeeded: 0x3C + $0) })
             try write("FuzzSafeTensors", "\(dtype.lowercased()).safetensors", file)
         }
-        for optimizer in FuzzModel.optimizers() {
+        for optimizer in FuzzModel.optimizers(for: network) {
             for _ in 0..<2 {
                 network.zeroGradients()
                 network.forward(batch).squared().sum().backward()

@@ -76,7 +76,7 @@ struct CompareCommand: ParsableCommand {
                 let lr = base * m
                 settings["lr"] = .number(lr)
                 do {
-                    _ = try entry(settings)
+                    try entry.validate(settings)
                 } catch {
                     throw ValidationError("'\(item)': \(error)")
                 }

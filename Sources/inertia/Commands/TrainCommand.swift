@@ -72,12 +72,6 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the checkpoint in --out.")
     var resume = false
 
-    @Option(help: "Wrap the optimizer in a Kronecker-factored preconditioner (mkor: every Linear / Conv2d layer).")
-    var preconditioner: PreconditionerName = .none
-
-    @Option(help: "MKOR: refresh the inverse factors every N steps.")
-    var inverseFrequency = 10
-
     func validate() throws {
         try requireFinite([
             "lr": lr, "momentum": momentum, "weight-decay": weightDecay, "clip": clip, "test-fraction": testFraction,
@@ -89,10 +83,9 @@ struct TrainCommand: ParsableCommand {
             )
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
-        guard inverseFrequency >= 1 else { throw ValidationError("--inverse-frequency must be >= 1") }
         if let clip, !(clip > 0) { throw ValidationError("--clip must be positive, got \(clip)") }
         do {
-            _ = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters())
+            try OptimizerRegistry.entry(named: optimizer)!.validate(try hyperparameters())
         } catch let error as OptimizerError {
             throw ValidationError("\(error)")
         }
@@ -153,7 +146,6 @@ struct TrainCommand: ParsableCommand {
         guard let classes = train.classCount else { throw CommandFailure("the data has no classes") }
         var rng = PhiloxGenerator(seed: seed)
         let network = try makeModel(features: train.inputs.shape[1], classes: classes, using: &rng)
-        let optim = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters())
         if let initFrom {
             do {
                 try network.loadStateDictionary(try SafeTensors.read(initFrom).dictionary)
@@ -161,6 +153,7 @@ struct TrainCommand: ParsableCommand {
                 throw CommandFailure("--init-from \(initFrom): \(error)")
             }
         }
+        let optim = try OptimizerRegistry.entry(named: optimizer)!(try hyperparameters(), model: network)
         let loader = try DataLoader(train, batchSize: common.batchSize, shuffles: shuffle, seed: seed)
         optim.schedule = makeSchedule(
             totalSteps: common.epochs * ((loader.batchCount + accumulation - 1) / accumulation))
@@ -169,13 +162,11 @@ struct TrainCommand: ParsableCommand {
             optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init)))
         }
         let checkpoint = folder.file("checkpoint.safetensors")
-        let stepper: Optimizer =
-            preconditioner == .mkor ? try MKOR(model: network, base: optim, inverseFrequency: inverseFrequency) : optim
         Interrupt.install()
         var options = TrainingOptions(
             epochs: common.epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
         options.shouldStop = { Interrupt.requested }
-        let trainer = try Trainer(model: network, optimizer: stepper, loader: loader, testSet: test, options: options)
+        let trainer = try Trainer(model: network, optimizer: optim, loader: loader, testSet: test, options: options)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw CommandFailure("--resume: no checkpoint at \(checkpoint)")
@@ -197,9 +188,7 @@ struct TrainCommand: ParsableCommand {
             "optimizer \(optim.name): "
                 + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                     separator: " ")
-                + ", schedule \(schedule.rawValue)"
-                + (preconditioner == .mkor
-                    ? ", MKOR preconditioning (inverse factors every \(inverseFrequency) steps)" : ""))
+                + ", schedule \(schedule.rawValue)")
         if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {
@@ -255,6 +244,4 @@ extension TrainCommand {
     enum ScheduleName: String, ExpressibleByArgument, CaseIterable {
         case constant, cosine, warmupCosine = "warmup-cosine", step, wsd
     }
-
-    enum PreconditionerName: String, ExpressibleByArgument, CaseIterable { case none, mkor }
 }
