@@ -33,11 +33,31 @@ public protocol Optimizer: AnyObject {
     /// naming the first that cannot. `step` on such a parameter is a programming error.
     func validate(_ parameters: [NamedParameter]) throws
     func step(_ parameters: [NamedParameter])
+    /// Whether it steps from the model's outputs on the batch (SSO) rather than from parameter
+    /// gradients; the Trainer then calls `step(_:outputs:lossGradient:)` once per batch.
+    var stepsFromOutputs: Bool { get }
+    /// One step from the batch's outputs: `outputs()` evaluates the model on the batch (with
+    /// gradients recorded) and `lossGradient(z)` is the loss's gradient at outputs `z`.
+    func step(_ parameters: [NamedParameter], outputs: () -> Tensor, lossGradient: (Tensor) -> Tensor)
     /// State keyed by parameter name.
     func state() -> OptimizerState
     /// Restores state saved by `state()`; fails naming the parameter whose entry is missing or
     /// has another shape, and changes nothing then.
     func load(_ state: OptimizerState, for parameters: [NamedParameter]) throws
+}
+
+extension Optimizer {
+    public var stepsFromOutputs: Bool { false }
+
+    /// The chain rule: the parameter gradients `Jᵀ ∂L/∂z` from one backward pass through the
+    /// outputs, then `step(parameters)`.
+    public func step(_ parameters: [NamedParameter], outputs: () -> Tensor, lossGradient: (Tensor) -> Tensor) {
+        for (_, p) in parameters { p.zeroGrad() }
+        let z = withGradients { outputs() }
+        let g = lossGradient(z.detached())
+        withGradients { (z * g).sum().backward() }
+        step(parameters)
+    }
 }
 
 /// What to do when a gradient has NaN or infinite entries.
@@ -59,8 +79,14 @@ struct NonFiniteGradientGuard {
     /// Whether the step over `active` (the parameters with a gradient) may go on; records a
     /// skipped step or the error otherwise.
     mutating func allowsStep(_ active: [NamedParameter], optimizer: String, update: Int) -> Bool {
+        allows(active.map { ($0.name, $0.parameter.grad!) }, optimizer: optimizer, update: update)
+    }
+
+    /// Whether a step from these named gradients may go on (`allowsStep` for gradients that
+    /// belong to no parameter, such as a loss gradient in output space).
+    mutating func allows(_ gradients: [(name: String, gradient: Tensor)], optimizer: String, update: Int) -> Bool {
         error = nil
-        guard policy != .ignore, let bad = active.first(where: { !Self.isFinite($0.parameter.grad!) }) else {
+        guard policy != .ignore, let bad = gradients.first(where: { !Self.isFinite($0.gradient) }) else {
             return true
         }
         if policy == .skip {

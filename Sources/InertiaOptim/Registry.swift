@@ -125,6 +125,7 @@ public enum OptimizerRegistry {
         AuON.registryEntry,
         AuON.hybridRegistryEntry,
         MKOR.registryEntry,
+        TargetSurrogateOptimizer.registryEntry,
     ]
 
     public static func entry(named name: String) -> OptimizerEntry? { entries.first { $0.name == name } }

@@ -131,6 +131,13 @@ public final class Trainer {
                 "the training set has no batches: \(loader.dataset.count) examples at batch size \(loader.batchSize)\(dropped)"
             )
         }
+        if optimizer.stepsFromOutputs {
+            guard options.accumulationSteps == 1, options.clipGradientNorm == nil else {
+                throw TrainingError.invalidOptions(
+                    "\(optimizer.name) steps from the model's outputs on each batch: it takes neither gradient accumulation nor clipping"
+                )
+            }
+        }
         try optimizer.validate(model.namedParameters().filter { !$0.parameter.isFrozen })
         self.model = model
         self.optimizer = optimizer
@@ -144,6 +151,14 @@ public final class Trainer {
         } else {
             self.loss = { Loss.meanSquaredError($0, $1) }
         }
+    }
+
+    /// The loss's gradient with respect to the outputs `z` (what an optimizer that steps from
+    /// outputs calls its oracle).
+    func lossGradient(_ z: Tensor, _ targets: Tensor) -> Tensor {
+        let leaf = z.detached().requiringGrad()
+        withGradients { loss(leaf, targets).backward() }
+        return leaf.grad ?? Tensor.zeros(z.shape)
     }
 
     var stepsPerEpoch: Int { (loader.batchCount + options.accumulationSteps - 1) / options.accumulationSteps }
@@ -167,13 +182,17 @@ public final class Trainer {
                 model.zeroGradients()
                 for micro in 0..<group {
                     let (x, y) = loader.batch(epoch: epoch, index: batch + micro, order: order)
-                    let outputs = model(x)
+                    let outputs = optimizer.stepsFromOutputs ? withoutGradients { model(x) } : model(x)
                     let value = loss(outputs, y)
                     let scalar = Double(value.item)
                     guard scalar.isFinite else {
                         throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: scalar)
                     }
-                    (value * Float(1 / Double(group))).backward()
+                    if optimizer.stepsFromOutputs {
+                        optimizer.step(named, outputs: { self.model(x) }, lossGradient: { self.lossGradient($0, y) })
+                    } else {
+                        (value * Float(1 / Double(group))).backward()
+                    }
                     lossSum += scalar * Double(x.shape[0])
                     samples += x.shape[0]
                     if classification {
@@ -182,8 +201,10 @@ public final class Trainer {
                             * Double(x.shape[0])
                     }
                 }
-                if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
-                optimizer.step(named)
+                if !optimizer.stepsFromOutputs {
+                    if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
+                    optimizer.step(named)
+                }
                 if let error = optimizer.nonFiniteError {
                     throw TrainingError.nonFiniteGradient("\(error)")
                 }

@@ -91,7 +91,7 @@ final class CLITests: XCTestCase {
         let names = listing.output.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["name"] as? String
         }
-        XCTAssertEqual(names.count, 18, listing.output)
+        XCTAssertEqual(names.count, 19, listing.output)
         for name in names {
             let r = try run([
                 "train", "--optimizer", name, "--epochs", "1", "--limit", "64", "--out", folder + "/\(name)",

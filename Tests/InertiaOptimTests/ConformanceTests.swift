@@ -14,6 +14,7 @@ final class ConformanceTests: XCTestCase {
         [
             "sgd": 1e-3, "adam": 1e-2, "adamw": 1e-2, "nadam": 1e-2, "radam": 1e-2, "rmsprop": 1e-2, "adagrad": 1e-1,
             "sgdp": 1e-3, "am-sgd": 1e-3, "fismo": 5e-3, "mkor": 1e-3,
+            "sso": 2e-3,
         ][name] ?? 1e-2
     }
 
@@ -39,7 +40,7 @@ final class ConformanceTests: XCTestCase {
             names,
             [
                 "sgd", "adam", "adamw", "nadam", "radam", "rmsprop", "adagrad", "lion", "lion-k", "adamp", "sgdp",
-                "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon", "mkor",
+                "am-sgd", "am-adamw", "muon", "fismo", "auon", "hybrid-auon", "mkor", "sso",
             ])
         XCTAssertEqual(Set(names).count, names.count)
         for e in OptimizerRegistry.entries {
@@ -310,7 +311,7 @@ final class ConformanceTests: XCTestCase {
                     Parallel.threadCount = threads
                     var rng = PhiloxGenerator(seed: 3)
                     let p = Parameter(Tensor.normal(shape, using: &rng))
-                    let opt = try make(entry, ["weight_decay": 0.01])
+                    let opt = try make(entry, entry.defaultValue("weight_decay") != nil ? ["weight_decay": 0.01] : [:])
                     for _ in 0..<3 {
                         p.value.grad = Tensor.normal(shape, using: &rng)
                         opt.step([("p", p)])

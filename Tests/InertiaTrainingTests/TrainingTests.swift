@@ -193,6 +193,67 @@ final class TrainingTests: XCTestCase {
         for (a, b) in zip(big.scalars, small.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
+    /// An optimizer that steps from outputs (SSO) gets each batch's outputs and the loss gradient
+    /// from the Trainer: the same parameters as SSO stepping by hand over the same batches, a loss
+    /// that falls, and a refusal of accumulation or clipping.
+    func testTheTrainerHandsSSOTheOutputsAndTheLossGradient() throws {
+        let data = Synthetic.linearRegression(count: 64, dimension: 3, seed: 2).data
+        func model() -> Linear {
+            var rng = PhiloxGenerator(seed: 3)
+            return Linear(3, 1, using: &rng)
+        }
+        let trained = model()
+        let trainer = try Trainer(
+            model: trained, optimizer: try TargetSurrogateOptimizer(innerSteps: 3, stepSize: 0.5),
+            loader: try DataLoader(data, batchSize: 16, shuffles: false), options: TrainingOptions(epochs: 3))
+        var losses: [Double] = []
+        try trainer.run { if case .step(let r) = $0 { losses.append(r.loss) } }
+        XCTAssertLessThan(losses.last!, losses.first! / 2, "\(losses)")
+
+        let manual = model()
+        let sso = try TargetSurrogateOptimizer(innerSteps: 3, stepSize: 0.5)
+        let loader = try DataLoader(data, batchSize: 16, shuffles: false)
+        for epoch in 0..<3 {
+            let order = loader.order(epoch: epoch)
+            for index in 0..<loader.batchCount {
+                let (x, y) = loader.batch(epoch: epoch, index: index, order: order)
+                sso.step(
+                    manual.namedParameters(), outputs: { manual(x) },
+                    targetGradient: TargetSurrogateOptimizer.lossGradient { Loss.meanSquaredError($0, y) })
+            }
+        }
+        XCTAssertEqual(trained.weight.value, manual.weight.value)
+        XCTAssertEqual(sso.oracleCalls, trainer.step)
+        for options in [
+            TrainingOptions(epochs: 1, accumulationSteps: 2), TrainingOptions(epochs: 1, clipGradientNorm: 1),
+        ] {
+            XCTAssertThrowsError(
+                try Trainer(
+                    model: model(), optimizer: try TargetSurrogateOptimizer(), loader: loader, options: options)
+            ) { XCTAssertTrue("\($0)".contains("sso steps from the model's outputs"), "\($0)") }
+        }
+    }
+
+    /// Any other optimizer, asked to step from outputs, takes the chain rule's gradient `Jᵀ ∂L/∂z`.
+    func testTheOutputStepOfAGradientOptimizerIsItsGradientStep() throws {
+        let data = Synthetic.linearRegression(count: 16, dimension: 3, seed: 4).data
+        var rng = PhiloxGenerator(seed: 5)
+        let a = Linear(3, 1, using: &rng)
+        let b = Linear(3, 1, using: &rng)
+        try b.loadStateDictionary(Dictionary(uniqueKeysWithValues: a.stateDictionary().map { ($0.name, $0.value) }))
+        let (x, y) = (data.inputs, data.targets)
+        let sgdA = try SGD(learningRate: 0.1, momentum: 0.9), sgdB = try SGD(learningRate: 0.1, momentum: 0.9)
+        for _ in 0..<3 {
+            a.zeroGradients()
+            Loss.meanSquaredError(a(x), y).backward()
+            sgdA.step(a.namedParameters())
+            sgdB.step(
+                b.namedParameters(), outputs: { b(x) },
+                lossGradient: TargetSurrogateOptimizer.lossGradient { Loss.meanSquaredError($0, y) })
+        }
+        for (p, q) in zip(a.weight.value.scalars, b.weight.value.scalars) { XCTAssertEqual(p, q, accuracy: 1e-6) }
+    }
+
     func testSGDMomentumFollowsPyTorchsFirstStepRule() throws {
         // lr 0.1, momentum 0.9, dampening 0.5: step 1 moves by lr * g (no dampening), step 2 by
         // lr * (0.9 g + 0.5 g) for a constant gradient g = 2 (loss 2θ).
