@@ -9,8 +9,11 @@ import InertiaTensor
 /// β = 1 is plain PLMS-k. HB averages the combined slope (first order for β < 1); GHVB averages
 /// the raw slopes and recombines them with β-dependent coefficients that keep order k.
 public struct HeavyBallSampling: Sendable, Equatable {
-    /// Heavy-ball (HB) or generalized heavy-ball (GHVB) momentum on the sampler's slope.
-    public enum Method: String, Sendable { case heavyBall = "hb", generalizedHeavyBall = "ghvb" }
+    /// Heavy-ball (HB) or generalized heavy-ball (GHVB) momentum on the sampler's slope, or the
+    /// code's Nesterov form of HB (`PLMSWithNTScheduler`, spec 2.6).
+    public enum Method: String, CaseIterable, Sendable {
+        case heavyBall = "hb", generalizedHeavyBall = "ghvb", nesterov = "nt"
+    }
 
     public let method: Method
     /// The multistep order k (1...5).
@@ -64,11 +67,17 @@ public struct HeavyBallSampling: Sendable, Equatable {
     }
 
     /// The left end `z_min` of the real absolute-stability interval `[z_min, 0]` of `z = hλ`
-    /// (spec 2.7): `−(4 − 2β)/Σ_j a_j (−1)^j` with `a_j = β·(AB or GHVB coefficient)`.
+    /// (spec 2.7): `−(4 − 2β)/Σ_j a_j (−1)^j` with `a_j = β·(AB or GHVB coefficient)`. For the
+    /// Nesterov form the same crossing at ξ = −1 of its recurrence
+    /// `(ξ − 1) = z P(ξ) β [(1 − β)ξ/(ξ − 1 + β) + 1]` (`P` the AB polynomial) gives the HB value
+    /// divided by `3 − 2β` (derived here; the tests check it by integrating `y' = λy`).
     public var stabilityIntervalLeftEnd: Double {
-        let row = method == .heavyBall ? Self.adamsBashforth(order) : Self.generalizedCoefficients(order, beta: beta)
+        let row =
+            method == .generalizedHeavyBall
+            ? Self.generalizedCoefficients(order, beta: beta) : Self.adamsBashforth(order)
         let alternating = row.enumerated().reduce(0.0) { $0 + beta * $1.element * ($1.offset % 2 == 0 ? 1 : -1) }
-        return -(4 - 2 * beta) / alternating
+        let heavyBall = -(4 - 2 * beta) / alternating
+        return method == .nesterov ? heavyBall / (3 - 2 * beta) : heavyBall
     }
 
     /// Integrates `y' = slope(y, n)` over steps `h[n]` (state as a flat vector) with start-up at
@@ -88,6 +97,14 @@ public struct HeavyBallSampling: Sendable, Equatable {
                 let v = velocity.map { zip($0, combined).map { (1 - beta) * $0 + beta * $1 } } ?? combined
                 velocity = v
                 direction = v
+            case .nesterov:
+                // v ← (1 − β)v + βp, then the step takes (1 − β)v + βp (spec 2.6).
+                history.append(e)
+                if history.count > order { history.removeFirst() }
+                let combined = Self.combine(Self.adamsBashforth(history.count), history)
+                let v = velocity.map { zip($0, combined).map { (1 - beta) * $0 + beta * $1 } } ?? combined
+                velocity = v
+                direction = zip(v, combined).map { (1 - beta) * $0 + beta * $1 }
             case .generalizedHeavyBall:
                 let v = velocity.map { zip($0, e).map { (1 - beta) * $0 + beta * $1 } } ?? e
                 velocity = v

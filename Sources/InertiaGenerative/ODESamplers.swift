@@ -114,13 +114,17 @@ public enum DiffusionSampler {
     }
 
     /// DPM-Solver++(2M) (Lu et al., 2022), data prediction, multistep; the first step is first
-    /// order, and with `lowerOrderFinal` so is the last of runs under 10 steps.
+    /// order, and with `lowerOrderFinal` so is the last of runs under 10 steps. `momentum` β < 1
+    /// is the heavy-ball form of `MomentumDPMSolverMultistepScheduler` (Wizadwongsa et al., ICLR
+    /// 2024; heavy-ball-diffusion-sampling 2.6): the second-order updates `D` are averaged,
+    /// `vel ← (1 − β)vel + βD` (the first one taken as is), and the first-order steps carry none.
     public static func dpmSolverPlusPlus2M(
         _ x: Matrix64, grid: [Double], schedule: DiffusionSchedule, model: Denoiser,
-        lowerOrderFinal: Bool = false
+        lowerOrderFinal: Bool = false, momentum beta: Double = 1
     ) -> Matrix64 {
+        precondition(beta > 0 && beta <= 1, "dpmSolverPlusPlus2M: momentum must lie in (0, 1], got \(beta)")
         var x = x
-        var previous: Matrix64?, previousH = 0.0
+        var previous: Matrix64?, previousH = 0.0, velocity: Matrix64?
         let n = grid.count - 1
         for i in 1...n {
             let t = grid[i - 1], s = grid[i]
@@ -132,6 +136,13 @@ public enum DiffusionSampler {
                 dm = Matrix64(
                     rows: x0.rows, columns: x0.columns,
                     scalars: zip(x0.scalars, previous.scalars).map { (1 + 1 / (2 * r)) * $0 - 1 / (2 * r) * $1 })
+                // Heavy-ball momentum on the second-order updates only (heavy-ball-diffusion-sampling 2.6).
+                if let v = velocity {
+                    dm = Matrix64(
+                        rows: dm.rows, columns: dm.columns,
+                        scalars: zip(v.scalars, dm.scalars).map { (1 - beta) * $0 + beta * $1 })
+                }
+                velocity = dm
             }
             let ratio = schedule.sigma(s) / schedule.sigma(t), gain = -schedule.alpha(s) * Foundation.expm1(-h)
             for k in 0..<x.scalars.count { x.scalars[k] = ratio * x.scalars[k] + gain * dm.scalars[k] }

@@ -148,10 +148,15 @@ public enum SamplerRegistry {
                 x, grid: grid(n, times, schedule), eta: o["eta"]!, schedule: schedule, model: model, using: &rng)
         },
         SamplerEntry(
-            name: "dpmpp2m", family: "diffusion solvers", summary: "DPM-Solver++(2M), data prediction, multistep",
-            paper: "Lu et al., 2022 (arXiv 2211.01095)"
-        ) { x, n, _, times, schedule, model, _ in
-            DiffusionSampler.dpmSolverPlusPlus2M(x, grid: grid(n, times, schedule), schedule: schedule, model: model)
+            name: "dpmpp2m", family: "diffusion solvers",
+            summary: "DPM-Solver++(2M), data prediction, multistep; beta < 1 adds heavy-ball momentum",
+            paper: "Lu et al., 2022 (arXiv 2211.01095); momentum: Wizadwongsa et al., ICLR 2024",
+            options: [
+                .init("beta", default: 1, in: 0.01...1, "heavy-ball momentum on the second-order updates (1: none)")
+            ]
+        ) { x, n, o, times, schedule, model, _ in
+            DiffusionSampler.dpmSolverPlusPlus2M(
+                x, grid: grid(n, times, schedule), schedule: schedule, model: model, momentum: o["beta"]!)
         },
         SamplerEntry(
             name: "plms", family: "diffusion solvers",
@@ -173,12 +178,14 @@ public enum SamplerRegistry {
     ]
 
     /// Heavy-ball momentum on PLMS (one evaluation a step).
-    static let heavyBall: [SamplerEntry] = [HeavyBallSampling.Method.heavyBall, .generalizedHeavyBall].map { method in
-        SamplerEntry(
-            name: method.rawValue, family: "heavy-ball sampling",
-            summary: method == .heavyBall
-                ? "heavy-ball momentum on the combined PLMS slope"
-                : "generalized heavy-ball: momentum on each slope, order kept",
+    static let heavyBall: [SamplerEntry] = HeavyBallSampling.Method.allCases.map { method in
+        let summaries: [HeavyBallSampling.Method: String] = [
+            .heavyBall: "heavy-ball momentum on the combined PLMS slope",
+            .generalizedHeavyBall: "generalized heavy-ball: momentum on each slope, order kept",
+            .nesterov: "Nesterov form of heavy-ball: the step mixes the new velocity with the slope again",
+        ]
+        return SamplerEntry(
+            name: method.rawValue, family: "heavy-ball sampling", summary: summaries[method]!,
             paper: "Wizadwongsa et al., ICLR 2024 (arXiv 2307.11118)",
             options: [
                 .init("order", default: 4, in: 1...5, integer: true, "multistep order k"),
@@ -194,8 +201,37 @@ public enum SamplerRegistry {
         }
     }
 
-    /// The stochastic-interpolant integrators on the velocity of the model's path.
+    /// The stochastic-interpolant integrators on the velocity of the model's path. In interpolant
+    /// time τ (0 noise, 1 data; diffusion time `t = tMax − τ·(tMax − tMin)`) the model's diffusion
+    /// path is a one-sided interpolant: its drift is the probability-flow velocity times
+    /// `−(tMax − tMin)`, its score the model's (a score does not depend on how time is counted).
     static let interpolants: [SamplerEntry] = [
+        SamplerEntry(
+            name: "interpolant-sde", family: "stochastic interpolants",
+            summary: "Euler-Maruyama on the forward SDE dX = (b + eps s)dt + sqrt(2 eps)dW; one evaluation a step",
+            paper: "Albergo, Boffi & Vanden-Eijnden, 2023 (arXiv 2303.08797)",
+            options: [.init("epsilon", default: 0.5, in: 0...10, "diffusion coefficient (0: the transport ODE)")]
+        ) { x, n, o, times, schedule, model, rng in
+            let span = times.upperBound - times.lowerBound
+            func time(_ tau: Double) -> Double { times.upperBound - tau * span }
+            // One evaluation a step gives both fields: the drift and the score at the same point.
+            var cached: (tau: Double, x: Matrix64, data: Matrix64)?
+            func data(_ tau: Double, _ y: Matrix64) -> Matrix64 {
+                if let c = cached, c.tau == tau, c.x.scalars == y.scalars { return c.data }
+                let d = model(y, time(tau))
+                cached = (tau, y, d)
+                return d
+            }
+            return StochasticInterpolant.integrateSDE(
+                x, steps: n, epsilon: o["epsilon"]!,
+                drift: { tau, y in
+                    let v = Prediction.data.convert(data(tau, y), to: .velocity, x: y, t: time(tau), schedule: schedule)
+                    return Matrix64(rows: v.rows, columns: v.columns, scalars: v.scalars.map { -span * $0 })
+                },
+                score: { tau, y in
+                    Prediction.data.convert(data(tau, y), to: .score, x: y, t: time(tau), schedule: schedule)
+                }, using: &rng)
+        },
         SamplerEntry(
             name: "interpolant-rk4", family: "stochastic interpolants",
             summary: "classical Runge-Kutta 4 on the transport ODE dx/dt = v(t, x); four evaluations a step",
@@ -207,6 +243,6 @@ public enum SamplerRegistry {
                 let v = Prediction.data.convert(model(y, t), to: .velocity, x: y, t: t, schedule: schedule)
                 return Matrix64(rows: v.rows, columns: v.columns, scalars: v.scalars.map { -span * $0 })
             }
-        }
+        },
     ]
 }

@@ -14,6 +14,12 @@ public struct StochasticInterpolant: Sendable, Equatable {
         case trig
         /// Without γ, Gaussian base: flow matching (`linear`) or VP diffusion (`trig`) in reversed time.
         case oneSidedLinear, oneSidedTrig
+        /// `a = cos²(πt)` for t ≤ ½ (else 0), `b = cos²(πt)` for t > ½ (else 0): both endpoints
+        /// vanish at t = ½, where `x_{1/2} = γz` is pure noise (the code's `encoding-decoding`).
+        case encodingDecoding
+        /// `a = 0`, `b = 1`: `x_t = x1 + γz` from the data back to itself (ρ0 = ρ1; the code's
+        /// `mirror`, which writes it as `a = γ` multiplying `x0 = z`).
+        case mirror
     }
 
     /// The noise scale γ (γ(0) = γ(1) = 0).
@@ -54,6 +60,9 @@ public struct StochasticInterpolant: Sendable, Equatable {
         precondition(
             !oneSided || noise == .zero,
             "StochasticInterpolant: one-sided paths have no γ (the base sample is the noise)")
+        precondition(
+            !(path == .encodingDecoding || path == .mirror) || noise.gamma(0.5) > 0,
+            "StochasticInterpolant: the \(path) path needs γ > 0 (all of x_t's spread at t = 1/2 is γz)")
         self.path = path
         self.noise = noise
     }
@@ -67,6 +76,10 @@ public struct StochasticInterpolant: Sendable, Equatable {
                 Foundation.cos(.pi * t / 2), Foundation.sin(.pi * t / 2), -.pi / 2 * Foundation.sin(.pi * t / 2),
                 .pi / 2 * Foundation.cos(.pi * t / 2)
             )
+        case .encodingDecoding:
+            let c = Foundation.cos(.pi * t), derivative = -.pi * Foundation.sin(2 * .pi * t)
+            return t <= 0.5 ? (c * c, 0, derivative, 0) : (0, c * c, 0, derivative)
+        case .mirror: return (0, 1, 0, 0)
         case .trig:
             let g = noise.gamma(t), gg = noise.gammaTimesDerivative(t), root = Swift.max(1 - g * g, 1e-300).squareRoot()
             let c = Foundation.cos(.pi * t / 2), s = Foundation.sin(.pi * t / 2)

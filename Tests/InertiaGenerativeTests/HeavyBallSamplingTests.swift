@@ -80,6 +80,53 @@ final class HeavyBallSamplingTests: XCTestCase {
         }
     }
 
+    /// The left end of the real stability interval, by integrating `y' = λy` with `h = 1`: just
+    /// inside it (0.97 z_min) the iterates die out, just outside (1.03 z_min) they grow. HB and
+    /// GHVB check the spec's formula (2.7), the Nesterov form the one derived for it.
+    func testStabilityIntervalsBoundTheTestEquation() {
+        for method in HeavyBallSampling.Method.allCases {
+            for k in [1, 2, 4] {
+                for beta in [1.0, 0.8, 0.5] {
+                    let sampler = HeavyBallSampling(method: method, order: k, beta: beta)
+                    let left = sampler.stabilityIntervalLeftEnd
+                    func last(_ z: Double) -> Double {
+                        let path = sampler.integrate([1], steps: [Double](repeating: 1, count: 4000)) { y, _ in
+                            [z * y[0]]
+                        }
+                        return path.suffix(50).map { Swift.abs($0[0]) }.max()!
+                    }
+                    let label = "\(method.rawValue) k \(k) beta \(beta): z_min \(left)"
+                    XCTAssertLessThan(last(0.97 * left), 1e-3, label)
+                    XCTAssertGreaterThan(last(1.03 * left), 1e3, label)
+                }
+            }
+        }
+    }
+
+    /// DPM-Solver++(2M) with heavy-ball momentum: β = 1 is the plain solver; the momentum acts
+    /// from the second second-order update on (two steps agree for any β, three do not); and it
+    /// still converges to the ODE's solution as the steps grow.
+    func testMomentumDPMSolverAveragesOnlyTheSecondOrderUpdates() {
+        let schedule = DiffusionSchedule.vpCosineDefault
+        let gaussian = GaussianMixtureDenoiser(weights: [1], means: [[1, -0.5]], standardDeviations: [0.5])
+        let model: Denoiser = { x, t in gaussian.posterior(x, t: t, schedule: schedule).data }
+        let start = Matrix64(rows: 3, columns: 2, scalars: [0.3, -1.1, 1.7, 0.4, -0.2, 0.9])
+        func run(_ steps: Int, _ beta: Double) -> Matrix64 {
+            DiffusionSampler.dpmSolverPlusPlus2M(
+                start, grid: TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: steps, schedule: schedule),
+                schedule: schedule, model: model, momentum: beta)
+        }
+        let plain = DiffusionSampler.dpmSolverPlusPlus2M(
+            start, grid: TimeGrid.uniformLambda(from: 0.999, to: 1e-3, steps: 12, schedule: schedule),
+            schedule: schedule, model: model)
+        XCTAssertEqual(run(12, 1).scalars, plain.scalars)
+        XCTAssertEqual(run(2, 0.6).scalars, run(2, 1).scalars)
+        XCTAssertGreaterThan((run(3, 0.6) - run(3, 1)).maxAbs, 1e-6)
+        let reference = run(2000, 1)
+        let errors = [20, 80, 320].map { (run($0, 0.8) - reference).maxAbs }
+        XCTAssertTrue(zip(errors, errors.dropFirst()).allSatisfy { $1 < $0 / 2 }, "\(errors)")
+    }
+
     func testOrderCodesBetaOneAndSampling() {
         XCTAssertEqual(
             HeavyBallSampling(method: .heavyBall, code: 3.8), HeavyBallSampling(method: .heavyBall, order: 4, beta: 0.8)

@@ -37,12 +37,20 @@ final class SamplerRegistryTests: XCTestCase {
         let plms3 = DiffusionSampler.plms(x, grid: grid, order: 3, schedule: schedule, model: model)
         XCTAssertEqual(try sample("plms", x, evaluations: 12, settings: ["order": 3]).scalars, plms3.scalars)
         let plms4 = DiffusionSampler.plms(x, grid: grid, order: 4, schedule: schedule, model: model)
-        for name in ["hb", "ghvb"] {
+        for name in ["hb", "ghvb", "nt"] {
             let momentumFree = try sample(name, x, evaluations: 12, settings: ["beta": 1, "order": 4])
             XCTAssertLessThan((momentumFree - plms4).maxAbs, 1e-9, "\(name) at beta 1 is PLMS-4")
             let damped = try sample(name, x, evaluations: 12)
             XCTAssertGreaterThan((damped - plms4).maxAbs, 1e-6, "\(name) at its default beta 0.8 is not PLMS-4")
         }
+        let momentum = DiffusionSampler.dpmSolverPlusPlus2M(
+            x, grid: grid, schedule: schedule, model: model, momentum: 0.8)
+        XCTAssertEqual(try sample("dpmpp2m", x, evaluations: 12, settings: ["beta": 0.8]).scalars, momentum.scalars)
+        // The interpolant SDE at epsilon 0 is Euler on the transport ODE in interpolant time.
+        let euler = DiffusionSampler.euler(
+            x, grid: (0...12).map { 0.999 - Double($0) / 12 * (0.999 - 1e-3) }, schedule: schedule, model: model)
+        XCTAssertLessThan(
+            (try sample("interpolant-sde", x, evaluations: 12, settings: ["epsilon": 0]) - euler).maxAbs, 1e-9)
     }
 
     func testEveryEntrySamplesTheExactRing() throws {

@@ -29,6 +29,55 @@ final class StochasticInterpolantTests: XCTestCase {
         }
     }
 
+    /// Every path of the catalogue (2.8): the coefficients' derivatives match central differences,
+    /// so the Gaussian fields move the mean by ṁ and the covariance by 2(aȧC0 + bḃC1 + γγ̇I), the
+    /// rate the drift `ṁ + (aȧC0 + bḃC1 + γγ̇I)C⁻¹(x − m)` carries ρ_t at.
+    func testEveryPathsFieldsCarryItsGaussianMarginals() {
+        let m0 = [0.5, -1.0], m1 = [2.0, 0.3]
+        let c0 = Matrix64(rows: 2, columns: 2, scalars: [1.0, 0.2, 0.2, 0.5])
+        let c1 = Matrix64(rows: 2, columns: 2, scalars: [0.3, -0.1, -0.1, 0.8])
+        let catalogue: [StochasticInterpolant] = [
+            .init(path: .linear, noise: .brownian(scale: 1)), .init(path: .trig, noise: .squared),
+            .init(path: .encodingDecoding, noise: .brownian(scale: 1)), .init(path: .mirror, noise: .sineSquared),
+            .init(path: .oneSidedLinear, noise: .zero), .init(path: .oneSidedTrig, noise: .zero),
+        ]
+        for interpolant in catalogue {
+            for t in [0.2, 0.45, 0.5, 0.55, 0.8] {
+                let h = 1e-6
+                let now = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: t)
+                let later = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: t + h)
+                let earlier = interpolant.gaussianLinearFields(m0: m0, c0: c0, m1: m1, c1: c1, t: t - h)
+                let label = "\(interpolant.path) t=\(t)"
+                // 1e-5: at t = 1/2 encoding-decoding's a and b meet at their minimum 0, where the
+                // central difference is off by π²h|m1 − m0|/2.
+                for i in 0..<2 {
+                    XCTAssertEqual(
+                        (later.mean[i] - earlier.mean[i]) / (2 * h), now.meanVelocity[i], accuracy: 1e-5, label)
+                }
+                let rate = now.cross.addingToDiagonal(interpolant.noise.gammaTimesDerivative(t))
+                for k in 0..<4 {
+                    XCTAssertEqual(
+                        (later.covariance.scalars[k] - earlier.covariance.scalars[k]) / (2 * h), 2 * rate.scalars[k],
+                        accuracy: 1e-6, label)
+                }
+            }
+        }
+        // Encoding-decoding passes through pure noise at t = 1/2; mirror starts and ends at the data.
+        let encoding = StochasticInterpolant(path: .encodingDecoding, noise: .brownian(scale: 1))
+        for (t, expected) in [(0.0, [1.0, 0, 0, 0]), (0.5, [0, 0, 0, 0]), (1, [0, 1, 0, 0])] {
+            let c = encoding.coefficients(t)
+            for (value, want) in zip([c.a, c.b, c.aDot, c.bDot], expected) {
+                XCTAssertEqual(value, want, accuracy: 1e-14, "t=\(t)")
+            }
+        }
+        let mirror = StochasticInterpolant(path: .mirror, noise: .brownian(scale: 1))
+        let fields = mirror.gaussianFields(m0: m0, c0: c0, m1: m1, c1: c1, t: 0.3, x: [1, 1])
+        XCTAssertEqual(fields.mean, m1)
+        for i in 0..<2 {
+            XCTAssertEqual(fields.drift[i], -mirror.noise.gammaTimesDerivative(0.3) * fields.score[i], accuracy: 1e-12)
+        }
+    }
+
     func testCatalogueEndpointsAndTheOneSidedTrigIsVPDiffusionReversed() {
         for noise in [StochasticInterpolant.Noise.brownian(scale: 1), .squared, .sineSquared] {
             XCTAssertEqual(noise.gamma(0), 0, accuracy: 1e-15)
