@@ -46,7 +46,14 @@ public final class FISMO: FusedOptimizer {
     /// Eigendecompositions are recomputed every this many steps of a parameter; `nil`: every
     /// step for matrices up to 512 on a side and every 10 steps above (spec 2.3).
     public let refreshInterval: Int?
-    private var cache: [String: (left: SymmetricEigen, right: SymmetricEigen, refreshedAt: Int, refreshes: Int)] = [:]
+    /// One parameter's factor decompositions and the spectral functions the steps use, kept
+    /// between refreshes (each spectral function is an `n³` product: computed once per refresh).
+    private struct Factors {
+        var left: SymmetricEigen, right: SymmetricEigen
+        var leftInverse: Matrix64, leftRoot: Matrix64, rightInverse: Matrix64, rightRoot: Matrix64
+        var refreshedAt: Int, refreshes: Int
+    }
+    private var cache: [String: Factors] = [:]
     public private(set) var factorStatistics: [String: FactorStatistics] = [:]
 
     /// The hyper-parameters, declared once (the registry's names in `options`).
@@ -139,31 +146,37 @@ public final class FISMO: FusedOptimizer {
         let g = Matrix64(rows: m, columns: n, scalars: (0..<(m * n)).map { Double(u.gradient[$0]) * Double(u.sign) })
         var p = Self.read(u.slots[1], m), q = Self.read(u.slots[2], n)
         let interval = refreshInterval ?? (Swift.max(m, n) > 512 ? 10 : 1)
-        var cached = cache[u.name]
+        let cached = cache[u.name]
         // A step at or before the last refresh means the state was loaded: recompute.
         let refresh = cached.map { u.step - $0.refreshedAt >= interval || u.step <= $0.refreshedAt } ?? true
         let gamma = factorDecay
         // Left factor with the old right one, then the right factor with the new left one.
         let oldRight = refresh ? SymmetricEigen(q) : cached!.right
-        let left = g * oldRight.power(-1) * g.transposed * (1 / Double(n))
+        let oldRightInverse = refresh ? oldRight.power(-1) : cached!.rightInverse
+        let left = g * oldRightInverse * g.transposed * (1 / Double(n))
         let pTilde = p * gamma + left.addingToDiagonal(damping * p.trace / Double(m)) * (1 - gamma)
         p = (pTilde * (Double(m) / pTilde.trace)).symmetrized
         let leftEigen = refresh ? SymmetricEigen(p) : cached!.left
-        let right = g.transposed * leftEigen.power(-1) * g * (1 / Double(m))
+        let leftInverse = refresh ? leftEigen.power(-1) : cached!.leftInverse
+        let right = g.transposed * leftInverse * g * (1 / Double(m))
         let qTilde = q * gamma + right.addingToDiagonal(damping * q.trace / Double(n)) * (1 - gamma)
         q = (qTilde * (Double(n) / qTilde.trace)).symmetrized
         let rightEigen = refresh ? SymmetricEigen(q) : oldRight
-        cached = (
-            leftEigen, rightEigen, refresh ? u.step : cached!.refreshedAt, (cached?.refreshes ?? 0) + (refresh ? 1 : 0)
-        )
-        cache[u.name] = cached
+        let factors =
+            refresh
+            ? Factors(
+                left: leftEigen, right: rightEigen, leftInverse: leftInverse, leftRoot: leftEigen.power(-0.5),
+                rightInverse: rightEigen.power(-1), rightRoot: rightEigen.power(-0.5), refreshedAt: u.step,
+                refreshes: (cached?.refreshes ?? 0) + 1)
+            : cached!
+        cache[u.name] = factors
         factorStatistics[u.name] = FactorStatistics(
             leftCondition: Self.condition(leftEigen), rightCondition: Self.condition(rightEigen),
-            refreshes: cached!.refreshes)
+            refreshes: factors.refreshes)
         Self.write(p, to: u.slots[1])
         Self.write(q, to: u.slots[2])
 
-        let leftRoot = leftEigen.power(-0.5), rightRoot = rightEigen.power(-0.5)
+        let leftRoot = factors.leftRoot, rightRoot = factors.rightRoot
         let whitened = leftRoot * g * rightRoot
         let beta = momentum, buffer = u.slots[0]
         var momentumMatrix = Matrix64(rows: m, columns: n)

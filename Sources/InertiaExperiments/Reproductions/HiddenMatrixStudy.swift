@@ -18,7 +18,8 @@ enum HiddenMatrixStudy {
     static let hiddenWeights: Set<String> = ["layers.0.weight", "layers.2.weight"]
 
     /// One run; `hidden == nil` is the AdamW baseline (lr 1e-3, wd 0.01 on everything). `nil`
-    /// when interrupted.
+    /// when interrupted. A run whose loss turns NaN or infinite ends there, not finite, and counts
+    /// test accuracy 0 (it classifies nothing), so that medians over seeds stay ordered.
     static func run(
         hidden: ((Double) throws -> FusedOptimizer)?, lr: Double, data: (train: Dataset, test: Dataset), seed: UInt64,
         epochs: Int, shouldStop: @escaping () -> Bool
@@ -47,25 +48,31 @@ enum HiddenMatrixStudy {
         let trainer = try Trainer(
             model: model, optimizer: optimizer, loader: loader, testSet: data.test, options: options)
         var epochLosses: [Double] = [], current: [Double] = [], finite = true
-        let summary = try trainer.run { event in
-            if case .step(let r) = event {
-                current.append(r.loss)
-                finite = finite && r.loss.isFinite
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.run { event in
+                if case .step(let r) = event {
+                    current.append(r.loss)
+                    finite = finite && r.loss.isFinite
+                }
+                if case .evaluation = event {
+                    epochLosses.append(current.reduce(0, +) / Double(Swift.max(current.count, 1)))
+                    current = []
+                }
             }
-            if case .evaluation = event {
-                epochLosses.append(current.reduce(0, +) / Double(Swift.max(current.count, 1)))
-                current = []
-            }
+        } catch TrainingError.nonFiniteLoss {
+            return Outcome(accuracy: 0, epochLosses: epochLosses, allFinite: false)
         }
         if summary.interrupted { return nil }
         return Outcome(accuracy: summary.finalEvaluation?.accuracy ?? .nan, epochLosses: epochLosses, allFinite: finite)
     }
 
-    /// Seconds per `step()` of `optimizer` on one 256×256 weight, the best of `repetitions`.
-    static func stepSeconds(_ optimizer: FusedOptimizer, repetitions: Int) -> Double {
+    /// Seconds per `step()` of `optimizer` on one weight of `shape` (256×256 unless given), the
+    /// best of `repetitions`.
+    static func stepSeconds(_ optimizer: FusedOptimizer, repetitions: Int, shape: [Int] = [256, 256]) -> Double {
         var rng = PhiloxGenerator(seed: 5)
-        let w = Parameter(Tensor.normal([256, 256], using: &rng))
-        w.value.grad = Tensor.normal([256, 256], using: &rng)
+        let w = Parameter(Tensor.normal(shape, using: &rng))
+        w.value.grad = Tensor.normal(shape, using: &rng)
         var best = Double.infinity
         for _ in 0..<repetitions {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -73,5 +80,19 @@ enum HiddenMatrixStudy {
             best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }
         return best
+    }
+
+    /// Mean seconds per `step()` over `steps` consecutive steps on one weight of `shape`: the
+    /// cost of an optimizer that refreshes something every few steps (FISMO's eigendecompositions).
+    static func meanStepSeconds(_ optimizer: FusedOptimizer, steps: Int, shape: [Int]) -> Double {
+        var rng = PhiloxGenerator(seed: 5)
+        let w = Parameter(Tensor.normal(shape, standardDeviation: 0.05, using: &rng))
+        let gradients = (0..<steps).map { _ in Tensor.normal(shape, using: &rng) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for g in gradients {
+            w.value.grad = g
+            optimizer.step([("w", w)])
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps)
     }
 }

@@ -32,7 +32,7 @@ public struct SymmetricEigen: Sendable {
         let order = (0..<n).sorted { d[$0] < d[$1] }
         var sorted = Matrix64(rows: n, columns: n)
         for (to, from) in order.enumerated() {
-            for r in 0..<n { sorted.scalars[r * n + to] = v[r * n + from] }
+            for r in 0..<n { sorted.scalars[r * n + to] = v[from * n + r] }
         }
         values = order.map { d[$0] }
         vectors = sorted
@@ -56,13 +56,14 @@ public struct SymmetricEigen: Sendable {
         return map { Foundation.pow(Swift.max($0, floor), power) }
     }
 
-    /// Householder reduction of the symmetric `v` (row-major, overwritten by the accumulated
-    /// transformation) to tridiagonal form: diagonal in `d`, sub-diagonal in `e[1...]`.
+    /// Householder reduction of the symmetric `v` (overwritten by the accumulated transformation,
+    /// stored column-major so that the columns the loops walk are contiguous) to tridiagonal form:
+    /// diagonal in `d`, sub-diagonal in `e[1...]`.
     private static func tridiagonalize(
         _ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
         _ e: UnsafeMutablePointer<Double>, _ n: Int
     ) {
-        @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + r * n + c }
+        @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + c * n + r }
         for j in 0..<n { d[j] = at(n - 1, j).pointee }
         for i in stride(from: n - 1, to: 0, by: -1) {
             var scale = 0.0, h = 0.0
@@ -138,12 +139,13 @@ public struct SymmetricEigen: Sendable {
         e[0] = 0
     }
 
-    /// The implicit QL iteration on the tridiagonal `(d, e)`, rotating the columns of `v`.
+    /// The implicit QL iteration on the tridiagonal `(d, e)`, rotating the columns of `v`
+    /// (column-major: each rotation touches two contiguous columns).
     private static func diagonalize(
         _ v: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>,
         _ e: UnsafeMutablePointer<Double>, _ n: Int
     ) {
-        @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + r * n + c }
+        @inline(__always) func at(_ r: Int, _ c: Int) -> UnsafeMutablePointer<Double> { v + c * n + r }
         for i in 1..<n { e[i - 1] = e[i] }
         e[n - 1] = 0
         var f = 0.0, tst1 = 0.0

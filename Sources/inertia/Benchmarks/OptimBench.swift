@@ -46,13 +46,17 @@ struct OptimBench: ParsableCommand {
         ]
         if all {
             for e in OptimizerRegistry.entries
-            where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp", "fismo"].contains(e.name) {
+            where !["sgd", "adam", "adamw", "lion", "adamp", "sgdp", "fismo", "sso"].contains(e.name) && !e.needsModel {
                 cases.append((e.name, e, ["lr": 1e-3]))
             }
             // FISMO's cost is its Kronecker factors' eigendecompositions (cubic in each side), not
             // a per-parameter pass: a (N/1000)x1000 weight would time a 1000x1000 decomposition.
+            // MKOR attaches to a model's layers (`inertia bench mkor`); SSO steps from a model's
+            // outputs by autodiff, its cost the model's forward and backward passes.
             FileHandle.standardError.write(
-                Data("optim fismo: not timed per parameter (cubic factor cost; see the fismo reproduction)\n".utf8))
+                Data(
+                    "optim fismo, mkor, sso: not timed per parameter (cubic factor cost; per layer, `bench mkor`; per model pass)\n"
+                        .utf8))
         }
         var rows: [JSONValue] = []
         let saved = Parallel.threadCount
