@@ -54,6 +54,8 @@ def main():
         sample(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
+    elif "sns" in args.only and args.torch_python:
+        sns_experiment_a(args)
     if "cbo" in args.only and args.torch_python:
         cbo(args)
 
@@ -169,6 +171,39 @@ def ot(args):
             continue
         fastest = min(v[0] for k, v in theirs.items() if k[0] == n and k[1] == reg and k[3] == threads)
         print("  %d thr n=%d reg=%g: SNS %.3f s (%d iterations) vs %.4f s: %.1fx" % (threads, n, reg, a, ia, fastest, a / fastest))
+    sns_experiment_a(args)
+
+
+def sns_experiment_a(args):
+    """SNS at eta 300 on the sinkhorn-newton-sparse reproduction's experiment A costs against POT's
+    sinkhorn and sinkhorn_log at stopThr 1e-8 (`sns_experiment_a_pot.py`), 2 threads; the cost
+    matrices are checked to be the same; SNS against the faster POT method that converged."""
+    ours = run_json([args.binary, "bench", "ot", "--experiment-a", "--threads", "2", "--rounds", str(args.rounds)])
+    env = dict(os.environ, PEERS_THREADS="2")
+    theirs = run_json([args.torch_python, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "sns_experiment_a_pot.py"), "--peers", args.peers,
+                       "--rounds", str(args.rounds)], env=env)
+    ours_by = {(r["seed"], r["method"]): r for r in ours["results"]}
+    print("\nExperiment A (100x100 U[0,1] costs, eta 300 = reg 1/300, stop at 1e-8), 2 threads:")
+    print("| seed | SNS s (iterations) | Inertia sinkhorn_log s (iterations) | POT sinkhorn s (iterations, L1 err) | POT sinkhorn_log s (iterations, L1 err) | SNS / fastest converged POT |")
+    print("|---|---|---|---|---|---|")
+    ratios = []
+    for seed in range(5):
+        sns = ours_by[(seed, "sns")]
+        pot = {r["method"]: r for r in theirs["results"] if r["seed"] == seed}
+        assert abs(pot["sinkhorn"]["cost_sum"] - sns["cost_sum"]) < 1e-9 * sns["cost_sum"], "the costs differ"
+        converged = [r["seconds"] for r in pot.values() if r["converged"]]
+        ratio = sns["seconds"] / min(converged) if converged else float("nan")
+        ratios.append(ratio)
+        log = ours_by.get((seed, "sinkhorn_log"))
+        print("| %d | %.4f (%d) | %s | %.4f (%d, %.1e) | %.4f (%d, %.1e) | %.2f |" % (
+            seed, sns["seconds"], sns["iterations"],
+            "%.4f (%d)" % (log["seconds"], log["iterations"]) if log else "-",
+            pot["sinkhorn"]["seconds"], pot["sinkhorn"]["iterations"], pot["sinkhorn"]["marg_err_l1"],
+            pot["sinkhorn_log"]["seconds"], pot["sinkhorn_log"]["iterations"], pot["sinkhorn_log"]["marg_err_l1"], ratio))
+    finite = sorted(r for r in ratios if r == r)
+    if finite:
+        print("median SNS / fastest converged POT: %.2f (%s)" % (finite[len(finite) // 2], "SNS faster" if finite[len(finite) // 2] < 1 else "POT faster"))
 
 
 def cbo(args):

@@ -29,7 +29,7 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0, 1] : [0, 1, 2, 3, 4] }
 
     /// `C_ij ~ U[0, 1]` from the SplitMix64 stream of `seed`, uniform marginals.
-    static func randomProblem(_ n: Int, seed: UInt64) throws -> TransportProblem {
+    public static func randomProblem(_ n: Int, seed: UInt64) throws -> TransportProblem {
         try TransportProblem(
             source: [], target: [],
             cost: Matrix64(rows: n, columns: n, scalars: SplitMix64.uniformFloat64(seed: 500 + seed, count: n * n)))

@@ -19,6 +19,15 @@ struct OTBench: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Thread counts to measure, in order.")
     var threads: [Int] = [2]
 
+    @Flag(
+        help:
+            "Instead: SNS at eta 300 and Inertia's Sinkhorn (both domains, reg 1/300, stopThr 1e-8) on the sinkhorn-newton-sparse reproduction's experiment A costs (100x100 U[0,1] from SplitMix64 seeds 500-504), best of --rounds."
+    )
+    var experimentA = false
+
+    @Option(help: "With --experiment-a: timed runs per solver and seed (the best is kept).")
+    var rounds = 3
+
     func validate() throws {
         guard sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--sizes must be positive") }
         let known = Set(Sinkhorn.Method.allCases.map(\.rawValue) + ["sns"])
@@ -32,7 +41,56 @@ struct OTBench: ParsableCommand {
             source: [], target: [], cost: GroundCost.normalizedByMaximum(GroundCost.squaredEuclidean(x, y)))
     }
 
+    /// Experiment A of the sinkhorn-newton-sparse reproduction, for `Scripts/sns_experiment_a_pot.py`
+    /// to time POT on the same costs (it regenerates them from the same SplitMix64 streams and
+    /// checks `cost_sum`).
+    func runExperimentA() throws {
+        let loadStart = BenchEnvironment.loadAverage
+        var rows: [JSONValue] = []
+        let saved = Parallel.threadCount
+        for threads in threads {
+            Parallel.threadCount = threads
+            for seed in UInt64(0)..<5 {
+                let problem = try SinkhornNewtonSparseReproduction.randomProblem(100, seed: seed)
+                for method in methods {
+                    var best = Double.infinity, iterations = 0, converged = false, plan = problem.cost
+                    for _ in 0..<max(rounds, 1) {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        if method == "sns" {
+                            let r = try SinkhornNewtonSparse.solve(problem, eta: 300, options: .init(tolerance: 1e-8))
+                            (iterations, converged, plan) = (
+                                r.sinkhornIterations + r.newtonIterations, r.converged, r.plan
+                            )
+                        } else {
+                            let r = try Sinkhorn.solve(
+                                problem, regularization: 1.0 / 300,
+                                options: .init(
+                                    method: Sinkhorn.Method(rawValue: method)!, maxIterations: 100_000,
+                                    stopThreshold: 1e-8))
+                            (iterations, converged, plan) = (r.iterations, r.converged, r.plan)
+                        }
+                        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+                    }
+                    rows.append(
+                        .object([
+                            ("threads", .number(Double(threads))), ("problem", .string("sns-a")),
+                            ("seed", .number(Double(seed))), ("n", .number(100)), ("eta", .number(300)),
+                            ("method", .string(method)), ("iterations", .number(Double(iterations))),
+                            ("converged", .bool(converged)), ("seconds", .number(best)),
+                            ("marg_err_l1", .number(Sinkhorn.marginalError(plan, problem))),
+                            ("cost_sum", .number(problem.cost.scalars.reduce(0, +))),
+                        ]))
+                }
+            }
+        }
+        Parallel.threadCount = saved
+        print(
+            BenchEnvironment.line(
+                bench: "sns_experiment_a", threads: threads, loadStart: loadStart, results: .array(rows)))
+    }
+
     func run() throws {
+        if experimentA { return try runExperimentA() }
         let loadStart = BenchEnvironment.loadAverage
         var rows: [JSONValue] = []
         let saved = Parallel.threadCount
