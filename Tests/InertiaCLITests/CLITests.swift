@@ -142,12 +142,14 @@ final class CLITests: XCTestCase {
         let line = try XCTUnwrap(json.output.split(separator: "\n").first { $0.hasPrefix("{") })
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         XCTAssertEqual(object["slug"] as? String, "anderson-acceleration")
-        // Experiment C (the guidance toy) is declared by the spec and not built yet: inconclusive, not dropped.
-        XCTAssertEqual(object["verdict"] as? String, "inconclusive")
+        // Experiments A and B hold; C (CFG-MP's projection on the guidance toy) is measured and decides the verdict.
         let checks = try XCTUnwrap(object["checks"] as? [[String: Any]])
         XCTAssertEqual(checks.count, 4)
-        XCTAssertEqual(checks.filter { $0["verdict"] as? String == "held" }.count, 3)
-        XCTAssertTrue((checks.last?["note"] as? String ?? "").hasPrefix("not measured"), "\(checks)")
+        XCTAssertEqual(checks.prefix(3).filter { $0["verdict"] as? String == "held" }.count, 3, "\(checks)")
+        let guidance = try XCTUnwrap(checks.last)
+        XCTAssertEqual(guidance["source"] as? String, "spec 5 (C)")
+        XCTAssertNotNil(guidance["measured"] as? Double, "\(guidance)")
+        XCTAssertEqual(object["verdict"] as? String, guidance["verdict"] as? String)
         // The summary records the commit the verdict came from and the run's wall time; --list shows both.
         let summaryData = try Data(contentsOf: URL(fileURLWithPath: out + "/anderson-acceleration/summary.json"))
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: summaryData) as? [String: Any])

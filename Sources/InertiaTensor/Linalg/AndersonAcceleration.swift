@@ -112,6 +112,20 @@ public struct AndersonAcceleration: Sendable {
             residualHistory: history)
     }
 
+    /// One mixing step from a history of iterates `x_i` and their images `g(x_i)`, oldest first:
+    /// the last `memory + 1` entries mixed, or the damped Picard step from the newest when there is
+    /// one entry or the small system is not positive definite. For iterations driven from outside
+    /// (CFG-MP+'s projection mixes each sample's history between batched model calls).
+    public func nextIterate(iterates: [[Double]], outputs: [[Double]]) -> [Double] {
+        precondition(
+            !iterates.isEmpty && iterates.count == outputs.count,
+            "AndersonAcceleration: needs as many outputs as iterates, and at least one")
+        let xs = Array(iterates.suffix(memory + 1)), gs = Array(outputs.suffix(memory + 1))
+        let fs = zip(gs, xs).map { g, x in zip(g, x).map { $0 - $1 } }
+        let picard = zip(xs.last!, fs.last!).map { $0 + damping * $1 }
+        return fs.count == 1 ? picard : mix(xs, gs, fs) ?? picard
+    }
+
     private func mix(_ xs: [[Double]], _ gs: [[Double]], _ fs: [[Double]]) -> [Double]? {
         let d = xs[0].count, beta = damping
         switch form {
