@@ -66,34 +66,14 @@ public struct FISMOReproduction: Reproduction {
         }
         let epochs = budget == .quick ? 1 : 5
         let grid = budget == .quick ? [0.03] : [0.01, 0.03, 0.1]
-        let candidates: [(String, (Double) throws -> FusedOptimizer)] = [
-            ("FISMO", { try FISMO(learningRate: $0) }),
-            ("Muon", { try Muon(learningRate: $0) }),
-        ]
-        var best: [String: Double] = [:], rows: [[String]] = [], runs = 0, nonFinite = 0
-        for (name, make) in candidates {
-            for lr in grid {
-                var accuracies: [Double] = []
-                for seed in seeds {
-                    progress("Fashion-MNIST \(name) lr \(lr), seed \(seed)")
-                    guard
-                        let r = try HiddenMatrixStudy.run(
-                            hidden: make, lr: lr, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
-                    else { return ([], tables, notes, true) }
-                    accuracies.append(r.accuracy)
-                    runs += 1
-                    nonFinite += r.allFinite ? 0 : 1
-                }
-                let median = Comparison.median(accuracies)
-                best[name] = Swift.max(best[name] ?? -.infinity, median)
-                rows.append([name, String(format: "%g", lr), String(format: "%.4f", median)])
-            }
-        }
+        let sweep = try HiddenMatrixStudy.sweep(
+            [("FISMO", grid, { try FISMO(learningRate: $0) }), ("Muon", grid, { try Muon(learningRate: $0) })],
+            baseline: false, data: data, seeds: seeds, epochs: epochs, shouldStop: shouldStop, progress: progress)
+        if sweep.partial { return ([], tables, notes, true) }
         tables.append(
-            Table(
-                title:
-                    "5.2: Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr; the hidden matrices under FISMO or Muon, AdamW 1e-3 on the rest: median test accuracy over \(seeds.count) seed(s)",
-                header: ["optimizer", "lr", "test accuracy"], rows: rows))
+            HiddenMatrixStudy.table(
+                sweep, epochs: epochs, seeds: seeds.count,
+                title: "5.2: the hidden matrices under FISMO or Muon, AdamW 1e-3 on the rest. "))
         // The step cost on the two hidden weights, FISMO's eigendecompositions included at its
         // cadence (every step up to 512 on a side, every 10 above): the mean over 20 steps.
         var costRows: [[String]] = []
@@ -115,10 +95,10 @@ public struct FISMOReproduction: Reproduction {
         let checks = [
             Check(
                 name: "Fashion-MNIST: FISMO − Muon median test accuracy at the best lr",
-                measured: best["FISMO"].flatMap { f in best["Muon"].map { f - $0 } }, relation: .atLeast,
+                measured: sweep.best["FISMO"].flatMap { f in sweep.best["Muon"].map { f - $0 } }, relation: .atLeast,
                 threshold: -0.01, source: "spec 5.2"),
             Check(
-                name: "Fashion-MNIST: runs with a NaN loss (of \(runs))", measured: Double(nonFinite),
+                name: "Fashion-MNIST: runs with a NaN loss (of \(sweep.runs))", measured: Double(sweep.nonFiniteRuns),
                 relation: .atMost,
                 threshold: 0, source: "spec 5.2"),
         ]

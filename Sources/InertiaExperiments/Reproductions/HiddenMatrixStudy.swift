@@ -67,6 +67,83 @@ enum HiddenMatrixStudy {
         return Outcome(accuracy: summary.finalEvaluation?.accuracy ?? .nan, epochLosses: epochLosses, allFinite: finite)
     }
 
+    /// A matrix optimizer of the study: its name, learning-rate grid and constructor.
+    typealias Candidate = (name: String, grid: [Double], make: (Double) throws -> FusedOptimizer)
+
+    /// What a sweep measured: a table row per optimizer and lr (median test accuracy over the
+    /// seeds), each candidate's best median, the AdamW baseline's accuracies, and counts over
+    /// every run (non-finite losses, epoch-average loss increases).
+    struct Sweep {
+        var rows: [[String]] = []
+        var best: [String: Double] = [:]
+        var adamW: [Double] = []
+        var runs = 0, nonFiniteRuns = 0, lossIncreases = 0
+        /// A run was interrupted: the sweep stopped there.
+        var partial = false
+
+        mutating func count(_ outcome: Outcome) {
+            runs += 1
+            nonFiniteRuns += outcome.allFinite ? 0 : 1
+            lossIncreases += zip(outcome.epochLosses.dropFirst(), outcome.epochLosses).filter { $0 > $1 }.count
+        }
+    }
+
+    /// The AdamW baseline on every seed (when `baseline`), then every candidate at every lr of its
+    /// grid on every seed.
+    static func sweep(
+        _ candidates: [Candidate], baseline: Bool, data: (train: Dataset, test: Dataset), seeds: [UInt64],
+        epochs: Int, shouldStop: @escaping () -> Bool, progress: (String) -> Void
+    ) throws -> Sweep {
+        var sweep = Sweep()
+        if baseline {
+            for seed in seeds {
+                progress("Fashion-MNIST AdamW, seed \(seed)")
+                guard
+                    let r = try run(
+                        hidden: nil, lr: 1e-3, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
+                else {
+                    sweep.partial = true
+                    return sweep
+                }
+                sweep.adamW.append(r.accuracy)
+                sweep.count(r)
+            }
+            sweep.rows.append([
+                "AdamW (all parameters)", "0.001", String(format: "%.4f", Comparison.median(sweep.adamW)),
+            ])
+        }
+        for candidate in candidates {
+            for lr in candidate.grid {
+                var accuracies: [Double] = []
+                for seed in seeds {
+                    progress("Fashion-MNIST \(candidate.name) lr \(lr), seed \(seed)")
+                    guard
+                        let r = try run(
+                            hidden: candidate.make, lr: lr, data: data, seed: seed, epochs: epochs,
+                            shouldStop: shouldStop)
+                    else {
+                        sweep.partial = true
+                        return sweep
+                    }
+                    accuracies.append(r.accuracy)
+                    sweep.count(r)
+                }
+                let median = Comparison.median(accuracies)
+                sweep.best[candidate.name] = Swift.max(sweep.best[candidate.name] ?? -.infinity, median)
+                sweep.rows.append([candidate.name, String(format: "%g", lr), String(format: "%.4f", median)])
+            }
+        }
+        return sweep
+    }
+
+    /// The table of a sweep.
+    static func table(_ sweep: Sweep, epochs: Int, seeds: Int, title: String = "") -> Table {
+        Table(
+            title:
+                "\(title)Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr: median test accuracy over \(seeds) seed(s)",
+            header: ["optimizer", "lr", "test accuracy"], rows: sweep.rows)
+    }
+
     /// Seconds per `step()` of `optimizer` on one weight of `shape` (256×256 unless given), the
     /// best of `repetitions`.
     static func stepSeconds(_ optimizer: FusedOptimizer, repetitions: Int, shape: [Int] = [256, 256]) -> Double {

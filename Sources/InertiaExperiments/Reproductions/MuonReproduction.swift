@@ -88,49 +88,15 @@ public struct MuonReproduction: Reproduction {
         if let data, !partial {
             let epochs = budget == .quick ? 1 : 5
             let grid = budget == .quick ? [0.02] : [0.01, 0.02, 0.05]
-            var adamW: [Double] = [], rows: [[String]] = [], bestMuon = -Double.infinity
-            for seed in seeds where !partial {
-                progress("Fashion-MNIST AdamW, seed \(seed)")
-                guard
-                    let r = try HiddenMatrixStudy.run(
-                        hidden: nil, lr: 1e-3, data: data, seed: seed, epochs: epochs, shouldStop: shouldStop)
-                else {
-                    partial = true
-                    break
-                }
-                adamW.append(r.accuracy)
-            }
-            for lr in grid where !partial {
-                var accuracies: [Double] = []
-                for seed in seeds {
-                    progress("Fashion-MNIST Muon lr \(lr), seed \(seed)")
-                    guard
-                        let r = try HiddenMatrixStudy.run(
-                            hidden: { try Muon(learningRate: $0) }, lr: lr, data: data, seed: seed,
-                            epochs: epochs, shouldStop: shouldStop)
-                    else {
-                        partial = true
-                        break
-                    }
-                    accuracies.append(r.accuracy)
-                }
-                if partial { break }
-                bestMuon = Swift.max(bestMuon, Comparison.median(accuracies))
-                rows.append(["Muon", String(format: "%g", lr), String(format: "%.4f", Comparison.median(accuracies))])
-            }
-            if !adamW.isEmpty {
-                rows.insert(
-                    ["AdamW (all parameters)", "0.001", String(format: "%.4f", Comparison.median(adamW))], at: 0)
-            }
-            tables.append(
-                Table(
-                    title:
-                        "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr: median test accuracy over \(seeds.count) seed(s)",
-                    header: ["optimizer", "lr", "test accuracy"], rows: rows))
+            let sweep = try HiddenMatrixStudy.sweep(
+                [("Muon", grid, { try Muon(learningRate: $0) })], baseline: true, data: data, seeds: seeds,
+                epochs: epochs, shouldStop: shouldStop, progress: progress)
+            partial = sweep.partial
+            tables.append(HiddenMatrixStudy.table(sweep, epochs: epochs, seeds: seeds.count))
             checks.append(
                 Check(
                     name: "best Muon − AdamW (test accuracy)",
-                    measured: partial ? nil : bestMuon - Comparison.median(adamW),
+                    measured: partial ? nil : sweep.best["Muon"].map { $0 - Comparison.median(sweep.adamW) },
                     relation: .atLeast, threshold: -0.005, source: "spec 5 (auon.md 5.2)"))
             if budget == .quick {
                 notes.append(
