@@ -4,7 +4,8 @@ import Inertia
 
 /// `inertia bench elementwise`: memory bandwidth (STREAM-like copy, triad, read-only sum, as the
 /// bandwidth test of `shared/peers/optim_step.py`), one AdamW step (a fused pass, 28 bytes per element)
-/// against the triad floor, and the vector `exp` against Foundation's `exp` in a loop.
+/// and one AM-AdamW step (two passes: the β sums, then the update, 40 bytes per element) against
+/// their triad floors, and the vector `exp` against Foundation's `exp` in a loop.
 struct ElementwiseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elementwise", abstract: "Bandwidth, fused AdamW pass and vector exp over n float32 elements.")
@@ -28,6 +29,7 @@ struct ElementwiseBench: ParsableCommand {
         parameter.value.grad = Tensor.normal([n], standardDeviation: 1e-2, using: &rng)
         let parameters: [NamedParameter] = [("p", parameter)]
         let optimizer = try! AdamW()
+        let adaptiveMemory = try! AMAdamW()
         let x = Tensor.uniform([n], low: -10, high: 10, using: &rng).scalars
         var y = [Float](repeating: 0, count: n)
         var results: [(String, JSONValue)] = [("n", .number(Double(n)))]
@@ -62,6 +64,7 @@ struct ElementwiseBench: ParsableCommand {
                 }
             }
             let adamw = measure(minTime: options.minTime) { optimizer.step(parameters) }
+            let amAdamW = measure(minTime: options.minTime) { adaptiveMemory.step(parameters) }
             let vectorExp = x.withUnsafeBufferPointer { px in
                 y.withUnsafeMutableBufferPointer { py in
                     measure(minTime: options.minTime) {
@@ -77,7 +80,7 @@ struct ElementwiseBench: ParsableCommand {
                 }
             }
             let triadGBps = 12 * Double(n) / triad.min / 1e9
-            let floor = 28 * Double(n) / (triadGBps * 1e9)
+            let floor = 28 * Double(n) / (triadGBps * 1e9), amFloor = 40 * Double(n) / (triadGBps * 1e9)
             let prefix = "\(threads)thr_"
             results += [
                 (prefix + "copy_GBps", .number(8 * Double(n) / copy.min / 1e9)),
@@ -87,6 +90,9 @@ struct ElementwiseBench: ParsableCommand {
                 (prefix + "adamw_ns_per_param_min", .number(1e9 * adamw.min / Double(n))),
                 (prefix + "adamw_eff_GBps_best", .number(28 * Double(n) / adamw.min / 1e9)),
                 (prefix + "adamw_over_triad_floor", .number(adamw.min / floor)),
+                (prefix + "am_adamw_ns_per_param_min", .number(1e9 * amAdamW.min / Double(n))),
+                (prefix + "am_adamw_over_triad_floor", .number(amAdamW.min / amFloor)),
+                (prefix + "am_adamw_over_adamw", .number(amAdamW.min / adamw.min)),
                 (prefix + "exp_ns_per_element", .number(1e9 * vectorExp.min / Double(n))),
                 (prefix + "foundation_exp_ns_per_element", .number(1e9 * foundationExp.min / Double(n))),
                 (prefix + "exp_speedup_over_foundation", .number(foundationExp.min / vectorExp.min)),
@@ -95,8 +101,9 @@ struct ElementwiseBench: ParsableCommand {
                 Data(
                     String(
                         format:
-                            "elementwise %d thr: triad %.1f GB/s, AdamW %.3f ns/param (%.2fx the triad floor), exp %.2fx Foundation (sink %g)\n",
+                            "elementwise %d thr: triad %.1f GB/s, AdamW %.3f ns/param (%.2fx the triad floor), AM-AdamW %.3f ns/param (%.2fx its 40-byte floor, %.2fx AdamW), exp %.2fx Foundation (sink %g)\n",
                         threads, triadGBps, 1e9 * adamw.min / Double(n), adamw.min / floor,
+                        1e9 * amAdamW.min / Double(n), amAdamW.min / amFloor, amAdamW.min / adamw.min,
                         foundationExp.min / vectorExp.min, sink
                     ).utf8))
         }
@@ -104,7 +111,7 @@ struct ElementwiseBench: ParsableCommand {
         print(
             BenchEnvironment.line(
                 bench: "elementwise", threads: options.threads, loadStart: loadStart, results: .object(results),
-                extra: [("min_bytes_per_param", .object([("adamw", 28), ("triad", 12)]))]))
+                extra: [("min_bytes_per_param", .object([("adamw", 28), ("am_adamw", 40), ("triad", 12)]))]))
     }
 }
 
