@@ -296,26 +296,52 @@ public enum SinkhornNewtonSparse {
             _ g: [Double], _ options: Options
         ) -> ([Double], Int) {
             let size = n + m
-            func apply(_ v: [Double]) -> [Double] {
-                var out = [Double](repeating: 0, count: size)
-                for i in 0..<n {
-                    var s = rowSums[i] * v[i]
-                    for e in kept.start[i]..<kept.start[i + 1] {
-                        s += kept.value[e] * v[n + kept.column[e]]
-                        out[n + kept.column[e]] += kept.value[e] * v[i]
+            // A·v into `out`, over the kept entries in CSR order (the same order of additions as a
+            // plain loop, on unchecked pointers and without a new array per product).
+            func apply(_ v: [Double], into out: inout [Double]) {
+                kept.start.withUnsafeBufferPointer { start in
+                    kept.column.withUnsafeBufferPointer { column in
+                        kept.value.withUnsafeBufferPointer { value in
+                            rowSums.withUnsafeBufferPointer { rows in
+                                columnSums.withUnsafeBufferPointer { columns in
+                                    v.withUnsafeBufferPointer { v in
+                                        out.withUnsafeMutableBufferPointer { out in
+                                            out.update(repeating: 0)
+                                            for i in 0..<n {
+                                                let vi = v[i]
+                                                var s = rows[i] * vi
+                                                for e in start[i]..<start[i + 1] {
+                                                    let j = n + column[e], w = value[e]
+                                                    s += w * v[j]
+                                                    out[j] += w * vi
+                                                }
+                                                out[i] = eta * s
+                                            }
+                                            for j in 0..<m { out[n + j] = eta * (out[n + j] + columns[j] * v[n + j]) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    out[i] = eta * s
                 }
-                for j in 0..<m { out[n + j] = eta * (out[n + j] + columnSums[j] * v[n + j]) }
-                return out
             }
-            func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            func dot(_ a: [Double], _ b: [Double]) -> Double {
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        var total = 0.0
+                        for k in 0..<a.count { total += a[k] * b[k] }
+                        return total
+                    }
+                }
+            }
+            var ad = [Double](repeating: 0, count: size)
             var dz = [Double](repeating: 0, count: size), residual = g, direction = g
             var rs = dot(residual, residual)
             let target = options.conjugateGradientTolerance * rs.squareRoot()
             var iterations = 0
             while iterations < options.conjugateGradientIterations && rs.squareRoot() > target {
-                let ad = apply(direction)
+                apply(direction, into: &ad)
                 let curvature = dot(direction, ad)
                 guard curvature > 0 else { break }
                 let step = rs / curvature
