@@ -253,8 +253,8 @@ public final class AMAdamW: FusedOptimizer {
         ["beta2": beta2, "eps": epsilon, "lambda": lambda, "beta": lastBeta]
     }
 
-    /// First pass: updates the second moment (the spec's `v̂_t` enters the metric) and sums the
-    /// D-weighted inner products over all tensors. Each chunk sums in 8 Float lanes; the chunks'
+    /// First pass, read-only: sums the D-weighted inner products over all tensors, with the
+    /// metric built from this step's second moment (the spec's `v̂_t`), which `update` stores. Each chunk sums in 8 Float lanes; the chunks'
     /// sums are combined in Double in chunk order, so β does not depend on the thread count.
     public override func prepare(_ parameters: [NamedParameter]) {
         var inner = 0.0, squared = 0.0, scale = 0.0
@@ -289,15 +289,13 @@ public final class AMAdamW: FusedOptimizer {
         stepWeight = (lastBeta + lambda) / (1 + lambda)
     }
 
-    /// Second pass: the memory, decoupled decay and the preconditioned step. On a parameter's first
-    /// step `prepare` has not seen it, so the second moment is updated here.
+    /// Second pass: the second moment, the memory, decoupled decay and the preconditioned step.
     public override func update(_ u: inout ParameterUpdate) {
         var scalars = kernelScalars(inverseCorrection: 0)
         scalars.step_weight = Float(stepWeight)
         scalars.learning_rate = Float(u.learningRate)
         scalars.decay = Float(1 - u.learningRate * u.weightDecay)
         scalars.root2 = Float((1 - Foundation.pow(beta2, Double(u.step))).squareRoot())
-        scalars.fresh = u.step == 1 ? 1 : 0
         let p = u.parameter, g = u.gradient, m = u.slots[0], v = u.slots[1]
         let kernel = Kernels.table.pointee.am_adamw_step!
         withUnsafePointer(to: scalars) { h in
@@ -313,6 +311,6 @@ public final class AMAdamW: FusedOptimizer {
         inertia_am_adamw_scalars(
             beta2: Float(beta2), one_minus_beta2: Float(1 - beta2), inverse_correction: inverseCorrection,
             epsilon: Float(epsilon),
-            lambda: Float(lambda), step_weight: 0, learning_rate: 0, decay: 1, root2: 1, fresh: 0)
+            lambda: Float(lambda), step_weight: 0, learning_rate: 0, decay: 1, root2: 1)
     }
 }

@@ -104,7 +104,6 @@ typedef struct {
 typedef struct {
     float beta2, one_minus_beta2, inverse_correction, epsilon, lambda;
     float step_weight, learning_rate, decay, root2;
-    int fresh;
 } inertia_am_adamw_scalars;
 
 /// One instruction set's kernels. Every table computes the same functions with the same error
@@ -164,7 +163,7 @@ typedef struct {
     void (*auon_momentum_powers)(const float *g, float *m, long n, float beta, float rest, double *out);
     void (*auon_step)(float *p, const float *g, const float *m, long n, float beta, float rest, float step);
     /// AM-AdamW: second moment and the three weighted sums (`out`: 3 values), then the step.
-    void (*am_adamw_sums)(const float *g, const float *m, float *v, long n, const inertia_am_adamw_scalars *scalars,
+    void (*am_adamw_sums)(const float *g, const float *m, const float *v, long n, const inertia_am_adamw_scalars *scalars,
                           double *out);
     void (*am_adamw_step)(float *p, const float *g, float *m, float *v, long n, const inertia_am_adamw_scalars *scalars);
     /// AdamP: the moments and the Adam direction `d` (before the radial projection).
