@@ -67,11 +67,14 @@ let package = Package(
         .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData"]),
         .testTarget(
             name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InertiaOptimTests", dependencies: ["InertiaOptim", "InertiaTestSupport"]),
+        .testTarget(
+            name: "InertiaOptimTests", dependencies: ["InertiaOptim", "InertiaExperiments", "InertiaTestSupport"]),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"]),
         .testTarget(name: "InertiaTransportTests", dependencies: ["InertiaTransport", "InertiaTestSupport"]),
         .testTarget(name: "InertiaParticlesTests", dependencies: ["InertiaParticles", "InertiaTestSupport"]),
-        .testTarget(name: "InertiaGenerativeTests", dependencies: ["InertiaGenerative", "InertiaTestSupport"]),
+        .testTarget(
+            name: "InertiaGenerativeTests",
+            dependencies: ["InertiaGenerative", "InertiaExperiments", "InertiaTestSupport"]),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"]),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"]),
     ],

@@ -27,6 +27,23 @@ public enum SpecFixture {
         }
         return object
     }
+
+    /// A number that a fixture's prose gives for `name`: `<name>=<value>` ("lr=0.01", "W = 5"),
+    /// `<value> <name>` ("2000 steps") or, glued, `<name><value>` ("Tmax15"); the first form that
+    /// matches wins, `nil` when none does.
+    public static func writtenNumber(_ name: String, in text: String) -> Double? {
+        let escaped = NSRegularExpression.escapedPattern(for: name),
+            number = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+        for pattern in [escaped + " ?= ?" + number, number + " " + escaped, escaped + number] {
+            let expression = try! NSRegularExpression(pattern: pattern)
+            if let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                let range = Range(match.range(at: 1), in: text), let value = Double(text[range])
+            {
+                return value
+            }
+        }
+        return nil
+    }
 }
 
 /// Typed reads of a fixture's JSON, each failing with the key path it expected.
@@ -72,21 +89,13 @@ public struct FixtureReader {
         return value.map { $0.map(\.doubleValue) }
     }
 
-    /// A number the text under `key` writes as `<name>=<value>` ("lr=0.01, beta1=0.9") or, with
-    /// `name` after it, as `<value> <name>` ("2000 steps").
+    /// A number the text under `key` gives for `name` (see `SpecFixture.writtenNumber`).
     public func writtenNumber(_ name: String, in key: String) throws -> Double {
         guard let text = object[key] as? String else { throw problem(key, "text") }
-        let escaped = NSRegularExpression.escapedPattern(for: name),
-            number = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
-        for pattern in [escaped + "=" + number, number + " " + escaped] {
-            let expression = try NSRegularExpression(pattern: pattern)
-            if let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-                let range = Range(match.range(at: 1), in: text), let value = Double(text[range])
-            {
-                return value
-            }
+        guard let value = SpecFixture.writtenNumber(name, in: text) else {
+            throw SpecFixture.Problem(file: file, detail: "the text of '\(key)' does not give \(name)")
         }
-        throw SpecFixture.Problem(file: file, detail: "the text of '\(key)' does not give \(name)")
+        return value
     }
 
     /// The keys of this object, sorted.

@@ -1,4 +1,5 @@
 import Foundation
+import InertiaExperiments
 import InertiaTensor
 import InertiaTestSupport
 import XCTest
@@ -32,8 +33,9 @@ final class HeavyBallSamplingTests: XCTestCase {
         // trajectory's length less one.
         let equation = f["test_equation_trajectories"] as! [String: Any]
         let ode = try XCTUnwrap(equation["ode"] as? String)
-        let lambda = try XCTUnwrap(writtenSetting("lam", in: ode)), y0 = try XCTUnwrap(writtenSetting("y0", in: ode))
-        let h = try XCTUnwrap(writtenSetting("h", in: ode))
+        let lambda = try XCTUnwrap(SpecFixture.writtenNumber("lam", in: ode)),
+            y0 = try XCTUnwrap(SpecFixture.writtenNumber("y0", in: ode))
+        let h = try XCTUnwrap(SpecFixture.writtenNumber("h", in: ode))
         for (key, value) in equation["values"] as! [String: Any] {
             let (method, k, beta) = parse(key)
             let trajectory = HeavyBallSampling(method: method, order: k, beta: beta)
@@ -50,34 +52,56 @@ final class HeavyBallSamplingTests: XCTestCase {
         }
     }
 
+    /// The ODE's coefficient, start value, interval and step-count grid are read from the
+    /// fixture's "ode" text ("y'=cos(t)y-0.5y^2, y(0)=1, t in [0,2], n=40..640"); the grid doubles.
     func testObservedConvergenceOrders() throws {
         let f =
             try fixture("heavy-ball-diffusion-sampling", "coefficients_and_stability.json")[
                 "observed_convergence_order"] as! [String: Any]
-        // y' = cos(t) y − y²/2, y(0) = 1: 1/y = e^{−sin t}(1 + ½∫₀ᵗ e^{sin s} ds).
+        let ode = try XCTUnwrap(f["ode"] as? String)
+        func captures(_ pattern: String) throws -> [Double] {
+            let expression = try NSRegularExpression(pattern: pattern)
+            let match = try XCTUnwrap(
+                expression.firstMatch(in: ode, range: NSRange(ode.startIndex..., in: ode)), "\(pattern) in \(ode)")
+            return try (1..<match.numberOfRanges).map {
+                try XCTUnwrap(Double(ode[Range(match.range(at: $0), in: ode)!]))
+            }
+        }
+        let number = "(-?[0-9]+(?:\\.[0-9]+)?)"
+        let c = try captures("^y'=cos\\(t\\)y-" + number + "y\\^2,")[0]
+        let y0 = try XCTUnwrap(SpecFixture.writtenNumber("y(0)", in: ode))
+        let interval = try captures("t in \\[" + number + "," + number + "\\]")
+        let grid = try captures("n=([0-9]+)\\.\\.([0-9]+)").map { Int($0) }
+        let counts = Array(sequence(first: grid[0]) { $0 * 2 < grid[1] + 1 ? $0 * 2 : nil })
+        XCTAssertEqual(counts.last, grid[1], "the grid doubles from \(grid[0]) to \(grid[1])")
+        let (t0, t1) = (interval[0], interval[1])
+        // y' = cos(t) y − c y²: 1/y = e^{−(sin t − sin t0)}(1/y0 + c ∫_{t0}^{t} e^{sin s − sin t0} ds).
         var integral = 0.0
         let pieces = 200_000
         for i in 0..<pieces {
-            let a = 2 * Double(i) / Double(pieces), b = 2 * Double(i + 1) / Double(pieces)
-            integral +=
-                (b - a) / 6
-                * (Foundation.exp(Foundation.sin(a)) + 4 * Foundation.exp(Foundation.sin((a + b) / 2))
-                    + Foundation.exp(Foundation.sin(b)))
+            let a = t0 + (t1 - t0) * Double(i) / Double(pieces), b = t0 + (t1 - t0) * Double(i + 1) / Double(pieces)
+            let e = { (s: Double) in Foundation.exp(Foundation.sin(s) - Foundation.sin(t0)) }
+            integral += (b - a) / 6 * (e(a) + 4 * e((a + b) / 2) + e(b))
         }
-        let exact = 1 / (Foundation.exp(-Foundation.sin(2)) * (1 + 0.5 * integral))
+        let exact = 1 / (Foundation.exp(Foundation.sin(t0) - Foundation.sin(t1)) * (1 / y0 + c * integral))
+        var checked = 0
         for (key, value) in f where key.hasPrefix("hb") || key.hasPrefix("ghvb") {
             let (method, k, beta) = parse(key)
             let sampler = HeavyBallSampling(method: method, order: k, beta: beta)
-            let errors = [40, 80, 160, 320, 640].map { n -> Double in
-                let h = 2 / Double(n)
-                let end = sampler.integrate([1], steps: [Double](repeating: h, count: n)) { y, step in
-                    [Foundation.cos(Double(step) * h) * y[0] - 0.5 * y[0] * y[0]]
+            let errors = counts.map { n -> Double in
+                let h = (t1 - t0) / Double(n)
+                let end = sampler.integrate([y0], steps: [Double](repeating: h, count: n)) { y, step in
+                    [Foundation.cos(t0 + Double(step) * h) * y[0] - c * y[0] * y[0]]
                 }.last![0]
                 return Swift.abs(end - exact)
             }
-            let order = -(Foundation.log(errors[4]) - Foundation.log(errors[0])) / Foundation.log(16)
+            let order =
+                -(Foundation.log(errors.last!) - Foundation.log(errors[0]))
+                / Foundation.log(Double(counts.last!) / Double(counts[0]))
             XCTAssertEqual(order, (value as! NSNumber).doubleValue, accuracy: 0.15, key)
+            checked += 1
         }
+        XCTAssertGreaterThan(checked, 0)
     }
 
     /// The left end of the real stability interval, by integrating `y' = λy` with `h = 1`: just

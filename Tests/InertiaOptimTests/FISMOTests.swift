@@ -1,4 +1,5 @@
 import Foundation
+import InertiaExperiments
 import InertiaNN
 import InertiaTensor
 import XCTest
@@ -33,7 +34,9 @@ final class FISMOTests: XCTestCase {
         let f = try fixture("fismo", "fismo_steps.json")
         // The hyper-parameters are written in the description as `lr=0.1, beta=0.9, ...`.
         let description = try XCTUnwrap(f["description"] as? String)
-        func setting(_ name: String) throws -> Double { try XCTUnwrap(writtenSetting(name, in: description), name) }
+        func setting(_ name: String) throws -> Double {
+            try XCTUnwrap(SpecFixture.writtenNumber(name, in: description), name)
+        }
         let fismo = try FISMO(
             learningRate: try setting("lr"), momentum: try setting("beta"), factorDecay: try setting("gamma"),
             damping: try setting("mu"), polar: .exact)

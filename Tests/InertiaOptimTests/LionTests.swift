@@ -1,4 +1,5 @@
 import Foundation
+import InertiaExperiments
 import InertiaNN
 import InertiaTensor
 import XCTest
@@ -65,7 +66,9 @@ final class LionTests: XCTestCase {
         // The hyper-parameters and step count as the problem's text writes them; the steps at
         // which the dual norm is recorded as its key names them.
         let problem = try XCTUnwrap(c["problem"] as? String)
-        func setting(_ name: String) throws -> Double { try XCTUnwrap(writtenSetting(name, in: problem), name) }
+        func setting(_ name: String) throws -> Double {
+            try XCTUnwrap(SpecFixture.writtenNumber(name, in: problem), name)
+        }
         let steps = Int(try setting("steps"))
         let results = c["results"] as! [String: [String: Any]]
         let normKey = try XCTUnwrap(results.first?.value.keys.first { $0.hasPrefix("dual_norm_at_steps_") })

@@ -31,16 +31,3 @@ public func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
     precondition(a.count == b.count, "maxDifference: \(a.count) vs \(b.count) values")
     return zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
 }
-
-/// A number a fixture writes in prose as `<name>=<value>` ("lr=0.1, beta=0.9") or, with `name`
-/// after it, as `<value> <name>` ("2000 steps"); `nil` when absent.
-public func writtenSetting(_ name: String, in text: String) -> Double? {
-    let escaped = NSRegularExpression.escapedPattern(for: name), number = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
-    return [escaped + "=" + number, number + " " + escaped].lazy.compactMap { pattern -> Double? in
-        let expression = try! NSRegularExpression(pattern: pattern)
-        guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else {
-            return nil
-        }
-        return Double(text[Range(match.range(at: 1), in: text)!])
-    }.first
-}
