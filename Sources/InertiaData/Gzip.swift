@@ -1,8 +1,25 @@
 import CZlib
 import Foundation
 
-/// gzip and zlib decompression through the system's zlib.
+/// gzip and zlib streams through the system's zlib.
 public enum Gzip {
+    /// `data` as one zlib stream (RFC 1950: deflate at the default level), the format PNG's image
+    /// data takes.
+    public static func zlibCompress(_ data: Data) -> Data {
+        var bound = compressBound(uLong(data.count))
+        var output = [UInt8](repeating: 0, count: Int(bound))
+        let status = data.withUnsafeBytes { input in
+            output.withUnsafeMutableBufferPointer { out in
+                compress2(
+                    out.baseAddress, &bound, input.bindMemory(to: Bytef.self).baseAddress, uLong(data.count),
+                    Z_DEFAULT_COMPRESSION)
+            }
+        }
+        // compress2 fails only for lack of memory or a too-small buffer; compressBound rules out the latter.
+        precondition(status == Z_OK, "zlib compress2 failed with status \(status)")
+        return Data(output[0..<Int(bound)])
+    }
+
     /// Whether `data` starts with the gzip magic bytes.
     public static func isCompressed(_ data: Data) -> Bool {
         data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B

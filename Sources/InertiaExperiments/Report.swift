@@ -45,14 +45,14 @@ public struct Report {
     public var verdict: Verdict?
     public var checks: [Check]
     public var tables: [Table]
-    public var plots: [Plot]
+    public var figures: [Figure]
     public var notes: [String]
     /// Extra machine-readable fields for `summary.json`.
     public var summary: [String: Any]
 
     public init(
         title: String, subtitle: String = "", isPartial: Bool = false, verdict: Verdict? = nil, checks: [Check] = [],
-        tables: [Table] = [], plots: [Plot] = [], notes: [String] = [], summary: [String: Any] = [:]
+        tables: [Table] = [], figures: [Figure] = [], notes: [String] = [], summary: [String: Any] = [:]
     ) {
         self.title = title
         self.subtitle = subtitle
@@ -60,7 +60,7 @@ public struct Report {
         self.verdict = verdict
         self.checks = checks
         self.tables = tables
-        self.plots = plots
+        self.figures = figures
         self.notes = notes
         self.summary = summary
     }
@@ -91,7 +91,7 @@ public struct Report {
         }
         if !checks.isEmpty { body += tableHTML(checkTable) }
         for table in tables { body += tableHTML(table) }
-        for plot in plots { body += "<figure>\n\(plot.svg())\n</figure>\n" }
+        for figure in figures { body += "<figure>\n\(figure.svg())\n</figure>\n" }
         if !notes.isEmpty {
             body += "<h2>Notes</h2>\n<ul>\n" + notes.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
         }
@@ -144,6 +144,7 @@ public struct Report {
             return d
         }
         s["tables"] = tables.map { ["title": $0.title, "header": $0.header, "rows": $0.rows] }
+        s["figures"] = figures.map { ["title": $0.title, "kind": $0.kind, "series": $0.seriesNames] }
         return try JSONSerialization.data(withJSONObject: Report.finite(s), options: [.prettyPrinted, .sortedKeys])
     }
 

@@ -10,19 +10,19 @@ public enum Budget: String, CaseIterable, Codable, Sendable {
 }
 
 /// What a reproduction produced: its checks (thresholds from the spec), the verdict they give,
-/// and the tables, plots and notes of its report.
+/// and the tables, figures and notes of its report.
 public struct ReproductionResult {
     public var slug: String
     public var budget: Budget
     public var seeds: [UInt64]
     public var checks: [Check]
     public var tables: [Table]
-    public var plots: [Plot]
+    public var figures: [Figure]
     public var notes: [String]
     public var isPartial: Bool
 
     public init(
-        slug: String, budget: Budget, seeds: [UInt64], checks: [Check], tables: [Table] = [], plots: [Plot] = [],
+        slug: String, budget: Budget, seeds: [UInt64], checks: [Check], tables: [Table] = [], figures: [Figure] = [],
         notes: [String] = [], isPartial: Bool = false
     ) {
         self.slug = slug
@@ -30,7 +30,7 @@ public struct ReproductionResult {
         self.seeds = seeds
         self.checks = checks
         self.tables = tables
-        self.plots = plots
+        self.figures = figures
         self.notes = notes
         self.isPartial = isPartial
     }
@@ -63,7 +63,7 @@ extension Reproduction {
             subtitle:
                 "Claim: \(claim) Budget: \(result.budget.rawValue), seeds \(result.seeds.map(String.init).joined(separator: ", ")).",
             isPartial: result.isPartial, verdict: result.verdict, checks: result.checks, tables: result.tables,
-            plots: result.plots,
+            figures: result.figures,
             notes: result.notes,
             summary: [
                 "slug": slug, "paper": paper, "claim": claim, "budget": result.budget.rawValue,

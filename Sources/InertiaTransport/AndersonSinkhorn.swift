@@ -12,6 +12,8 @@ public enum AndersonSinkhorn {
         /// Sweeps (map evaluations) until the fixed-point residual fell below the tolerance.
         public var iterations: Int
         public var fixedPointResidual: Double
+        /// `‖g(y_k) − y_k‖₂` at every sweep `k`.
+        public var residualHistory: [Double]
         /// `‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁` at the returned potentials (x from a row update).
         public var marginalError: Double
         public var converged: Bool
@@ -46,6 +48,7 @@ public enum AndersonSinkhorn {
         let plan = Matrix64(rows: problem.rows, columns: problem.columns, scalars: p)
         return Result(
             plan: plan, x: dual.x, y: dual.y, iterations: outcome.iterations, fixedPointResidual: outcome.residualNorm,
+            residualHistory: outcome.residualHistory,
             marginalError: dual.marginalError(p), converged: outcome.converged,
             transportCost: zip(p, problem.cost.scalars).reduce(0) { $0 + $1.0 * $1.1 },
             warning: outcome.converged

@@ -51,6 +51,8 @@ public enum SinkhornNewtonSparse {
         public var newtonIterations: Int
         /// The L1 marginal error after each iteration, Sinkhorn stage then Newton stage.
         public var errorHistory: [Double]
+        /// Seconds since the iterations began at each entry of `errorHistory`.
+        public var secondsHistory: [Double]
         public var converged: Bool
         /// `λ_P` at the end (the stall guard may have raised it).
         public var finalDensity: Double
@@ -97,11 +99,12 @@ public enum SinkhornNewtonSparse {
     }
 
     /// The baseline of the spec's experiments: log-domain Sinkhorn in the order of 2.2 (x, then
-    /// y), stopped on the L1 marginal error like SNS. Returns the iterations and the final error.
+    /// y), stopped on the L1 marginal error like SNS. Returns the iterations, the final error and,
+    /// per iteration, the error and the seconds since the start.
     public static func sinkhorn(
         _ problem: TransportProblem, eta: Double, tolerance: Double, maxIterations: Int
     ) throws
-        -> (iterations: Int, marginalError: Double)
+        -> (iterations: Int, marginalError: Double, errorHistory: [Double], secondsHistory: [Double])
     {
         guard eta > 0 && eta.isFinite else {
             throw TransportError.invalidInput("eta (1/reg) must be a positive number, got \(eta)")
@@ -110,13 +113,17 @@ public enum SinkhornNewtonSparse {
             throw TransportError.invalidInput("this Sinkhorn needs positive weights")
         }
         var dual = Dual(cost: problem.cost, r: problem.source, c: problem.target, eta: eta)
+        let started = DispatchTime.now().uptimeNanoseconds
         var count = 0, error = dual.marginalError(dual.plan())
+        var errors: [Double] = [], seconds: [Double] = []
         while count < maxIterations && error >= tolerance {
             dual.sinkhornIteration()
             count += 1
             error = dual.marginalError(dual.plan())
+            errors.append(error)
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9)
         }
-        return (count, error)
+        return (count, error, errors, seconds)
     }
 
     /// The dual problem on positive marginals.
@@ -218,10 +225,15 @@ public enum SinkhornNewtonSparse {
         }
 
         mutating func run(_ options: Options) -> Result {
-            var history: [Double] = []
+            var history: [Double] = [], seconds: [Double] = []
+            let started = DispatchTime.now().uptimeNanoseconds
+            func record(_ error: Double) {
+                history.append(error)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9)
+            }
             for _ in 0..<options.warmStartIterations {
                 sinkhornIteration()
-                history.append(marginalError(plan()))
+                record(marginalError(plan()))
             }
             var density = options.density ?? Swift.min(1, 3 / Double(n))
             var newtonErrors: [Double] = [], lastRaise = 0, newtonSteps = 0, cgTotal = 0, converged = false
@@ -232,7 +244,7 @@ public enum SinkhornNewtonSparse {
                 let g = zip(r, rowSums).map { $0 - $1 } + zip(c, columnSums).map { $0 - $1 }
                 let err = g.reduce(0) { $0 + Swift.abs($1) }
                 newtonErrors.append(err)
-                if t > 1 { history.append(err) }
+                if t > 1 { record(err) }
                 if err < options.tolerance {
                     converged = true
                     break
@@ -263,7 +275,8 @@ public enum SinkhornNewtonSparse {
             return Result(
                 plan: Matrix64(rows: n, columns: m, scalars: p), x: x, y: y,
                 sinkhornIterations: options.warmStartIterations,
-                newtonIterations: newtonSteps, errorHistory: history, converged: converged, finalDensity: density,
+                newtonIterations: newtonSteps, errorHistory: history, secondsHistory: seconds, converged: converged,
+                finalDensity: density,
                 conjugateGradientIterations: cgTotal, potential: potential(p), transportCost: 0, warning: warning)
         }
 

@@ -382,8 +382,9 @@ extension CLITests {
 }
 
 extension CLITests {
-    /// The compare report rendered by headless Chromium (skipped where it is not installed): the
-    /// screenshot must carry far more than a blank page's (tables and three plots of curves).
+    /// The compare report and a reproduction's report rendered by headless Chromium (skipped where
+    /// it is not installed): each screenshot must carry far more than a blank page's (tables, curves,
+    /// bars and a heat map).
     func testReportRendersInAHeadlessBrowser() throws {
         let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
             FileManager.default.isExecutableFile(atPath: $0)
@@ -413,6 +414,14 @@ extension CLITests {
         let blank = try screenshot(folder + "/blank.html", folder + "/blank.png")
         XCTAssertGreaterThan(blank, 0)
         XCTAssertGreaterThan(report, 4 * blank, "report screenshot \(report) bytes, blank page \(blank)")
+        // A reproduction's report, whose figures include a heat map's embedded image.
+        let reproduce = try run([
+            "reproduce", "consensus-based-optimization", "--budget", "quick", "--quiet", "--out", folder + "/reproduce",
+        ])
+        XCTAssertTrue(reproduce.output.contains("report:"), reproduce.output)
+        let reproduction = try screenshot(
+            folder + "/reproduce/consensus-based-optimization/report.html", folder + "/reproduction.png")
+        XCTAssertGreaterThan(reproduction, 4 * blank, "reproduction screenshot \(reproduction) bytes, blank \(blank)")
     }
 }
 

@@ -72,7 +72,8 @@ final class ReportTests: XCTestCase {
         let report = Report(
             title: "T", isPartial: true, verdict: .held,
             checks: [Check(name: "c", measured: 1, relation: .atLeast, threshold: 0, source: "spec")],
-            tables: [Table(title: "tab", header: ["a", "b"], rows: [["1", "<2>"]])], plots: plots, notes: ["n & m"])
+            tables: [Table(title: "tab", header: ["a", "b"], rows: [["1", "<2>"]])], figures: plots.map(Figure.chart),
+            notes: ["n & m"])
         let html = report.html()
         let elements = try parse(html).elements
         XCTAssertEqual(elements.filter { $0.name == "svg" }.count, 2)
@@ -91,12 +92,15 @@ final class ReportTests: XCTestCase {
             as! [String: Any]
         XCTAssertEqual(summary["partial"] as? Bool, true)
         XCTAssertEqual(summary["verdict"] as? String, "held")
+        let figures = try XCTUnwrap(summary["figures"] as? [[String: Any]])
+        XCTAssertEqual(figures.map { $0["title"] as? String }, ["Loss <&> \"quoted\"", "Accuracy"])
+        XCTAssertEqual(figures.first?["series"] as? [String], ["adam", "sgd"])
     }
 
     /// A diverged run's numbers (NaN, infinities) are written as JSON null, not a serialization error.
     func testSummaryWritesNonFiniteNumbersAsNull() throws {
         let report = Report(
-            title: "diverged", tables: [], plots: [], notes: [],
+            title: "diverged", tables: [], figures: [], notes: [],
             summary: [
                 "loss": Double.nan, "curve": [1.0, .infinity], "nested": ["worst": -Double.infinity, "steps": 3],
             ])
@@ -134,7 +138,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(interrupted[1].losses.count, 60 - 46)
         let report = Report(
             title: "partial", isPartial: true, tables: [comparison.table(interrupted)],
-            plots: comparison.plots(interrupted))
+            figures: comparison.plots(interrupted).map(Figure.chart))
         XCTAssertEqual(try parse(report.html()).elements.filter { $0.name == "svg" }.count, 3)
     }
 
@@ -181,7 +185,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(quadratic.count, 12)
         XCTAssertTrue(quadratic.allSatisfy { $0.verdict == .held }, "\(quadratic)")
         XCTAssertFalse(result.isPartial)
-        XCTAssertGreaterThanOrEqual(result.plots.count, 1)
+        XCTAssertGreaterThanOrEqual(result.figures.count, 1)
     }
 
     func testAdamPCosineToyMatchesTheSpecFigures() throws {
@@ -239,6 +243,26 @@ final class ReproductionTests: XCTestCase {
         }
     }
 
+    /// The series a quick report must draw, per reproduction (Fashion-MNIST's only where installed).
+    static let claimSeries: [String: [String]] = {
+        let fashion = FileManager.default.fileExists(
+            atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+        return [
+            "heavy-ball-diffusion-sampling": ["PLMS-4", "HB 3.8", "GHVB 3.8", "DDIM", "reference", "sampler"],
+            "sinkhorn-newton-sparse": ["SNS", "Sinkhorn"],
+            "anderson-acceleration": ["Picard", "AA m = 1", "AA m = 5"],
+            "consensus-based-optimization": [
+                "CBO, anisotropic noise", "CBO, isotropic noise", "gradient descent", "consensus path", "f(x)",
+            ],
+            "muon": ["Muon, exact polar", "Muon, NS5"] + (fashion ? ["Muon", "AdamW lr 0.001"] : []),
+            "auon": ["step"] + (fashion ? ["AuON", "Hybrid-AuON", "Muon", "AdamW lr 0.001"] : []),
+            "fismo": ["FISMO", "Muon", "AdamW"],
+            "mkor": ["SGD-M", "MKOR(SGD-M)"],
+            "stochastic-interpolants": ["density", "target 2-sigma ellipse"],
+            "target-surrogates": ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 1.0/L"],
+        ]
+    }()
+
     /// Every registered reproduction, at the quick budget, reports only checks it declared, and
     /// every declared spec check is in the result: measured, or inconclusive with the reason.
     func testEveryReproductionReportsEveryDeclaredCheckAndNothingElse() throws {
@@ -246,6 +270,17 @@ final class ReproductionTests: XCTestCase {
             let result = try reproduction.reproduce(
                 budget: .quick, seeds: reproduction.defaultSeeds(.quick), shouldStop: { false }, progress: { _ in })
             XCTAssertFalse(reproduction.specChecks.isEmpty, reproduction.slug)
+            // Every report shows its claim: at least one figure, each with data, and the series
+            // that carry the claim.
+            XCTAssertFalse(result.figures.isEmpty, "\(reproduction.slug) has no figure")
+            for figure in result.figures {
+                XCTAssertTrue(figure.hasData, "\(reproduction.slug): '\(figure.title)' draws nothing")
+            }
+            let drawn = Set(result.figures.flatMap(\.seriesNames))
+            for name in Self.claimSeries[reproduction.slug] ?? [] {
+                XCTAssertTrue(
+                    drawn.contains(name), "\(reproduction.slug): no figure draws '\(name)' (\(drawn.sorted()))")
+            }
             for declared in reproduction.specChecks {
                 let matching = result.checks.filter(declared.matches)
                 XCTAssertFalse(matching.isEmpty, "\(reproduction.slug): \(declared.summary) is missing")
@@ -443,7 +478,7 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(result.checks.count, 6 * mixtures.count + 1)
         XCTAssertTrue(
             result.checks.allSatisfy { $0.verdict == .held }, "\(result.checks.filter { $0.verdict != .held })")
-        XCTAssertEqual(result.plots.count, 2)
+        XCTAssertEqual(result.figures.count, 2)
         // Each sampler's row is followed by the spec writer's (`solver_order.json`): other draws of
         // x_T (100 here, 500 there), the same errors within 20 % and slopes within 0.1.
         let rows = try XCTUnwrap(result.tables.first?.rows)
@@ -500,6 +535,6 @@ final class ReproductionTests: XCTestCase {
         XCTAssertLessThan(
             try XCTUnwrap(result.checks.first { $0.name == "ZDT1: SVH-PSL - random search (median LHD)" }?.measured),
             -0.1)
-        XCTAssertEqual(result.plots.count, 2)
+        XCTAssertEqual(result.figures.count, 2)
     }
 }

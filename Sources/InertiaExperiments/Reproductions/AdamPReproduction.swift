@@ -229,7 +229,8 @@ public struct AdamPReproduction: Reproduction {
             }
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: plots.map(Figure.chart),
+            notes: notes,
             isPartial: partial)
     }
 }

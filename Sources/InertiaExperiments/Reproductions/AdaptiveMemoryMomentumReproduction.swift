@@ -194,7 +194,8 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
             "This spec is a partial reconstruction (no official code; the memory-plane bias and λ were not retrieved); the verdict is about the reconstruction."
         )
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: plots.map(Figure.chart),
+            notes: notes,
             isPartial: partial)
     }
 }

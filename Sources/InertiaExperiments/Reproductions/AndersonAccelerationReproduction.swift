@@ -31,8 +31,10 @@ public struct AndersonAccelerationReproduction: Reproduction {
     /// iterations, then the guided Euler step) on the 9-Gaussian ring toy; at each of the 10 steps
     /// the final residual `‖G(z) − z‖` after 3 Picard and after 3 AA(m = 1) iterations from the same
     /// state. Returns each seed's median over samples of AA / Picard (residuals as RMS over the
-    /// steps) and the first seed's per-step table.
-    static func experimentC(seeds: [UInt64]) -> (medianRatios: [Double], rows: [[String]]) {
+    /// steps), the first seed's per-step table and its per-step median residuals.
+    static func experimentC(
+        seeds: [UInt64]
+    ) -> (medianRatios: [Double], rows: [[String]], stepMedians: [(picard: Double, anderson: Double, code: Double)]) {
         var means: [[Double]] = []
         for k in 0..<9 {
             let angle = 2 * Double.pi * Double(k) / 9
@@ -58,7 +60,7 @@ public struct AndersonAccelerationReproduction: Reproduction {
             let r = ManifoldProjection.fixedPointMap(z, t: t, dt: dt, unconditional: vu, conditional: vc) - z
             return (0..<z.rows).map { i in (0..<z.columns).reduce(0.0) { $0 + r[i, $1] * r[i, $1] }.squareRoot() }
         }
-        var medians: [Double] = [], rows: [[String]] = []
+        var medians: [Double] = [], rows: [[String]] = [], stepMedians: [(Double, Double, Double)] = []
         for seed in seeds {
             var rng = PhiloxGenerator(seed: 900 + seed)
             var x = Matrix64(rows: 100, columns: 2, scalars: (0..<200).map { _ in rng.nextNormal() })
@@ -76,6 +78,7 @@ public struct AndersonAccelerationReproduction: Reproduction {
                 }
                 if seed == seeds.first {
                     let mp = Comparison.median(rp), ma = Comparison.median(ra)
+                    stepMedians.append((mp, ma, Comparison.median(rc)))
                     rows.append([
                         "\(step + 1)", String(format: "%.1f", t), String(format: "%.2e", mp),
                         String(format: "%.2e", ma),
@@ -87,7 +90,7 @@ public struct AndersonAccelerationReproduction: Reproduction {
             }
             medians.append(Comparison.median(zip(andersonSquares, picardSquares).map { ($0 / $1).squareRoot() }))
         }
-        return (medians, rows)
+        return (medians, rows, stepMedians)
     }
 
     public func run(
@@ -95,7 +98,7 @@ public struct AndersonAccelerationReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
+        var checks: [Check] = [], tables: [Table] = [], notes: [String] = [], figures: [Figure] = []
         progress("linear map (A)")
         // The map, start, tolerance and counts of `anderson-acceleration/aa_fixtures.json`.
         let fixture = try FixtureReader("anderson-acceleration", "aa_fixtures.json")
@@ -122,10 +125,12 @@ public struct AndersonAccelerationReproduction: Reproduction {
                 AndersonAcceleration(memory: 3)
             ),
         ]
-        var rows: [[String]] = [], worst = 0
+        var rows: [[String]] = [], worst = 0, curves: [Series] = []
         for (name, key, solver) in variants {
             let expected = Int(try runs.child(key).number("iterations"))
             let r = solver.solve(start, tolerance: tolerance, maxIterations: 5000, map: map)
+            curves.append(
+                Series(name: name, x: r.residualHistory.indices.map(Double.init), y: r.residualHistory).decimated())
             worst = Swift.max(worst, Swift.abs(r.iterations - expected))
             rows.append([name, "\(r.iterations)", "\(expected)", String(format: "%.2e", r.residualNorm)])
         }
@@ -134,6 +139,11 @@ public struct AndersonAccelerationReproduction: Reproduction {
                 title:
                     "Linear map x <- Ax + b (the fixture's \(offset.count)-D map), from its x0 to ||g(x) - x|| < \(tolerance)",
                 header: ["solver", "iterations", "spec", "final residual"], rows: rows))
+        figures.append(
+            .chart(
+                Plot(
+                    title: "A: linear map, residual against iteration", xLabel: "iteration k",
+                    yLabel: "||g(x_k) - x_k||", series: curves, logY: true)))
         checks.append(
             Check(
                 name: "linear map: max |iterations − spec's count|", measured: Double(worst), relation: .atMost,
@@ -154,6 +164,19 @@ public struct AndersonAccelerationReproduction: Reproduction {
             let accelerated = try AndersonSinkhorn.solve(
                 problem, eta: 50, acceleration: AndersonAcceleration(memory: 5, regularization: .none, restarts: false))
             ratios.append(Double(accelerated.iterations) / Double(picard.iterations))
+            if seed == seeds.first {
+                figures.append(
+                    .chart(
+                        Plot(
+                            title: "B: Sinkhorn map (12x12, eta 50, seed \(seed)), residual against sweep",
+                            xLabel: "sweep k", yLabel: "||g(y_k) - y_k||",
+                            series: [("Picard", picard), ("AA m = 5", accelerated)].map { name, run in
+                                Series(
+                                    name: name, x: run.residualHistory.indices.map(Double.init),
+                                    y: run.residualHistory
+                                ).decimated()
+                            }, logY: true)))
+            }
             worstError = Swift.max(worstError, accelerated.marginalError)
             sinkhornRows.append([
                 "\(seed)", "\(picard.iterations)", "\(accelerated.iterations)",
@@ -194,6 +217,17 @@ public struct AndersonAccelerationReproduction: Reproduction {
                     header: [
                         "step", "t", "Picard", "AA m = 1", "AA / Picard", "CFG-MP code's mixing (ridge 1e-4) / Picard",
                     ], rows: c.rows))
+            let steps = c.stepMedians.indices.map { Double($0 + 1) }
+            figures.append(
+                .chart(
+                    Plot(
+                        title: "C: guidance toy, final residual after 3 iterations (median of 100, seed \(seeds[0]))",
+                        xLabel: "Euler step", yLabel: "||G(z) - z||",
+                        series: [
+                            Series(name: "Picard", x: steps, y: c.stepMedians.map(\.picard)),
+                            Series(name: "AA m = 1", x: steps, y: c.stepMedians.map(\.anderson)),
+                            Series(name: "CFG-MP code's mixing", x: steps, y: c.stepMedians.map(\.code)),
+                        ], logY: true)))
             notes.append(
                 "Experiment C's toy is cfg-manifold-projection.md 5's (the spec leaves it open): 9 Gaussians of std 0.15 on the circle of radius 2, class k mod 3, conditional class 0; G(z) = z_h + h v_c(z_h), z_h = z - h v_u(z), h = dt/2, at every step (tau = 1). At each step both iterate 3 times from the same state; a sample's residual is the RMS over the 10 steps, its ratio AA / Picard, the check the median over 100 samples (median over seeds). AA is the library's (difference form, relative ridge 1e-10, as experiment A); CFG-MP's code mixes with an absolute ridge of 1e-4, which dominates the Gram matrix of residuals this small (1e-3 to 3e-2): its weights are then nearly uniform, an average rather than an extrapolation, and the last column shows it gains nothing here."
             )
@@ -201,6 +235,7 @@ public struct AndersonAccelerationReproduction: Reproduction {
             partial = true
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

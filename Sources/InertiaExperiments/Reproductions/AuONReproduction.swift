@@ -33,7 +33,7 @@ public struct AuONReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
+        var checks: [Check] = [], tables: [Table] = [], notes: [String] = [], figures: [Figure] = []
         var partial = false
 
         // 6.3: the brake's closed forms, 4x6 and 256x256.
@@ -77,6 +77,15 @@ public struct AuONReproduction: Reproduction {
                     "Optimizer step on one 256x256 weight, best of \(repetitions) (microseconds, \(Parallel.threadCount) thread(s))",
                 header: ["AdamW", "AuON", "Hybrid-AuON (1 NS step)", "Muon (5 NS steps)"],
                 rows: [[adamWStep, auonStep, hybridStep, muonStep].map { String(format: "%.1f", $0 * 1e6) }]))
+        figures.append(
+            .bars(
+                BarChart(
+                    title: "Optimizer step on one 256x256 weight (best of \(repetitions))", xLabel: "optimizer",
+                    yLabel: "microseconds", categories: ["AdamW", "AuON", "Hybrid-AuON", "Muon"],
+                    series: [
+                        BarChart.Bars(
+                            name: "step", values: [adamWStep, auonStep, hybridStep, muonStep].map { $0 * 1e6 })
+                    ])))
         checks.append(
             Check(
                 name: "step cost AuON / Muon (256x256)", measured: auonStep / muonStep, relation: .atMost,
@@ -103,6 +112,7 @@ public struct AuONReproduction: Reproduction {
             partial = partial || sweep.partial
             let (best, adamW, runs) = (sweep.best, sweep.adamW, sweep.runs)
             tables.append(HiddenMatrixStudy.table(sweep, epochs: epochs, seeds: seeds.count))
+            figures += HiddenMatrixStudy.figures(sweep)
             let complete = !partial
             checks.append(
                 Check(
@@ -142,6 +152,7 @@ public struct AuONReproduction: Reproduction {
             "AuON and Hybrid-AuON in the paper form (paper2025, the default) on the two hidden matrices; AdamW lr 1e-3 without decay on the classifier and biases. `inertia reproduce muon` runs Muon on the same protocol."
         )
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

@@ -139,7 +139,8 @@ public struct ClassicMomentumReproduction: Reproduction {
             )
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [accuracyTable], plots: plots,
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [accuracyTable],
+            figures: plots.map(Figure.chart),
             notes: notes, isPartial: partial)
     }
 }

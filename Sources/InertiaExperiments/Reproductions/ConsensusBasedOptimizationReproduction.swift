@@ -49,7 +49,8 @@ public struct ConsensusBasedOptimizationReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], rows: [[String]] = [], notes: [String] = []
+        var checks: [Check] = [], rows: [[String]] = [], notes: [String] = [], figures: [Figure] = []
+        var successRates: [(experiment: String, rates: [String: Double])] = []
         let experiments: [(name: String, function: BenchmarkFunction, dimension: Int, particles: Int, source: String)] =
             [
                 ("A: Ackley d = 10", .ackley, 10, 100, "spec 5 (A)"),
@@ -94,6 +95,13 @@ public struct ConsensusBasedOptimizationReproduction: Reproduction {
             let gd =
                 Double(finals.filter { x in zip(x, shift).allSatisfy { Swift.abs($0 - $1) < 0.25 } }.count)
                 / Double(seeds.count)
+            rates["gradient descent"] = gd
+            successRates.append((String(experiment.name.prefix { $0 != "(" }), rates))
+            if experiment.dimension == 2 {
+                figures.append(
+                    Self.trajectoryFigure(
+                        experiment.function, shift: shift, particles: experiment.particles, seed: seeds.first ?? 0))
+            }
             rows.append([
                 experiment.name, "gradient descent (step 0.01, 2000 steps)", String(format: "%.2f", gd),
                 String(format: "%.3g", Comparison.median(finals.map(f))), "-",
@@ -135,10 +143,46 @@ public struct ConsensusBasedOptimizationReproduction: Reproduction {
         notes.append(
             "CBO as CBXpy: dt 0.01, lambda 1, sigma 5.1, alpha 1 multiplied by 1.05 per step up to 1e5, 2000 steps, start uniform in [-3, 3]^d, minimiser shifted to (1, ..., 1); success: the final consensus within 0.25 of it in the infinity norm. Isotropic noise with sigma 5.1 is expected to fail in d = 10 (2 lambda < d sigma^2)."
         )
+        let methods = ["anisotropic", "isotropic", "gradient descent"]
+        figures.insert(
+            .bars(
+                BarChart(
+                    title: "Success rate over \(seeds.count) runs", xLabel: "experiment", yLabel: "success rate",
+                    categories: successRates.map(\.experiment),
+                    series: methods.map { method in
+                        BarChart.Bars(
+                            name: method == "gradient descent" ? method : "CBO, \(method) noise",
+                            values: successRates.map { $0.rates[method] ?? .nan })
+                    }, yRange: 0...1)), at: 0)
         let table = Table(
             title: "Success over \(seeds.count) runs (final consensus within 0.25 of the minimiser, infinity norm)",
             header: ["experiment", "method", "success rate", "median final f", "seconds"], rows: rows)
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: figures, notes: notes,
+            isPartial: partial)
+    }
+
+    /// Run 0 of a 2-D ensemble again, recording its consensus: the start cloud and the consensus
+    /// path over the function's landscape.
+    static func trajectoryFigure(
+        _ function: BenchmarkFunction, shift: [Double], particles: Int, seed: UInt64
+    ) -> Figure {
+        var cbo = ConsensusBasedOptimization(particles: particles, noise: .anisotropic, maxIterations: 2000)
+        cbo.recordsHistory = true
+        var rng = PhiloxGenerator(seed: seed)
+        let start = cbo.uniformStart(dimension: 2, low: -3, high: 3, using: &rng)
+        let run = cbo.minimize(function, shift: shift, from: start, using: &rng)
+        return .heatMap(
+            HeatMap.sampling(
+                title: "\(function.rawValue) (d = 2): one anisotropic CBO run (seed \(seed))", xLabel: "x1",
+                yLabel: "x2", valueLabel: "f(x)", xRange: -3...3, yRange: -3...3, resolution: 150,
+                overlays: [
+                    Series(name: "start particles", points: start),
+                    Series(
+                        name: "consensus path", x: run.consensusHistory.map { $0[0] },
+                        y: run.consensusHistory.map { $0[1] }),
+                    Series(name: "minimiser", x: [shift[0]], y: [shift[1]], style: .points),
+                ]
+            ) { function([$0, $1], shift: shift) })
     }
 }

@@ -145,7 +145,8 @@ public struct DiffusionPrinciplesReproduction: Reproduction {
             notes.append("Section 10.2 (trained two-moons models) runs with --budget full only.")
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, plots: plots, notes: notes,
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: plots.map(Figure.chart),
+            notes: notes,
             isPartial: partial)
     }
 

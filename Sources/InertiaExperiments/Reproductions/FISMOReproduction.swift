@@ -56,20 +56,20 @@ public struct FISMOReproduction: Reproduction {
     /// rest), the lr grid {0.01, 0.03, 0.1} (quick: 0.03, one epoch), and each one's step cost.
     static func fashionMNIST(
         budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
-    ) throws -> (checks: [Check], tables: [Table], notes: [String], partial: Bool) {
+    ) throws -> (checks: [Check], tables: [Table], figures: [Figure], notes: [String], partial: Bool) {
         var notes: [String] = [], tables: [Table] = []
         let data: (train: Dataset, test: Dataset)
         do { data = try FashionMNIST.load() } catch {
             notes.append(
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): section 5.2 is not measured.")
-            return ([], [], notes, false)
+            return ([], [], [], notes, false)
         }
         let epochs = budget == .quick ? 1 : 5
         let grid = budget == .quick ? [0.03] : [0.01, 0.03, 0.1]
         let sweep = try HiddenMatrixStudy.sweep(
             [("FISMO", grid, { try FISMO(learningRate: $0) }), ("Muon", grid, { try Muon(learningRate: $0) })],
             baseline: false, data: data, seeds: seeds, epochs: epochs, shouldStop: shouldStop, progress: progress)
-        if sweep.partial { return ([], tables, notes, true) }
+        if sweep.partial { return ([], tables, [], notes, true) }
         tables.append(
             HiddenMatrixStudy.table(
                 sweep, epochs: epochs, seeds: seeds.count,
@@ -102,7 +102,7 @@ public struct FISMOReproduction: Reproduction {
                 relation: .atMost,
                 threshold: 0, source: "spec 5.2"),
         ]
-        return (checks, tables, notes, false)
+        return (checks, tables, HiddenMatrixStudy.figures(sweep, title: "5.2: "), notes, false)
     }
 
     public func run(
@@ -117,9 +117,9 @@ public struct FISMOReproduction: Reproduction {
             ("Muon", { try Muon(learningRate: $0, exactPolar: true) }),
             ("AdamW", { try AdamW(learningRate: $0, weightDecay: 0) }),
         ]
-        var partial = false
+        var partial = false, panels: [Figure] = []
         for condition in [1e2, 1e4] {
-            var best: [String: Double] = [:]
+            var best: [String: Double] = [:], curves: [Series] = []
             for (name, make) in methods {
                 var cells: [String] = []
                 for lr in rates {
@@ -135,9 +135,21 @@ public struct FISMOReproduction: Reproduction {
                     let median = Comparison.median(losses)
                     best[name] = Swift.min(best[name] ?? .infinity, median)
                     cells.append(String(format: "%.2e", median))
+                    if curves.last?.name != name {
+                        curves.append(Series(name: name, x: [], y: [], lower: [], upper: []))
+                    }
+                    curves[curves.count - 1].x.append(lr)
+                    curves[curves.count - 1].y.append(median)
+                    curves[curves.count - 1].lower.append(losses.min()!)
+                    curves[curves.count - 1].upper.append(losses.max()!)
                 }
                 rows.append([String(format: "%.0e", condition), name] + cells)
             }
+            panels.append(
+                .chart(
+                    Plot(
+                        title: String(format: "condition %.0e", condition), xLabel: "learning rate",
+                        yLabel: "final loss", series: curves, logY: true, logX: true)))
             let ratio = partial ? nil : best["FISMO"].flatMap { f in best["Muon"].map { f / $0 } }
             checks.append(
                 Check(
@@ -156,6 +168,10 @@ public struct FISMOReproduction: Reproduction {
                     "Matrix regression 16x32, N = 512, 300 full-batch steps, cosine lr to 0: median final loss over \(seeds.count) seed(s) (noise floor ≈ 7.4e-4)",
                 header: ["condition", "optimizer"] + rates.map { "lr \($0)" }, rows: rows)
         ]
+        var figures: [Figure] = [
+            .row(
+                title: "5.1: matrix regression, final loss against lr (median and range over seeds)", panels: panels)
+        ]
         notes.append(
             "FISMO as transcribed (2.2) with the exact polar factor, β = 0.95, γ = 0.95, μ = 1e-3; Muon with Nesterov and the exact polar factor (Float64 eigendecomposition, as the spec writer's SVD). AdamW without weight decay."
         )
@@ -167,10 +183,12 @@ public struct FISMOReproduction: Reproduction {
                 budget: budget, seeds: seeds, shouldStop: shouldStop, progress: progress)
             checks += network.checks
             tables += network.tables
+            figures += network.figures
             notes += network.notes
             partial = network.partial
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

@@ -82,6 +82,9 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         }
         let settings = swept.sorted { ($0.w, $0.n) > ($1.w, $1.n) } + [(1, 20)]
         var rmse: [String: [String: Double]] = [:], partial = false
+        // The first seed's samples at w = 15, N = 8 (the paper's divergence artifacts), for the scatters.
+        let pictured = ["PLMS-4", "HB 3.8", "GHVB 3.8"]
+        var pictures: [String: Matrix64] = [:]
         for (w, n) in settings {
             if shouldStop() {
                 partial = true
@@ -95,9 +98,12 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
                     rows: samples, columns: 2, scalars: (0..<(2 * samples)).map { _ in rng.nextNormal() })
                 let reference = methods[0].1.sample(
                     start, timesteps: timesteps(2000), cumulativeAlphas: abar, eps: guidedEps(w))
+                let pictureSetting = w == 15 && n == 8 && seed == seeds.first
+                if pictureSetting { pictures["2000-step reference"] = reference }
                 for (name, sampler) in methods {
                     let x = sampler.sample(start, timesteps: timesteps(n), cumulativeAlphas: abar, eps: guidedEps(w))
                     perMethod[name, default: []].append(GaussianMixtureDenoiser.rootMeanSquareDistance(x, reference))
+                    if pictureSetting && pictured.contains(name) { pictures[name] = x }
                 }
             }
             rmse["w=\(w),N=\(n)"] = perMethod.mapValues { Comparison.median($0) }
@@ -158,7 +164,51 @@ public struct HeavyBallDiffusionSamplingReproduction: Reproduction {
         let notes = [
             "The spec writer's numpy medians (its own noise draws) are the table's \"spec writer\" rows. In this toy plain DDIM and low orders are already strong: it tests divergence suppression, not a win over every solver."
         ]
+        // RMSE against N per method, a panel per guidance scale; then the samples themselves.
+        let guidances = Array(Set(settings.map(\.w))).sorted().filter { w in settings.filter { $0.w == w }.count > 1 }
+        var figures: [Figure] = [
+            .row(
+                title: "RMSE to the reference against the number of steps N",
+                panels: guidances.map { w in
+                    let ns = settings.filter { $0.w == w }.map(\.n).sorted()
+                    return .chart(
+                        Plot(
+                            title: "guidance w = \(Plot.label(w))", xLabel: "steps N", yLabel: "RMSE",
+                            series: methods.map { method in
+                                Series(
+                                    name: method.0, x: ns.map(Double.init),
+                                    y: ns.map { rmse["w=\(w),N=\($0)"]?[method.0] ?? .nan })
+                            }, logY: true))
+                })
+        ]
+        if let reference = pictures["2000-step reference"] {
+            // A square frame around the reference, three times its larger span: samples beyond
+            // it are counted in the panel's title.
+            let xs = (0..<reference.rows).map { reference[$0, 0] }, ys = (0..<reference.rows).map { reference[$0, 1] }
+            let half = 1.5 * Swift.max(xs.max()! - xs.min()!, ys.max()! - ys.min()!)
+            let (cx, cy) = ((xs.max()! + xs.min()!) / 2, (ys.max()! + ys.min()!) / 2)
+            let xRange = (cx - half)...(cx + half), yRange = (cy - half)...(cy + half)
+            figures.append(
+                .row(
+                    title: "Samples at w = 15, N = 8 (seed \(seeds[0])) over the 2000-step reference",
+                    panels: pictured.compactMap { name in
+                        pictures[name].map { x in
+                            let outside = (0..<x.rows).filter {
+                                !xRange.contains(x[$0, 0]) || !yRange.contains(x[$0, 1])
+                            }
+                            return .chart(
+                                Plot(
+                                    title: "\(name) (\(outside.count)/\(x.rows) off frame)", xLabel: "x1",
+                                    yLabel: "x2",
+                                    series: [
+                                        Series(name: "reference", points: reference),
+                                        Series(name: "sampler", points: x),
+                                    ], logY: false, xRange: xRange, yRange: yRange))
+                        }
+                    }))
+        }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

@@ -12,6 +12,8 @@ enum HiddenMatrixStudy {
     struct Outcome {
         var accuracy: Double
         var epochLosses: [Double]
+        /// The training loss of every step, up to a non-finite one.
+        var stepLosses: [Double]
         var allFinite: Bool
     }
 
@@ -47,12 +49,13 @@ enum HiddenMatrixStudy {
         options.shouldStop = shouldStop
         let trainer = try Trainer(
             model: model, optimizer: optimizer, loader: loader, testSet: data.test, options: options)
-        var epochLosses: [Double] = [], current: [Double] = [], finite = true
+        var epochLosses: [Double] = [], current: [Double] = [], steps: [Double] = [], finite = true
         let summary: TrainingSummary
         do {
             summary = try trainer.run { event in
                 if case .step(let r) = event {
                     current.append(r.loss)
+                    if r.loss.isFinite { steps.append(r.loss) }
                     finite = finite && r.loss.isFinite
                 }
                 if case .evaluation = event {
@@ -61,10 +64,12 @@ enum HiddenMatrixStudy {
                 }
             }
         } catch TrainingError.nonFiniteLoss {
-            return Outcome(accuracy: 0, epochLosses: epochLosses, allFinite: false)
+            return Outcome(accuracy: 0, epochLosses: epochLosses, stepLosses: steps, allFinite: false)
         }
         if summary.interrupted { return nil }
-        return Outcome(accuracy: summary.finalEvaluation?.accuracy ?? .nan, epochLosses: epochLosses, allFinite: finite)
+        return Outcome(
+            accuracy: summary.finalEvaluation?.accuracy ?? .nan, epochLosses: epochLosses, stepLosses: steps,
+            allFinite: finite)
     }
 
     /// A matrix optimizer of the study: its name, learning-rate grid and constructor.
@@ -74,12 +79,27 @@ enum HiddenMatrixStudy {
     /// seeds), each candidate's best median, the AdamW baseline's accuracies, and counts over
     /// every run (non-finite losses, epoch-average loss increases).
     struct Sweep {
+        /// The runs of one optimizer at one lr (the baseline's lr is AdamW's 1e-3), a value per seed.
+        struct Cell {
+            var name: String
+            var lr: Double
+            var accuracies: [Double] = []
+            var stepLosses: [[Double]] = []
+        }
+
         var rows: [[String]] = []
+        var cells: [Cell] = []
         var best: [String: Double] = [:]
         var adamW: [Double] = []
         var runs = 0, nonFiniteRuns = 0, lossIncreases = 0
         /// A run was interrupted: the sweep stopped there.
         var partial = false
+
+        mutating func record(_ outcome: Outcome, name: String, lr: Double) {
+            if cells.last?.name != name || cells.last?.lr != lr { cells.append(Cell(name: name, lr: lr)) }
+            cells[cells.count - 1].accuracies.append(outcome.accuracy)
+            cells[cells.count - 1].stepLosses.append(outcome.stepLosses)
+        }
 
         mutating func count(_ outcome: Outcome) {
             runs += 1
@@ -107,6 +127,7 @@ enum HiddenMatrixStudy {
                 }
                 sweep.adamW.append(r.accuracy)
                 sweep.count(r)
+                sweep.record(r, name: "AdamW (all parameters)", lr: 1e-3)
             }
             sweep.rows.append([
                 "AdamW (all parameters)", "0.001", String(format: "%.4f", Comparison.median(sweep.adamW)),
@@ -127,6 +148,7 @@ enum HiddenMatrixStudy {
                     }
                     accuracies.append(r.accuracy)
                     sweep.count(r)
+                    sweep.record(r, name: candidate.name, lr: lr)
                 }
                 let median = Comparison.median(accuracies)
                 sweep.best[candidate.name] = Swift.max(sweep.best[candidate.name] ?? -.infinity, median)
@@ -142,6 +164,72 @@ enum HiddenMatrixStudy {
             title:
                 "\(title)Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s), cosine lr: median test accuracy over \(seeds) seed(s)",
             header: ["optimizer", "lr", "test accuracy"], rows: sweep.rows)
+    }
+
+    /// The sweep's pictures: training loss against step (smoothed; median and range over seeds), a
+    /// panel per lr with the AdamW baseline in each, and test accuracy against lr per optimizer.
+    static func figures(_ sweep: Sweep, title: String = "") -> [Figure] {
+        let baseline = sweep.cells.first { $0.name.hasPrefix("AdamW") }
+        let candidates = sweep.cells.filter { !$0.name.hasPrefix("AdamW") }
+        func band(_ cell: Sweep.Cell, name: String) -> Series? {
+            let curves = cell.stepLosses.map { Comparison.smoothed($0) }.filter { !$0.isEmpty }
+            guard let length = curves.map(\.count).min(), length > 0 else { return nil }
+            let columns = (0..<length).map { i in curves.map { $0[i] } }
+            return Series(
+                name: name, x: (1...length).map(Double.init), y: columns.map(Comparison.median),
+                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! }
+            ).decimated()
+        }
+        let rates = Array(Set(candidates.map(\.lr))).sorted()
+        var figures: [Figure] = [
+            .row(
+                title: "\(title)Fashion-MNIST training loss (smoothed; median and range over seeds)",
+                panels: rates.map { lr in
+                    .chart(
+                        Plot(
+                            title: "lr \(Plot.label(lr))", xLabel: "step", yLabel: "cross-entropy (nats)",
+                            series: (baseline.flatMap { band($0, name: "AdamW lr 0.001") }.map { [$0] } ?? [])
+                                + candidates.filter { $0.lr == lr }.compactMap { band($0, name: $0.name) }))
+                })
+        ]
+        let names = candidates.reduce(into: [String]()) { if !$0.contains($1.name) { $0.append($1.name) } }
+        // Curves where some optimizer has several lrs; bars otherwise.
+        if names.contains(where: { name in candidates.filter { $0.name == name }.count > 1 }) {
+            var accuracy = names.map { name -> Series in
+                let cells = candidates.filter { $0.name == name }.sorted { $0.lr < $1.lr }
+                return Series(
+                    name: name, x: cells.map(\.lr), y: cells.map { Comparison.median($0.accuracies) },
+                    lower: cells.map { $0.accuracies.min() ?? .nan }, upper: cells.map { $0.accuracies.max() ?? .nan })
+            }
+            if let baseline, let lo = rates.first, let hi = rates.last {
+                let median = Comparison.median(baseline.accuracies)
+                accuracy.append(Series(name: "AdamW lr 0.001 (all parameters)", x: [lo, hi], y: [median, median]))
+            }
+            figures.append(
+                .chart(
+                    Plot(
+                        title: "\(title)Fashion-MNIST test accuracy against the matrix optimizer's lr",
+                        xLabel: "learning rate", yLabel: "test accuracy (fraction)", series: accuracy, logY: false,
+                        logX: true)))
+        } else {
+            // One lr per optimizer: a bar each, the baseline's among them.
+            let cells = (baseline.map { [$0] } ?? []) + candidates
+            figures.append(
+                .bars(
+                    BarChart(
+                        title: "\(title)Fashion-MNIST test accuracy (median, range over seeds)", xLabel: "optimizer",
+                        yLabel: "test accuracy (fraction)",
+                        categories: cells.map {
+                            "\($0.name.hasPrefix("AdamW") ? "AdamW" : $0.name) lr \(Plot.label($0.lr))"
+                        },
+                        series: [
+                            BarChart.Bars(
+                                name: "test accuracy", values: cells.map { Comparison.median($0.accuracies) },
+                                lower: cells.map { $0.accuracies.min() ?? .nan },
+                                upper: cells.map { $0.accuracies.max() ?? .nan })
+                        ], yRange: 0...1)))
+        }
+        return figures
     }
 
     /// Seconds per `step()` of `optimizer` on one weight of `shape` (256×256 unless given), the

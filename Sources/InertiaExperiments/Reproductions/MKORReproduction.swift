@@ -66,8 +66,9 @@ public struct MKORReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
+        var checks: [Check] = [], tables: [Table] = [], notes: [String] = [], figures: [Figure] = []
         let rates = [0.003, 0.01, 0.03]
+        var finals = ["SGD-M", "MKOR(SGD-M)"].map { Series(name: $0, x: [], y: [], lower: [], upper: []) }
         var rows: [[String]] = [], sgdBest = Double.infinity, mkorBest = Double.infinity, worstRatio = 0.0, resets = 0
         var partial = false
         for lr in rates {
@@ -84,6 +85,12 @@ public struct MKORReproduction: Reproduction {
                 mkor.append(run.loss)
                 resets += run.resets
             }
+            for (k, losses) in [sgd, mkor].enumerated() {
+                finals[k].x.append(lr)
+                finals[k].y.append(Comparison.median(losses))
+                finals[k].lower.append(losses.min()!)
+                finals[k].upper.append(losses.max()!)
+            }
             let s = Comparison.median(sgd), m = Comparison.median(mkor)
             sgdBest = Swift.min(sgdBest, s)
             mkorBest = Swift.min(mkorBest, m)
@@ -98,6 +105,11 @@ public struct MKORReproduction: Reproduction {
                 title:
                     "Anisotropic 10-class MLP 32-64-64-10, batch 128, 600 steps: median final training loss over \(seeds.count) seed(s) (spec's numpy analogue: 1.191 / 1.057 at lr 0.01)",
                 header: ["lr", "SGD-M", "MKOR(SGD-M)", "ratio"], rows: rows))
+        figures.append(
+            .chart(
+                Plot(
+                    title: "5.1: anisotropic MLP, final training loss against lr (median and range over seeds)",
+                    xLabel: "learning rate", yLabel: "cross-entropy (nats)", series: finals, logY: false, logX: true)))
         checks.append(
             Check(
                 name: "best MKOR / best SGD-M (final training loss)", measured: partial ? nil : mkorBest / sgdBest,
@@ -118,7 +130,7 @@ public struct MKORReproduction: Reproduction {
             let epochs = budget == .quick ? 1 : 5
             let grid = budget == .quick ? [0.03] : [0.01, 0.03, 0.1]
             var best: [String: Double] = [:]
-            var fashionRows: [[String]] = []
+            var fashionRows: [[String]] = [], curves: [Series] = []
             for lr in grid {
                 for usesMKOR in [false, true] {
                     if shouldStop() {
@@ -137,10 +149,11 @@ public struct MKORReproduction: Reproduction {
                         model: model, optimizer: wrapped ?? sgd,
                         loader: try DataLoader(subset, batchSize: 128, seed: 0),
                         testSet: data.test, options: options)
-                    var lastEpoch: [Double] = [], current: [Double] = [], finite = true
+                    var lastEpoch: [Double] = [], current: [Double] = [], steps: [Double] = [], finite = true
                     let summary = try trainer.run { event in
                         if case .step(let r) = event {
                             current.append(r.loss)
+                            if r.loss.isFinite { steps.append(r.loss) }
                             finite = finite && r.loss.isFinite
                         }
                         if case .evaluation = event {
@@ -153,6 +166,12 @@ public struct MKORReproduction: Reproduction {
                         break
                     }
                     let trainLoss = lastEpoch.reduce(0, +) / Double(Swift.max(lastEpoch.count, 1))
+                    let smoothed = Comparison.smoothed(steps)
+                    curves.append(
+                        Series(
+                            name: "\(label), lr \(Plot.label(lr))", x: smoothed.indices.map { Double($0 + 1) },
+                            y: smoothed
+                        ).decimated())
                     best[label] = Swift.min(best[label] ?? .infinity, finite ? trainLoss : .infinity)
                     resets += wrapped?.resets ?? 0
                     fashionRows.append([
@@ -166,6 +185,11 @@ public struct MKORReproduction: Reproduction {
                     title:
                         "Fashion-MNIST 10k, 784-256-256-10, batch 128, \(epochs) epoch(s): mean training loss of the last epoch",
                     header: ["optimizer", "lr", "training loss", "test accuracy"], rows: fashionRows))
+            figures.append(
+                .chart(
+                    Plot(
+                        title: "5.2: Fashion-MNIST training loss (smoothed, seed \(seeds.first ?? 0))", xLabel: "step",
+                        yLabel: "cross-entropy (nats)", series: curves)))
             let ratio = partial ? nil : best["MKOR(SGD-M)"].flatMap { m in best["SGD-M"].map { m / $0 } }
             checks.append(
                 Check(
@@ -186,6 +210,7 @@ public struct MKORReproduction: Reproduction {
             "MKOR as the official code (2.2): inverse refresh every 10 steps, rank-1 vectors clamped to ±100, sum-of-norms rescaling, SGD momentum 0.9 without weight decay as the base."
         )
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

@@ -30,7 +30,7 @@ public struct MuonReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], tables: [Table] = [], notes: [String] = []
+        var checks: [Check] = [], tables: [Table] = [], notes: [String] = [], figures: [Figure] = []
         var partial = false
         let rates = [0.1, 0.3, 1.0]
         var exact: [Double] = [], newtonSchulz: [Double] = []
@@ -60,6 +60,15 @@ public struct MuonReproduction: Reproduction {
                         String(format: "%.3f", pair.1 / pair.0),
                     ]
                 }))
+        figures.append(
+            .chart(
+                Plot(
+                    title: "Matrix regression: final loss against lr (median over seeds)", xLabel: "learning rate",
+                    yLabel: "final loss",
+                    series: [
+                        Series(name: "Muon, exact polar", x: Array(rates.prefix(exact.count)), y: exact),
+                        Series(name: "Muon, NS5", x: Array(rates.prefix(newtonSchulz.count)), y: newtonSchulz),
+                    ], logY: true, logX: true)))
         let complete = exact.count == rates.count
         let worst = zip(newtonSchulz, exact).map { Swift.abs($0 / $1 - 1) }.max()
         checks.append(
@@ -93,6 +102,7 @@ public struct MuonReproduction: Reproduction {
                 epochs: epochs, shouldStop: shouldStop, progress: progress)
             partial = sweep.partial
             tables.append(HiddenMatrixStudy.table(sweep, epochs: epochs, seeds: seeds.count))
+            figures += HiddenMatrixStudy.figures(sweep)
             checks.append(
                 Check(
                     name: "best Muon − AdamW (test accuracy)",
@@ -111,6 +121,7 @@ public struct MuonReproduction: Reproduction {
             "Muon: Nesterov, β = 0.95, shape factor sqrt(max(1, rows/cols)); the exact polar factor comes from a Float64 eigendecomposition (Matrix64.polarFactor). AdamW lr 1e-3 without decay on the classifier and biases."
         )
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 }

@@ -148,7 +148,8 @@ public struct SVHPSLReproduction: Reproduction {
                     d < 0 ? "yes" : "no", d))
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], plots: plots, notes: notes,
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: plots.map(Figure.chart),
+            notes: notes,
             isPartial: partial)
     }
 

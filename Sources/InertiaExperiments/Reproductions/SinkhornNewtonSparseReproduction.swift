@@ -38,10 +38,42 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
     /// Sinkhorn iterations (the spec's 2.2 order) until the L1 marginal error is below `tolerance`.
     static func sinkhornIterations(
         _ problem: TransportProblem, eta: Double, tolerance: Double, cap: Int
-    ) throws -> (iterations: Int, seconds: Double) {
+    ) throws -> (iterations: Int, seconds: Double, errors: [Double], times: [Double]) {
         let start = DispatchTime.now().uptimeNanoseconds
         let run = try SinkhornNewtonSparse.sinkhorn(problem, eta: eta, tolerance: tolerance, maxIterations: cap)
-        return (run.iterations, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        return (
+            run.iterations, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9, run.errorHistory,
+            run.secondsHistory
+        )
+    }
+
+    /// The L1 marginal error of SNS and Sinkhorn against the iteration and against wall time.
+    static func convergenceFigure(
+        _ title: String, sns: SinkhornNewtonSparse.Result, sinkhornErrors: [Double], sinkhornTimes: [Double]
+    ) -> Figure {
+        func curve(_ name: String, _ x: [Double], _ errors: [Double]) -> Series {
+            Series(name: name, x: x, y: errors).decimated()
+        }
+        let snsIterations = (1...Swift.max(1, sns.errorHistory.count)).map(Double.init)
+        let sinkhornIterations = (1...Swift.max(1, sinkhornErrors.count)).map(Double.init)
+        return .row(
+            title: title,
+            panels: [
+                .chart(
+                    Plot(
+                        title: "against iterations", xLabel: "iteration", yLabel: "L1 marginal error",
+                        series: [
+                            curve("SNS", snsIterations, sns.errorHistory),
+                            curve("Sinkhorn", sinkhornIterations, sinkhornErrors),
+                        ], logY: true, logX: true)),
+                .chart(
+                    Plot(
+                        title: "against wall time", xLabel: "seconds", yLabel: "L1 marginal error",
+                        series: [
+                            curve("SNS", sns.secondsHistory, sns.errorHistory),
+                            curve("Sinkhorn", sinkhornTimes, sinkhornErrors),
+                        ], logY: true, logX: true)),
+            ], sharesAxes: false)
     }
 
     public func run(
@@ -49,7 +81,7 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], rows: [[String]] = [], notes: [String] = []
+        var checks: [Check] = [], rows: [[String]] = [], notes: [String] = [], figures: [Figure] = []
         var partial = false
         var results:
             [Double: [(sns: Int, newton: Int, sinkhorn: Int, snsTime: Double, sinkhornTime: Double, converged: Bool)]] =
@@ -66,6 +98,12 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
                 let sns = try SinkhornNewtonSparse.solve(problem, eta: eta, options: .init(tolerance: 1e-8))
                 let snsTime = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 let sinkhorn = try Self.sinkhornIterations(problem, eta: eta, tolerance: 1e-8, cap: 30_000)
+                if eta == 300 && seed == seeds.first {
+                    figures.append(
+                        Self.convergenceFigure(
+                            "A: random 100x100 cost, eta 300, seed \(seed): SNS against Sinkhorn", sns: sns,
+                            sinkhornErrors: sinkhorn.errors, sinkhornTimes: sinkhorn.times))
+                }
                 let total = sns.sinkhornIterations + sns.newtonIterations
                 results[eta, default: []].append(
                     (total, sns.newtonIterations, sinkhorn.iterations, snsTime, sinkhorn.seconds, sns.converged))
@@ -120,6 +158,10 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
         if !shouldStop() {
             progress("experiment B: W2 of two discretised 1-D mixtures, eta 2000")
             let b = try Self.experimentB()
+            figures.append(
+                Self.convergenceFigure(
+                    "B: W2 between two 1-D mixtures, eta 2000: SNS against Sinkhorn", sns: b.sns,
+                    sinkhornErrors: b.sinkhornErrors, sinkhornTimes: b.sinkhornTimes))
             checks.append(
                 Check(
                     name: "B: SNS / Sinkhorn iterations",
@@ -153,14 +195,16 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
             partial = true
         }
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
+            isPartial: partial)
     }
 
     /// Spec 5 (B): SNS and Sinkhorn on the squared-distance cost between two discretised 1-D
     /// Gaussian mixtures, and the exact W2² of the same discrete measures.
     static func experimentB() throws -> (
         snsIterations: Int, newtonIterations: Int, sinkhornIterations: Int, entropic: Double, exact: Double,
-        snsSeconds: Double, sinkhornSeconds: Double
+        snsSeconds: Double, sinkhornSeconds: Double, sns: SinkhornNewtonSparse.Result, sinkhornErrors: [Double],
+        sinkhornTimes: [Double]
     ) {
         let n = 200
         let grid = (0..<n).map { Double($0) / Double(n - 1) }
@@ -185,8 +229,7 @@ public struct SinkhornNewtonSparseReproduction: Reproduction {
         let exact = try ExactTransport.transportCost1D(grid, grid, sourceWeights: source, targetWeights: target)
         return (
             sns.sinkhornIterations + sns.newtonIterations, sns.newtonIterations, sinkhorn.iterations, sns.transportCost,
-            exact, snsSeconds,
-            sinkhorn.seconds
+            exact, snsSeconds, sinkhorn.seconds, sns, sinkhorn.errors, sinkhorn.times
         )
     }
 }

@@ -50,18 +50,27 @@ public struct TargetSurrogatesReproduction: Reproduction {
         return SymmetricEigen(x.transposed * x * (1 / (4 * Double(data.count)))).values.last!
     }
 
-    /// 20 epochs of batch 25 from zero; `step` runs one outer step on a batch. The final full training loss.
+    /// `epochs` epochs of batch 25 from zero; `step` runs one outer step (one expensive gradient) on a
+    /// batch. The full training loss at the start and after every epoch; the last is the final loss.
     static func train(
         _ data: Dataset, seed: UInt64, epochs: Int, _ step: (Linear, Tensor, Tensor) throws -> Void
-    ) throws -> Double {
+    ) throws -> (losses: [Double], batchesPerEpoch: Int) {
         var rng = PhiloxGenerator(seed: seed)
         let model = Linear(50, 1, weightInitializer: .constant(0), using: &rng)
         model.bias!.assign(Tensor.zeros([1]))
         let loader = try DataLoader(data, batchSize: 25, seed: seed)
-        try loader.forEachBatch(steps: epochs * loader.batchCount) { x, y in try step(model, x, y) }
-        return withoutGradients {
-            Double(Loss.binaryCrossEntropyWithLogits(logits: model(data.inputs), targets: data.targets).item)
+        func loss() -> Double {
+            withoutGradients {
+                Double(Loss.binaryCrossEntropyWithLogits(logits: model(data.inputs), targets: data.targets).item)
+            }
         }
+        var losses = [loss()], steps = 0
+        try loader.forEachBatch(steps: epochs * loader.batchCount) { x, y in
+            try step(model, x, y)
+            steps += 1
+            if steps % loader.batchCount == 0 { losses.append(loss()) }
+        }
+        return (losses, loader.batchCount)
     }
 
     public func run(
@@ -70,7 +79,13 @@ public struct TargetSurrogatesReproduction: Reproduction {
         -> ReproductionResult
     {
         let epochs = budget == .quick ? 5 : 20
-        var losses: [String: [Double]] = [:], partial = false
+        var losses: [String: [Double]] = [:], curves: [String: [[Double]]] = [:], partial = false
+        var batchesPerEpoch = 0
+        func record(_ name: String, _ run: (losses: [Double], batchesPerEpoch: Int)) {
+            losses[name, default: []].append(run.losses.last!)
+            curves[name, default: []].append(run.losses)
+            batchesPerEpoch = run.batchesPerEpoch
+        }
         for seed in seeds {
             let data = try Self.data(seed: seed)
             let lipschitz = Self.smoothness(data)
@@ -81,7 +96,8 @@ public struct TargetSurrogatesReproduction: Reproduction {
                 }
                 progress("seed \(seed): SGD lr \(factor)/L")
                 let sgd = try SGD(learningRate: factor / lipschitz)
-                losses["SGD \(factor)/L", default: []].append(
+                record(
+                    "SGD \(factor)/L",
                     try Self.train(data, seed: seed, epochs: epochs) { model, x, y in
                         model.zeroGradients()
                         Loss.binaryCrossEntropyWithLogits(logits: model(x), targets: y).backward()
@@ -95,7 +111,8 @@ public struct TargetSurrogatesReproduction: Reproduction {
                 }
                 progress("seed \(seed): SSO m = \(m)")
                 let sso = try TargetSurrogateOptimizer(innerSteps: m, stepSize: 2, batchesPerEpoch: 2000 / 25)
-                losses["SSO m = \(m)", default: []].append(
+                record(
+                    "SSO m = \(m)",
                     try Self.train(data, seed: seed, epochs: epochs) { model, x, y in
                         sso.step(
                             model.namedParameters(), outputs: { model(x) },
@@ -137,7 +154,28 @@ public struct TargetSurrogatesReproduction: Reproduction {
             notes.append(
                 "Quick budget: 5 epochs and one seed; the spec's protocol is 20 epochs and 3 seeds (--budget full).")
         }
+        let names = ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 0.1/L", "SGD 1.0/L", "SGD 10.0/L"]
+        let series = names.compactMap { name -> Series? in
+            guard let runs = curves[name], let length = runs.map(\.count).min(), length > 0 else { return nil }
+            let columns = (0..<length).map { k in runs.map { $0[k] } }
+            return Series(
+                name: name, x: (0..<length).map { Double($0 * batchesPerEpoch) }, y: columns.map(Comparison.median),
+                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! })
+        }
+        // The frame runs up to 1.1x the starting loss (ln 2): a diverging run leaves it and says so.
+        let start = series.compactMap(\.y.first).max() ?? 1, bottom = series.flatMap(\.lower).min() ?? 0
+        let framed = series.map { s -> Series in
+            var s = s
+            if (s.upper.max() ?? 0) > 1.1 * start { s.name += " (leaves the frame)" }
+            return s
+        }
+        let figure = Figure.chart(
+            Plot(
+                title: "Training loss against expensive-gradient calls (median and range over seeds)",
+                xLabel: "target-gradient calls (one per batch of 25)", yLabel: "logistic loss (nats)", series: framed,
+                logY: false, yRange: (0.98 * bottom)...(1.1 * start)))
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], notes: notes, isPartial: partial)
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: [figure], notes: notes,
+            isPartial: partial)
     }
 }

@@ -158,7 +158,7 @@ struct CompareCommand: ParsableCommand {
             title: "Optimizer comparison on \(common.data)",
             subtitle:
                 "MLP \([features] + sizes + [classes]), batch \(common.batchSize), \(common.epochs) common.epochs, seeds 0..<\(seeds), \(train.count) training / \(test.count) test samples. \(partial ? "" : "Complete.")",
-            isPartial: partial, tables: [table], plots: comparison.plots(runs), notes: notes,
+            isPartial: partial, tables: [table], figures: comparison.plots(runs).map(Figure.chart), notes: notes,
             summary: [
                 "data": common.data, "seeds": seeds, "epochs": common.epochs, "runs": complete,
                 "planned_runs": totalRuns,

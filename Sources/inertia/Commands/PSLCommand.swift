@@ -133,7 +133,7 @@ struct PSLCommand: ParsableCommand {
             title: "Pareto set learning: \(problem.rawValue)",
             subtitle:
                 "\(method.rawValue), \(variables) variables, \(initial) + \(iterations) x \(batch) evaluations, seed \(seed)",
-            tables: [], plots: plots,
+            tables: [], figures: plots.map(Figure.chart),
             notes: [
                 String(
                     format: "Final hypervolume %.5f after %d evaluations, %.1f s.", volumes.last ?? 0, values.count,

@@ -164,7 +164,7 @@ struct SampleCommand: ParsableCommand {
             subtitle:
                 "path \(path.rawValue), sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations, \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
-            tables: tables, plots: [scatter],
+            tables: tables, figures: [.chart(scatter)],
             notes: [
                 String(
                     format: "Sliced W2 of the samples to %d reference points: %.4f. Sampling took %.3f s.",
