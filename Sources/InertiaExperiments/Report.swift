@@ -37,7 +37,8 @@ public struct Table: Codable, Equatable, Sendable {
 }
 
 /// What a run folder holds: `report.html` (self-contained: inline SVG and CSS, no scripts, no
-/// network) and `summary.json`. Written atomically.
+/// network), `summary.json`, and each figure again as `figure-<k>.svg` (k from 1) for use
+/// elsewhere. Written atomically.
 public struct Report {
     public var title: String
     public var subtitle: String
@@ -144,7 +145,9 @@ public struct Report {
             return d
         }
         s["tables"] = tables.map { ["title": $0.title, "header": $0.header, "rows": $0.rows] }
-        s["figures"] = figures.map { ["title": $0.title, "kind": $0.kind, "series": $0.seriesNames] }
+        s["figures"] = figures.enumerated().map { k, figure in
+            ["title": figure.title, "kind": figure.kind, "series": figure.seriesNames, "file": "figure-\(k + 1).svg"]
+        }
         return try JSONSerialization.data(withJSONObject: Report.finite(s), options: [.prettyPrinted, .sortedKeys])
     }
 
@@ -164,6 +167,11 @@ public struct Report {
     public func write(to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try AtomicFile.write(Data(html().utf8), to: folder + "/report.html")
+        for (k, figure) in figures.enumerated() {
+            try AtomicFile.write(
+                Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + figure.svg() + "\n").utf8),
+                to: folder + "/figure-\(k + 1).svg")
+        }
         try AtomicFile.write(summaryJSON(), to: folder + "/summary.json")
     }
 }

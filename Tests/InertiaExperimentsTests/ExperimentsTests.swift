@@ -95,6 +95,13 @@ final class ReportTests: XCTestCase {
         let figures = try XCTUnwrap(summary["figures"] as? [[String: Any]])
         XCTAssertEqual(figures.map { $0["title"] as? String }, ["Loss <&> \"quoted\"", "Accuracy"])
         XCTAssertEqual(figures.first?["series"] as? [String], ["adam", "sgd"])
+        // Each figure is also a standalone SVG file, well-formed.
+        for (k, figure) in figures.enumerated() {
+            XCTAssertEqual(figure["file"] as? String, "figure-\(k + 1).svg")
+            let svg = try String(contentsOfFile: folder + "/figure-\(k + 1).svg", encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<?xml"))
+            _ = try parse(svg)
+        }
     }
 
     /// A diverged run's numbers (NaN, infinities) are written as JSON null, not a serialization error.
