@@ -132,7 +132,7 @@ public indirect enum Figure: Equatable, Sendable {
         let scale = natural > width ? Double(width) / Double(natural) : 1
         let height = Int((Double(sizes.map(\.1).max() ?? 320) * scale).rounded()) + 30
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"row\" width=\"\(Swift.min(width, natural))\" height=\"\(height)\" viewBox=\"0 0 \(Swift.min(width, natural)) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"row\" font-family=\"sans-serif\" width=\"\(Swift.min(width, natural))\" height=\"\(height)\" viewBox=\"0 0 \(Swift.min(width, natural)) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(Swift.min(width, natural))\" height=\"\(height)\" fill=\"white\"/>\n"
         out +=
             "<text x=\"\(Swift.min(width, natural) / 2)\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"
@@ -240,10 +240,11 @@ public struct HeatMap: Equatable, Sendable {
             xRange: xRange, yRange: yRange, logValues: logValues, overlays: overlays)
     }
 
-    /// The 2-D histogram of points (`x`, `y`) over a `bins x bins` grid, as a density.
+    /// The 2-D histogram of points (`x`, `y`) over a `bins x bins` grid, as a density (on a log
+    /// colour scale with `logValues`, where empty cells take the lowest colour).
     public static func density(
         title: String, xLabel: String, yLabel: String, x: [Double], y: [Double], xRange: ClosedRange<Double>,
-        yRange: ClosedRange<Double>, bins: Int = 60
+        yRange: ClosedRange<Double>, bins: Int = 60, logValues: Bool = false
     ) -> HeatMap {
         let n = Swift.max(1, bins)
         let width = (xRange.upperBound - xRange.lowerBound) / Double(n),
@@ -257,10 +258,10 @@ public struct HeatMap: Equatable, Sendable {
         let total = Swift.max(1, Double(x.count)) * width * height
         return HeatMap(
             title: title, xLabel: xLabel, yLabel: yLabel, valueLabel: "density", rows: n, columns: n,
-            values: counts.map { $0 / total }, xRange: xRange, yRange: yRange)
+            values: counts.map { $0 / total }, xRange: xRange, yRange: yRange, logValues: logValues)
     }
 
-    /// The colour scale's extent in colour units (log10 when `logValues`).
+    /// The finite values' extent (the positive ones' when `logValues`), in the values' units.
     func valueExtent() -> ClosedRange<Double>? {
         let finite = values.filter { $0.isFinite && (!logValues || $0 > 0) }
         guard let lo = finite.min(), let hi = finite.max() else { return nil }
@@ -290,8 +291,9 @@ public struct HeatMap: Equatable, Sendable {
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * side }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * side }
         let scale =
-            valueRange.map { logValues ? Foundation.log10($0.lowerBound)...Foundation.log10($0.upperBound) : $0 }
-            ?? valueExtent() ?? 0...1
+            (valueRange ?? valueExtent()).map {
+                logValues ? Foundation.log10($0.lowerBound)...Foundation.log10($0.upperBound) : $0
+            } ?? 0...1
         let (v0, v1) = (scale.lowerBound, scale.upperBound > scale.lowerBound ? scale.upperBound : scale.lowerBound + 1)
         var rgb = [UInt8](repeating: 0, count: 3 * rows * columns)
         for i in 0..<rows {
@@ -311,12 +313,12 @@ public struct HeatMap: Equatable, Sendable {
         }
         let png = PNG.encode(rgb: rgb, width: columns, height: rows).base64EncodedString()
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" class=\"heat-map\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heat-map\" font-family=\"sans-serif\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
         out +=
             "<text x=\"\(fmt(left + side / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
         out +=
-            "<image class=\"field\" data-series=\"\(escape(valueLabel))\" x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,\(png)\" href=\"data:image/png;base64,\(png)\"/>\n"
+            "<image class=\"field\" data-series=\"\(escape(valueLabel))\" x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(png)\"/>\n"
         out +=
             "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\" fill=\"none\" stroke=\"#444\"/>\n"
         for t in Plot.ticks(x0, x1, count: 5) {
@@ -346,7 +348,7 @@ public struct HeatMap: Equatable, Sendable {
                 let mark = points.count == 1 ? "r=\"5\" stroke=\"#111\" stroke-width=\"1.5\"" : "r=\"1.5\""
                 for (x, y) in points { out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" \(mark)/>" }
                 out += "</g>\n"
-            case .line, .steps:
+            case .line, .dashed, .steps:
                 out +=
                     "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
             }
@@ -426,7 +428,7 @@ public struct BarChart: Equatable, Sendable {
         }
         func py(_ v: Double) -> Double { top + (1 - (Swift.min(y1, Swift.max(y0, v)) - y0) / (y1 - y0)) * plotH }
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" font-family=\"sans-serif\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
         out +=
             "<text x=\"\(fmt(left + plotW / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"

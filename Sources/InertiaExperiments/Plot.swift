@@ -3,9 +3,9 @@ import Foundation
 /// One line of a plot, with an optional band (the spread over seeds), a cloud of points, or a
 /// histogram's outline.
 public struct Series: Equatable, Sendable {
-    /// How a series is drawn: a line, one mark per point, or steps (a histogram: `x` holds the
-    /// bin edges, one more than the counts in `y`).
-    public enum Style: Sendable, Equatable { case line, points, steps }
+    /// How a series is drawn: a line, a dashed line (reference values), one mark per point, or
+    /// steps (a histogram: `x` holds the bin edges, one more than the counts in `y`).
+    public enum Style: Sendable, Equatable { case line, dashed, points, steps }
 
     public var name: String
     public var x: [Double]
@@ -143,7 +143,7 @@ public struct Plot: Equatable, Sendable {
             top + (1 - ((log ? Foundation.log10(y) : y) - y0) / (y1 - y0)) * plotH
         }
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" font-family=\"sans-serif\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
         out +=
             "<text x=\"\(fmt(left + plotW / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"
@@ -174,10 +174,10 @@ public struct Plot: Equatable, Sendable {
         out +=
             "<clipPath id=\"\(clip)\"><rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\"/></clipPath>\n<g clip-path=\"url(#\(clip))\">\n"
         var legend = ""
-        func legendEntry(_ k: Int, _ name: String) -> String {
+        func legendEntry(_ k: Int, _ name: String, dashed: Bool = false) -> String {
             let ly = top + 14 + Double(k) * 18, lx = left + plotW + 14, color = Plot.palette[k % Plot.palette.count]
             return
-                "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(lx + 22))\" y2=\"\(fmt(ly))\" stroke=\"\(color)\" stroke-width=\"3\"/>"
+                "<line x1=\"\(fmt(lx))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(lx + 22))\" y2=\"\(fmt(ly))\" stroke=\"\(color)\" stroke-width=\"3\"\(dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
                 + "<text x=\"\(fmt(lx + 28))\" y=\"\(fmt(ly + 4))\" font-size=\"11\">\(escape(name))</text>\n"
         }
         for (i, s) in series.enumerated() {
@@ -196,10 +196,11 @@ public struct Plot: Equatable, Sendable {
                     "<polygon class=\"band\" data-series=\"\(escape(s.name))\" points=\"\((upperPoints + lowerPoints).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
             switch s.style {
-            case .line:
+            case .line, .dashed:
                 let points = zip(s.x, s.y).filter { ok($0.0, $0.1) }.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }
+                let dash = s.style == .dashed ? " stroke-dasharray=\"6 4\"" : ""
                 out +=
-                    "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
+                    "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash)/>\n"
                 // A line of one point would not show: mark it.
                 if points.count == 1, let (x, y) = zip(s.x, s.y).first(where: { ok($0.0, $0.1) }) {
                     out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"3.5\" fill=\"\(color)\"/>\n"
@@ -222,7 +223,7 @@ public struct Plot: Equatable, Sendable {
                 out +=
                     "<polygon class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
             }
-            if sharedLegend == nil { legend += legendEntry(s.colorIndex ?? i, s.name) }
+            if sharedLegend == nil { legend += legendEntry(s.colorIndex ?? i, s.name, dashed: s.style == .dashed) }
         }
         for (k, name) in (sharedLegend ?? []).enumerated() { legend += legendEntry(k, name) }
         return out + "</g>\n" + (hidesLegend ? "" : legend) + "</svg>"

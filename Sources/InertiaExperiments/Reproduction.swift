@@ -157,6 +157,7 @@ public enum Reproductions {
         HeavyBallDiffusionSamplingReproduction(),
         StochasticInterpolantsReproduction(),
         SVHPSLReproduction(),
+        CFGManifoldProjectionReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

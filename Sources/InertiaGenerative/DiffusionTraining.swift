@@ -153,14 +153,16 @@ public struct DiffusionModel {
     }
 }
 
-/// The sliced 2-Wasserstein distance between two equally large point sets: the root mean over
-/// random unit directions of the 1-D W2² between the sorted projections.
+/// The sliced Wasserstein distance between two equally large point sets over `directions` random
+/// unit directions: order 2, the root mean of the 1-D W2² between the sorted projections; order
+/// 1, the mean of the 1-D W1 (`cfg-manifold-projection.md` 5's SW1).
 public func slicedWasserstein(
-    _ a: Matrix64, _ b: Matrix64, directions: Int = 200, using rng: inout PhiloxGenerator
+    _ a: Matrix64, _ b: Matrix64, directions: Int = 200, order: Int = 2, using rng: inout PhiloxGenerator
 ) -> Double {
     precondition(
         a.rows == b.rows && a.columns == b.columns,
         "slicedWasserstein: \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)")
+    precondition(order == 1 || order == 2, "slicedWasserstein: order 1 or 2, got \(order)")
     var total = 0.0
     for _ in 0..<directions {
         var direction = (0..<a.columns).map { _ in rng.nextNormal() }
@@ -169,7 +171,11 @@ public func slicedWasserstein(
         func project(_ m: Matrix64) -> [Double] {
             (0..<m.rows).map { i in (0..<m.columns).reduce(0.0) { $0 + m[i, $1] * direction[$1] } }.sorted()
         }
-        total += zip(project(a), project(b)).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(a.rows)
+        total +=
+            zip(project(a), project(b)).reduce(0) {
+                $0 + (order == 1 ? Swift.abs($1.0 - $1.1) : ($1.0 - $1.1) * ($1.0 - $1.1))
+            }
+            / Double(a.rows)
     }
-    return (total / Double(directions)).squareRoot()
+    return order == 1 ? total / Double(directions) : (total / Double(directions)).squareRoot()
 }

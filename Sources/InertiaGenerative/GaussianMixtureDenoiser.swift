@@ -31,6 +31,35 @@ public struct GaussianMixtureDenoiser: Sendable {
             standardDeviations: [Double](repeating: standardDeviation, count: count))
     }
 
+    /// The mixture of `components` alone, reweighted to sum to 1 (a class of a labelled mixture).
+    public func selecting(_ components: [Int]) -> GaussianMixtureDenoiser {
+        let total = components.reduce(0) { $0 + weights[$1] }
+        return GaussianMixtureDenoiser(
+            weights: components.map { weights[$0] / total }, means: components.map { means[$0] },
+            standardDeviations: components.map { standardDeviations[$0] })
+    }
+
+    /// `count` draws from the mixture, one row each.
+    public func sample(_ count: Int, using rng: inout PhiloxGenerator) -> Matrix64 {
+        let d = means[0].count
+        var out = Matrix64(rows: count, columns: d)
+        for i in 0..<count {
+            var u = rng.nextDouble(), k = 0
+            while k < weights.count - 1 && u >= weights[k] {
+                u -= weights[k]
+                k += 1
+            }
+            for j in 0..<d { out[i, j] = means[k][j] + standardDeviations[k] * rng.nextNormal() }
+        }
+        return out
+    }
+
+    /// The exact flow-matching velocity `(E[x₁ | x_t = x] − x)/(1 − t)` of `x_t = t x₁ + (1 − t) x₀`
+    /// with data `x₁` from the mixture and `x₀ ~ N(0, I)` (flow time, data at t = 1, t < 1).
+    public func flowVelocity(_ x: Matrix64, t: Double) -> Matrix64 {
+        (posterior(x, alpha: t, sigma: 1 - t).data - x) * (1 / (1 - t))
+    }
+
     /// `sqrt(mean over rows of ‖a_i − b_i‖²)`: the samplers' error against a reference.
     public static func rootMeanSquareDistance(_ a: Matrix64, _ b: Matrix64) -> Double {
         precondition(

@@ -82,6 +82,27 @@ public struct ManifoldProjection: Sendable {
         }
     }
 
+    /// The sampler of 2.2: `steps` uniform Euler steps of the guided velocity from `noise` at t = 0
+    /// to data at t = 1, each preceded, while `t < threshold`, by the projection (the noisy part
+    /// of the trajectory: the code's 0.6). With `iterations == 0` it is plain CFG sampling.
+    public func sample(
+        _ noise: Matrix64, steps: Int, guidance w: Double, threshold: Double = 0.6, unconditional: Velocity,
+        conditional: Velocity
+    ) -> Matrix64 {
+        precondition(steps > 0, "ManifoldProjection.sample: steps must be > 0, got \(steps)")
+        var x = noise
+        let dt = 1 / Double(steps)
+        for i in 0..<steps {
+            let t = Double(i) * dt
+            if iterations > 0 && t < threshold {
+                x = project(x, t: t, dt: dt, unconditional: unconditional, conditional: conditional)
+            }
+            x = Self.guidedEulerStep(
+                x, t: t, dt: dt, guidance: w, unconditional: unconditional, conditional: conditional)
+        }
+        return x
+    }
+
     /// The guided Euler step that follows: `x + dt·(v_u + w(v_c − v_u))` at `t`.
     public static func guidedEulerStep(
         _ x: Matrix64, t: Double, dt: Double, guidance w: Double, unconditional: Velocity, conditional: Velocity

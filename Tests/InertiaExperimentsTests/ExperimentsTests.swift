@@ -267,6 +267,7 @@ final class ReproductionTests: XCTestCase {
             "mkor": ["SGD-M", "MKOR(SGD-M)"],
             "stochastic-interpolants": ["density", "target 2-sigma ellipse"],
             "target-surrogates": ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 1.0/L"],
+            "cfg-manifold-projection": ["CFG", "CFG-MP", "CFG-MP+", "spec writer CFG-MP", "density"],
         ]
     }()
 
@@ -519,6 +520,26 @@ final class ReproductionTests: XCTestCase {
             for (x, y) in zip(ours.dropFirst(3), writer.dropFirst(3)) {
                 let a = try XCTUnwrap(Double(x)), b = try XCTUnwrap(Double(y))
                 XCTAssertEqual(a, b, accuracy: 0.35 * b, "w \(writer[0]), N \(writer[1])")
+            }
+        }
+    }
+
+    /// The CFG-MP sweep reproduces every setting of `guidance_sweep.json`: ours against the spec
+    /// writer's medians (other noise draws, 2000 samples here, 4000 there) within 20 % for SW1.
+    func testCFGManifoldProjectionQuickReproductionMatchesTheSweep() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("cfg-manifold-projection"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 5)
+        XCTAssertTrue(result.checks.allSatisfy { $0.measured != nil }, "\(result.checks)")
+        let settings = try FixtureReader("cfg-manifold-projection", "guidance_sweep.json").child("results").keys
+        let rows = try XCTUnwrap(result.tables.first?.rows)
+        let writerRows = rows.filter { $0[2] == "spec writer" }
+        XCTAssertEqual(writerRows.count, settings.count)
+        for writer in writerRows {
+            let ours = try XCTUnwrap(rows.first { $0[2] == "Inertia" && $0[0] == writer[0] && $0[1] == writer[1] })
+            for column in 3..<6 {
+                let a = try XCTUnwrap(Double(ours[column])), b = try XCTUnwrap(Double(writer[column]))
+                XCTAssertEqual(a, b, accuracy: 0.2 * b, "N \(writer[0]), w \(writer[1]), column \(column)")
             }
         }
     }

@@ -183,6 +183,18 @@ final class FigureTests: XCTestCase {
         let parser = XMLParser(data: Data(html.utf8))
         XCTAssertTrue(parser.parse(), "\(String(describing: parser.parserError))")
         XCTAssertEqual(figures.map(\.kind), ["chart", "heat map", "bars", "row"])
+        // Each figure stands alone as an SVG file: every attribute prefix it uses is declared
+        // (a browser refuses the file otherwise, though the HTML page would render).
+        let prefixed = try NSRegularExpression(pattern: " ([A-Za-z]+):[A-Za-z-]+=")
+        for figure in figures {
+            let svg = figure.svg()
+            for match in prefixed.matches(in: svg, range: NSRange(svg.startIndex..., in: svg)) {
+                let prefix = String(svg[Range(match.range(at: 1), in: svg)!])
+                XCTAssertTrue(
+                    prefix == "xmlns" || svg.contains("xmlns:\(prefix)="),
+                    "\(figure.title): undeclared prefix \(prefix)")
+            }
+        }
         XCTAssertTrue(figures.allSatisfy(\.hasData))
         XCTAssertFalse(Figure.bars(BarChart(title: "e", xLabel: "", yLabel: "", categories: [], series: [])).hasData)
     }

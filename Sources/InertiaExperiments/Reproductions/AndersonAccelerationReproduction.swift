@@ -35,22 +35,8 @@ public struct AndersonAccelerationReproduction: Reproduction {
     static func experimentC(
         seeds: [UInt64]
     ) -> (medianRatios: [Double], rows: [[String]], stepMedians: [(picard: Double, anderson: Double, code: Double)]) {
-        var means: [[Double]] = []
-        for k in 0..<9 {
-            let angle = 2 * Double.pi * Double(k) / 9
-            means.append([2 * Foundation.cos(angle), 2 * Foundation.sin(angle)])
-        }
-        let all = GaussianMixtureDenoiser(
-            weights: [Double](repeating: 1.0 / 9, count: 9), means: means,
-            standardDeviations: [Double](repeating: 0.15, count: 9))
-        let classZero = [0, 3, 6]
-        let conditional = GaussianMixtureDenoiser(
-            weights: [Double](repeating: 1.0 / 3, count: 3), means: classZero.map { means[$0] },
-            standardDeviations: [0.15, 0.15, 0.15])
-        func velocity(_ mixture: GaussianMixtureDenoiser) -> ManifoldProjection.Velocity {
-            { x, t in (mixture.posterior(x, alpha: t, sigma: 1 - t).data - x) * (1 / (1 - t)) }
-        }
-        let vu = velocity(all), vc = velocity(conditional)
+        let ring = GuidanceRing()
+        let vu = ring.unconditional, vc = ring.conditional
         // AA as the spec's library (difference form, relative ridge 1e-10), and as CFG-MP's code
         // mixes (constrained form, absolute ridge 1e-4) for comparison.
         let picard = ManifoldProjection(iterations: 3)
