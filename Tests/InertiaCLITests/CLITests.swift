@@ -443,6 +443,21 @@ extension CLITests {
         let bad = try run(["sample", "--label", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("--label needs --source moons"), bad.output)
+        // CFG-MP+ on the trained moons model: projected Euler steps, named in the summary.
+        let projected = try run([
+            "sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "10", "--label", "1",
+            "--guidance", "4", "--projection", "2", "--anderson", "--out", out,
+        ])
+        XCTAssertEqual(projected.status, 0, projected.output)
+        XCTAssertTrue(projected.output.contains("cfg-mp+ from moons"), projected.output)
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as? [String: Any]
+        XCTAssertEqual(summary?["sampler"] as? String, "cfg-mp+")
+        XCTAssertEqual(summary?["projection"] as? Int, 2)
+        let unguided = try run(["sample", "--source", "moons", "--projection", "2"])
+        XCTAssertNotEqual(unguided.status, 0)
+        XCTAssertTrue(unguided.output.contains("--projection (CFG-MP) needs --label"), unguided.output)
     }
 
     /// Every sampler family plugs into one option design: `--sampler NAME --set key=value`, listed

@@ -39,6 +39,14 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Guide toward this class (moons: 0 or 1).") var label: Int?
     @Option(help: "Classifier-free guidance scale (1: the conditional model).") var guidance = 1.0
     @Option(help: "Training steps of the moons model (Adam 1e-3, batch 512).") var trainSteps = 4000
+    @Option(
+        help:
+            "CFG-MP: this many manifold-projection iterations before each guided Euler step while flow time t < --projection-threshold (needs --label and the linear-flow path; replaces --sampler, --steps Euler steps)."
+    )
+    var projection = 0
+    @Option(help: "CFG-MP: project while the flow time (data at 1) is below this.") var projectionThreshold = 0.6
+    @Flag(help: "CFG-MP+: mix each sample's projection iterates by Anderson acceleration (window 2, ridge 1e-4).")
+    var anderson = false
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -64,6 +72,17 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("--label needs --source moons (the mixture has no classes)")
         }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
+        try requireFinite(["projection-threshold": projectionThreshold])
+        if projection < 0 { throw ValidationError("--projection must be >= 0, got \(projection)") }
+        if projection > 0 || anderson {
+            guard label != nil else {
+                throw ValidationError("--projection (CFG-MP) needs --label: it projects toward the conditional model")
+            }
+            guard path == .linearFlow else {
+                throw ValidationError("--projection (CFG-MP) runs on the linear-flow path, got --path \(path.rawValue)")
+            }
+            guard projection > 0 else { throw ValidationError("--anderson needs --projection > 0") }
+        }
     }
 
     func samplerEntry() throws -> SamplerEntry {
@@ -91,6 +110,7 @@ struct SampleCommand: ParsableCommand {
         let schedule = path.schedule
         var rng = PhiloxGenerator(seed: seed)
         let model: Denoiser, reference: Matrix64
+        var fields: (unconditional: Denoiser, conditional: Denoiser)?
         switch source {
         case .mixture:
             let mixture = GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1)
@@ -119,11 +139,18 @@ struct SampleCommand: ParsableCommand {
             }
             try Interrupt.exitIfRequested()
             model = trained.denoiser(label: label, guidance: guidance)
+            if let label { fields = (trained.denoiser(), trained.denoiser(label: label)) }
         }
         let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let began = DispatchTime.now().uptimeNanoseconds
-        let samples = try samplerEntry().sample(
-            start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model, using: &rng)
+        let samples: Matrix64
+        if projection > 0, let fields {
+            samples = projected(start, fields)
+        } else {
+            samples = try samplerEntry().sample(
+                start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model,
+                using: &rng)
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
@@ -159,10 +186,14 @@ struct SampleCommand: ParsableCommand {
                     y: (0..<samples.rows).map { samples[$0, 1] }, style: .points),
             ],
             logY: false)
+        let method =
+            projection > 0
+            ? "CFG-MP\(anderson ? "+" : "") (\(projection) projection iterations while t < \(projectionThreshold)), \(steps) Euler steps"
+            : "sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations"
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
             subtitle:
-                "path \(path.rawValue), sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations, \(count) samples"
+                "path \(path.rawValue), \(method), \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, figures: [.chart(scatter)],
             notes: [
@@ -171,7 +202,9 @@ struct SampleCommand: ParsableCommand {
                     reference.rows, distance, seconds)
             ],
             summary: [
-                "source": source.rawValue, "path": path.rawValue, "sampler": sampler, "sampler_options": settings,
+                "source": source.rawValue, "path": path.rawValue,
+                "sampler": projection > 0 ? (anderson ? "cfg-mp+" : "cfg-mp") : sampler, "sampler_options": settings,
+                "projection": projection,
                 "steps": steps,
                 "count": count,
                 "sliced_w2": distance, "seconds": seconds,
@@ -179,13 +212,27 @@ struct SampleCommand: ParsableCommand {
         try report.write(to: folder.path)
         print(
             String(
-                format: "%@ from %@ (%@), %d evaluations: sliced W2 to reference %.4f, %.3f s", sampler,
-                source.rawValue, path.rawValue, steps, distance, seconds))
+                format: "%@ from %@ (%@), %d steps: sliced W2 to reference %.4f, %.3f s",
+                projection > 0 ? (anderson ? "cfg-mp+" : "cfg-mp") : sampler, source.rawValue, path.rawValue, steps,
+                distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
         guard distance.isFinite else {
             throw CommandFailure("the samples are not finite (the sampler diverged); see \(out)/report.html")
         }
+    }
+
+    /// CFG-MP(+) (`cfg-manifold-projection.md` 2.2) with the trained fields. Its flow time t (data
+    /// at 1) is the linear-flow path's 1 − t, and the velocity there is `(x̂_0 − x)/(1 − t)`.
+    func projected(_ start: Matrix64, _ fields: (unconditional: Denoiser, conditional: Denoiser)) -> Matrix64 {
+        func velocity(_ denoiser: @escaping Denoiser) -> ManifoldProjection.Velocity {
+            { x, t in (denoiser(x, 1 - t) - x) * (1 / (1 - t)) }
+        }
+        let sampler = ManifoldProjection(
+            iterations: projection, anderson: anderson ? ManifoldProjection.andersonMixing(memory: 1) : nil)
+        return sampler.sample(
+            start, steps: steps, guidance: guidance, threshold: projectionThreshold,
+            unconditional: velocity(fields.unconditional), conditional: velocity(fields.conditional))
     }
 }
 
