@@ -250,6 +250,28 @@ final class ReproductionTests: XCTestCase {
         }
     }
 
+    /// Without Fashion-MNIST a reproduction says it is missing and what goes unmeasured; with
+    /// unreadable files it says so, with the reader's error, instead of "not installed".
+    func testMissingOrBrokenFashionMNISTIsANoteThatSaysWhich() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-fmnist-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var notes: [String] = []
+        XCTAssertNil(
+            FashionMNIST.forReproduction(directory: folder, unmeasured: "check X is inconclusive", notes: &notes))
+        XCTAssertEqual(
+            notes, ["Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): check X is inconclusive."])
+        for part in ["train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1"] {
+            try Data("not gzip".utf8).write(to: URL(fileURLWithPath: folder + "/\(part)-ubyte.gz"))
+        }
+        notes = []
+        XCTAssertNil(
+            FashionMNIST.forReproduction(directory: folder, unmeasured: "check X is inconclusive", notes: &notes))
+        XCTAssertEqual(notes.count, 1)
+        XCTAssertTrue(notes[0].hasPrefix("Fashion-MNIST is installed but cannot be read ("), notes[0])
+        XCTAssertTrue(notes[0].hasSuffix("): check X is inconclusive."), notes[0])
+    }
+
     /// The series a quick report must draw, per reproduction (Fashion-MNIST's only where installed).
     static let claimSeries: [String: [String]] = {
         let fashion = FileManager.default.fileExists(

@@ -121,13 +121,7 @@ public struct AdamPReproduction: Reproduction {
                 header: ["run", "final ‖w‖", "spec", "first step cos > 0.99", "spec"], rows: toyRows))
         plots.append(Plot(title: "Cosine toy: weight norm", xLabel: "step", yLabel: "‖w‖", series: toySeries))
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive."
-            )
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "the network checks (5.2) are inconclusive", notes: &notes)
         var partial = false
         if let data {
             let subset = data.train.subset(Array(0..<10_000))

@@ -130,13 +130,7 @@ public struct AdaptiveMemoryMomentumReproduction: Reproduction {
             "The parity check is two-sided, as the spec words it (\"within 5 %\"): a difference in AM's favour counts against it as much as one against it; the table gives the sign."
         )
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the AM-AdamW check (5.2.3) is inconclusive."
-            )
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "the AM-AdamW check (5.2.3) is inconclusive", notes: &notes)
         var partial = false
         if let data {
             let subset = data.train.subset(Array(0..<10_000))

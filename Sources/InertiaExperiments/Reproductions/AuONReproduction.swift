@@ -92,13 +92,7 @@ public struct AuONReproduction: Reproduction {
                 threshold: 0.5,
                 source: "spec 5.4"))
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the MLP checks are inconclusive."
-            )
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "the MLP checks are inconclusive", notes: &notes)
         if let data {
             let epochs = budget == .quick ? 1 : 5
             let auonGrid = budget == .quick ? [0.24] : [0.1, 0.24, 0.5]

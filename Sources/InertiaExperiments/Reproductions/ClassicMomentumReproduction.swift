@@ -75,12 +75,7 @@ public struct ClassicMomentumReproduction: Reproduction {
                 ], logY: true))
 
         var partial = false
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): check 5.3 is inconclusive.")
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "check 5.3 is inconclusive", notes: &notes)
         var accuracyTable = Table(
             title: "Fashion-MNIST 10k subset, 784-256-10, batch 128, 3 epochs: test accuracy",
             header: ["optimizer", "seeds", "accuracies", "median"], rows: [])

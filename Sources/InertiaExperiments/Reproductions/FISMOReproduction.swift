@@ -58,10 +58,7 @@ public struct FISMOReproduction: Reproduction {
         budget: Budget, seeds: [UInt64], shouldStop: @escaping () -> Bool, progress: (String) -> Void
     ) throws -> (checks: [Check], tables: [Table], figures: [Figure], notes: [String], partial: Bool) {
         var notes: [String] = [], tables: [Table] = []
-        let data: (train: Dataset, test: Dataset)
-        do { data = try FashionMNIST.load() } catch {
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): section 5.2 is not measured.")
+        guard let data = FashionMNIST.forReproduction(unmeasured: "section 5.2 is not measured", notes: &notes) else {
             return ([], [], [], notes, false)
         }
         let epochs = budget == .quick ? 1 : 5

@@ -135,13 +135,7 @@ public struct LionKappaReproduction: Reproduction {
                 yLabel: "‖x‖ in the kernel's dual norm",
                 series: normSeries))
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the network checks (5.2) are inconclusive."
-            )
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "the network checks (5.2) are inconclusive", notes: &notes)
         let epochs = budget == .quick ? 1 : 3
         let lambdas = [0.3, 3.0, 30.0]
         var violations = 0, checked = 0, worstExcess = 0.0, worstRelative = 0.0

@@ -119,12 +119,7 @@ public struct MKORReproduction: Reproduction {
                 name: "max over lr of MKOR / SGD-M (not worse anywhere)", measured: partial ? nil : worstRatio,
                 relation: .atMost, threshold: 1, source: "spec 5.1", infinityIsAResult: true))
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): section 5.2 is skipped.")
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "section 5.2 is skipped", notes: &notes)
         if let data, !partial {
             let subset = data.train.subset(Array(0..<10_000))
             let epochs = budget == .quick ? 1 : 5

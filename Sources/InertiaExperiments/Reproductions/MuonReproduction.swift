@@ -87,13 +87,7 @@ public struct MuonReproduction: Reproduction {
                 threshold: 1e-3,
                 source: "spec 5"))
 
-        let data: (train: Dataset, test: Dataset)?
-        do { data = try FashionMNIST.load() } catch {
-            data = nil
-            notes.append(
-                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): the MLP check is inconclusive."
-            )
-        }
+        let data = FashionMNIST.forReproduction(unmeasured: "the MLP check is inconclusive", notes: &notes)
         if let data, !partial {
             let epochs = budget == .quick ? 1 : 5
             let grid = budget == .quick ? [0.02] : [0.01, 0.02, 0.05]
