@@ -206,9 +206,12 @@ public struct Plot: Equatable, Sendable {
                     out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"3.5\" fill=\"\(color)\"/>\n"
                 }
             case .points:
-                out += "<g class=\"series\" data-series=\"\(escape(s.name))\" fill=\"\(color)\" fill-opacity=\"0.45\">"
+                // A cloud of samples in small translucent dots; a few reference values as marks.
+                let few = s.x.count <= 50
+                out +=
+                    "<g class=\"series\" data-series=\"\(escape(s.name))\" fill=\"\(color)\" fill-opacity=\"\(few ? "0.9" : "0.45")\">"
                 for (x, y) in zip(s.x, s.y) where ok(x, y) {
-                    out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"1.4\"/>"
+                    out += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"\(few ? "3" : "1.4")\"/>"
                 }
                 out += "</g>\n"
             case .steps:

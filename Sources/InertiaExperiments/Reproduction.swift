@@ -158,6 +158,7 @@ public enum Reproductions {
         StochasticInterpolantsReproduction(),
         SVHPSLReproduction(),
         CFGManifoldProjectionReproduction(),
+        KineticOptimalPathsReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

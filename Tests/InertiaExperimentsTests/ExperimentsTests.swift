@@ -290,6 +290,7 @@ final class ReproductionTests: XCTestCase {
             "stochastic-interpolants": ["density", "target 2-sigma ellipse"],
             "target-surrogates": ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 1.0/L"],
             "cfg-manifold-projection": ["CFG", "CFG-MP", "CFG-MP+", "spec writer CFG-MP", "density"],
+            "kinetic-optimal-paths": ["KO sigma_t", "Cond-OT alpha_t", "fixture KO sigma_t", "Inertia", "fixture"],
         ]
     }()
 
@@ -564,6 +565,21 @@ final class ReproductionTests: XCTestCase {
                 XCTAssertEqual(a, b, accuracy: 0.2 * b, "N \(writer[0]), w \(writer[1]), column \(column)")
             }
         }
+    }
+
+    /// Kinetic-optimal paths: 5.1 and 5.2 measured and held, 5.3 (a) measured, 5.3 (b) (training)
+    /// declared and inconclusive with its reason, so the verdict is inconclusive.
+    func testKineticOptimalPathsQuickReproduction() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("kinetic-optimal-paths"))
+        let result = try reproduction.reproduce(budget: .quick, seeds: [1], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 7)
+        let measured = result.checks.filter { $0.measured != nil }
+        XCTAssertEqual(measured.count, 6, "\(result.checks)")
+        XCTAssertTrue(measured.allSatisfy { $0.verdict == .held }, "\(measured)")
+        let training = try XCTUnwrap(result.checks.first { $0.source == "spec 5.3 (b)" })
+        XCTAssertEqual(training.verdict, .inconclusive)
+        XCTAssertNotNil(training.note)
+        XCTAssertEqual(result.verdict, .inconclusive)
     }
 
     func testStochasticInterpolantsQuickReproductionHolds() throws {
