@@ -79,7 +79,10 @@ public struct Report {
     }
 
     /// The page, well-formed XHTML (it parses as XML).
-    public func html() -> String {
+    public func html() -> String { html(figureSVGs: figures.map { $0.svg() }) }
+
+    /// The page with the figures already rendered (`write` renders each once for the page and its file).
+    func html(figureSVGs: [String]) -> String {
         var body = "<h1>\(escape(title))</h1>\n"
         if !subtitle.isEmpty { body += "<p class=\"subtitle\">\(escape(subtitle))</p>\n" }
         if isPartial {
@@ -92,7 +95,7 @@ public struct Report {
         }
         if !checks.isEmpty { body += tableHTML(checkTable) }
         for table in tables { body += tableHTML(table) }
-        for figure in figures { body += "<figure>\n\(figure.svg())\n</figure>\n" }
+        for svg in figureSVGs { body += "<figure>\n\(svg)\n</figure>\n" }
         if !notes.isEmpty {
             body += "<h2>Notes</h2>\n<ul>\n" + notes.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
         }
@@ -166,10 +169,11 @@ public struct Report {
     /// Writes `report.html` and `summary.json` into `folder` (created if needed), atomically.
     public func write(to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(html().utf8), to: folder + "/report.html")
-        for (k, figure) in figures.enumerated() {
+        let svgs = figures.map { $0.svg() }
+        try AtomicFile.write(Data(html(figureSVGs: svgs).utf8), to: folder + "/report.html")
+        for (k, svg) in svgs.enumerated() {
             try AtomicFile.write(
-                Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + figure.svg() + "\n").utf8),
+                Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg + "\n").utf8),
                 to: folder + "/figure-\(k + 1).svg")
         }
         try AtomicFile.write(summaryJSON(), to: folder + "/summary.json")
