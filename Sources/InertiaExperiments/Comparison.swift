@@ -176,12 +176,9 @@ public struct Comparison {
     /// (AM's β_t, say).
     public func plots(_ runs: [Run]) -> [Plot] {
         func band(_ label: String, _ pick: (Run) -> [Double]) -> Series? {
-            let curves = runs.filter { $0.contender == label && $0.error == nil }.map(pick).filter { !$0.isEmpty }
-            guard let length = curves.map(\.count).min(), length > 0 else { return nil }
-            let columns = (0..<length).map { i in curves.map { $0[i] } }
-            return Series(
-                name: label, x: (1...length).map(Double.init), y: columns.map(Comparison.median),
-                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! })
+            Series(
+                name: label, curves: runs.filter { $0.contender == label && $0.error == nil }.map(pick),
+                x: { Double($0 + 1) })
         }
         let loss = contenders.compactMap { band($0.label) { Comparison.smoothed($0.losses) } }
         let accuracy = contenders.compactMap { band($0.label) { $0.testAccuracy } }

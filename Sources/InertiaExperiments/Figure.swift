@@ -157,6 +157,23 @@ public indirect enum Figure: Equatable, Sendable {
 }
 
 extension Series {
+    /// One series over several runs (seeds): at each `x` the median of that point's `values`, and
+    /// their range as the band.
+    public init(name: String, x: [Double], acrossRuns values: [[Double]], style: Style = .line) {
+        precondition(x.count == values.count, "Series(acrossRuns:): \(x.count) x values for \(values.count) points")
+        self.init(
+            name: name, x: x, y: values.map(Comparison.median), lower: values.map { $0.min() ?? .nan },
+            upper: values.map { $0.max() ?? .nan }, style: style)
+    }
+
+    /// The curves of several runs (seeds) as one series up to the shortest, index k at `x(k)`, with
+    /// the median and range of the runs at each index; `nil` when no run has a point.
+    public init?(name: String, curves: [[Double]], x: (Int) -> Double) {
+        let runs = curves.filter { !$0.isEmpty }
+        guard let length = runs.map(\.count).min() else { return nil }
+        self.init(name: name, x: (0..<length).map(x), acrossRuns: (0..<length).map { k in runs.map { $0[k] } })
+    }
+
     /// At most about `maxPoints` of the points: the first quarter of them all, then every k-th and
     /// the last, so a long curve stays light in the page and its start (where log axes zoom) exact.
     public func decimated(maxPoints: Int = 400) -> Series {

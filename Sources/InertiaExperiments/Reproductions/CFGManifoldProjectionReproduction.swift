@@ -197,11 +197,8 @@ public struct CFGManifoldProjectionReproduction: Reproduction {
             return Series(name: name, x: points.map(\.0), y: points.map(\.1), style: style)
         }
         func band(_ name: String, _ table: [String: [String: [Double]]], _ key: String) -> Series {
-            var s = curve(name) { table[$0]?[key].map(Comparison.median) }
-            let runs = measured.compactMap { table[Sweep.key($0.steps, $0.w)]?[key] }
-            s.lower = runs.map { $0.min() ?? .nan }
-            s.upper = runs.map { $0.max() ?? .nan }
-            return s
+            let points = measured.compactMap { s in table[Sweep.key(s.steps, s.w)]?[key].map { (s.w, $0) } }
+            return Series(name: name, x: points.map(\.0), acrossRuns: points.map(\.1))
         }
         var figures: [Figure] = [
             .chart(

@@ -118,7 +118,7 @@ public struct FISMOReproduction: Reproduction {
         for condition in [1e2, 1e4] {
             var best: [String: Double] = [:], curves: [Series] = []
             for (name, make) in methods {
-                var cells: [String] = []
+                var cells: [String] = [], finals: [[Double]] = []
                 for lr in rates {
                     if shouldStop() {
                         partial = true
@@ -132,15 +132,10 @@ public struct FISMOReproduction: Reproduction {
                     let median = Comparison.median(losses)
                     best[name] = Swift.min(best[name] ?? .infinity, median)
                     cells.append(String(format: "%.2e", median))
-                    if curves.last?.name != name {
-                        curves.append(Series(name: name, x: [], y: [], lower: [], upper: []))
-                    }
-                    curves[curves.count - 1].x.append(lr)
-                    curves[curves.count - 1].y.append(median)
-                    curves[curves.count - 1].lower.append(losses.min()!)
-                    curves[curves.count - 1].upper.append(losses.max()!)
+                    finals.append(losses)
                 }
                 rows.append([String(format: "%.0e", condition), name] + cells)
+                curves.append(Series(name: name, x: Array(rates.prefix(finals.count)), acrossRuns: finals))
             }
             panels.append(
                 .chart(

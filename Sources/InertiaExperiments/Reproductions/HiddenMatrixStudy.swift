@@ -172,13 +172,8 @@ enum HiddenMatrixStudy {
         let baseline = sweep.cells.first { $0.name.hasPrefix("AdamW") }
         let candidates = sweep.cells.filter { !$0.name.hasPrefix("AdamW") }
         func band(_ cell: Sweep.Cell, name: String) -> Series? {
-            let curves = cell.stepLosses.map { Comparison.smoothed($0) }.filter { !$0.isEmpty }
-            guard let length = curves.map(\.count).min(), length > 0 else { return nil }
-            let columns = (0..<length).map { i in curves.map { $0[i] } }
-            return Series(
-                name: name, x: (1...length).map(Double.init), y: columns.map(Comparison.median),
-                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! }
-            ).decimated()
+            Series(name: name, curves: cell.stepLosses.map { Comparison.smoothed($0) }, x: { Double($0 + 1) })?
+                .decimated()
         }
         let rates = Array(Set(candidates.map(\.lr))).sorted()
         var figures: [Figure] = [
@@ -197,9 +192,7 @@ enum HiddenMatrixStudy {
         if names.contains(where: { name in candidates.filter { $0.name == name }.count > 1 }) {
             var accuracy = names.map { name -> Series in
                 let cells = candidates.filter { $0.name == name }.sorted { $0.lr < $1.lr }
-                return Series(
-                    name: name, x: cells.map(\.lr), y: cells.map { Comparison.median($0.accuracies) },
-                    lower: cells.map { $0.accuracies.min() ?? .nan }, upper: cells.map { $0.accuracies.max() ?? .nan })
+                return Series(name: name, x: cells.map(\.lr), acrossRuns: cells.map(\.accuracies))
             }
             if let baseline, let lo = rates.first, let hi = rates.last {
                 let median = Comparison.median(baseline.accuracies)

@@ -68,7 +68,8 @@ public struct MKORReproduction: Reproduction {
     {
         var checks: [Check] = [], tables: [Table] = [], notes: [String] = [], figures: [Figure] = []
         let rates = [0.003, 0.01, 0.03]
-        var finals = ["SGD-M", "MKOR(SGD-M)"].map { Series(name: $0, x: [], y: [], lower: [], upper: []) }
+        // Per optimizer (SGD-M, MKOR), the final losses over the seeds at each lr.
+        var finals: [[[Double]]] = [[], []]
         var rows: [[String]] = [], sgdBest = Double.infinity, mkorBest = Double.infinity, worstRatio = 0.0, resets = 0
         var partial = false
         for lr in rates {
@@ -85,12 +86,8 @@ public struct MKORReproduction: Reproduction {
                 mkor.append(run.loss)
                 resets += run.resets
             }
-            for (k, losses) in [sgd, mkor].enumerated() {
-                finals[k].x.append(lr)
-                finals[k].y.append(Comparison.median(losses))
-                finals[k].lower.append(losses.min()!)
-                finals[k].upper.append(losses.max()!)
-            }
+            finals[0].append(sgd)
+            finals[1].append(mkor)
             let s = Comparison.median(sgd), m = Comparison.median(mkor)
             sgdBest = Swift.min(sgdBest, s)
             mkorBest = Swift.min(mkorBest, m)
@@ -109,7 +106,10 @@ public struct MKORReproduction: Reproduction {
             .chart(
                 Plot(
                     title: "5.1: anisotropic MLP, final training loss against lr (median and range over seeds)",
-                    xLabel: "learning rate", yLabel: "cross-entropy (nats)", series: finals, logY: false, logX: true)))
+                    xLabel: "learning rate", yLabel: "cross-entropy (nats)",
+                    series: zip(["SGD-M", "MKOR(SGD-M)"], finals).map {
+                        Series(name: $0, x: Array(rates.prefix($1.count)), acrossRuns: $1)
+                    }, logY: false, logX: true)))
         checks.append(
             Check(
                 name: "best MKOR / best SGD-M (final training loss)", measured: partial ? nil : mkorBest / sgdBest,

@@ -155,12 +155,8 @@ public struct TargetSurrogatesReproduction: Reproduction {
                 "Quick budget: 5 epochs and one seed; the spec's protocol is 20 epochs and 3 seeds (--budget full).")
         }
         let names = ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 0.1/L", "SGD 1.0/L", "SGD 10.0/L"]
-        let series = names.compactMap { name -> Series? in
-            guard let runs = curves[name], let length = runs.map(\.count).min(), length > 0 else { return nil }
-            let columns = (0..<length).map { k in runs.map { $0[k] } }
-            return Series(
-                name: name, x: (0..<length).map { Double($0 * batchesPerEpoch) }, y: columns.map(Comparison.median),
-                lower: columns.map { $0.min()! }, upper: columns.map { $0.max()! })
+        let series = names.compactMap { name in
+            curves[name].flatMap { Series(name: name, curves: $0, x: { Double($0 * batchesPerEpoch) }) }
         }
         // The frame runs up to 1.1x the starting loss (ln 2): a diverging run leaves it and says so.
         let start = series.compactMap(\.y.first).max() ?? 1, bottom = series.flatMap(\.lower).min() ?? 0
