@@ -159,6 +159,7 @@ public enum Reproductions {
         SVHPSLReproduction(),
         CFGManifoldProjectionReproduction(),
         KineticOptimalPathsReproduction(),
+        PFGMPlusPlusReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

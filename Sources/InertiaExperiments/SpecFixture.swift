@@ -29,12 +29,11 @@ public enum SpecFixture {
     }
 
     /// A number that a fixture's prose gives for `name`: `<name>=<value>` ("lr=0.01", "W = 5"),
-    /// `<value> <name>` ("2000 steps") or, glued, `<name><value>` ("Tmax15"); the first form that
-    /// matches wins, `nil` when none does.
+    /// `<value> <name>` ("2000 steps", or hyphenated, "8-mode") or, glued, `<name><value>`
+    /// ("Tmax15"); the first form that matches wins, `nil` when none does.
     public static func writtenNumber(_ name: String, in text: String) -> Double? {
-        let escaped = NSRegularExpression.escapedPattern(for: name),
-            number = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
-        for pattern in [escaped + " ?= ?" + number, number + " " + escaped, escaped + number] {
+        let escaped = NSRegularExpression.escapedPattern(for: name), number = numberPattern
+        for pattern in [escaped + " ?= ?" + number, number + "[ -]" + escaped, escaped + number] {
             let expression = try! NSRegularExpression(pattern: pattern)
             if let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
                 let range = Range(match.range(at: 1), in: text), let value = Double(text[range])
@@ -43,6 +42,23 @@ public enum SpecFixture {
             }
         }
         return nil
+    }
+}
+
+extension SpecFixture {
+    /// A decimal number, optionally signed and in exponent form, as a capture group.
+    static let numberPattern = "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+
+    /// The number right after `name` and one space in a fixture's prose ("batch 256", "truth 0.05"),
+    /// for lists where `writtenNumber`'s `<value> <name>` form would take the previous item's value
+    /// ("lr 1e-3 batch 256"); `nil` when there is none.
+    public static func number(after name: String, in text: String) -> Double? {
+        let pattern = NSRegularExpression.escapedPattern(for: name) + " " + numberPattern
+        let expression = try! NSRegularExpression(pattern: pattern)
+        guard let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+            let range = Range(match.range(at: 1), in: text)
+        else { return nil }
+        return Double(text[range])
     }
 }
 

@@ -28,6 +28,9 @@ public struct DiffusionModel {
     /// schedule; the network F regresses `(x₀ − c_skip x)/c_out` with weight 1, which is EDM's
     /// `λ(σ)‖D − x₀‖²` exactly (`λ c_out² = 1`).
     public var preconditioning: EDMPreconditioning?
+    /// The training noise: Gaussian (`.gaussian`, every recipe but PFGM++) or PFGM++'s heavy-tailed
+    /// kernel, drawn in the official code's clipped BetaPrime form (`PFGMKernel.trainingClip`).
+    public var perturbation = PFGMKernel.gaussian
 
     public init(network: DenoiserNetwork, schedule: DiffusionSchedule, prediction: Prediction) {
         self.network = network
@@ -72,7 +75,18 @@ public struct DiffusionModel {
     ) -> Tensor {
         let b = x0.shape[0], d = x0.shape[1]
         let times = (0..<b).map { _ in drawTime(timeRange, using: &rng) }
-        let eps = Tensor(shape: [b, d], scalars: (0..<(b * d)).map { _ in Float(rng.nextNormal()) })
+        let eps: Tensor
+        if perturbation == .gaussian {
+            eps = Tensor(shape: [b, d], scalars: (0..<(b * d)).map { _ in Float(rng.nextNormal()) })
+        } else {
+            eps = Tensor(
+                shape: [b, d],
+                scalars: (0..<b).flatMap { _ in
+                    perturbation.standardNoise(
+                        dimension: d, form: .betaPrime(clip: PFGMKernel.trainingClip), using: &rng
+                    ).map(Float.init)
+                })
+        }
         let data = x0.scalars, noise = eps.scalars
         var inputs = [Float](repeating: 0, count: b * d), targets = inputs,
             networkTimes = [Float](repeating: 0, count: b)

@@ -173,9 +173,11 @@ public enum DiffusionSampler {
     }
 
     /// EDM's Heun in σ̃ form (α = 1): `dx/dσ = (x − D(x; σ))/σ`, Euler only on a step that ends at
-    /// σ = 0, with optional churn. `model` receives σ as its time.
+    /// σ = 0, with optional churn. `model` receives σ as its time. `injectedNoise` α > 0 adds
+    /// `α·σ_i·z` at the start of every step without raising σ: the sampling error that PFGM++'s
+    /// robustness study injects (`generate_alpha.py`, `pfgm-plus-plus.md` 3).
     public static func edmHeun(
-        _ x: Matrix64, sigmas: [Double], churn: Churn = Churn(), model: Denoiser,
+        _ x: Matrix64, sigmas: [Double], churn: Churn = Churn(), injectedNoise alpha: Double = 0, model: Denoiser,
         using rng: inout PhiloxGenerator
     ) -> Matrix64 {
         var x = x
@@ -187,6 +189,9 @@ public enum DiffusionSampler {
         let steps = Double(sigmas.count - 1)
         for i in 0..<(sigmas.count - 1) {
             var sigma = sigmas[i]
+            if alpha > 0 {
+                for k in 0..<x.scalars.count { x.scalars[k] += alpha * sigma * rng.nextNormal() }
+            }
             if churn.churn > 0 && sigma >= churn.minimumSigma && sigma <= churn.maximumSigma {
                 let raised = sigma * (1 + Swift.min(churn.churn / steps, 2.0.squareRoot() - 1))
                 let spread = (raised * raised - sigma * sigma).squareRoot() * churn.noiseScale

@@ -178,6 +178,41 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
 
     /// `true` with probability `p`.
     public mutating func nextBernoulli(_ p: Double) -> Bool { nextDouble() < p }
+
+    /// A Gamma(`shape`, 1) deviate (G. Marsaglia & W. W. Tsang, "A Simple Method for Generating
+    /// Gamma Variables", ACM TOMS 26, 2000): a squeezed rejection from a cubed normal, about 1.05
+    /// normals per draw at any shape ≥ 1 and exact in the tails, where inverting the CDF of a shape
+    /// in the thousands is not; a shape below 1 draws `Gamma(shape + 1)·U^(1/shape)`.
+    public mutating func nextGamma(shape: Double) -> Double {
+        validated {
+            guard shape > 0, shape.isFinite else {
+                throw TensorError.invalidArgument(op: "nextGamma", detail: "shape must be positive, got \(shape)")
+            }
+        }
+        if shape < 1 {
+            let u = (Double(next() >> 11) + 1) * 0x1p-53
+            return nextGamma(shape: shape + 1) * Foundation.pow(u, 1 / shape)
+        }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            let x = nextNormal()
+            let root = 1 + c * x
+            guard root > 0 else { continue }
+            let v = root * root * root
+            let u = nextDouble()
+            if u < 1 - 0.0331 * x * x * x * x { return d * v }
+            if Foundation.log(u) < 0.5 * x * x + d * (1 - v + Foundation.log(v)) { return d * v }
+        }
+    }
+
+    /// A Beta(`a`, `b`) deviate, `G_a/(G_a + G_b)` of two Gamma deviates.
+    public mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
+        let x = nextGamma(shape: a)
+        return x / (x + nextGamma(shape: b))
+    }
+
+    /// A chi-square deviate with `degreesOfFreedom` (any positive real), `2·Gamma(k/2)`.
+    public mutating func nextChiSquared(degreesOfFreedom k: Double) -> Double { 2 * nextGamma(shape: k / 2) }
 }
 
 /// Standard normal deviates by the ziggurat method (G. Marsaglia & W. W. Tsang, "The Ziggurat

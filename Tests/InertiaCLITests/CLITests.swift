@@ -446,7 +446,7 @@ extension CLITests {
         // CFG-MP+ on the trained moons model: projected Euler steps, named in the summary.
         let projected = try run([
             "sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "10", "--label", "1",
-            "--guidance", "4", "--projection", "2", "--anderson", "--out", out,
+            "--guidance", "4", "--method", "cfg-mp", "--projection", "2", "--anderson", "--out", out,
         ])
         XCTAssertEqual(projected.status, 0, projected.output)
         XCTAssertTrue(projected.output.contains("cfg-mp+ from moons"), projected.output)
@@ -455,9 +455,35 @@ extension CLITests {
             as? [String: Any]
         XCTAssertEqual(summary?["sampler"] as? String, "cfg-mp+")
         XCTAssertEqual(summary?["projection"] as? Int, 2)
-        let unguided = try run(["sample", "--source", "moons", "--projection", "2"])
+        let unguided = try run(["sample", "--source", "moons", "--method", "cfg-mp"])
         XCTAssertNotEqual(unguided.status, 0)
-        XCTAssertTrue(unguided.output.contains("--projection (CFG-MP) needs --label"), unguided.output)
+        XCTAssertTrue(unguided.output.contains("--method cfg-mp needs --label"), unguided.output)
+        let misplaced = try run(["sample", "--source", "moons", "--label", "1", "--projection", "2"])
+        XCTAssertNotEqual(misplaced.status, 0)
+        XCTAssertTrue(misplaced.output.contains("options of --method cfg-mp"), misplaced.output)
+        // PFGM++: the moons model trained on the D = 4 kernel, sampled from its prior with noise injected.
+        let pfgm = try run([
+            "sample", "--source", "moons", "--train-steps", "30", "--count", "200", "--steps", "9", "--method",
+            "pfgm++", "--augmentation", "4", "--noise-injection", "0.1", "--out", out,
+        ])
+        XCTAssertEqual(pfgm.status, 0, pfgm.output)
+        XCTAssertTrue(pfgm.output.contains("pfgm++ D=4 from moons"), pfgm.output)
+        let pfgmSummary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as? [String: Any]
+        XCTAssertEqual(pfgmSummary?["method"] as? String, "pfgm++")
+        XCTAssertEqual(pfgmSummary?["augmentation"] as? String, "4")
+        XCTAssertEqual(
+            try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n").count, 201)
+        for (arguments, message) in [
+            (["--method", "pfgm++"], "--method pfgm++ needs --source moons"),
+            (["--source", "moons", "--method", "pfgm++", "--augmentation", "0"], "--augmentation takes a number > 0"),
+            (["--source", "moons", "--augmentation", "4"], "options of --method pfgm++"),
+        ] {
+            let refused = try run(["sample"] + arguments)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.output.contains(message), refused.output)
+        }
     }
 
     /// Every sampler family plugs into one option design: `--sampler NAME --set key=value`, listed

@@ -291,6 +291,7 @@ final class ReproductionTests: XCTestCase {
             "target-surrogates": ["SSO m = 1", "SSO m = 5", "SSO m = 20", "SGD 1.0/L"],
             "cfg-manifold-projection": ["CFG", "CFG-MP", "CFG-MP+", "spec writer CFG-MP", "density"],
             "kinetic-optimal-paths": ["KO sigma_t", "Cond-OT alpha_t", "fixture KO sigma_t", "Inertia", "fixture"],
+            "pfgm-plus-plus": ["D = 4", "D = inf", "author D = 4", "author D = inf", "samples", "centres"],
         ]
     }()
 
@@ -580,6 +581,39 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(training.verdict, .inconclusive)
         XCTAssertNotNil(training.note)
         XCTAssertEqual(result.verdict, .inconclusive)
+    }
+
+    /// The fixture prose parser's forms, and `number(after:)` where a list defeats them.
+    func testFixtureProseNumbers() {
+        let text = "N=16 embedded 8-mode ring, 3000 Adam steps lr 1e-3 batch 256, Tmax15, W = 5 (truth 0.05)"
+        XCTAssertEqual(SpecFixture.writtenNumber("N", in: text), 16)
+        XCTAssertEqual(SpecFixture.writtenNumber("W", in: text), 5)
+        XCTAssertEqual(SpecFixture.writtenNumber("mode ring", in: text), 8)
+        XCTAssertEqual(SpecFixture.writtenNumber("Adam steps", in: text), 3000)
+        XCTAssertEqual(SpecFixture.writtenNumber("Tmax", in: text), 15)
+        XCTAssertEqual(SpecFixture.writtenNumber("batch", in: text), 1e-3, "the <value> <name> form takes lr's value")
+        XCTAssertEqual(SpecFixture.number(after: "batch", in: text), 256)
+        XCTAssertEqual(SpecFixture.number(after: "lr", in: text), 1e-3)
+        XCTAssertEqual(SpecFixture.number(after: "(truth", in: text), 0.05)
+        XCTAssertNil(SpecFixture.number(after: "epochs", in: text))
+        XCTAssertNil(SpecFixture.writtenNumber("epochs", in: text))
+    }
+
+    /// PFGM++: both spec 5 checks measured at the quick budget (one seed, 300 steps), and the
+    /// author's rows are the medians of the fixture's runs (spec 5's table: radius drift +0.026 for
+    /// D = 4 and +0.118 for D = ∞).
+    func testPFGMPlusPlusQuickReproductionMeasuresBothChecks() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("pfgm-plus-plus"))
+        let result = try reproduction.reproduce(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 2)
+        XCTAssertTrue(result.checks.allSatisfy { $0.measured?.isFinite ?? false }, "\(result.checks)")
+        let rows = try XCTUnwrap(result.tables.first?.rows)
+        let author4 = try XCTUnwrap(rows.first { $0[0] == "D = 4" && $0[1] == "author (PyTorch)" })
+        let authorInf = try XCTUnwrap(rows.first { $0[0] == "D = inf" && $0[1] == "author (PyTorch)" })
+        XCTAssertTrue(author4[4].hasPrefix("+0.026 "), author4[4])
+        XCTAssertTrue(authorInf[4].hasPrefix("+0.118 "), authorInf[4])
+        XCTAssertNotNil(rows.first { $0[0] == "D = 4" && $0[1] == "Inertia" })
+        XCTAssertNil(rows.first { $0[0] == "D = 16" && $0[1] == "Inertia" }, "quick skips the one-seed D = 16")
     }
 
     func testStochasticInterpolantsQuickReproductionHolds() throws {

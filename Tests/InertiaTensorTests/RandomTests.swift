@@ -114,3 +114,93 @@ extension RandomTests {
             Double(beyond) / Double(n), 2 * 0.5 * Foundation.erfc(3.442620 / 2.0.squareRoot()), accuracy: 2e-4)
     }
 }
+
+extension RandomTests {
+    /// The regularized lower incomplete gamma function P(a, x), by its series below `a + 1` and
+    /// its continued fraction (modified Lentz) above: the Gamma(a) distribution function.
+    static func regularizedGamma(_ a: Double, _ x: Double) -> Double {
+        guard x > 0 else { return 0 }
+        let logPrefactor = a * Foundation.log(x) - x - Foundation.lgamma(a)
+        if x < a + 1 {
+            var term = 1 / a, sum = term, n = a
+            while Swift.abs(term) > 1e-15 * Swift.abs(sum) {
+                n += 1
+                term *= x / n
+                sum += term
+            }
+            return sum * Foundation.exp(logPrefactor)
+        }
+        var b = x + 1 - a, c = 1e300, d = 1 / b, h = d
+        for i in 1...10_000 {
+            let an = -Double(i) * (Double(i) - a)
+            b += 2
+            d = an * d + b
+            d = Swift.abs(d) < 1e-300 ? 1e-300 : d
+            c = b + an / c
+            c = Swift.abs(c) < 1e-300 ? 1e-300 : c
+            d = 1 / d
+            let delta = d * c
+            h *= delta
+            if Swift.abs(delta - 1) < 1e-15 { break }
+        }
+        return 1 - Foundation.exp(logPrefactor) * h
+    }
+
+    /// Gamma deviates below, at and far above shape 1 have the distribution's mean and variance
+    /// (both the shape) and its distribution function (Kolmogorov–Smirnov distance on 2e5 draws:
+    /// the 0.1 % critical value is 1.95/√n = 0.0044).
+    func testGammaDeviatesFollowTheGammaDistribution() {
+        var rng = PhiloxGenerator(seed: 11)
+        let n = 200_000
+        for shape in [0.3, 1, 2.5, 8, 1536] {
+            var x = (0..<n).map { _ in rng.nextGamma(shape: shape) }
+            let mean = x.reduce(0, +) / Double(n)
+            let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+            XCTAssertEqual(mean / shape, 1, accuracy: 4 * (1 / (shape * Double(n))).squareRoot(), "shape \(shape)")
+            // The sample variance's relative standard error is sqrt((2 + excess kurtosis 6/shape)/n).
+            XCTAssertEqual(
+                variance / shape, 1, accuracy: 4 * ((2 + 6 / shape) / Double(n)).squareRoot(), "shape \(shape)")
+            x.sort()
+            var distance = 0.0
+            for (i, v) in x.enumerated() where i % 37 == 0 {
+                let cdf = Self.regularizedGamma(shape, v)
+                distance = Swift.max(
+                    distance, Swift.abs(cdf - Double(i) / Double(n)), Swift.abs(cdf - Double(i + 1) / Double(n)))
+            }
+            XCTAssertLessThan(distance, 0.0044, "Kolmogorov-Smirnov distance at shape \(shape)")
+        }
+    }
+
+    /// The incomplete-gamma reference itself against the closed forms of integer shapes:
+    /// P(1, x) = 1 − e^(−x) and P(3, x) = 1 − e^(−x)(1 + x + x²/2).
+    func testRegularizedGammaReference() {
+        for x in [0.1, 1, 3, 10] {
+            XCTAssertEqual(Self.regularizedGamma(1, x), 1 - Foundation.exp(-x), accuracy: 1e-13)
+            let poisson = (0..<3).reduce(0.0) { $0 + Foundation.pow(x, Double($1)) / Foundation.tgamma(Double($1 + 1)) }
+            XCTAssertEqual(Self.regularizedGamma(3, x), 1 - Foundation.exp(-x) * poisson, accuracy: 1e-13)
+        }
+    }
+
+    /// Beta deviates have Beta(a, b)'s mean a/(a+b) and variance ab/((a+b)²(a+b+1)); chi-square
+    /// deviates have mean k and variance 2k, for a fractional k as well.
+    func testBetaAndChiSquaredMoments() {
+        var rng = PhiloxGenerator(seed: 12)
+        let n = 200_000
+        for (a, b) in [(0.5, 0.5), (8.0, 4.0), (1536.0, 64.0)] {
+            let x = (0..<n).map { _ in rng.nextBeta(a, b) }
+            let mean = x.reduce(0, +) / Double(n)
+            let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+            let expectedVariance = a * b / ((a + b) * (a + b) * (a + b + 1))
+            XCTAssertEqual(mean, a / (a + b), accuracy: 4 * (expectedVariance / Double(n)).squareRoot())
+            XCTAssertEqual(variance / expectedVariance, 1, accuracy: 0.02, "Beta(\(a), \(b))")
+        }
+        for k in [1.0, 4.5, 128] {
+            let x = (0..<n).map { _ in rng.nextChiSquared(degreesOfFreedom: k) }
+            let mean = x.reduce(0, +) / Double(n)
+            let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+            XCTAssertEqual(mean / k, 1, accuracy: 4 * (2 / (k * Double(n))).squareRoot(), "chi-square \(k)")
+            XCTAssertEqual(
+                variance / (2 * k), 1, accuracy: 4 * ((2 + 12 / k) / Double(n)).squareRoot(), "chi-square \(k)")
+        }
+    }
+}

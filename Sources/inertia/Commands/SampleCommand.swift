@@ -4,13 +4,18 @@ import Inertia
 
 /// `inertia sample`: 2-D diffusion / flow sampling from an exact mixture denoiser (no training) or
 /// from a small model trained on two moons; samples as CSV, a scatter plot and, with
-/// `--compare-samplers`, the sliced-W2 error of every sampler at several step counts.
+/// `--compare-samplers`, the sliced-W2 error of every sampler at several step counts. `--method`
+/// picks the family: any registry sampler (`diffusion`), CFG manifold projection (`cfg-mp`) or
+/// PFGM++ (`pfgm++`), each with its own options.
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample", abstract: "Diffusion / flow sampling in 2-D: exact mixture or a trained two-moons model."
     )
 
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
+    enum Method: String, ExpressibleByArgument, CaseIterable {
+        case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++"
+    }
     enum Path: String, ExpressibleByArgument, CaseIterable {
         case vpCosine = "vp-cosine", vpLinear = "vp-linear", linearFlow = "linear-flow", trig
 
@@ -28,6 +33,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "What the trained network predicts: epsilon | data | score | v | velocity") var prediction:
         Prediction = .velocity
     @Option(
+        help:
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel)"
+    )
+    var method: Method = .diffusion
+    @Option(
         help: "A sampler of any family (`inertia samplers` lists them: diffusion solvers, heavy-ball, interpolants).")
     var sampler = "dpmpp2m"
     @Option(
@@ -41,12 +51,19 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Training steps of the moons model (Adam 1e-3, batch 512).") var trainSteps = 4000
     @Option(
         help:
-            "CFG-MP: this many manifold-projection iterations before each guided Euler step while flow time t < --projection-threshold (needs --label and the linear-flow path; replaces --sampler, --steps Euler steps)."
+            "cfg-mp: this many manifold-projection iterations (default 2) before each guided Euler step while flow time t < --projection-threshold (needs --label and the linear-flow path; --steps Euler steps; 0: plain CFG)."
     )
-    var projection = 0
+    var projection: Int?
     @Option(help: "CFG-MP: project while the flow time (data at 1) is below this.") var projectionThreshold = 0.6
-    @Flag(help: "CFG-MP+: mix each sample's projection iterates by Anderson acceleration (window 2, ridge 1e-4).")
+    @Flag(help: "cfg-mp: CFG-MP+, each sample's projection iterates mixed by Anderson acceleration (window 2).")
     var anderson = false
+    @Option(
+        help:
+            "pfgm++: augmentation dimensions D of the kernel (a number > 0, default 4, or inf for EDM's Gaussian); the EDM-preconditioned moons model trains on it and EDM Heun (--steps evaluations) samples from its prior at sigma_max 80."
+    )
+    var augmentation: String?
+    @Option(help: "pfgm++: add alpha sigma_i N(0, I) at the start of every Heun step (the robustness study).")
+    var noiseInjection: Double?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -65,6 +82,9 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError(
                 "--steps: \(entry.name) needs at least \(entry.minimumEvaluations) network evaluations")
         }
+        if compareSamplers && method != .diffusion {
+            throw ValidationError("--compare-samplers compares the registry's samplers: it needs --method diffusion")
+        }
         guard steps >= 2, count >= 1, trainSteps >= 1 else {
             throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1")
         }
@@ -72,18 +92,60 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("--label needs --source moons (the mixture has no classes)")
         }
         if let label, !(0...1).contains(label) { throw ValidationError("--label must be 0 or 1") }
-        try requireFinite(["projection-threshold": projectionThreshold])
-        if projection < 0 { throw ValidationError("--projection must be >= 0, got \(projection)") }
-        if projection > 0 || anderson {
+        try requireFinite(["projection-threshold": projectionThreshold, "noise-injection": noiseInjection ?? 0])
+        if method != .cfgMP && (projection != nil || anderson) {
+            throw ValidationError("--projection and --anderson are options of --method cfg-mp")
+        }
+        if method != .pfgm && (augmentation != nil || noiseInjection != nil) {
+            throw ValidationError("--augmentation and --noise-injection are options of --method pfgm++")
+        }
+        switch method {
+        case .diffusion: break
+        case .cfgMP:
             guard label != nil else {
-                throw ValidationError("--projection (CFG-MP) needs --label: it projects toward the conditional model")
+                throw ValidationError("--method cfg-mp needs --label: it projects toward the conditional model")
             }
             guard path == .linearFlow else {
-                throw ValidationError("--projection (CFG-MP) runs on the linear-flow path, got --path \(path.rawValue)")
+                throw ValidationError("--method cfg-mp runs on the linear-flow path, got --path \(path.rawValue)")
             }
-            guard projection > 0 else { throw ValidationError("--anderson needs --projection > 0") }
+            guard iterations >= 0 else { throw ValidationError("--projection must be >= 0, got \(iterations)") }
+            if anderson && iterations == 0 { throw ValidationError("--anderson needs --projection > 0") }
+        case .pfgm:
+            guard source == .moons else {
+                throw ValidationError("--method pfgm++ needs --source moons: it trains a model on its kernel")
+            }
+            _ = try kernel()
+            guard injection >= 0 else { throw ValidationError("--noise-injection must be >= 0, got \(injection)") }
         }
     }
+
+    /// CFG-MP's projection iterations.
+    var iterations: Int { projection ?? 2 }
+    /// PFGM++'s D as given.
+    var dimensions: String { augmentation ?? "4" }
+    /// PFGM++'s injected noise α.
+    var injection: Double { noiseInjection ?? 0 }
+
+    /// The PFGM++ kernel of `--augmentation`.
+    func kernel() throws -> PFGMKernel {
+        if dimensions == "inf" { return .gaussian }
+        guard let d = Double(dimensions), d > 0, d.isFinite else {
+            throw ValidationError("--augmentation takes a number > 0 or inf, got '\(dimensions)'")
+        }
+        return PFGMKernel(augmentation: d)
+    }
+
+    /// What ran, for the report, the summary and the printed line.
+    var methodName: String {
+        switch method {
+        case .diffusion: return sampler
+        case .cfgMP: return iterations == 0 ? "cfg" : (anderson ? "cfg-mp+" : "cfg-mp")
+        case .pfgm: return "pfgm++ D=\(dimensions)"
+        }
+    }
+
+    /// σ_max of PFGM++'s prior and σ grid (EDM's).
+    static let sigmaMax = 80.0
 
     func samplerEntry() throws -> SamplerEntry {
         guard let entry = SamplerRegistry.entry(named: sampler) else {
@@ -128,8 +190,15 @@ struct SampleCommand: ParsableCommand {
             let points = (train.inputs - mean) / std, labels = train.labels
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
-            let trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
-            let range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
+            var trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
+            var range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
+            if method == .pfgm {
+                // PFGM++ is EDM with another kernel: σ-form, preconditioning for the standardised
+                // data's σ_data = 1, training σ clamped to the sampler's range.
+                trained = DiffusionModel.edm(network: network, sigmaData: 1)
+                trained.perturbation = try kernel()
+                range = 1e-3...Self.sigmaMax
+            }
             try trained.fit(points: Matrix64(points), labels: labels, steps: trainSteps, timeRange: range, using: &rng)
             { step, loss in
                 if step % 500 == 0 || step == trainSteps - 1 {
@@ -141,15 +210,24 @@ struct SampleCommand: ParsableCommand {
             model = trained.denoiser(label: label, guidance: guidance)
             if let label { fields = (trained.denoiser(), trained.denoiser(label: label)) }
         }
-        let start = Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
+        let start =
+            method == .pfgm
+            ? try kernel().prior(count: count, dimension: 2, sigmaMax: Self.sigmaMax, using: &rng)
+            : Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
-        if projection > 0, let fields {
-            samples = projected(start, fields)
-        } else {
+        switch method {
+        case .diffusion:
             samples = try samplerEntry().sample(
                 start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model,
                 using: &rng)
+        case .cfgMP:
+            guard let fields else { preconditionFailure("validate() requires --label for cfg-mp") }
+            samples = projected(start, fields)
+        case .pfgm:
+            samples = DiffusionSampler.edmHeun(
+                start, sigmas: TimeGrid.edm(sigmaMax: Self.sigmaMax, steps: (steps + 1) / 2),
+                injectedNoise: injection, model: model, using: &rng)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
@@ -176,7 +254,7 @@ struct SampleCommand: ParsableCommand {
                     header: ["sampler", "family", "NFE 10", "NFE 20", "NFE 50"], rows: rows))
         }
         let scatter = Plot(
-            title: "Samples (\(sampler), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
+            title: "Samples (\(methodName), \(steps) evaluations) and reference data", xLabel: "x1", yLabel: "x2",
             series: [
                 Series(
                     name: "reference", x: (0..<reference.rows).map { reference[$0, 0] },
@@ -186,14 +264,19 @@ struct SampleCommand: ParsableCommand {
                     y: (0..<samples.rows).map { samples[$0, 1] }, style: .points),
             ],
             logY: false)
-        let method =
-            projection > 0
-            ? "CFG-MP\(anderson ? "+" : "") (\(projection) projection iterations while t < \(projectionThreshold)), \(steps) Euler steps"
-            : "sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations"
+        let description: String
+        switch method {
+        case .diffusion: description = "sampler \(([sampler] + settings).joined(separator: " ")), \(steps) evaluations"
+        case .cfgMP:
+            description =
+                "CFG-MP\(anderson ? "+" : "") (\(iterations) projection iterations while t < \(projectionThreshold)), \(steps) Euler steps"
+        case .pfgm:
+            description =
+                "PFGM++ with D = \(dimensions) (EDM Heun, \((steps + 1) / 2) steps from its prior at sigma_max \(Int(Self.sigmaMax))\(injection > 0 ? ", injected noise alpha \(injection)" : ""))"
+        }
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
-            subtitle:
-                "path \(path.rawValue), \(method), \(count) samples"
+            subtitle: (method == .pfgm ? "" : "path \(path.rawValue), ") + "\(description), \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, figures: [.chart(scatter)],
             notes: [
@@ -203,8 +286,9 @@ struct SampleCommand: ParsableCommand {
             ],
             summary: [
                 "source": source.rawValue, "path": path.rawValue,
-                "sampler": projection > 0 ? (anderson ? "cfg-mp+" : "cfg-mp") : sampler, "sampler_options": settings,
-                "projection": projection,
+                "method": method.rawValue, "sampler": methodName, "sampler_options": settings,
+                "projection": method == .cfgMP ? iterations : 0,
+                "augmentation": method == .pfgm ? dimensions : "", "noise_injection": injection,
                 "steps": steps,
                 "count": count,
                 "sliced_w2": distance, "seconds": seconds,
@@ -213,7 +297,7 @@ struct SampleCommand: ParsableCommand {
         print(
             String(
                 format: "%@ from %@ (%@), %d steps: sliced W2 to reference %.4f, %.3f s",
-                projection > 0 ? (anderson ? "cfg-mp+" : "cfg-mp") : sampler, source.rawValue, path.rawValue, steps,
+                methodName, source.rawValue, method == .pfgm ? "edm" : path.rawValue, steps,
                 distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
@@ -229,7 +313,7 @@ struct SampleCommand: ParsableCommand {
             { x, t in (denoiser(x, 1 - t) - x) * (1 / (1 - t)) }
         }
         let sampler = ManifoldProjection(
-            iterations: projection, anderson: anderson ? ManifoldProjection.andersonMixing(memory: 1) : nil)
+            iterations: iterations, anderson: anderson ? ManifoldProjection.andersonMixing(memory: 1) : nil)
         return sampler.sample(
             start, steps: steps, guidance: guidance, threshold: projectionThreshold,
             unconditional: velocity(fields.unconditional), conditional: velocity(fields.conditional))
