@@ -11,7 +11,8 @@ Elementwise: the fused AdamW pass against the triad floor and exp against Founda
 torch.optim variant of `shared/peers/optim_step.py` (run with --torch-python, a Python that has torch),
 at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures in the same run.
 Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3x128 MLP and Heun
-sampler in torch), alternating, best samples/s of all rounds per thread count. Optimal transport:
+sampler in torch), alternating, best samples/s of all rounds per thread count; sample-train: the
+same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data. Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -38,7 +39,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
-    ap.add_argument("--only", nargs="+", default=["gemm", "elementwise", "optim", "train", "sample", "ot", "cbo"])
+    ap.add_argument("--only", nargs="+",
+                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -52,6 +54,8 @@ def main():
         train(args)
     if "sample" in args.only and args.torch_python:
         sample(args)
+    if "sample-train" in args.only and args.torch_python:
+        sample_train(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -273,6 +277,26 @@ def sample(args):
     for key in ("2thr", "1thr"):
         print("| %s | %.0f | %.0f | %.2fx |" % (key[0], best[("inertia", key)], best[("torch", key)],
                                               best[("inertia", key)] / best[("torch", key)]))
+
+
+def sample_train(args):
+    """The denoiser training loop at batch 256 (2-D and 16-D data): Inertia and torch alternating."""
+    best = {}
+    for _ in range(args.rounds):
+        for dimension in ("2", "16"):
+            for label, cmd in (
+                    ("inertia", [args.binary, "bench", "sample", "--train", "--dimension", dimension,
+                                 "--threads", "2", "1"]),
+                    ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "sample_mlp.py"), "--train",
+                               "--dimension", dimension, "--threads", "2", "1"])):
+                for key, fig in run_json(cmd)["results"].items():
+                    best[(label, dimension, key)] = max(best.get((label, dimension, key), 0), fig["steps_per_s"])
+    print("\n| data dimension | threads | Inertia steps/s | torch steps/s | Inertia / torch |")
+    print("|---|---|---|---|---|")
+    for dimension in ("2", "16"):
+        for key in ("2thr", "1thr"):
+            a, b = best[("inertia", dimension, key)], best[("torch", dimension, key)]
+            print("| %s | %s | %.0f | %.0f | %.2fx |" % (dimension, key[0], a, b, a / b))
 
 
 def record(rows, label, results, rss):

@@ -160,6 +160,7 @@ public enum Reproductions {
         CFGManifoldProjectionReproduction(),
         KineticOptimalPathsReproduction(),
         PFGMPlusPlusReproduction(),
+        KDiffReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -4,7 +4,7 @@ import InertiaTensor
 
 /// A small conditional network for low-dimensional diffusion and flow models
 /// (`diffusion-principles.md` 10.2, `stochastic-interpolants.md` 5.2): `[x, time features,
-/// embedding(label)] → SiLU MLP → output` of the data's dimension. Time enters raw (one input,
+/// embedding(label)] → MLP (SiLU unless told) → output` of the data's dimension. Time enters raw (one input,
 /// the interpolant spec's `3 → 3×128 → 2` networks) or as Fourier features `sin(ω_k t), cos(ω_k t)`
 /// with frequencies log-spaced between the two given (keep `ω·c_noise` around 10²–10³ for
 /// diffusion times). The label table has one extra row, the "null" label that classifier-free
@@ -25,7 +25,8 @@ public final class DenoiserNetwork: Module {
     public init(
         dimension: Int, hidden: [Int] = [128, 128, 128],
         time: TimeEncoding = .fourier(features: 16, minimumFrequency: 1, maximumFrequency: 200),
-        classes: Int = 0, labelDimension: Int = 16, using rng: inout PhiloxGenerator
+        classes: Int = 0, labelDimension: Int = 16, activation: Activation.Kind = .silu,
+        using rng: inout PhiloxGenerator
     ) {
         var timeInputs = 1
         if case .fourier(let features, let low, let high) = time {
@@ -46,7 +47,7 @@ public final class DenoiserNetwork: Module {
         var width = dimension + timeInputs + (classes > 0 ? labelDimension : 0)
         for h in hidden {
             layers.append(Linear(width, h, using: &rng))
-            layers.append(Activation(.silu))
+            layers.append(Activation(activation))
             width = h
         }
         layers.append(Linear(width, dimension, using: &rng))

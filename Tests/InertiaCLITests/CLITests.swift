@@ -475,7 +475,24 @@ extension CLITests {
         XCTAssertEqual(pfgmSummary?["augmentation"] as? String, "4")
         XCTAssertEqual(
             try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n").count, 201)
+        // k-Diff: a learned-k flow on the mixture embedded in 16 dimensions, projected back.
+        let flow = try run([
+            "sample", "--method", "k-diff", "--ambient", "16", "--train-steps", "40", "--count", "150", "--steps", "10",
+            "--out", out,
+        ])
+        XCTAssertEqual(flow.status, 0, flow.output)
+        XCTAssertTrue(flow.output.contains("k-diff learned from mixture"), flow.output)
+        let flowSummary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as? [String: Any]
+        XCTAssertEqual(flowSummary?["ambient"] as? Int, 16)
+        XCTAssertNotNil(flowSummary?["k"] as? Double)
+        XCTAssertEqual(
+            try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n").first, "x,y")
         for (arguments, message) in [
+            (["--method", "k-diff", "--ambient", "1"], "--ambient must be in 2...4096"),
+            (["--method", "k-diff", "--source", "moons", "--label", "0"], "trains an unconditional flow"),
+            (["--target", "x"], "options of --method k-diff"),
             (["--method", "pfgm++"], "--method pfgm++ needs --source moons"),
             (["--source", "moons", "--method", "pfgm++", "--augmentation", "0"], "--augmentation takes a number > 0"),
             (["--source", "moons", "--augmentation", "4"], "options of --method pfgm++"),

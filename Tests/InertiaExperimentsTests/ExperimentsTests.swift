@@ -292,6 +292,7 @@ final class ReproductionTests: XCTestCase {
             "cfg-manifold-projection": ["CFG", "CFG-MP", "CFG-MP+", "spec writer CFG-MP", "density"],
             "kinetic-optimal-paths": ["KO sigma_t", "Cond-OT alpha_t", "fixture KO sigma_t", "Inertia", "fixture"],
             "pfgm-plus-plus": ["D = 4", "D = inf", "author D = 4", "author D = inf", "samples", "centres"],
+            "k-diff": ["x-pred", "v-pred", "eps-pred", "k-Diff (speed 10)", "samples"],
         ]
     }()
 
@@ -614,6 +615,24 @@ final class ReproductionTests: XCTestCase {
         XCTAssertTrue(authorInf[4].hasPrefix("+0.118 "), authorInf[4])
         XCTAssertNotNil(rows.first { $0[0] == "D = 4" && $0[1] == "Inertia" })
         XCTAssertNil(rows.first { $0[0] == "D = 16" && $0[1] == "Inertia" }, "quick skips the one-seed D = 16")
+    }
+
+    /// k-Diff at the quick budget: D = 2 and 32 measured (k falls from one to the other), the
+    /// checks at the fixture's largest D inconclusive with the reason; the spec writer's values
+    /// sit beside ours.
+    func testKDiffQuickReproductionMeasuresWhatItRuns() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("k-diff"))
+        let result = try reproduction.reproduce(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 7)
+        let unmeasured = result.checks.filter { $0.measured == nil }
+        XCTAssertEqual(unmeasured.count, 4, "\(result.checks)")
+        XCTAssertTrue(unmeasured.allSatisfy { $0.note?.contains("quick budget skips D = 512") ?? false })
+        let falling = try XCTUnwrap(result.checks.first { $0.source == "spec 5 (2)" })
+        XCTAssertEqual(falling.verdict, .held, "\(falling)")
+        let rows = try XCTUnwrap(result.tables.first?.rows)
+        let writer = try XCTUnwrap(rows.first { $0[0] == "512" && $0[1] == "x-pred" })
+        XCTAssertEqual(writer[2], "n/a")
+        XCTAssertEqual(writer[3], "0.064")
     }
 
     func testStochasticInterpolantsQuickReproductionHolds() throws {

@@ -97,18 +97,7 @@ public struct PFGMPlusPlusReproduction: Reproduction {
                 return (key, alpha, steps)
             }.sorted { ($0.steps, $0.alpha) < ($1.steps, $1.alpha) }
             var rng = PhiloxGenerator(seed: 0)
-            var columns = [[Double]]()
-            for _ in 0..<2 {
-                var v = (0..<dimension).map { _ in rng.nextNormal() }
-                for q in columns {
-                    let dot = zip(v, q).reduce(0) { $0 + $1.0 * $1.1 }
-                    v = zip(v, q).map { $0 - dot * $1 }
-                }
-                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                columns.append(v.map { $0 / norm })
-            }
-            embedding = Matrix64(
-                rows: dimension, columns: 2, scalars: (0..<dimension).flatMap { i in columns.map { $0[i] } })
+            embedding = Matrix64.randomOrthonormalColumns(rows: dimension, columns: 2, using: &rng)
         }
 
         /// The fixture's key of a setting ("a0.3_N18"), `nil` if it has none.

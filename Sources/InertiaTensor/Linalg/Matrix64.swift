@@ -25,6 +25,27 @@ public struct Matrix64: Equatable, Sendable {
         self.init(rows: tensor.shape[0], columns: tensor.shape[1], scalars: tensor.scalars.map(Double.init))
     }
 
+    /// A `rows x columns` matrix with orthonormal columns (`columns <= rows`): the Q factor of the
+    /// QR decomposition of a standard Gaussian matrix, by modified Gram–Schmidt; the embeddings of
+    /// low-dimensional toy data in a larger space (`pfgm-plus-plus.md` 5, `k-diff.md` 5).
+    public static func randomOrthonormalColumns(
+        rows: Int, columns: Int, using rng: inout PhiloxGenerator
+    ) -> Matrix64 {
+        precondition(
+            columns >= 1 && columns <= rows, "Matrix64.randomOrthonormalColumns: needs 1 <= \(columns) <= \(rows)")
+        var basis: [[Double]] = []
+        for _ in 0..<columns {
+            var v = (0..<rows).map { _ in rng.nextNormal() }
+            for q in basis {
+                let dot = zip(v, q).reduce(0) { $0 + $1.0 * $1.1 }
+                for i in 0..<rows { v[i] -= dot * q[i] }
+            }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            basis.append(v.map { $0 / norm })
+        }
+        return Matrix64(rows: rows, columns: columns, scalars: (0..<rows).flatMap { i in basis.map { $0[i] } })
+    }
+
     public static func identity(_ n: Int) -> Matrix64 {
         var m = Matrix64(rows: n, columns: n)
         for i in 0..<n { m.scalars[i * n + i] = 1 }

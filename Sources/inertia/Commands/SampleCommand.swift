@@ -14,8 +14,9 @@ struct SampleCommand: ParsableCommand {
 
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++"
+        case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff"
     }
+    enum KTarget: String, ExpressibleByArgument, CaseIterable { case x, v, eps, learned }
     enum Path: String, ExpressibleByArgument, CaseIterable {
         case vpCosine = "vp-cosine", vpLinear = "vp-linear", linearFlow = "linear-flow", trig
 
@@ -34,7 +35,7 @@ struct SampleCommand: ParsableCommand {
         Prediction = .velocity
     @Option(
         help:
-            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel)"
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points)"
     )
     var method: Method = .diffusion
     @Option(
@@ -64,6 +65,17 @@ struct SampleCommand: ParsableCommand {
     var augmentation: String?
     @Option(help: "pfgm++: add alpha sigma_i N(0, I) at the start of every Heun step (the robustness study).")
     var noiseInjection: Double?
+    @Option(
+        help:
+            "k-diff: what the flow's network predicts: x | v | eps | learned (y_k = x - k eps with k learned; default; the spec's reconstruction)."
+    )
+    var target: KTarget?
+    @Option(help: "k-diff: k = softplus(speed kappa) for --target learned (default 10).") var kappaSpeed: Double?
+    @Option(
+        help:
+            "k-diff: embed the 2-D data in this many dimensions (a random orthonormal map; default 2, none) and project the samples back."
+    )
+    var ambient: Int?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -99,6 +111,9 @@ struct SampleCommand: ParsableCommand {
         if method != .pfgm && (augmentation != nil || noiseInjection != nil) {
             throw ValidationError("--augmentation and --noise-injection are options of --method pfgm++")
         }
+        if method != .kDiff && (target != nil || kappaSpeed != nil || ambient != nil) {
+            throw ValidationError("--target, --kappa-speed and --ambient are options of --method k-diff")
+        }
         switch method {
         case .diffusion: break
         case .cfgMP:
@@ -116,6 +131,13 @@ struct SampleCommand: ParsableCommand {
             }
             _ = try kernel()
             guard injection >= 0 else { throw ValidationError("--noise-injection must be >= 0, got \(injection)") }
+        case .kDiff:
+            if label != nil { throw ValidationError("--method k-diff trains an unconditional flow: drop --label") }
+            try requireFinite(["kappa-speed": kappaSpeed ?? 10])
+            guard (kappaSpeed ?? 10) > 0 else { throw ValidationError("--kappa-speed must be > 0") }
+            guard (2...4096).contains(ambientDimension) else {
+                throw ValidationError("--ambient must be in 2...4096, got \(ambientDimension)")
+            }
         }
     }
 
@@ -125,6 +147,18 @@ struct SampleCommand: ParsableCommand {
     var dimensions: String { augmentation ?? "4" }
     /// PFGM++'s injected noise α.
     var injection: Double { noiseInjection ?? 0 }
+    /// k-Diff's ambient dimension.
+    var ambientDimension: Int { ambient ?? 2 }
+
+    /// k-Diff's network target.
+    var kDiffTarget: KDiffModel.Target {
+        switch target ?? .learned {
+        case .x: return .fixed(.data)
+        case .v: return .fixed(.velocity)
+        case .eps: return .noise
+        case .learned: return .learned(speed: kappaSpeed ?? 10)
+        }
+    }
 
     /// The PFGM++ kernel of `--augmentation`.
     func kernel() throws -> PFGMKernel {
@@ -141,6 +175,7 @@ struct SampleCommand: ParsableCommand {
         case .diffusion: return sampler
         case .cfgMP: return iterations == 0 ? "cfg" : (anderson ? "cfg-mp+" : "cfg-mp")
         case .pfgm: return "pfgm++ D=\(dimensions)"
+        case .kDiff: return "k-diff \((target ?? .learned).rawValue)"
         }
     }
 
@@ -171,7 +206,9 @@ struct SampleCommand: ParsableCommand {
         let folder = try RunFolder(out)
         let schedule = path.schedule
         var rng = PhiloxGenerator(seed: seed)
-        let model: Denoiser, reference: Matrix64
+        var model: Denoiser?
+        var trainingPoints: Matrix64?
+        let reference: Matrix64
         var fields: (unconditional: Denoiser, conditional: Denoiser)?
         switch source {
         case .mixture:
@@ -189,6 +226,9 @@ struct SampleCommand: ParsableCommand {
                 std = (train.inputs - mean).squared().mean(alongAxis: 0).squareRoot()
             let points = (train.inputs - mean) / std, labels = train.labels
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
+            trainingPoints = Matrix64(points)
+            // k-Diff trains its own flow below.
+            guard method != .kDiff else { break }
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             var trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
             var range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
@@ -214,12 +254,13 @@ struct SampleCommand: ParsableCommand {
             method == .pfgm
             ? try kernel().prior(count: count, dimension: 2, sigmaMax: Self.sigmaMax, using: &rng)
             : Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
+        let flow = method == .kDiff ? try trainedFlow(on: trainingPoints, using: &rng) : nil
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
         switch method {
         case .diffusion:
             samples = try samplerEntry().sample(
-                start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model,
+                start, evaluations: steps, settings: try samplerSettings(), schedule: schedule, model: model!,
                 using: &rng)
         case .cfgMP:
             guard let fields else { preconditionFailure("validate() requires --label for cfg-mp") }
@@ -227,14 +268,20 @@ struct SampleCommand: ParsableCommand {
         case .pfgm:
             samples = DiffusionSampler.edmHeun(
                 start, sigmas: TimeGrid.edm(sigmaMax: Self.sigmaMax, steps: (steps + 1) / 2),
-                injectedNoise: injection, model: model, using: &rng)
+                injectedNoise: injection, model: model!, using: &rng)
+        case .kDiff:
+            guard let (model, embedding) = flow else { preconditionFailure("k-diff trains its flow first") }
+            let noise = Matrix64(
+                rows: count, columns: ambientDimension,
+                scalars: (0..<(count * ambientDimension)).map { _ in rng.nextNormal() })
+            samples = model.sample(noise, steps: steps) * embedding
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
         let distance = slicedWasserstein(samples, reference, using: &metric)
         try AtomicFile.write(Data(("x,y\n" + NumericCSV.format(samples)).utf8), to: folder.file("samples.csv"))
         var tables: [Table] = []
-        if compareSamplers {
+        if compareSamplers, let model {
             var rows: [[String]] = []
             for entry in SamplerRegistry.entries {
                 rows.append(
@@ -273,10 +320,14 @@ struct SampleCommand: ParsableCommand {
         case .pfgm:
             description =
                 "PFGM++ with D = \(dimensions) (EDM Heun, \((steps + 1) / 2) steps from its prior at sigma_max \(Int(Self.sigmaMax))\(injection > 0 ? ", injected noise alpha \(injection)" : ""))"
+        case .kDiff:
+            description =
+                "k-Diff (reconstruction) predicting \((target ?? .learned).rawValue)\(flow?.model.k.map { String(format: ", k = %.4f", $0) } ?? ""), embedded in \(ambientDimension) dimensions, \(steps) Euler steps"
         }
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
-            subtitle: (method == .pfgm ? "" : "path \(path.rawValue), ") + "\(description), \(count) samples"
+            subtitle: (method == .pfgm || method == .kDiff ? "" : "path \(path.rawValue), ")
+                + "\(description), \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, figures: [.chart(scatter)],
             notes: [
@@ -289,6 +340,8 @@ struct SampleCommand: ParsableCommand {
                 "method": method.rawValue, "sampler": methodName, "sampler_options": settings,
                 "projection": method == .cfgMP ? iterations : 0,
                 "augmentation": method == .pfgm ? dimensions : "", "noise_injection": injection,
+                "target": method == .kDiff ? (target ?? .learned).rawValue : "", "ambient": ambientDimension,
+                "k": flow?.model.k ?? Double.nan,
                 "steps": steps,
                 "count": count,
                 "sliced_w2": distance, "seconds": seconds,
@@ -297,13 +350,35 @@ struct SampleCommand: ParsableCommand {
         print(
             String(
                 format: "%@ from %@ (%@), %d steps: sliced W2 to reference %.4f, %.3f s",
-                methodName, source.rawValue, method == .pfgm ? "edm" : path.rawValue, steps,
+                methodName, source.rawValue, method == .pfgm ? "edm" : method == .kDiff ? "flow" : path.rawValue, steps,
                 distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
         guard distance.isFinite else {
             throw CommandFailure("the samples are not finite (the sampler diverged); see \(out)/report.html")
         }
+    }
+
+    /// k-Diff's flow (`k-diff.md` 2, reconstruction) trained for `--train-steps` on the source's
+    /// points (moons: the standardised training set; the mixture: 20000 of its samples) embedded in
+    /// `--ambient` dimensions, with the embedding that projects its samples back.
+    func trainedFlow(
+        on points: Matrix64?, using rng: inout PhiloxGenerator
+    ) throws -> (model: KDiffModel, embedding: Matrix64) {
+        let data =
+            points
+            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        let embedding = Matrix64.randomOrthonormalColumns(rows: ambientDimension, columns: 2, using: &rng)
+        let model = KDiffModel(dimension: ambientDimension, target: kDiffTarget, using: &rng)
+        try model.fit(points: data * embedding.transposed, steps: trainSteps, using: &rng) { step, loss in
+            if step % 500 == 0 || step == trainSteps - 1 {
+                let k = model.k.map { String(format: "  k %.4f", $0) } ?? ""
+                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\(k)\n".utf8))
+            }
+            return !Interrupt.requested
+        }
+        try Interrupt.exitIfRequested()
+        return (model, embedding)
     }
 
     /// CFG-MP(+) (`cfg-manifold-projection.md` 2.2) with the trained fields. Its flow time t (data

@@ -28,3 +28,18 @@ final class CholeskyTests: XCTestCase {
         }
     }
 }
+
+extension CholeskyTests {
+    /// QᵀQ = I for the random embeddings, and the same generator state gives the same matrix.
+    func testRandomOrthonormalColumnsAreOrthonormal() {
+        for (rows, columns) in [(2, 2), (16, 2), (512, 5)] {
+            var rng = PhiloxGenerator(seed: UInt64(rows)), again = rng
+            let q = Matrix64.randomOrthonormalColumns(rows: rows, columns: columns, using: &rng)
+            XCTAssertEqual(q, Matrix64.randomOrthonormalColumns(rows: rows, columns: columns, using: &again))
+            let gram = q.transposed * q
+            for i in 0..<columns {
+                for j in 0..<columns { XCTAssertEqual(gram[i, j], i == j ? 1 : 0, accuracy: 1e-12) }
+            }
+        }
+    }
+}
