@@ -127,21 +127,14 @@ public struct DiffusionModel {
     ) throws {
         precondition(
             labels.count == points.rows, "DiffusionModel.fit: \(labels.count) labels for \(points.rows) points")
-        let adam = try Adam(learningRate: learningRate)
-        let d = points.columns
-        for step in 0..<steps {
-            let batch = (0..<batchSize).map { _ in rng.nextInt(below: points.rows) }
-            let x0 = Tensor(
-                shape: [batchSize, d], scalars: batch.flatMap { i in (0..<d).map { Float(points[i, $0]) } })
-            network.zeroGradients()
-            let loss = self.loss(
-                x0, labels: batch.map { labels[$0] }, timeRange: timeRange,
-                unconditionalProbability: unconditionalProbability,
-                using: &rng)
-            loss.backward()
-            adam.step(network.namedParameters())
-            if !onStep(step, loss.item) { break }
-        }
+        trainOnMinibatches(
+            points: points, steps: steps, batchSize: batchSize, parameters: network.namedParameters(),
+            optimizer: try Adam(learningRate: learningRate), using: &rng,
+            loss: { rows, x0, rng in
+                self.loss(
+                    x0, labels: rows.map { labels[$0] }, timeRange: timeRange,
+                    unconditionalProbability: unconditionalProbability, using: &rng)
+            }, onStep: onStep)
     }
 
     /// A sampler's denoiser: `x̂_0` from the network's output, guided as `u_∅ + w(u_c − u_∅)` when

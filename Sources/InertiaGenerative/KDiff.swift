@@ -173,19 +173,9 @@ public final class KDiffModel {
         )
         let adam = try Adam(learningRate: learningRate)
         adam.schedule = .cosine(steps: steps, endFactor: endLearningRate / learningRate, periodic: false)
-        let d = points.columns, parameters = self.parameters
-        var rows = [Float](repeating: 0, count: batchSize * d)
-        for step in 0..<steps {
-            for r in 0..<batchSize {
-                let i = rng.nextInt(below: points.rows)
-                for j in 0..<d { rows[r * d + j] = Float(points.scalars[i * d + j]) }
-            }
-            for (_, parameter) in parameters { parameter.zeroGrad() }
-            let loss = self.loss(Tensor(shape: [batchSize, d], scalars: rows), using: &rng)
-            loss.backward()
-            GradientClipping.clipGlobalNorm(parameters, maxNorm: maxGradientNorm)
-            adam.step(parameters)
-            if !onStep(step, loss.item) { break }
-        }
+        trainOnMinibatches(
+            points: points, steps: steps, batchSize: batchSize, parameters: parameters, optimizer: adam,
+            maxGradientNorm: maxGradientNorm, using: &rng, loss: { _, x, rng in self.loss(x, using: &rng) },
+            onStep: onStep)
     }
 }
