@@ -161,6 +161,7 @@ public enum Reproductions {
         KineticOptimalPathsReproduction(),
         PFGMPlusPlusReproduction(),
         KDiffReproduction(),
+        LightSchrodingerBridgeReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -211,6 +211,17 @@ public struct PhiloxGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         return x / (x + nextGamma(shape: b))
     }
 
+    /// An index drawn with probabilities `weights` (non-negative, summing to 1; the last index
+    /// takes what rounding leaves).
+    public mutating func nextIndex(weightedBy weights: [Double]) -> Int {
+        var u = nextDouble()
+        for (k, w) in weights.enumerated() {
+            u -= w
+            if u < 0 { return k }
+        }
+        return weights.count - 1
+    }
+
     /// A chi-square deviate with `degreesOfFreedom` (any positive real), `2·Gamma(k/2)`.
     public mutating func nextChiSquared(degreesOfFreedom k: Double) -> Double { 2 * nextGamma(shape: k / 2) }
 }

@@ -489,7 +489,20 @@ extension CLITests {
         XCTAssertNotNil(flowSummary?["k"] as? Double)
         XCTAssertEqual(
             try String(contentsOfFile: out + "/samples.csv", encoding: .utf8).split(separator: "\n").first, "x,y")
+        // LightSB: a bridge from N(0, I) to the mixture, exact plan samples and the bridge SDE.
+        for extra in [[], ["--bridge-steps", "20"]] {
+            let bridge = try run(
+                [
+                    "sample", "--method", "lightsb", "--components", "8", "--train-steps", "60", "--count", "100",
+                    "--out", out,
+                ]
+                    + extra)
+            XCTAssertEqual(bridge.status, 0, bridge.output)
+            XCTAssertTrue(bridge.output.contains("lightsb eps=0.1 from mixture"), bridge.output)
+        }
         for (arguments, message) in [
+            (["--method", "lightsb", "--epsilon", "0"], "--epsilon must be > 0"),
+            (["--epsilon", "0.5"], "options of --method lightsb"),
             (["--method", "k-diff", "--ambient", "1"], "--ambient must be in 2...4096"),
             (["--method", "k-diff", "--source", "moons", "--label", "0"], "trains an unconditional flow"),
             (["--target", "x"], "options of --method k-diff"),

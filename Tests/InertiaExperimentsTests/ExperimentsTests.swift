@@ -297,6 +297,7 @@ final class ReproductionTests: XCTestCase {
             ],
             "pfgm-plus-plus": ["D = 4", "D = inf", "author D = 4", "author D = inf", "samples", "centres"],
             "k-diff": ["x-pred", "v-pred", "eps-pred", "k-Diff (speed 10)", "samples"],
+            "light-schrodinger-bridge": ["D = 2, eps = 0.1", "p0 inputs", "p1 (truth)", "LightSB samples"],
         ]
     }()
 
@@ -637,6 +638,27 @@ final class ReproductionTests: XCTestCase {
         let writer = try XCTUnwrap(rows.first { $0[0] == "512" && $0[1] == "x-pred" })
         XCTAssertEqual(writer[2], "n/a")
         XCTAssertEqual(writer[3], "0.064")
+    }
+
+    /// LightSB at the quick budget: the D = 2 runs of 5.1 and 5.2 measured, the checks that need
+    /// D = 16 inconclusive with the reason; LightSB beats the independent coupling and the true
+    /// sampler's floor is below both.
+    func testLightSchrodingerBridgeQuickReproduction() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("light-schrodinger-bridge"))
+        let result = try reproduction.reproduce(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 5)
+        let unmeasured = result.checks.filter { $0.measured == nil }
+        XCTAssertEqual(unmeasured.count, 3, "\(result.checks)")
+        XCTAssertTrue(unmeasured.allSatisfy { $0.note?.contains("D = 2 only") ?? false }, "\(unmeasured)")
+        for table in result.tables {
+            XCTAssertFalse(table.rows.isEmpty, table.title)
+            for row in table.rows {
+                let model = try XCTUnwrap(Double(row[2])), floor = try XCTUnwrap(Double(row[3])),
+                    independent = try XCTUnwrap(Double(row[4]))
+                XCTAssertLessThan(floor, model, "\(row)")
+                XCTAssertLessThan(model, independent, "\(row)")
+            }
+        }
     }
 
     func testStochasticInterpolantsQuickReproductionHolds() throws {

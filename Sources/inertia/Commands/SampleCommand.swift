@@ -14,7 +14,7 @@ struct SampleCommand: ParsableCommand {
 
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff"
+        case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff", lightSB = "lightsb"
     }
     enum KTarget: String, ExpressibleByArgument, CaseIterable { case x, v, eps, learned }
     enum Path: String, ExpressibleByArgument, CaseIterable {
@@ -35,7 +35,7 @@ struct SampleCommand: ParsableCommand {
         Prediction = .velocity
     @Option(
         help:
-            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points)"
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points)"
     )
     var method: Method = .diffusion
     @Option(
@@ -76,6 +76,13 @@ struct SampleCommand: ParsableCommand {
             "k-diff: embed the 2-D data in this many dimensions (a random orthonormal map; default 2, none) and project the samples back."
     )
     var ambient: Int?
+    @Option(help: "lightsb: the bridge's volatility / entropic regulariser (default 0.1).") var epsilon: Double?
+    @Option(help: "lightsb: Gaussian components of the Schrodinger potential (default 50).") var components: Int?
+    @Option(
+        help:
+            "lightsb: follow the bridge SDE with this many Euler-Maruyama steps instead of sampling the plan exactly (--steps is ignored then)."
+    )
+    var bridgeSteps: Int?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -114,6 +121,9 @@ struct SampleCommand: ParsableCommand {
         if method != .kDiff && (target != nil || kappaSpeed != nil || ambient != nil) {
             throw ValidationError("--target, --kappa-speed and --ambient are options of --method k-diff")
         }
+        if method != .lightSB && (epsilon != nil || components != nil || bridgeSteps != nil) {
+            throw ValidationError("--epsilon, --components and --bridge-steps are options of --method lightsb")
+        }
         switch method {
         case .diffusion: break
         case .cfgMP:
@@ -138,6 +148,12 @@ struct SampleCommand: ParsableCommand {
             guard (2...4096).contains(ambientDimension) else {
                 throw ValidationError("--ambient must be in 2...4096, got \(ambientDimension)")
             }
+        case .lightSB:
+            if label != nil { throw ValidationError("--method lightsb bridges to the whole source: drop --label") }
+            try requireFinite(["epsilon": epsilon ?? 0.1])
+            guard (epsilon ?? 0.1) > 0 else { throw ValidationError("--epsilon must be > 0") }
+            guard (components ?? 50) >= 1 else { throw ValidationError("--components must be >= 1") }
+            guard (bridgeSteps ?? 1) >= 1 else { throw ValidationError("--bridge-steps must be >= 1") }
         }
     }
 
@@ -176,6 +192,7 @@ struct SampleCommand: ParsableCommand {
         case .cfgMP: return iterations == 0 ? "cfg" : (anderson ? "cfg-mp+" : "cfg-mp")
         case .pfgm: return "pfgm++ D=\(dimensions)"
         case .kDiff: return "k-diff \((target ?? .learned).rawValue)"
+        case .lightSB: return "lightsb eps=\(epsilon ?? 0.1)"
         }
     }
 
@@ -227,8 +244,8 @@ struct SampleCommand: ParsableCommand {
             let points = (train.inputs - mean) / std, labels = train.labels
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
             trainingPoints = Matrix64(points)
-            // k-Diff trains its own flow below.
-            guard method != .kDiff else { break }
+            // k-Diff and LightSB train their own models below.
+            guard method != .kDiff && method != .lightSB else { break }
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             var trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
             var range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
@@ -255,6 +272,7 @@ struct SampleCommand: ParsableCommand {
             ? try kernel().prior(count: count, dimension: 2, sigmaMax: Self.sigmaMax, using: &rng)
             : Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let flow = method == .kDiff ? try trainedFlow(on: trainingPoints, using: &rng) : nil
+        let bridge = method == .lightSB ? try trainedBridge(to: trainingPoints, using: &rng) : nil
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
         switch method {
@@ -275,6 +293,11 @@ struct SampleCommand: ParsableCommand {
                 rows: count, columns: ambientDimension,
                 scalars: (0..<(count * ambientDimension)).map { _ in rng.nextNormal() })
             samples = model.sample(noise, steps: steps) * embedding
+        case .lightSB:
+            guard let bridge else { preconditionFailure("lightsb trains its bridge first") }
+            samples =
+                bridgeSteps.map { bridge.sampleBridge(from: start, steps: $0, using: &rng) }
+                ?? bridge.sample(given: start, using: &rng)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
@@ -320,13 +343,16 @@ struct SampleCommand: ParsableCommand {
         case .pfgm:
             description =
                 "PFGM++ with D = \(dimensions) (EDM Heun, \((steps + 1) / 2) steps from its prior at sigma_max \(Int(Self.sigmaMax))\(injection > 0 ? ", injected noise alpha \(injection)" : ""))"
+        case .lightSB:
+            description =
+                "Light Schrodinger Bridge from N(0, I), eps \(epsilon ?? 0.1), \(components ?? 50) components, \(bridgeSteps.map { "\($0) Euler-Maruyama steps of the bridge" } ?? "exact plan samples")"
         case .kDiff:
             description =
                 "k-Diff (reconstruction) predicting \((target ?? .learned).rawValue)\(flow?.model.k.map { String(format: ", k = %.4f", $0) } ?? ""), embedded in \(ambientDimension) dimensions, \(steps) Euler steps"
         }
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
-            subtitle: (method == .pfgm || method == .kDiff ? "" : "path \(path.rawValue), ")
+            subtitle: ([.pfgm, .kDiff, .lightSB].contains(method) ? "" : "path \(path.rawValue), ")
                 + "\(description), \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, figures: [.chart(scatter)],
@@ -350,7 +376,9 @@ struct SampleCommand: ParsableCommand {
         print(
             String(
                 format: "%@ from %@ (%@), %d steps: sliced W2 to reference %.4f, %.3f s",
-                methodName, source.rawValue, method == .pfgm ? "edm" : method == .kDiff ? "flow" : path.rawValue, steps,
+                methodName, source.rawValue,
+                method == .pfgm ? "edm" : method == .kDiff ? "flow" : method == .lightSB ? "bridge" : path.rawValue,
+                steps,
                 distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
@@ -379,6 +407,38 @@ struct SampleCommand: ParsableCommand {
         }
         try Interrupt.exitIfRequested()
         return (model, embedding)
+    }
+
+    /// The Light Schrödinger Bridge (`light-schrodinger-bridge.md`) from N(0, I) to the source's
+    /// points (moons: the standardised training set; the mixture: 20000 of its samples), trained
+    /// for `--train-steps` Adam steps (batch 128, lr 1e-3), r started at target samples, S at 0.1.
+    func trainedBridge(to points: Matrix64?, using rng: inout PhiloxGenerator) throws -> LightSchrodingerBridge {
+        let data =
+            points
+            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        func rows(_ n: Int, _ rng: inout PhiloxGenerator) -> Matrix64 {
+            var picked: [Double] = []
+            picked.reserveCapacity(2 * n)
+            for _ in 0..<n {
+                let i = rng.nextInt(below: data.rows)
+                picked += [data[i, 0], data[i, 1]]
+            }
+            return Matrix64(rows: n, columns: 2, scalars: picked)
+        }
+        let count = components ?? 50
+        let model = LightSchrodingerBridge(
+            components: count, dimension: 2, epsilon: epsilon ?? 0.1, initialMeans: rows(count, &rng), using: &rng)
+        try model.fit(
+            source: { n, rng in Matrix64(rows: n, columns: 2, scalars: (0..<(2 * n)).map { _ in rng.nextNormal() }) },
+            target: rows, steps: trainSteps, using: &rng
+        ) { step, loss in
+            if step % 500 == 0 || step == trainSteps - 1 {
+                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
+            }
+            return !Interrupt.requested
+        }
+        try Interrupt.exitIfRequested()
+        return model
     }
 
     /// CFG-MP(+) (`cfg-manifold-projection.md` 2.2) with the trained fields. Its flow time t (data
