@@ -12,7 +12,8 @@ torch.optim variant of `shared/peers/optim_step.py` (run with --torch-python, a 
 at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures in the same run.
 Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3x128 MLP and Heun
 sampler in torch), alternating, best samples/s of all rounds per thread count; sample-train: the
-same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data. Optimal transport:
+same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data; lightsb:
+`inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -40,7 +41,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "ot", "cbo"])
+                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -56,6 +57,8 @@ def main():
         sample(args)
     if "sample-train" in args.only and args.torch_python:
         sample_train(args)
+    if "lightsb" in args.only and args.torch_python:
+        lightsb(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -297,6 +300,24 @@ def sample_train(args):
         for key in ("2thr", "1thr"):
             a, b = best[("inertia", dimension, key)], best[("torch", dimension, key)]
             print("| %s | %s | %.0f | %.0f | %.2fx |" % (dimension, key[0], a, b, a / b))
+
+
+def lightsb(args):
+    """A LightSB training step (K = 50, batch 128, D = 16 and 64): Inertia and the torch port alternating."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "lightsb", "--threads", "2", "1"]),
+                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "lightsb_step.py"),
+                                      "--threads", "2", "1"])):
+            for key, fig in run_json(cmd)["results"].items():
+                best[(label, key)] = max(best.get((label, key), 0), fig["steps_per_s"])
+    print("\n| D | threads | Inertia steps/s | torch steps/s | Inertia / torch |")
+    print("|---|---|---|---|---|")
+    for d in ("16", "64"):
+        for threads in ("2", "1"):
+            key = "D%s_%sthr" % (d, threads)
+            a, b = best[("inertia", key)], best[("torch", key)]
+            print("| %s | %s | %.0f | %.0f | %.2fx |" % (d, threads, a, b, a / b))
 
 
 def record(rows, label, results, rss):
