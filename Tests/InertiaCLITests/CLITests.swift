@@ -500,7 +500,18 @@ extension CLITests {
             XCTAssertEqual(bridge.status, 0, bridge.output)
             XCTAssertTrue(bridge.output.contains("lightsb eps=0.1 from mixture"), bridge.output)
         }
+        // Flow matching on the mixture's kinetic-optimal path (and on Cond-OT).
+        for schedule in ["ko", "cond-ot"] {
+            let ko = try run([
+                "sample", "--method", "kinetic-optimal", "--schedule", schedule, "--train-steps", "30", "--count",
+                "100",
+                "--steps", "4", "--out", out,
+            ])
+            XCTAssertEqual(ko.status, 0, ko.output)
+            XCTAssertTrue(ko.output.contains("kinetic-optimal \(schedule) from mixture"), ko.output)
+        }
         for (arguments, message) in [
+            (["--schedule", "ko"], "--schedule is an option of --method kinetic-optimal"),
             (["--method", "lightsb", "--epsilon", "0"], "--epsilon must be > 0"),
             (["--epsilon", "0.5"], "options of --method lightsb"),
             (["--method", "k-diff", "--ambient", "1"], "--ambient must be in 2...4096"),

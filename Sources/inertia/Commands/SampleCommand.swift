@@ -15,7 +15,9 @@ struct SampleCommand: ParsableCommand {
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff", lightSB = "lightsb"
+        case kineticOptimal = "kinetic-optimal"
     }
+    enum PathSchedule: String, ExpressibleByArgument, CaseIterable { case ko, condOT = "cond-ot" }
     enum KTarget: String, ExpressibleByArgument, CaseIterable { case x, v, eps, learned }
     enum Path: String, ExpressibleByArgument, CaseIterable {
         case vpCosine = "vp-cosine", vpLinear = "vp-linear", linearFlow = "linear-flow", trig
@@ -35,7 +37,7 @@ struct SampleCommand: ParsableCommand {
         Prediction = .velocity
     @Option(
         help:
-            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points)"
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points) | kinetic-optimal (--schedule; flow matching on the source's kinetic-optimal path)"
     )
     var method: Method = .diffusion
     @Option(
@@ -83,6 +85,11 @@ struct SampleCommand: ParsableCommand {
             "lightsb: follow the bridge SDE with this many Euler-Maruyama steps instead of sampling the plan exactly (--steps is ignored then)."
     )
     var bridgeSteps: Int?
+    @Option(
+        help:
+            "kinetic-optimal: the Gaussian path the flow is trained on: ko (the kinetic-optimal schedule of the source's points; default) | cond-ot."
+    )
+    var schedule: PathSchedule?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -124,6 +131,9 @@ struct SampleCommand: ParsableCommand {
         if method != .lightSB && (epsilon != nil || components != nil || bridgeSteps != nil) {
             throw ValidationError("--epsilon, --components and --bridge-steps are options of --method lightsb")
         }
+        if method != .kineticOptimal && schedule != nil {
+            throw ValidationError("--schedule is an option of --method kinetic-optimal")
+        }
         switch method {
         case .diffusion: break
         case .cfgMP:
@@ -154,6 +164,10 @@ struct SampleCommand: ParsableCommand {
             guard (epsilon ?? 0.1) > 0 else { throw ValidationError("--epsilon must be > 0") }
             guard (components ?? 50) >= 1 else { throw ValidationError("--components must be >= 1") }
             guard (bridgeSteps ?? 1) >= 1 else { throw ValidationError("--bridge-steps must be >= 1") }
+        case .kineticOptimal:
+            if label != nil {
+                throw ValidationError("--method kinetic-optimal trains an unconditional flow: drop --label")
+            }
         }
     }
 
@@ -185,6 +199,16 @@ struct SampleCommand: ParsableCommand {
         return PFGMKernel(augmentation: d)
     }
 
+    /// What the samples follow: the diffusion path, EDM's σ (PFGM++), a trained flow or a bridge.
+    var pathName: String {
+        switch method {
+        case .diffusion, .cfgMP: return path.rawValue
+        case .pfgm: return "edm"
+        case .kDiff, .kineticOptimal: return "flow"
+        case .lightSB: return "bridge"
+        }
+    }
+
     /// What ran, for the report, the summary and the printed line.
     var methodName: String {
         switch method {
@@ -193,6 +217,7 @@ struct SampleCommand: ParsableCommand {
         case .pfgm: return "pfgm++ D=\(dimensions)"
         case .kDiff: return "k-diff \((target ?? .learned).rawValue)"
         case .lightSB: return "lightsb eps=\(epsilon ?? 0.1)"
+        case .kineticOptimal: return "kinetic-optimal \((schedule ?? .ko).rawValue)"
         }
     }
 
@@ -245,7 +270,7 @@ struct SampleCommand: ParsableCommand {
             reference = Matrix64((Synthetic.moons(count: count, noise: 0.05, seed: 200 + seed).inputs - mean) / std)
             trainingPoints = Matrix64(points)
             // k-Diff and LightSB train their own models below.
-            guard method != .kDiff && method != .lightSB else { break }
+            guard [.diffusion, .cfgMP, .pfgm].contains(method) else { break }
             let network = DenoiserNetwork(dimension: 2, classes: 2, using: &rng)
             var trained = DiffusionModel(network: network, schedule: schedule, prediction: prediction)
             var range: ClosedRange<Double> = schedule == .vpCosineDefault ? 1e-5...0.999 : 1e-5...1
@@ -273,6 +298,7 @@ struct SampleCommand: ParsableCommand {
             : Matrix64(rows: count, columns: 2, scalars: (0..<(2 * count)).map { _ in rng.nextNormal() })
         let flow = method == .kDiff ? try trainedFlow(on: trainingPoints, using: &rng) : nil
         let bridge = method == .lightSB ? try trainedBridge(to: trainingPoints, using: &rng) : nil
+        let pathField = method == .kineticOptimal ? try trainedPathField(on: trainingPoints, using: &rng) : nil
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
         switch method {
@@ -298,6 +324,9 @@ struct SampleCommand: ParsableCommand {
             samples =
                 bridgeSteps.map { bridge.sampleBridge(from: start, steps: $0, using: &rng) }
                 ?? bridge.sample(given: start, using: &rng)
+        case .kineticOptimal:
+            guard let (field, scale) = pathField else { preconditionFailure("kinetic-optimal trains its field first") }
+            samples = field.sample(start, steps: steps) * (1 / scale)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
@@ -343,6 +372,9 @@ struct SampleCommand: ParsableCommand {
         case .pfgm:
             description =
                 "PFGM++ with D = \(dimensions) (EDM Heun, \((steps + 1) / 2) steps from its prior at sigma_max \(Int(Self.sigmaMax))\(injection > 0 ? ", injected noise alpha \(injection)" : ""))"
+        case .kineticOptimal:
+            description =
+                "flow matching on the \(self.schedule == .condOT ? "Cond-OT" : "kinetic-optimal") path of the source's points, \(steps) Euler steps"
         case .lightSB:
             description =
                 "Light Schrodinger Bridge from N(0, I), eps \(epsilon ?? 0.1), \(components ?? 50) components, \(bridgeSteps.map { "\($0) Euler-Maruyama steps of the bridge" } ?? "exact plan samples")"
@@ -352,7 +384,7 @@ struct SampleCommand: ParsableCommand {
         }
         let report = Report(
             title: "Diffusion sampling: \(source.rawValue)",
-            subtitle: ([.pfgm, .kDiff, .lightSB].contains(method) ? "" : "path \(path.rawValue), ")
+            subtitle: ([.diffusion, .cfgMP].contains(method) ? "path \(path.rawValue), " : "")
                 + "\(description), \(count) samples"
                 + (label.map { ", class \($0), guidance \(guidance)" } ?? ""),
             tables: tables, figures: [.chart(scatter)],
@@ -377,8 +409,7 @@ struct SampleCommand: ParsableCommand {
             String(
                 format: "%@ from %@ (%@), %d steps: sliced W2 to reference %.4f, %.3f s",
                 methodName, source.rawValue,
-                method == .pfgm ? "edm" : method == .kDiff ? "flow" : method == .lightSB ? "bridge" : path.rawValue,
-                steps,
+                pathName, steps,
                 distance, seconds))
         for table in tables { print(table.text) }
         print("samples: \(out)/samples.csv\nreport: \(out)/report.html")
@@ -439,6 +470,41 @@ struct SampleCommand: ParsableCommand {
         }
         try Interrupt.exitIfRequested()
         return model
+    }
+
+    /// A flow-matching field (`kinetic-optimal-paths.md` 5.3) on the source's points (moons: the
+    /// standardised training set; the mixture: 20000 of its samples) scaled to `E‖x‖² = 2`, on the
+    /// kinetic-optimal schedule of 512 of them (Monte-Carlo λ, 2000 draws, 801 angles, κ floor
+    /// 1e-3) or on Cond-OT; trained for `--train-steps` Adam steps of 512 rows. Returns the field
+    /// and the scale its samples are divided by.
+    func trainedPathField(
+        on points: Matrix64?, using rng: inout PhiloxGenerator
+    ) throws -> (field: GaussianPathField, scale: Double) {
+        let data =
+            points
+            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        let moment = data.scalars.reduce(0) { $0 + $1 * $1 } / Double(data.rows)
+        let scale = (2 / moment).squareRoot(), scaled = data * scale
+        var fieldPath: GaussianPathField.Path = KineticOptimalPath.conditionalOptimalTransport
+        if schedule ?? .ko == .ko {
+            let subset = (0..<512).map { _ in
+                let i = rng.nextInt(below: scaled.rows)
+                return [scaled[i, 0], scaled[i, 1]]
+            }
+            let lambda = DataSeparation.monteCarlo(points: subset, samples: 2000, using: &rng)
+            let ko = KineticOptimalPath(dimension: 2, gridSize: 801, kappaFloor: 1e-3, separation: lambda)
+            fieldPath = { ko.schedule(at: $0) }
+        }
+        let field = GaussianPathField(
+            network: DenoiserNetwork(dimension: 2, time: .raw, using: &rng), path: fieldPath)
+        try field.fit(points: scaled, steps: trainSteps, using: &rng) { step, loss in
+            if step % 500 == 0 || step == trainSteps - 1 {
+                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
+            }
+            return !Interrupt.requested
+        }
+        try Interrupt.exitIfRequested()
+        return (field, scale)
     }
 
     /// CFG-MP(+) (`cfg-manifold-projection.md` 2.2) with the trained fields. Its flow time t (data
