@@ -282,12 +282,7 @@ struct SampleCommand: ParsableCommand {
                 range = 1e-3...Self.sigmaMax
             }
             try trained.fit(points: Matrix64(points), labels: labels, steps: trainSteps, timeRange: range, using: &rng)
-            { step, loss in
-                if step % 500 == 0 || step == trainSteps - 1 {
-                    FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
-                }
-                return !Interrupt.requested
-            }
+            { step, loss in logTraining(step, loss) }
             try Interrupt.exitIfRequested()
             model = trained.denoiser(label: label, guidance: guidance)
             if let label { fields = (trained.denoiser(), trained.denoiser(label: label)) }
@@ -418,23 +413,32 @@ struct SampleCommand: ParsableCommand {
         }
     }
 
+    /// 20000 samples of the 8-mode ring, what the trained methods learn from the mixture source.
+    static func mixturePoints(using rng: inout PhiloxGenerator) -> Matrix64 {
+        GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+    }
+
+    /// A training step's progress line on standard error (every 500 steps and the last, with
+    /// `detail`), and whether to go on (no interrupt).
+    func logTraining(_ step: Int, _ loss: Float, _ detail: @autoclosure () -> String = "") -> Bool {
+        if step % 500 == 0 || step == trainSteps - 1 {
+            FileHandle.standardError.write(
+                Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\(detail())\n".utf8))
+        }
+        return !Interrupt.requested
+    }
+
     /// k-Diff's flow (`k-diff.md` 2, reconstruction) trained for `--train-steps` on the source's
     /// points (moons: the standardised training set; the mixture: 20000 of its samples) embedded in
     /// `--ambient` dimensions, with the embedding that projects its samples back.
     func trainedFlow(
         on points: Matrix64?, using rng: inout PhiloxGenerator
     ) throws -> (model: KDiffModel, embedding: Matrix64) {
-        let data =
-            points
-            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        let data = points ?? Self.mixturePoints(using: &rng)
         let embedding = Matrix64.randomOrthonormalColumns(rows: ambientDimension, columns: 2, using: &rng)
         let model = KDiffModel(dimension: ambientDimension, target: kDiffTarget, using: &rng)
         try model.fit(points: data * embedding.transposed, steps: trainSteps, using: &rng) { step, loss in
-            if step % 500 == 0 || step == trainSteps - 1 {
-                let k = model.k.map { String(format: "  k %.4f", $0) } ?? ""
-                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\(k)\n".utf8))
-            }
-            return !Interrupt.requested
+            logTraining(step, loss, model.k.map { String(format: "  k %.4f", $0) } ?? "")
         }
         try Interrupt.exitIfRequested()
         return (model, embedding)
@@ -444,9 +448,7 @@ struct SampleCommand: ParsableCommand {
     /// points (moons: the standardised training set; the mixture: 20000 of its samples), trained
     /// for `--train-steps` Adam steps (batch 128, lr 1e-3), r started at target samples, S at 0.1.
     func trainedBridge(to points: Matrix64?, using rng: inout PhiloxGenerator) throws -> LightSchrodingerBridge {
-        let data =
-            points
-            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        let data = points ?? Self.mixturePoints(using: &rng)
         func rows(_ n: Int, _ rng: inout PhiloxGenerator) -> Matrix64 {
             var picked: [Double] = []
             picked.reserveCapacity(2 * n)
@@ -462,12 +464,7 @@ struct SampleCommand: ParsableCommand {
         try model.fit(
             source: { n, rng in Matrix64(rows: n, columns: 2, scalars: (0..<(2 * n)).map { _ in rng.nextNormal() }) },
             target: rows, steps: trainSteps, using: &rng
-        ) { step, loss in
-            if step % 500 == 0 || step == trainSteps - 1 {
-                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
-            }
-            return !Interrupt.requested
-        }
+        ) { step, loss in logTraining(step, loss) }
         try Interrupt.exitIfRequested()
         return model
     }
@@ -480,9 +477,7 @@ struct SampleCommand: ParsableCommand {
     func trainedPathField(
         on points: Matrix64?, using rng: inout PhiloxGenerator
     ) throws -> (field: GaussianPathField, scale: Double) {
-        let data =
-            points
-            ?? GaussianMixtureDenoiser.ring(count: 8, radius: 2, standardDeviation: 0.1).sample(20_000, using: &rng)
+        let data = points ?? Self.mixturePoints(using: &rng)
         let moment = data.scalars.reduce(0) { $0 + $1 * $1 } / Double(data.rows)
         let scale = (2 / moment).squareRoot(), scaled = data * scale
         var fieldPath: GaussianPathField.Path = KineticOptimalPath.conditionalOptimalTransport
@@ -497,12 +492,7 @@ struct SampleCommand: ParsableCommand {
         }
         let field = GaussianPathField(
             network: DenoiserNetwork(dimension: 2, time: .raw, using: &rng), path: fieldPath)
-        try field.fit(points: scaled, steps: trainSteps, using: &rng) { step, loss in
-            if step % 500 == 0 || step == trainSteps - 1 {
-                FileHandle.standardError.write(Data("train step \(step + 1)/\(trainSteps)  loss \(loss)\n".utf8))
-            }
-            return !Interrupt.requested
-        }
+        try field.fit(points: scaled, steps: trainSteps, using: &rng) { step, loss in logTraining(step, loss) }
         try Interrupt.exitIfRequested()
         return (field, scale)
     }
