@@ -17,7 +17,15 @@ let package = Package(
         .library(name: "InertiaTransport", targets: ["InertiaTransport"]),
         .library(name: "InertiaParticles", targets: ["InertiaParticles"]),
         .library(name: "InertiaGenerative", targets: ["InertiaGenerative"]),
+        .library(name: "InertiaDistributed", targets: ["InertiaDistributed"]),
         .executable(name: "inertia", targets: ["inertia"]),
+    ],
+    traits: [
+        .trait(
+            name: "MPI",
+            description:
+                "Data-parallel runs over MPI (`swift build --traits MPI`): needs an MPI implementation's headers and its pkg-config file `mpi` (Debian: libopenmpi-dev)."
+        )
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,6 +49,12 @@ let package = Package(
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor", "CInertiaKernels"]),
         .target(name: "InertiaParticles", dependencies: ["InertiaOptim", "CInertiaKernels"]),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
+        // MPI only with the trait: a plain build never reads mpi.h (`InertiaDistributed` then has
+        // its single-process communicator alone).
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev"])]),
+        .target(
+            name: "InertiaDistributed",
+            dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(
             name: "InertiaExperiments",
             dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"],
@@ -50,7 +64,7 @@ let package = Package(
             name: "Inertia",
             dependencies: [
                 "InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport",
-                "InertiaParticles", "InertiaGenerative", "InertiaExperiments",
+                "InertiaParticles", "InertiaGenerative", "InertiaExperiments", "InertiaDistributed",
             ]),
         .executableTarget(
             name: "inertia",
@@ -76,6 +90,7 @@ let package = Package(
             name: "InertiaGenerativeTests",
             dependencies: ["InertiaGenerative", "InertiaExperiments", "InertiaTestSupport"]),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"]),
+        .testTarget(name: "InertiaDistributedTests", dependencies: ["InertiaDistributed"]),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"]),
     ],
     swiftLanguageModes: [.v5]

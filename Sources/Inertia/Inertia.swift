@@ -1,5 +1,6 @@
 /// The umbrella module: `import Inertia` brings in every library module of the package.
 @_exported import InertiaData
+@_exported import InertiaDistributed
 @_exported import InertiaExperiments
 @_exported import InertiaGenerative
 @_exported import InertiaNN

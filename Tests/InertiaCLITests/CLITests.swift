@@ -426,6 +426,15 @@ extension CLITests {
 }
 
 extension CLITests {
+    /// Without an MPI launcher the world is one process, and every collective checks out.
+    func testDistributedCheckPassesInOneProcess() throws {
+        let check = try run(["distributed", "check", "--length", "17"])
+        XCTAssertEqual(check.status, 0, check.output)
+        XCTAssertTrue(check.output.contains("ranks 1"), check.output)
+        XCTAssertTrue(check.output.contains("ok   every rank passed every check"), check.output)
+        XCTAssertFalse(check.output.contains("FAIL"), check.output)
+    }
+
     func testSampleCommandWritesSamplesAndAReport() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-sample-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
