@@ -119,8 +119,11 @@ public final class LightSchrodingerBridge {
 
     // MARK: The plan and the bridge (Float64, no tape)
 
-    /// The current `(log α, r, diag S)` in Float64.
-    public var mixture: (logWeights: [Double], means: Matrix64, scales: Matrix64) {
+    /// A mixture `(log α, r, diag S)` in Float64.
+    public typealias Mixture = (logWeights: [Double], means: Matrix64, scales: Matrix64)
+
+    /// The current mixture (read once per call of the samplers below, not once per row).
+    public var mixture: Mixture {
         (
             rawLogWeights.value.scalars.map { Double($0) / epsilon }, Matrix64(means.value),
             Matrix64(logScales.value.exp())
@@ -130,6 +133,10 @@ public final class LightSchrodingerBridge {
     /// The conditional plan's weights `w_k(x)`, means `r_k + S_k x` and diagonal covariances `ε S_k`.
     public func conditionalPlan(
         _ x: [Double]
+    ) -> (weights: [Double], means: [[Double]], covariances: [[Double]]) { conditionalPlan(x, of: mixture) }
+
+    func conditionalPlan(
+        _ x: [Double], of mixture: Mixture
     ) -> (weights: [Double], means: [[Double]], covariances: [[Double]]) {
         let (logWeights, r, s) = mixture
         var logits = logWeights
@@ -145,8 +152,9 @@ public final class LightSchrodingerBridge {
     /// One exact draw of `y ~ π(·|x)` per row of `x`.
     public func sample(given x: Matrix64, using rng: inout PhiloxGenerator) -> Matrix64 {
         var y = Matrix64(rows: x.rows, columns: dimension)
+        let current = mixture
         for i in 0..<x.rows {
-            let plan = conditionalPlan((0..<dimension).map { x[i, $0] })
+            let plan = conditionalPlan((0..<dimension).map { x[i, $0] }, of: current)
             let k = rng.nextIndex(weightedBy: plan.weights)
             for j in 0..<dimension {
                 y[i, j] = plan.means[k][j] + plan.covariances[k][j].squareRoot() * rng.nextNormal()
@@ -158,6 +166,12 @@ public final class LightSchrodingerBridge {
     /// The bridge drift `g(x, t) = (E[X₁ | X_t = x] − x)/(1 − t)` in closed form, with the
     /// endpoint posterior's weights ω_k and means `A_k⁻¹ c_k` (spec 2.5, diagonal S).
     public func drift(_ x: [Double], t: Double) -> (drift: [Double], weights: [Double], means: [[Double]]) {
+        drift(x, t: t, of: mixture)
+    }
+
+    func drift(
+        _ x: [Double], t: Double, of mixture: Mixture
+    ) -> (drift: [Double], weights: [Double], means: [[Double]]) {
         precondition(t >= 0 && t < 1, "LightSchrodingerBridge.drift: t must be in [0, 1), got \(t)")
         let (logWeights, r, s) = mixture
         var logits = logWeights, posteriorMeans: [[Double]] = []
@@ -185,11 +199,11 @@ public final class LightSchrodingerBridge {
     public func sampleBridge(from x: Matrix64, steps: Int, using rng: inout PhiloxGenerator) -> Matrix64 {
         precondition(steps >= 1, "LightSchrodingerBridge.sampleBridge: steps must be >= 1")
         var x = x
-        let h = 1 / Double(steps), noise = (h * epsilon).squareRoot()
+        let h = 1 / Double(steps), noise = (h * epsilon).squareRoot(), current = mixture
         for step in 0..<steps {
             let t = Double(step) * h
             for i in 0..<x.rows {
-                let g = drift((0..<dimension).map { x[i, $0] }, t: t).drift
+                let g = drift((0..<dimension).map { x[i, $0] }, t: t, of: current).drift
                 for j in 0..<dimension { x[i, j] += g[j] * h + noise * rng.nextNormal() }
             }
         }
