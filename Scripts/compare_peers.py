@@ -13,7 +13,8 @@ at 1 and 2 threads, with the STREAM-triad floor torch's bandwidth test measures 
 Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3x128 MLP and Heun
 sampler in torch), alternating, best samples/s of all rounds per thread count; sample-train: the
 same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data; lightsb:
-`inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch). Optimal transport:
+`inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch); jvp:
+`inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -41,7 +42,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "ot", "cbo"])
+                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -59,6 +60,8 @@ def main():
         sample_train(args)
     if "lightsb" in args.only and args.torch_python:
         lightsb(args)
+    if "jvp" in args.only and args.torch_python:
+        jvp(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -318,6 +321,27 @@ def lightsb(args):
             key = "D%s_%sthr" % (d, threads)
             a, b = best[("inertia", key)], best[("torch", key)]
             print("| %s | %s | %.0f | %.0f | %.2fx |" % (d, threads, a, b, a / b))
+
+
+def jvp(args):
+    """Forward-mode JVP of the 4x256 SiLU MLP at batch 1024 and one forward pass: Inertia and
+    `torch.func.jvp` alternating, best (least) milliseconds of all rounds."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "jvp", "--threads", "2", "1"]),
+                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "jvp_mlp.py"),
+                                      "--threads", "2", "1"])):
+            for key, fig in run_json(cmd)["results"].items():
+                for field in ("forward_ms", "jvp_ms"):
+                    best[(label, key, field)] = min(best.get((label, key, field), 1e9), fig[field])
+    print("\n| threads | Inertia forward ms | Inertia JVP ms | JVP / forward | torch forward ms | torch.func.jvp ms "
+          "| torch JVP / forward | Inertia JVP / torch JVP |")
+    print("|---|---|---|---|---|---|---|---|")
+    for threads in ("2", "1"):
+        key = "%sthr" % threads
+        f, j = best[("inertia", key, "forward_ms")], best[("inertia", key, "jvp_ms")]
+        tf, tj = best[("torch", key, "forward_ms")], best[("torch", key, "jvp_ms")]
+        print("| %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.2fx |" % (threads, f, j, j / f, tf, tj, tj / tf, j / tj))
 
 
 def record(rows, label, results, rss):

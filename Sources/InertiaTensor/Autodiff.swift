@@ -4,8 +4,7 @@
 /// backward function. `backward()` walks the graph from a result in reverse topological order and
 /// accumulates `grad` on the leaves. Backward functions are written with differentiable tensor
 /// ops, so `backward(createGraph: true)` records the backward pass itself: gradients of
-/// gradients (Hessian-vector products) and, by the double-backward trick, Jacobian-vector
-/// products (`Tensor.jvp`), which MeanFlow / flow-map training needs.
+/// gradients (Hessian-vector products). Forward mode (`ForwardMode.swift`) rides on the same tape.
 
 /// Whether ops record the tape. Task-local, so a no-gradient scope in one task or thread does not
 /// leak into another.
@@ -93,24 +92,60 @@ extension Tensor {
     /// Name of the op that made this tensor (`"leaf"` for a leaf, `nil` off the tape).
     public var gradFunctionName: String? { node?.name }
 
-    /// Records an op on the tape when gradients are on and an input requires them.
+    /// Records an op on the tape when gradients are on and an input requires them, and computes
+    /// its output's tangent by `tangent` when an input carries one.
     @usableFromInline
     static func record(
-        _ name: String, _ result: Tensor, inputs: [Tensor], savesOutput: Bool = false,
+        _ name: String, _ result: Tensor, inputs: [Tensor], savesOutput: Bool = false, tangent: TangentRule?,
         backward: @escaping (_ upstream: Tensor, _ output: Tensor) -> [Tensor?]
     ) -> Tensor {
-        guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
         var out = result
-        out.node = GradNode(
-            name: name, shape: result.shape, parents: inputs.map(\.node),
-            savedOutput: savesOutput ? result.storage : nil, backward: backward)
-        return out
+        if GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) {
+            out.node = GradNode(
+                name: name, shape: result.shape, parents: inputs.map(\.node),
+                savedOutput: savesOutput ? result.storage : nil, backward: backward)
+        }
+        return propagatingTangent(name, out, inputs: inputs, rule: tangent)
+    }
+
+    /// An op defined by its caller, differentiable both ways: `output` is its value (computed from
+    /// the inputs' values, e.g. by a solver or a stable matrix function; any tape it carries is
+    /// dropped), `backward` maps the upstream gradient and the output to one gradient per input
+    /// (`nil`: none), and `tangent` maps the inputs' tangents (`nil`: zero), the inputs and the
+    /// output to the output's tangent, for forward mode (`Tensor.jvp`). Write both with tensor ops
+    /// to make them differentiable again. Without `tangent`, forward mode through the op stops with
+    /// a message naming it; `jvpByDoubleBackward` still reaches it. A gradient of the wrong count or
+    /// shape stops with a message naming the op and the input.
+    public static func custom(
+        _ name: String, inputs: [Tensor], output: Tensor,
+        backward: @escaping (_ upstream: Tensor, _ output: Tensor) -> [Tensor?],
+        tangent: TangentRule? = nil
+    ) -> Tensor {
+        let shapes = inputs.map(\.shape)
+        let checked: GradNode.Backward = { g, y in
+            let gradients = backward(g, y)
+            validated {
+                guard gradients.count == shapes.count else {
+                    throw TensorError.invalidArgument(
+                        op: "backward of \(name)", detail: "\(gradients.count) gradients for \(shapes.count) inputs")
+                }
+                for (i, (gradient, shape)) in zip(gradients, shapes).enumerated() {
+                    if let gradient, gradient.shape != shape {
+                        throw TensorError.shapeMismatch(
+                            op: "backward of \(name)",
+                            detail: "gradient \(i) has shape \(gradient.shape), input \(i) \(shape)")
+                    }
+                }
+            }
+            return gradients
+        }
+        return record(name, output.detached(), inputs: inputs, savesOutput: true, tangent: tangent, backward: checked)
     }
 
     /// The same values, with `observe` called on the gradient that reaches them in each backward
     /// pass (PyTorch's `register_hook`, without the option to change it). Off the tape, `self`.
     public func withGradientHook(_ observe: @escaping (Tensor) -> Void) -> Tensor {
-        Self.record("gradient_hook", detached(), inputs: [self]) { g, _ in
+        Self.record("gradient_hook", detached(), inputs: [self], tangent: { t, _, _ in t[0]! }) { g, _ in
             observe(g)
             return [g]
         }
@@ -144,7 +179,9 @@ extension Tensor {
             upstream = Tensor.ones(shape)
         }
         GradMode.$isEnabled.withValue(createGraph) {
-            Self.runBackward(from: root, upstream: upstream)
+            ForwardMode.$isSuspended.withValue(true) {
+                Self.runBackward(from: root, upstream: upstream)
+            }
         }
     }
 
@@ -194,28 +231,5 @@ extension Tensor {
         y.backward(v, createGraph: createGraph)
         let g = leaf.grad ?? Tensor.zeros(x.shape)
         return (y.detached(), createGraph ? g : g.detached())
-    }
-
-    /// The Jacobian-vector product `J u` of `f` at `x`, by the double-backward trick: with a
-    /// dummy cotangent `w`, `g(w) = Jᵀ w` is linear in `w`, and its own vector-Jacobian product with
-    /// `u` is `J u`. Costs two backward passes; exact, not a finite difference.
-    public static func jvp(of f: (Tensor) -> Tensor, at x: Tensor, tangent u: Tensor) -> (value: Tensor, jvp: Tensor) {
-        validated {
-            guard u.shape == x.shape else {
-                throw TensorError.shapeMismatch(op: "jvp", detail: "tangent has shape \(u.shape), the point \(x.shape)")
-            }
-        }
-        return withGradients {
-            let leaf = x.detached().requiringGrad()
-            let y = f(leaf)
-            let w = Tensor.zeros(y.shape).requiringGrad()
-            y.backward(w, createGraph: true)
-            guard let g = leaf.grad, g.node != nil else {
-                // f does not depend on x through differentiable ops: J = 0.
-                return (y.detached(), Tensor.zeros(y.shape))
-            }
-            g.backward(u)
-            return (y.detached(), (w.grad ?? Tensor.zeros(y.shape)).detached())
-        }
     }
 }

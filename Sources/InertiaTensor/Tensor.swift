@@ -4,12 +4,15 @@ import Foundation
 ///
 /// The scalars live in a copy-on-write `[Float]`: copying a tensor is O(1) and a write copies
 /// only when the storage is shared. A tensor that requires gradients carries a node of the
-/// autodiff tape (see `Autodiff.swift`); ops on such tensors record how to differentiate them.
+/// autodiff tape (see `Autodiff.swift`); ops on such tensors record how to differentiate them. A
+/// tensor may also carry a tangent for forward mode (see `ForwardMode.swift`).
 public struct Tensor {
     /// Dimensions, outermost first; `[]` is a scalar.
     public let shape: [Int]
     @usableFromInline var storage: [Float]
     @usableFromInline var node: GradNode?
+    /// The tangent carried in forward-mode differentiation (see `ForwardMode.swift`).
+    @usableFromInline var dual: TangentBox?
 
     /// A tensor from scalars in row-major order. The count must equal the product of `shape`.
     public init(shape: [Int], scalars: [Float]) {
@@ -25,6 +28,7 @@ public struct Tensor {
         self.shape = shape
         self.storage = scalars
         self.node = nil
+        self.dual = nil
     }
 
     /// A tensor from scalars in row-major order, or a `TensorError` naming the mismatch.
@@ -43,6 +47,7 @@ public struct Tensor {
         self.shape = shape
         self.storage = storage
         self.node = node
+        self.dual = nil
     }
 
     /// A 0-d tensor.

@@ -68,6 +68,13 @@ final class LayerFixtureTests: XCTestCase {
                     buffer.value, fixtureTensor((c["buffers"] as! [String: Any])[key]), tolerance: 1e-5,
                     "\(name) buffer \(key)")
             }
+            // Forward mode through the layer, along the input gradient's direction, against the
+            // double-backward JVP (after the buffer checks: a training-mode forward updates them).
+            let direction = x.grad!
+            let forward = Tensor.jvp(of: { m($0) }, at: x.detached(), tangent: direction)
+            let reference = Tensor.jvpByDoubleBackward(of: { m($0) }, at: x.detached(), tangent: direction)
+            assertClose(forward.value, y.detached(), tolerance: 0, "\(name) forward-mode value")
+            assertClose(forward.jvp, reference.jvp, tolerance: 1e-4, "\(name) tangent")
         }
     }
 

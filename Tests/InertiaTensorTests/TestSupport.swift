@@ -22,11 +22,13 @@ func assertClose(
     }
 }
 
-/// Checks reverse-mode gradients against central differences.
+/// Checks reverse-mode gradients against central differences, then forward-mode tangents.
 ///
 /// The scalar checked is `sum(f(inputs) * w)` for a fixed random `w`, so every output element
 /// contributes with its own weight. The function runs in Float; the difference quotient and the
-/// weighted sum are formed in Double.
+/// weighted sum are formed in Double. Forward mode (`Tensor.jvp`) with random tangents `u` must
+/// give the plain forward's values bit for bit, a tangent `J u` equal elementwise to the central
+/// difference along `u`, and `wᵀ J u` equal to `Σ_k ⟨J_kᵀ w, u_k⟩` from the reverse-mode gradients.
 func checkGradients(
     _ inputs: [Tensor], step: Float = 1e-3, tolerance: Double = 2e-2, seed: UInt64 = 99,
     file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor
@@ -41,6 +43,9 @@ func checkGradients(
     let y = f(leaves)
     XCTAssertEqual(y.shape, probe.shape, file: file, line: line)
     (y * w).sum().backward()
+    checkTangents(
+        inputs, gradients: leaves.map { $0.grad ?? Tensor.zeros($0.shape) }, weights: w, step: step,
+        tolerance: tolerance, seed: seed, file: file, line: line, f)
     for (k, leaf) in leaves.enumerated() {
         let analytic = leaf.grad?.scalars ?? [Float](repeating: 0, count: leaf.count)
         XCTAssertEqual(analytic.count, leaf.count, "gradient of input \(k) has the wrong size", file: file, line: line)
@@ -59,4 +64,35 @@ func checkGradients(
             }
         }
     }
+}
+
+/// The forward-mode half of `checkGradients`.
+private func checkTangents(
+    _ inputs: [Tensor], gradients: [Tensor], weights w: Tensor, step: Float, tolerance: Double, seed: UInt64,
+    file: StaticString, line: UInt, _ f: ([Tensor]) -> Tensor
+) {
+    let points = inputs.map { $0.detached() }
+    let u = points.indices.map { randomTensor(points[$0].shape, seed: seed &+ 1 &+ UInt64($0)) }
+    let (values, tangents) = Tensor.jvp(of: { [f($0)] }, at: points, tangents: u)
+    XCTAssertEqual(values[0], withoutGradients { f(points) }, "forward mode changed the values", file: file, line: line)
+    let tangent = tangents[0]
+    func shifted(_ sign: Float) -> [Float] {
+        withoutGradients { f(zip(points, u).map { $0 + sign * step * $1 }).scalars }
+    }
+    let plus = shifted(1), minus = shifted(-1)
+    for i in 0..<tangent.count {
+        let numeric = (Double(plus[i]) - Double(minus[i])) / (2 * Double(step))
+        let a = Double(tangent.scalars[i])
+        if Swift.abs(a - numeric) > tolerance * Swift.max(1, Swift.abs(numeric)) {
+            XCTFail("tangent element \(i): forward mode \(a), central difference \(numeric)", file: file, line: line)
+            return
+        }
+    }
+    let forward = zip(tangent.scalars, w.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let reverse = zip(gradients, u).reduce(0.0) { total, pair in
+        zip(pair.0.scalars, pair.1.scalars).reduce(total) { $0 + Double($1.0) * Double($1.1) }
+    }
+    XCTAssertEqual(
+        forward, reverse, accuracy: 1e-4 * Swift.max(1, Swift.abs(reverse)),
+        "wᵀ(J u) from forward mode against (Jᵀ w)ᵀ u from reverse mode", file: file, line: line)
 }

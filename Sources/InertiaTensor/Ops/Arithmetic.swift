@@ -31,14 +31,18 @@ extension Tensor {
 
     /// A broadcast binary op on the tape; `backward` gets the upstream gradient (of the broadcast
     /// shape) and returns gradients of that shape, which are summed back to each input's shape.
+    /// `tangent` gets the inputs' tangents (`nil`: zero) and the inputs, and returns the output's
+    /// tangent (broadcast to the output's shape here).
     static func binaryOp<K: BinaryKernel>(
         _ name: String, _ a: Tensor, _ b: Tensor, _ kernel: K,
+        tangent: @escaping (_ ta: Tensor?, _ tb: Tensor?, _ a: Tensor, _ b: Tensor) -> Tensor,
         backward: @escaping (_ g: Tensor, _ needA: Bool, _ needB: Bool) -> (Tensor?, Tensor?)
     ) -> Tensor {
         let result = broadcastForward(name, a, b, kernel)
         let needA = a.node != nil, needB = b.node != nil
         let shapeA = a.shape, shapeB = b.shape
-        return record(name, result, inputs: [a, b]) { g, _ in
+        let rule: TangentRule = { t, x, y in tangent(t[0], t[1], x[0], x[1]).expanded(to: y.shape) }
+        return record(name, result, inputs: [a, b], tangent: rule) { g, _ in
             let (ga, gb) = backward(g, needA, needB)
             return [needA ? ga?.summed(toShape: shapeA) : nil, needB ? gb?.summed(toShape: shapeB) : nil]
         }
@@ -68,25 +72,36 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("expand", result, inputs: [self]) { g, _ in [g.summed(toShape: source)] }
+        return Tensor.record("expand", result, inputs: [self], tangent: { t, _, _ in t[0]!.expanded(to: target) }) {
+            g, _ in [g.summed(toShape: source)]
+        }
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp("add", a, b, AddKernel()) { g, _, _ in (g, g) }
+        binaryOp("add", a, b, AddKernel(), tangent: { ta, tb, _, _ in sum(ta, tb) }) { g, _, _ in (g, g) }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp("subtract", a, b, SubtractKernel()) { g, _, needB in (g, needB ? -g : nil) }
+        binaryOp("subtract", a, b, SubtractKernel(), tangent: { ta, tb, _, _ in sum(ta, tb.map { -$0 }) }) {
+            g, _, needB in (g, needB ? -g : nil)
+        }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp("multiply", a, b, MultiplyKernel()) { g, needA, needB in
+        binaryOp(
+            "multiply", a, b, MultiplyKernel(), tangent: { ta, tb, a, b in sum(ta.map { $0 * b }, tb.map { a * $0 }) }
+        ) {
+            g, needA, needB in
             (needA ? g * b : nil, needB ? g * a : nil)
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp("divide", a, b, DivideKernel()) { g, needA, needB in
+        binaryOp(
+            "divide", a, b, DivideKernel(),
+            tangent: { ta, tb, a, b in sum(ta.map { $0 / b }, tb.map { -$0 * a / (b * b) }) }
+        ) {
+            g, needA, needB in
             (needA ? g / b : nil, needB ? -g * a / (b * b) : nil)
         }
     }
@@ -107,12 +122,13 @@ extension Tensor {
 
     public static prefix func - (a: Tensor) -> Tensor {
         let result = a.mapForward(NegateKernel())
-        return record("negate", result, inputs: [a]) { g, _ in [-g] }
+        return record("negate", result, inputs: [a], tangent: { t, _, _ in -t[0]! }) { g, _ in [-g] }
     }
 
     /// Elementwise maximum (NaN propagates; a tie sends half the gradient to each side, as PyTorch).
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        binaryOp("maximum", a, b, MaximumKernel()) { g, needA, needB in
+        binaryOp("maximum", a, b, MaximumKernel(), tangent: { ta, tb, a, b in selected(.greater, ta, tb, a, b) }) {
+            g, needA, needB in
             let aWins = Tensor.broadcastForward("maximum", a, b, CompareKernel(.greater))
             let tie = Tensor.broadcastForward("maximum", a, b, CompareKernel(.equal)) * 0.5
             return (needA ? g * (aWins + tie) : nil, needB ? g * (1 - aWins - tie) : nil)
@@ -121,11 +137,33 @@ extension Tensor {
 
     /// Elementwise minimum (NaN propagates; a tie sends half the gradient to each side).
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        binaryOp("minimum", a, b, MinimumKernel()) { g, needA, needB in
+        binaryOp("minimum", a, b, MinimumKernel(), tangent: { ta, tb, a, b in selected(.less, ta, tb, a, b) }) {
+            g, needA, needB in
             let aWins = Tensor.broadcastForward("minimum", a, b, CompareKernel(.less))
             let tie = Tensor.broadcastForward("minimum", a, b, CompareKernel(.equal)) * 0.5
             return (needA ? g * (aWins + tie) : nil, needB ? g * (1 - aWins - tie) : nil)
         }
+    }
+
+    /// The sum of the tangents that are not `nil` (at least one is).
+    private static func sum(_ a: Tensor?, _ b: Tensor?) -> Tensor {
+        switch (a, b) {
+        case (let a?, let b?): a + b
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): preconditionFailure("a tangent rule ran without an input tangent")
+        }
+    }
+
+    /// The tangent of `maximum` (`.greater`) or `minimum` (`.less`): `a`'s tangent where `a` wins,
+    /// `b`'s where `b` does, their average at a tie (the one-sided derivatives' mean, as the
+    /// backward rule shares the gradient).
+    private static func selected(
+        _ wins: CompareKernel.Relation, _ ta: Tensor?, _ tb: Tensor?, _ a: Tensor, _ b: Tensor
+    ) -> Tensor {
+        let aWins = Tensor.broadcastForward("maximum", a, b, CompareKernel(wins))
+        let tie = Tensor.broadcastForward("maximum", a, b, CompareKernel(.equal)) * 0.5
+        return sum(ta.map { $0 * (aWins + tie) }, tb.map { $0 * (1 - aWins - tie) })
     }
 
     /// `condition ? a : b` elementwise, where `condition` is nonzero; all three broadcast. The
@@ -147,7 +185,8 @@ extension Tensor {
         }
         let needA = a.node != nil, needB = b.node != nil
         let shapeA = a.shape, shapeB = b.shape
-        return record("where", result, inputs: [a, b]) { g, _ in
+        let rule: TangentRule = { t, _, _ in Tensor.where(mask, t[0] ?? Tensor(0), t[1] ?? Tensor(0)) }
+        return record("where", result, inputs: [a, b], tangent: rule) { g, _ in
             [needA ? (g * mask).summed(toShape: shapeA) : nil, needB ? (g * (1 - mask)).summed(toShape: shapeB) : nil]
         }
     }

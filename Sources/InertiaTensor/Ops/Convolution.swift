@@ -108,7 +108,7 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor.record("windows", result, inputs: [self]) { g, _ in
+        return Tensor.record("windows", result, inputs: [self], tangent: { t, _, _ in t[0]!.windows(window) }) { g, _ in
             [g.foldingWindows(window, into: inputShape)]
         }
     }
@@ -154,6 +154,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("foldWindows", result, inputs: [self]) { g, _ in [g.windows(window)] }
+        let rule: TangentRule = { t, _, _ in t[0]!.foldingWindows(window, into: imageShape) }
+        return Tensor.record("foldWindows", result, inputs: [self], tangent: rule) { g, _ in [g.windows(window)] }
     }
 }

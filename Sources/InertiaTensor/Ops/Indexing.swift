@@ -57,7 +57,8 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor.record("indexSelect", result, inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.indexSelect(alongAxis: a, indices: indices) }
+        return Tensor.record("indexSelect", result, inputs: [self], tangent: rule) { g, _ in
             [Tensor.zeros(inputShape).indexAdding(alongAxis: a, indices: indices, values: g)]
         }
     }
@@ -88,7 +89,11 @@ extension Tensor {
             }
         }
         let needSelf = node != nil, needValues = values.node != nil
-        return Tensor.record("indexAdd", result, inputs: [self, values]) { g, _ in
+        let rule: TangentRule = { t, x, _ in
+            (t[0] ?? Tensor.zeros(x[0].shape)).indexAdding(
+                alongAxis: a, indices: indices, values: t[1] ?? Tensor.zeros(x[1].shape))
+        }
+        return Tensor.record("indexAdd", result, inputs: [self, values], tangent: rule) { g, _ in
             [needSelf ? g : nil, needValues ? g.indexSelect(alongAxis: a, indices: indices) : nil]
         }
     }
@@ -131,7 +136,9 @@ extension Tensor {
             forEachGatherOffset(index, axis: a, op: "gather") { offset, flat in values[flat] = src[offset] }
         }
         let inputShape = shape
-        return Tensor.record("gather", Tensor(shape: index.shape, scalars: values), inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.gather(alongAxis: a, indices: index) }
+        return Tensor.record("gather", Tensor(shape: index.shape, scalars: values), inputs: [self], tangent: rule) {
+            g, _ in
             [Tensor.zeros(inputShape).scatterAdding(alongAxis: a, indices: index, values: g)]
         }
     }
@@ -152,7 +159,11 @@ extension Tensor {
             }
         }
         let needSelf = node != nil, needValues = values.node != nil
-        return Tensor.record("scatterAdd", result, inputs: [self, values]) { g, _ in
+        let rule: TangentRule = { t, x, _ in
+            (t[0] ?? Tensor.zeros(x[0].shape)).scatterAdding(
+                alongAxis: a, indices: index, values: t[1] ?? Tensor.zeros(x[1].shape))
+        }
+        return Tensor.record("scatterAdd", result, inputs: [self, values], tangent: rule) { g, _ in
             [needSelf ? g : nil, needValues ? g.gather(alongAxis: a, indices: index) : nil]
         }
     }

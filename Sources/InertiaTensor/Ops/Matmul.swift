@@ -40,7 +40,12 @@ extension Tensor {
             }
         }
         let needA = a.node != nil, needB = b.node != nil
-        return record("matmul", result, inputs: [a, b]) { g, _ in
+        let rule: TangentRule = { t, x, _ in
+            let viaA = t[0].map { matmul($0, x[1], transposingA: transposingA, transposingB: transposingB) }
+            let viaB = t[1].map { matmul(x[0], $0, transposingA: transposingA, transposingB: transposingB) }
+            return viaA.map { a in viaB.map { a + $0 } ?? a } ?? viaB!
+        }
+        return record("matmul", result, inputs: [a, b], tangent: rule) { g, _ in
             var ga: Tensor?, gb: Tensor?
             switch (transposingA, transposingB) {
             case (false, false):

@@ -18,7 +18,8 @@ extension Tensor {
     public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let axes = validated { try Shape.normalizedAxes(axes, rank: rank, op: "sum") }
         let inputShape = shape
-        let kept = Tensor.record("sum", reduceForward(.sum, axes: axes), inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.sum(alongAxes: axes, keepingDimensions: true) }
+        let kept = Tensor.record("sum", reduceForward(.sum, axes: axes), inputs: [self], tangent: rule) { g, _ in
             [g.expanded(to: inputShape)]
         }
         return finishReduction(kept, axes: axes, keepingDimensions: keepingDimensions)
@@ -70,11 +71,16 @@ extension Tensor {
             }
             return a
         }
-        let input = self
-        let kept = Tensor.record(name, reduceForward(op, axes: axes), inputs: [self], savesOutput: true) { g, y in
+        let input = withoutTangent()
+        func share(_ y: Tensor) -> Tensor {
             let hits = input.detached() .== y.detached()
-            let share = hits / hits.sum(alongAxes: axes, keepingDimensions: true)
-            return [g.expanded(to: input.shape) * share]
+            return hits / hits.sum(alongAxes: axes, keepingDimensions: true)
+        }
+        let rule: TangentRule = { t, _, y in (t[0]! * share(y)).sum(alongAxes: axes, keepingDimensions: true) }
+        let kept = Tensor.record(
+            name, reduceForward(op, axes: axes), inputs: [self], savesOutput: true, tangent: rule
+        ) { g, y in
+            [g.expanded(to: input.shape) * share(y)]
         }
         return finishReduction(kept, axes: axes, keepingDimensions: keepingDimensions)
     }
@@ -129,7 +135,8 @@ extension Tensor {
             return (values.reshaped(to: finalShape), keptIndices.reshaped(to: finalShape))
         }
         let inputShape = shape
-        let recorded = Tensor.record(name, values, inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.gather(alongAxis: a, indices: keptIndices) }
+        let recorded = Tensor.record(name, values, inputs: [self], tangent: rule) { g, _ in
             [g.placed(at: keptIndices, alongAxis: a, into: inputShape)]
         }
         return (recorded.reshaped(to: finalShape), keptIndices.reshaped(to: finalShape))
@@ -149,7 +156,8 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("place", result, inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.placed(at: index, alongAxis: a, into: shape) }
+        return Tensor.record("place", result, inputs: [self], tangent: rule) { g, _ in
             [g.gather(alongAxis: a, indices: index)]
         }
     }
@@ -178,20 +186,20 @@ extension Tensor {
         let powered = p == 1 ? magnitude : (p == 2 ? magnitude * magnitude : magnitude.pow(p))
         let sum = powered.reduceForward(.sum, axes: normalized)
         let value = p == 1 ? sum : (p == 2 ? sum.mapForward(SqrtKernel()) : sum.pow(1 / p))
-        let input = self
-        let kept = Tensor.record("norm", value, inputs: [self], savesOutput: true) { g, y in
-            // d||x||/dx = sign(x) |x|^(p-1) / ||x||^(p-1), zero where the norm is zero.
+        let input = withoutTangent()
+        // d||x||/dx = sign(x) |x|^(p-1) / ||x||^(p-1), zero where the norm is zero.
+        func derivative(_ y: Tensor) -> Tensor {
             let safe = Tensor.where(y.detached() .== 0, Tensor(1), y)
             let nonzero = y.detached() .!= 0
-            let direction: Tensor
-            if p == 1 {
-                direction = input.sign()
-            } else if p == 2 {
-                direction = input / safe
-            } else {
-                direction = input.sign() * (input.abs() / safe).pow(p - 1)
-            }
-            return [g * nonzero * direction]
+            if p == 1 { return nonzero * input.sign() }
+            if p == 2 { return nonzero * input / safe }
+            return nonzero * input.sign() * (input.abs() / safe).pow(p - 1)
+        }
+        let rule: TangentRule = { t, _, y in
+            (t[0]! * derivative(y)).sum(alongAxes: normalized, keepingDimensions: true)
+        }
+        let kept = Tensor.record("norm", value, inputs: [self], savesOutput: true, tangent: rule) { g, y in
+            [g * derivative(y)]
         }
         return finishReduction(kept, axes: normalized, keepingDimensions: keepingDimensions)
     }

@@ -25,7 +25,10 @@ extension Tensor {
         }
         if target == shape { return self }
         let source = shape
-        return Tensor.record("reshape", Tensor(shape: target, storage: storage, node: nil), inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.reshaped(to: target) }
+        return Tensor.record(
+            "reshape", Tensor(shape: target, storage: storage, node: nil), inputs: [self], tangent: rule
+        ) { g, _ in
             [g.reshaped(to: source)]
         }
     }
@@ -58,7 +61,9 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in perm.enumerated() { inverse[p] = i }
-        return Tensor.record("permute", result, inputs: [self]) { g, _ in [g.permuted(inverse)] }
+        return Tensor.record("permute", result, inputs: [self], tangent: { t, _, _ in t[0]!.permuted(perm) }) { g, _ in
+            [g.permuted(inverse)]
+        }
     }
 
     /// Swaps two dimensions (the last two by default: the matrix transpose of each batch entry).
@@ -142,7 +147,10 @@ extension Tensor {
             }
         }
         let sizes = tensors.map { $0.shape[a] }
-        return record("concatenate", result, inputs: tensors) { g, _ in
+        let rule: TangentRule = { t, x, _ in
+            concatenate(zip(t, x).map { $0 ?? Tensor.zeros($1.shape) }, alongAxis: a)
+        }
+        return record("concatenate", result, inputs: tensors, tangent: rule) { g, _ in
             zip(offsets, sizes).map { g.slice(alongAxis: a, $0..<($0 + $1)) }
         }
     }
@@ -220,7 +228,8 @@ extension Tensor {
             }
         }
         let inputShape = shape
-        return Tensor.record("crop", result, inputs: [self]) { g, _ in
+        let rule: TangentRule = { t, _, _ in t[0]!.cropped(start: start, size: size) }
+        return Tensor.record("crop", result, inputs: [self], tangent: rule) { g, _ in
             [g.embedded(inShape: inputShape, at: start, fill: 0)]
         }
     }
@@ -236,7 +245,10 @@ extension Tensor {
             }
         }
         let size = shape
-        return Tensor.record("embed", result, inputs: [self]) { g, _ in [g.cropped(start: start, size: size)] }
+        let rule: TangentRule = { t, _, _ in t[0]!.embedded(inShape: outShape, at: start, fill: 0) }
+        return Tensor.record("embed", result, inputs: [self], tangent: rule) { g, _ in
+            [g.cropped(start: start, size: size)]
+        }
     }
 
     /// Pads each dimension with `(before, after)` elements of `value` (one pair per dimension,

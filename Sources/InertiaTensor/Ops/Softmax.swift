@@ -5,8 +5,12 @@ extension Tensor {
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
         let a = validated { try Shape.normalizedAxis(axis, rank: rank, op: "softmax") }
         let result = rowwise(axis: a, log: false)
-        return Tensor.record("softmax", result, inputs: [self], savesOutput: true) { g, y in
-            [y * (g - (g * y).sum(alongAxis: a, keepingDimensions: true))]
+        // The Jacobian diag(y) - y yᵀ is symmetric: one rule maps gradients and tangents.
+        let rule = { (v: Tensor, y: Tensor) in y * (v - (v * y).sum(alongAxis: a, keepingDimensions: true)) }
+        return Tensor.record(
+            "softmax", result, inputs: [self], savesOutput: true, tangent: { t, _, y in rule(t[0]!, y) }
+        ) {
+            g, y in [rule(g, y)]
         }
     }
 
@@ -14,7 +18,8 @@ extension Tensor {
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
         let a = validated { try Shape.normalizedAxis(axis, rank: rank, op: "logSoftmax") }
         let result = rowwise(axis: a, log: true)
-        return Tensor.record("logSoftmax", result, inputs: [self], savesOutput: true) { g, y in
+        let tangent: TangentRule = { t, _, y in t[0]! - (y.exp() * t[0]!).sum(alongAxis: a, keepingDimensions: true) }
+        return Tensor.record("logSoftmax", result, inputs: [self], savesOutput: true, tangent: tangent) { g, y in
             [g - y.exp() * g.sum(alongAxis: a, keepingDimensions: true)]
         }
     }

@@ -4,14 +4,17 @@ import Foundation
 /// differentiable again (double backward).
 extension Tensor {
     /// A unary op on the tape. `backward(g, x, y)` gets the upstream gradient, the input and (when
-    /// `savesOutput`) the output.
+    /// `savesOutput`) the output. An elementwise op's Jacobian is diagonal, so the same rule maps
+    /// an input tangent to the output's: `backward(t, x, y)`.
     func unaryOp<K: UnaryKernel>(
         _ name: String, _ kernel: K, savesOutput: Bool = false,
         backward: @escaping (_ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor
     ) -> Tensor {
         let result = mapForward(kernel)
-        let input = self
-        return Tensor.record(name, result, inputs: [self], savesOutput: savesOutput) { g, y in
+        let input = withoutTangent()
+        return Tensor.record(
+            name, result, inputs: [self], savesOutput: savesOutput, tangent: { t, x, y in backward(t[0]!, x[0], y) }
+        ) { g, y in
             [backward(g, input, y)]
         }
     }

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks that print one JSON line each, with the fields of the peer scripts in shared/peers.",
         subcommands: [
             GEMMBench.self, ElementwiseBench.self, OptimBench.self, TrainBench.self, NewtonSchulzBench.self,
-            MKORBench.self, OTBench.self, CBOBench.self, SampleBench.self, LightSBBench.self,
+            MKORBench.self, OTBench.self, CBOBench.self, SampleBench.self, LightSBBench.self, JVPBench.self,
         ]
     )
 }
