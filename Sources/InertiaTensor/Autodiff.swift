@@ -39,6 +39,8 @@ public final class GradNode {
     /// Accumulated gradient of a leaf.
     var grad: Tensor?
     let name: String
+    /// The storages this node holds for `TapeMemory`, released when it goes.
+    var held: (generation: Int, addresses: [UnsafeRawPointer]) = (0, [])
 
     init(name: String, shape: [Int], parents: [GradNode?], savedOutput: [Float]?, backward: Backward?) {
         self.name = name
@@ -49,6 +51,10 @@ public final class GradNode {
     }
 
     var isLeaf: Bool { backward == nil }
+
+    deinit {
+        if !held.addresses.isEmpty { TapeMemory.release(held) }
+    }
 }
 
 extension Tensor {
@@ -93,17 +99,21 @@ extension Tensor {
     public var gradFunctionName: String? { node?.name }
 
     /// Records an op on the tape when gradients are on and an input requires them, and computes
-    /// its output's tangent by `tangent` when an input carries one.
+    /// its output's tangent by `tangent` when an input carries one. `saving` lists the tensors the
+    /// backward rule captures (besides the output, with `savesOutput`), for `TapeMemory`.
     @usableFromInline
     static func record(
-        _ name: String, _ result: Tensor, inputs: [Tensor], savesOutput: Bool = false, tangent: TangentRule?,
+        _ name: String, _ result: Tensor, inputs: [Tensor], savesOutput: Bool = false,
+        saving: @autoclosure () -> [Tensor] = [], tangent: TangentRule?,
         backward: @escaping (_ upstream: Tensor, _ output: Tensor) -> [Tensor?]
     ) -> Tensor {
         var out = result
         if GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) {
-            out.node = GradNode(
+            let node = GradNode(
                 name: name, shape: result.shape, parents: inputs.map(\.node),
                 savedOutput: savesOutput ? result.storage : nil, backward: backward)
+            if TapeMemory.isTracking { node.held = TapeMemory.hold(saving(), output: node.savedOutput) }
+            out.node = node
         }
         return propagatingTangent(name, out, inputs: inputs, rule: tangent)
     }

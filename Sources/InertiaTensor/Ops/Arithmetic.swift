@@ -32,9 +32,10 @@ extension Tensor {
     /// A broadcast binary op on the tape; `backward` gets the upstream gradient (of the broadcast
     /// shape) and returns gradients of that shape, which are summed back to each input's shape.
     /// `tangent` gets the inputs' tangents (`nil`: zero) and the inputs, and returns the output's
-    /// tangent (broadcast to the output's shape here).
+    /// tangent (broadcast to the output's shape here). `savesInputs`: the backward rule keeps both
+    /// operands (for `TapeMemory`).
     static func binaryOp<K: BinaryKernel>(
-        _ name: String, _ a: Tensor, _ b: Tensor, _ kernel: K,
+        _ name: String, _ a: Tensor, _ b: Tensor, _ kernel: K, savesInputs: Bool = false,
         tangent: @escaping (_ ta: Tensor?, _ tb: Tensor?, _ a: Tensor, _ b: Tensor) -> Tensor,
         backward: @escaping (_ g: Tensor, _ needA: Bool, _ needB: Bool) -> (Tensor?, Tensor?)
     ) -> Tensor {
@@ -42,7 +43,7 @@ extension Tensor {
         let needA = a.node != nil, needB = b.node != nil
         let shapeA = a.shape, shapeB = b.shape
         let rule: TangentRule = { t, x, y in tangent(t[0], t[1], x[0], x[1]).expanded(to: y.shape) }
-        return record(name, result, inputs: [a, b], tangent: rule) { g, _ in
+        return record(name, result, inputs: [a, b], saving: savesInputs ? [a, b] : [], tangent: rule) { g, _ in
             let (ga, gb) = backward(g, needA, needB)
             return [needA ? ga?.summed(toShape: shapeA) : nil, needB ? gb?.summed(toShape: shapeB) : nil]
         }
@@ -89,7 +90,8 @@ extension Tensor {
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         binaryOp(
-            "multiply", a, b, MultiplyKernel(), tangent: { ta, tb, a, b in sum(ta.map { $0 * b }, tb.map { a * $0 }) }
+            "multiply", a, b, MultiplyKernel(), savesInputs: true,
+            tangent: { ta, tb, a, b in sum(ta.map { $0 * b }, tb.map { a * $0 }) }
         ) {
             g, needA, needB in
             (needA ? g * b : nil, needB ? g * a : nil)
@@ -98,7 +100,7 @@ extension Tensor {
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binaryOp(
-            "divide", a, b, DivideKernel(),
+            "divide", a, b, DivideKernel(), savesInputs: true,
             tangent: { ta, tb, a, b in sum(ta.map { $0 / b }, tb.map { -$0 * a / (b * b) }) }
         ) {
             g, needA, needB in
@@ -127,7 +129,10 @@ extension Tensor {
 
     /// Elementwise maximum (NaN propagates; a tie sends half the gradient to each side, as PyTorch).
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        binaryOp("maximum", a, b, MaximumKernel(), tangent: { ta, tb, a, b in selected(.greater, ta, tb, a, b) }) {
+        binaryOp(
+            "maximum", a, b, MaximumKernel(), savesInputs: true,
+            tangent: { ta, tb, a, b in selected(.greater, ta, tb, a, b) }
+        ) {
             g, needA, needB in
             let aWins = Tensor.broadcastForward("maximum", a, b, CompareKernel(.greater))
             let tie = Tensor.broadcastForward("maximum", a, b, CompareKernel(.equal)) * 0.5
@@ -137,7 +142,10 @@ extension Tensor {
 
     /// Elementwise minimum (NaN propagates; a tie sends half the gradient to each side).
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        binaryOp("minimum", a, b, MinimumKernel(), tangent: { ta, tb, a, b in selected(.less, ta, tb, a, b) }) {
+        binaryOp(
+            "minimum", a, b, MinimumKernel(), savesInputs: true,
+            tangent: { ta, tb, a, b in selected(.less, ta, tb, a, b) }
+        ) {
             g, needA, needB in
             let aWins = Tensor.broadcastForward("minimum", a, b, CompareKernel(.less))
             let tie = Tensor.broadcastForward("minimum", a, b, CompareKernel(.equal)) * 0.5
@@ -186,7 +194,7 @@ extension Tensor {
         let needA = a.node != nil, needB = b.node != nil
         let shapeA = a.shape, shapeB = b.shape
         let rule: TangentRule = { t, _, _ in Tensor.where(mask, t[0] ?? Tensor(0), t[1] ?? Tensor(0)) }
-        return record("where", result, inputs: [a, b], tangent: rule) { g, _ in
+        return record("where", result, inputs: [a, b], saving: [mask], tangent: rule) { g, _ in
             [needA ? (g * mask).summed(toShape: shapeA) : nil, needB ? (g * (1 - mask)).summed(toShape: shapeB) : nil]
         }
     }

@@ -45,7 +45,7 @@ extension Tensor {
             let viaB = t[1].map { matmul(x[0], $0, transposingA: transposingA, transposingB: transposingB) }
             return viaA.map { a in viaB.map { a + $0 } ?? a } ?? viaB!
         }
-        return record("matmul", result, inputs: [a, b], tangent: rule) { g, _ in
+        return record("matmul", result, inputs: [a, b], saving: [a, b], tangent: rule) { g, _ in
             var ga: Tensor?, gb: Tensor?
             switch (transposingA, transposingB) {
             case (false, false):

@@ -78,7 +78,7 @@ extension Tensor {
         }
         let rule: TangentRule = { t, _, y in (t[0]! * share(y)).sum(alongAxes: axes, keepingDimensions: true) }
         let kept = Tensor.record(
-            name, reduceForward(op, axes: axes), inputs: [self], savesOutput: true, tangent: rule
+            name, reduceForward(op, axes: axes), inputs: [self], savesOutput: true, saving: [input], tangent: rule
         ) { g, y in
             [g.expanded(to: input.shape) * share(y)]
         }
@@ -198,7 +198,8 @@ extension Tensor {
         let rule: TangentRule = { t, _, y in
             (t[0]! * derivative(y)).sum(alongAxes: normalized, keepingDimensions: true)
         }
-        let kept = Tensor.record("norm", value, inputs: [self], savesOutput: true, tangent: rule) { g, y in
+        let kept = Tensor.record("norm", value, inputs: [self], savesOutput: true, saving: [input], tangent: rule) {
+            g, y in
             [g * derivative(y)]
         }
         return finishReduction(kept, axes: normalized, keepingDimensions: keepingDimensions)

@@ -3,19 +3,21 @@ import Foundation
 /// Unary elementwise ops and their gradients. Gradients are written with tensor ops, so they are
 /// differentiable again (double backward).
 extension Tensor {
-    /// A unary op on the tape. `backward(g, x, y)` gets the upstream gradient, the input and (when
-    /// `savesOutput`) the output. An elementwise op's Jacobian is diagonal, so the same rule maps
-    /// an input tangent to the output's: `backward(t, x, y)`.
+    /// A unary op on the tape. `backward(g, x, y)` gets the upstream gradient, the input and the
+    /// output. With `savesOutput` the tape keeps the output instead of the input, and `x` is the
+    /// output again: the rule must then use `y` alone. An elementwise op's Jacobian is diagonal, so
+    /// the same rule maps an input tangent to the output's: `backward(t, x, y)`.
     func unaryOp<K: UnaryKernel>(
         _ name: String, _ kernel: K, savesOutput: Bool = false,
         backward: @escaping (_ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor
     ) -> Tensor {
         let result = mapForward(kernel)
-        let input = withoutTangent()
+        let input: Tensor? = savesOutput ? nil : withoutTangent()
         return Tensor.record(
-            name, result, inputs: [self], savesOutput: savesOutput, tangent: { t, x, y in backward(t[0]!, x[0], y) }
+            name, result, inputs: [self], savesOutput: savesOutput, saving: input.map { [$0] } ?? [],
+            tangent: { t, x, y in backward(t[0]!, x[0], y) }
         ) { g, y in
-            [backward(g, input, y)]
+            [backward(g, input ?? y, y)]
         }
     }
 
