@@ -162,6 +162,7 @@ public enum Reproductions {
         PFGMPlusPlusReproduction(),
         KDiffReproduction(),
         LightSchrodingerBridgeReproduction(),
+        FlowMapsReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -519,7 +519,19 @@ extension CLITests {
             XCTAssertEqual(ko.status, 0, ko.output)
             XCTAssertTrue(ko.output.contains("kinetic-optimal \(schedule) from mixture"), ko.output)
         }
+        // A flow map in one jump (LSD) and plain flow matching's Euler steps.
+        for (distillation, steps) in [("lsd", "1"), ("fm", "2")] {
+            let map = try run([
+                "sample", "--method", "flow-map", "--distillation", distillation, "--train-steps", "20", "--count",
+                "100", "--steps", steps, "--out", out,
+            ])
+            XCTAssertEqual(map.status, 0, map.output)
+            XCTAssertTrue(
+                map.output.contains("flow-map \(distillation) from mixture (flow map), \(steps) steps"), map.output)
+        }
         for (arguments, message) in [
+            (["--distillation", "lsd"], "--distillation is an option of --method flow-map"),
+            (["--method", "flow-map", "--steps", "0"], "(>= 1 for --method flow-map)"),
             (["--schedule", "ko"], "--schedule is an option of --method kinetic-optimal"),
             (["--method", "lightsb", "--epsilon", "0"], "--epsilon must be > 0"),
             (["--epsilon", "0.5"], "options of --method lightsb"),

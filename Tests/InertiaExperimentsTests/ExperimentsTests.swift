@@ -298,6 +298,7 @@ final class ReproductionTests: XCTestCase {
             "pfgm-plus-plus": ["D = 4", "D = inf", "author D = 4", "author D = inf", "samples", "centres"],
             "k-diff": ["x-pred", "v-pred", "eps-pred", "k-Diff (speed 10)", "samples"],
             "light-schrodinger-bridge": ["D = 2, eps = 0.1", "p0 inputs", "p1 (truth)", "LightSB samples"],
+            "flow-maps": ["LSD", "PSD-M", "ESD", "flow matching", "samples"],
         ]
     }()
 

@@ -15,7 +15,20 @@ struct SampleCommand: ParsableCommand {
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff", lightSB = "lightsb"
-        case kineticOptimal = "kinetic-optimal"
+        case kineticOptimal = "kinetic-optimal", flowMap = "flow-map"
+    }
+    enum Distillation: String, ExpressibleByArgument, CaseIterable {
+        case lsd, esd, psdM = "psd-m", psdU = "psd-u", fm
+
+        var loss: FlowMapModel.Distillation {
+            switch self {
+            case .lsd: return .lagrangian
+            case .esd: return .eulerian(conditionalTangent: false)
+            case .psdM: return .progressive(gamma: 0.5)
+            case .psdU: return .progressive(gamma: nil)
+            case .fm: return .flowMatching
+            }
+        }
     }
     enum PathSchedule: String, ExpressibleByArgument, CaseIterable { case ko, condOT = "cond-ot" }
     enum KTarget: String, ExpressibleByArgument, CaseIterable { case x, v, eps, learned }
@@ -37,7 +50,7 @@ struct SampleCommand: ParsableCommand {
         Prediction = .velocity
     @Option(
         help:
-            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points) | kinetic-optimal (--schedule; flow matching on the source's kinetic-optimal path)"
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points) | kinetic-optimal (--schedule; flow matching on the source's kinetic-optimal path) | flow-map (--distillation; a flow map trained by self-distillation, sampled in --steps jumps, 1 allowed)"
     )
     var method: Method = .diffusion
     @Option(
@@ -90,6 +103,11 @@ struct SampleCommand: ParsableCommand {
             "kinetic-optimal: the Gaussian path the flow is trained on: ko (the kinetic-optimal schedule of the source's points; default) | cond-ot."
     )
     var schedule: PathSchedule?
+    @Option(
+        help:
+            "flow-map: the self-distillation loss beside diagonal flow matching: lsd (Lagrangian; default) | esd (Eulerian) | psd-m | psd-u (semigroup, gamma 1/2 or uniform) | fm (none: plain flow matching, Euler steps)."
+    )
+    var distillation: Distillation?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -104,15 +122,16 @@ struct SampleCommand: ParsableCommand {
         do { _ = try entry.resolve(try samplerSettings()) } catch let error as SamplerError {
             throw ValidationError("\(error)")
         }
-        guard steps >= entry.minimumEvaluations else {
+        guard method != .diffusion || steps >= entry.minimumEvaluations else {
             throw ValidationError(
                 "--steps: \(entry.name) needs at least \(entry.minimumEvaluations) network evaluations")
         }
         if compareSamplers && method != .diffusion {
             throw ValidationError("--compare-samplers compares the registry's samplers: it needs --method diffusion")
         }
-        guard steps >= 2, count >= 1, trainSteps >= 1 else {
-            throw ValidationError("--steps must be >= 2, --count and --train-steps >= 1")
+        guard steps >= (method == .flowMap ? 1 : 2), count >= 1, trainSteps >= 1 else {
+            throw ValidationError(
+                "--steps must be >= 2 (>= 1 for --method flow-map), --count and --train-steps >= 1")
         }
         if label != nil && source == .mixture {
             throw ValidationError("--label needs --source moons (the mixture has no classes)")
@@ -133,6 +152,9 @@ struct SampleCommand: ParsableCommand {
         }
         if method != .kineticOptimal && schedule != nil {
             throw ValidationError("--schedule is an option of --method kinetic-optimal")
+        }
+        if method != .flowMap && distillation != nil {
+            throw ValidationError("--distillation is an option of --method flow-map")
         }
         switch method {
         case .diffusion: break
@@ -164,9 +186,9 @@ struct SampleCommand: ParsableCommand {
             guard (epsilon ?? 0.1) > 0 else { throw ValidationError("--epsilon must be > 0") }
             guard (components ?? 50) >= 1 else { throw ValidationError("--components must be >= 1") }
             guard (bridgeSteps ?? 1) >= 1 else { throw ValidationError("--bridge-steps must be >= 1") }
-        case .kineticOptimal:
+        case .kineticOptimal, .flowMap:
             if label != nil {
-                throw ValidationError("--method kinetic-optimal trains an unconditional flow: drop --label")
+                throw ValidationError("--method \(method.rawValue) trains an unconditional flow: drop --label")
             }
         }
     }
@@ -205,6 +227,7 @@ struct SampleCommand: ParsableCommand {
         case .diffusion, .cfgMP: return path.rawValue
         case .pfgm: return "edm"
         case .kDiff, .kineticOptimal: return "flow"
+        case .flowMap: return "flow map"
         case .lightSB: return "bridge"
         }
     }
@@ -218,6 +241,7 @@ struct SampleCommand: ParsableCommand {
         case .kDiff: return "k-diff \((target ?? .learned).rawValue)"
         case .lightSB: return "lightsb eps=\(epsilon ?? 0.1)"
         case .kineticOptimal: return "kinetic-optimal \((schedule ?? .ko).rawValue)"
+        case .flowMap: return "flow-map \((distillation ?? .lsd).rawValue)"
         }
     }
 
@@ -294,6 +318,7 @@ struct SampleCommand: ParsableCommand {
         let flow = method == .kDiff ? try trainedFlow(on: trainingPoints, using: &rng) : nil
         let bridge = method == .lightSB ? try trainedBridge(to: trainingPoints, using: &rng) : nil
         let pathField = method == .kineticOptimal ? try trainedPathField(on: trainingPoints, using: &rng) : nil
+        let flowMap = method == .flowMap ? try trainedFlowMap(on: trainingPoints, using: &rng) : nil
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
         switch method {
@@ -322,6 +347,9 @@ struct SampleCommand: ParsableCommand {
         case .kineticOptimal:
             guard let (field, scale) = pathField else { preconditionFailure("kinetic-optimal trains its field first") }
             samples = field.sample(start, steps: steps) * (1 / scale)
+        case .flowMap:
+            guard let flowMap else { preconditionFailure("flow-map trains its map first") }
+            samples = flowMap.sample(start, steps: steps)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
@@ -373,6 +401,9 @@ struct SampleCommand: ParsableCommand {
         case .lightSB:
             description =
                 "Light Schrodinger Bridge from N(0, I), eps \(epsilon ?? 0.1), \(components ?? 50) components, \(bridgeSteps.map { "\($0) Euler-Maruyama steps of the bridge" } ?? "exact plan samples")"
+        case .flowMap:
+            description =
+                "flow map (\((distillation ?? .lsd).loss.name)) of the source's points, \(steps) \((distillation ?? .lsd) == .fm ? "Euler steps of v_{t,t}" : "jumps")\(flowMap.map { $0.skippedSteps > 0 ? ", \($0.skippedSteps) non-finite training steps skipped" : "" } ?? "")"
         case .kDiff:
             description =
                 "k-Diff (reconstruction) predicting \((target ?? .learned).rawValue)\(flow?.model.k.map { String(format: ", k = %.4f", $0) } ?? ""), embedded in \(ambientDimension) dimensions, \(steps) Euler steps"
@@ -394,6 +425,7 @@ struct SampleCommand: ParsableCommand {
                 "projection": method == .cfgMP ? iterations : 0,
                 "augmentation": method == .pfgm ? dimensions : "", "noise_injection": injection,
                 "target": method == .kDiff ? (target ?? .learned).rawValue : "", "ambient": ambientDimension,
+                "distillation": method == .flowMap ? (distillation ?? .lsd).rawValue : "",
                 "k": flow?.model.k ?? Double.nan,
                 "steps": steps,
                 "count": count,
@@ -495,6 +527,17 @@ struct SampleCommand: ParsableCommand {
         try field.fit(points: scaled, steps: trainSteps, using: &rng) { step, loss in logTraining(step, loss) }
         try Interrupt.exitIfRequested()
         return (field, scale)
+    }
+
+    /// A flow map (`flow-maps.md`) of the source's points (moons: the standardised training set; the
+    /// mixture: 20000 of its samples), 4 x 128 GELU, trained for `--train-steps` Adam steps of 512
+    /// rows with diagonal flow matching plus `--distillation`.
+    func trainedFlowMap(on points: Matrix64?, using rng: inout PhiloxGenerator) throws -> FlowMapModel {
+        let data = points ?? Self.mixturePoints(using: &rng)
+        let model = FlowMapModel(dimension: 2, distillation: (distillation ?? .lsd).loss, using: &rng)
+        try model.fit(points: data, steps: trainSteps, using: &rng) { step, loss in logTraining(step, loss) }
+        try Interrupt.exitIfRequested()
+        return model
     }
 
     /// CFG-MP(+) (`cfg-manifold-projection.md` 2.2) with the trained fields. Its flow time t (data
