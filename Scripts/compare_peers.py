@@ -14,7 +14,8 @@ Sampling: `inertia bench sample` against `bench/peers/sample_mlp.py` (the same 3
 sampler in torch), alternating, best samples/s of all rounds per thread count; sample-train: the
 same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data; lightsb:
 `inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch); jvp:
-`inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP). Optimal transport:
+`inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP); flow-map:
+`inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -42,7 +43,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "ot", "cbo"])
+                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -62,6 +63,8 @@ def main():
         lightsb(args)
     if "jvp" in args.only and args.torch_python:
         jvp(args)
+    if "flow-map" in args.only and args.torch_python:
+        flow_map(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -342,6 +345,24 @@ def jvp(args):
         f, j = best[("inertia", key, "forward_ms")], best[("inertia", key, "jvp_ms")]
         tf, tj = best[("torch", key, "forward_ms")], best[("torch", key, "jvp_ms")]
         print("| %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.2fx |" % (threads, f, j, j / f, tf, tj, tj / tf, j / tj))
+
+
+def flow_map(args):
+    """An LSD training step of the flow-maps spec (4 x 128 GELU, batch 512): Inertia and torch
+    (`torch.func.jvp`) alternating, best steps/s of all rounds."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "flow-map", "--threads", "2", "1"]),
+                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "flow_map_step.py"),
+                                      "--threads", "2", "1"])):
+            for key, fig in run_json(cmd)["results"].items():
+                best[(label, key)] = max(best.get((label, key), 0), fig["steps_per_s"])
+    print("\n| threads | Inertia LSD steps/s | torch steps/s | Inertia / torch |")
+    print("|---|---|---|---|")
+    for threads in ("2", "1"):
+        key = "%sthr" % threads
+        a, b = best[("inertia", key)], best[("torch", key)]
+        print("| %s | %.0f | %.0f | %.2fx |" % (threads, a, b, a / b))
 
 
 def record(rows, label, results, rss):

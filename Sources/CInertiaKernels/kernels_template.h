@@ -168,6 +168,56 @@ static inline __attribute__((always_inline)) vf vlogf(vf x) {
 static inline __attribute__((always_inline)) vf vsigmoidf(vf x) { return 1.0f / (1.0f + vexpf(-x)); }
 static inline __attribute__((always_inline)) vf vsiluf(vf x) { return x / (1.0f + vexpf(-x)); }
 
+/// The standard normal CDF Φ(x), and the density φ(x) in `*density`: Numerical Recipes' `erfcc`
+/// Chebyshev fit (relative error below 1.2e-7) on |x|/√2, Φ = erfc/2 on the left and 1 − erfc/2
+/// on the right, with e^{−x²/2} = e^{−h²/2}·e^{−(|x|−h)(|x|+h)/2} for h = |x| cut to 12
+/// significant bits (h² exact), so the rounding of x²/2 never reaches the exponential
+/// (`FastMath.normalCDF` is the same computation in Swift).
+static inline __attribute__((always_inline)) vf vnormalcdff(vf x, vf *density) {
+    vf a = selectf(x < splatf(0.0f), -x, x);
+    vf t = 1.0f / (1.0f + a * 0.35355339059327373f);
+    vf p = splatf(0.17087277f);
+    p = p * t + -0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t + -1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t + -0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    vf h = (vf)((vi)a & -4096);
+    vf gauss = vexpf(-0.5f * (h * h)) * vexpf(-0.5f * (a - h) * (a + h));
+    vf half = 0.5f * t * gauss * vexpf(p * t + -1.26551223f);
+    *density = gauss * 0.3989422804014327f;
+    return selectf(x > splatf(0.0f), 1.0f - half, half);
+}
+
+/// GELU (erf form) `x Φ(x)` and its first two derivatives `Φ + x φ`, `φ (2 − x²)`.
+static inline __attribute__((always_inline)) vf vgeluf(vf x) {
+    vf density;
+    return x * vnormalcdff(x, &density);
+}
+static inline __attribute__((always_inline)) vf vgelu_derivativef(vf x) {
+    vf density;
+    vf cdf = vnormalcdff(x, &density);
+    return cdf + x * density;
+}
+static inline __attribute__((always_inline)) vf vgelu_second_derivativef(vf x) {
+    vf density;
+    (void)vnormalcdff(x, &density);
+    return density * (2.0f - x * x);
+}
+
+/// SiLU's derivatives `s (1 + x (1 − s))` and `s (1 − s)(2 + x (1 − 2s))`, `s = σ(x)`.
+static inline __attribute__((always_inline)) vf vsilu_derivativef(vf x) {
+    vf s = vsigmoidf(x);
+    return s * (1.0f + x * (1.0f - s));
+}
+static inline __attribute__((always_inline)) vf vsilu_second_derivativef(vf x) {
+    vf s = vsigmoidf(x);
+    return s * (1.0f - s) * (2.0f + x * (1.0f - 2.0f * s));
+}
+
 /// Applies `F` over `n` floats; the tail goes through one zero-padded vector, so every element
 /// gets exactly the vector body's result.
 #define MAP_F32(name, F)                                                            \
@@ -186,6 +236,11 @@ MAP_F32(exp_f32, vexpf)
 MAP_F32(log_f32, vlogf)
 MAP_F32(sigmoid_f32, vsigmoidf)
 MAP_F32(silu_f32, vsiluf)
+MAP_F32(gelu_f32, vgeluf)
+MAP_F32(gelu_derivative_f32, vgelu_derivativef)
+MAP_F32(gelu_second_derivative_f32, vgelu_second_derivativef)
+MAP_F32(silu_derivative_f32, vsilu_derivativef)
+MAP_F32(silu_second_derivative_f32, vsilu_second_derivativef)
 
 // MARK: Float64 vector math
 
@@ -319,6 +374,11 @@ const inertia_kernel_table KERNEL_TABLE = {
     .log_f32 = log_f32,
     .sigmoid_f32 = sigmoid_f32,
     .silu_f32 = silu_f32,
+    .gelu_f32 = gelu_f32,
+    .gelu_derivative_f32 = gelu_derivative_f32,
+    .gelu_second_derivative_f32 = gelu_second_derivative_f32,
+    .silu_derivative_f32 = silu_derivative_f32,
+    .silu_second_derivative_f32 = silu_second_derivative_f32,
     .exp_f64 = exp_f64,
     .cos_f64 = cos_f64,
     .sum_exp_f64 = sum_exp_f64,

@@ -41,6 +41,41 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 2, "worst exp error \(worst) ulp")
     }
 
+    /// `Φ` against `erfc(−x/√2)/2` in Double, in both tails (where the values reach 1e-38 on the
+    /// left): the bound `normalCDF` documents.
+    func testNormalCDFWithin8UlpOverDenseSweep() {
+        var worst = 0.0, at: Float = 0
+        for (low, high) in [(Float(0), Float(9)), (Float(-0.0), Float(-13))] {
+            let (lo, hi) = low.bitPattern < high.bitPattern ? (low, high) : (high, low)
+            sweep(from: lo, to: hi, stride: 61) { v in
+                let y = FastMath.normalCDF(v)
+                for i in 0..<8 {
+                    let error = ulpError(y[i], 0.5 * Foundation.erfc(-Double(v[i]) / 2.0.squareRoot()))
+                    if error > worst { (worst, at) = (error, v[i]) }
+                }
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, 8, "worst normal CDF error \(worst) ulp at \(at)")
+    }
+
+    /// The kernel layer's GELU and its derivatives (the active instruction set's) against Double
+    /// references on [-12, 9]: 16 ulp for GELU, 1e-6 absolute for the derivatives (values of order
+    /// one that cross zero).
+    func testTheKernelLayersGELUAgainstDouble() {
+        let xs = Tensor(stride(from: Float(-12), through: 9, by: 0.0037).map { $0 })
+        let gelu = xs.gelu().scalars, first = xs.geluDerivative().scalars
+        let second = xs.geluSecondDerivative().scalars
+        var worst = 0.0
+        for (i, x) in xs.scalars.enumerated() {
+            let d = Double(x), cdf = 0.5 * Foundation.erfc(-d / 2.0.squareRoot())
+            let density = Foundation.exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+            worst = Swift.max(worst, ulpError(gelu[i], d * cdf))
+            XCTAssertEqual(Double(first[i]), cdf + d * density, accuracy: 1e-6)
+            XCTAssertEqual(Double(second[i]), density * (2 - d * d), accuracy: 1e-6)
+        }
+        XCTAssertLessThanOrEqual(worst, 16, "worst GELU error \(worst) ulp")
+    }
+
     func testLogWithin2UlpOverDenseSweepIncludingSubnormals() {
         var worst = 0.0
         sweep(from: Float.leastNonzeroMagnitude, to: Float.greatestFiniteMagnitude, stride: 2039) { v in

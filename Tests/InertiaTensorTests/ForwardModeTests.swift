@@ -40,13 +40,19 @@ final class ForwardModeTests: XCTestCase {
         assertClose(forward.jvp.scalars, reference.jvp.scalars, tolerance: 1e-5)
     }
 
-    /// `L(W) = Σ (J_x f(x; W) u)²` for `f = tanh(x W)`: its gradient in `W` flows through the
-    /// tangent, checked against central differences of `L`.
+    /// `L(W) = Σ (J_x f(x; W) u)²` for `f = act(x W)`: its gradient in `W` flows through the
+    /// tangent (for GELU and SiLU through their fused second derivatives), checked against central
+    /// differences of `L`.
     func testTangentsStayOnTheReverseTape() {
+        let activations: [(Tensor) -> Tensor] = [{ $0.tanh() }, { $0.gelu() }, { $0.silu() }]
+        for activation in activations { checkGradientThroughTheTangent(activation) }
+    }
+
+    func checkGradientThroughTheTangent(_ activation: @escaping (Tensor) -> Tensor, line: UInt = #line) {
         let x = randomTensor([4, 3], seed: 10), u = randomTensor([4, 3], seed: 11)
         let w = randomTensor([3, 2], seed: 12)
         func loss(_ w: Tensor) -> Tensor {
-            let (_, tangents) = Tensor.jvp(of: { [$0[0].matmul(w).tanh()] }, at: [x], tangents: [u])
+            let (_, tangents) = Tensor.jvp(of: { [activation($0[0].matmul(w))] }, at: [x], tangents: [u])
             return tangents[0].squared().sum()
         }
         let leaf = w.requiringGrad()
@@ -58,7 +64,8 @@ final class ForwardModeTests: XCTestCase {
             plus.withUnsafeMutableBufferPointer { $0[i] += h }
             minus.withUnsafeMutableBufferPointer { $0[i] -= h }
             let numeric = (Double(loss(plus).item) - Double(loss(minus).item)) / (2 * Double(h))
-            XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-2 * Swift.max(1, Swift.abs(numeric)), "W[\(i)]")
+            XCTAssertEqual(
+                Double(analytic[i]), numeric, accuracy: 2e-2 * Swift.max(1, Swift.abs(numeric)), "W[\(i)]", line: line)
         }
     }
 

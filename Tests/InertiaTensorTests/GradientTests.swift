@@ -54,6 +54,12 @@ final class GradientTests: XCTestCase {
         checkGradients([positive]) { $0[0].pow(1.7) }
         checkGradients([positive]) { $0[0].pow(-0.5) }
         checkGradients([x]) { $0[0].squared() }
+        // The fused derivatives forward mode uses, and their own derivatives.
+        for derivative in [
+            Tensor.geluDerivative, Tensor.geluSecondDerivative, Tensor.siluDerivative, Tensor.siluSecondDerivative,
+        ] {
+            checkGradients([x]) { derivative($0[0])() }
+        }
     }
 
     func testReductions() {

@@ -129,6 +129,14 @@ typedef struct {
     inertia_map_f32_fn sigmoid_f32;
     /// `x / (1 + exp(-x))`.
     inertia_map_f32_fn silu_f32;
+    /// GELU (erf form) `x Φ(x)`, Φ within 8 ulp (`FastMath.normalCDF`), and its first and second
+    /// derivatives.
+    inertia_map_f32_fn gelu_f32;
+    inertia_map_f32_fn gelu_derivative_f32;
+    inertia_map_f32_fn gelu_second_derivative_f32;
+    /// SiLU's first and second derivatives.
+    inertia_map_f32_fn silu_derivative_f32;
+    inertia_map_f32_fn silu_second_derivative_f32;
     /// `exp` in Float64 (at most 2 ulp over [-745, 709]).
     inertia_map_f64_fn exp_f64;
     /// `cos` in Float64 (at most 2 ulp for |x| <= 1e5; larger, infinite or NaN lanes go to libm).

@@ -315,6 +315,48 @@ public struct SiluKernel: UnaryKernel {
         x * FastMath.sigmoid(x)
     }
 }
+/// `GELU(x) = x Φ(x)` (erf form) with the vector normal CDF.
+public struct GeluKernel: UnaryKernel {
+    public init() {}
+    public var vectorMath: VectorMathFunction? { .gelu }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        x * FastMath.normalCDF(x)
+    }
+}
+/// `GELU′(x) = Φ(x) + x φ(x)`.
+public struct GeluDerivativeKernel: UnaryKernel {
+    public init() {}
+    public var vectorMath: VectorMathFunction? { .geluDerivative }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        FastMath.normalCDF(x) + x * FastMath.normalDensity(x)
+    }
+}
+/// `GELU″(x) = φ(x)(2 − x²)`.
+public struct GeluSecondDerivativeKernel: UnaryKernel {
+    public init() {}
+    public var vectorMath: VectorMathFunction? { .geluSecondDerivative }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        FastMath.normalDensity(x) * (2 - x * x)
+    }
+}
+/// `SiLU′(x) = s(1 + x(1 − s))`, `s = σ(x)`.
+public struct SiluDerivativeKernel: UnaryKernel {
+    public init() {}
+    public var vectorMath: VectorMathFunction? { .siluDerivative }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let s = FastMath.sigmoid(x)
+        return s * (1 + x * (1 - s))
+    }
+}
+/// `SiLU″(x) = s(1 − s)(2 + x(1 − 2s))`.
+public struct SiluSecondDerivativeKernel: UnaryKernel {
+    public init() {}
+    public var vectorMath: VectorMathFunction? { .siluSecondDerivative }
+    @inlinable @inline(__always) public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let s = FastMath.sigmoid(x)
+        return s * (1 - s) * (2 + x * (1 - 2 * s))
+    }
+}
 /// `x` clamped to `[lower, upper]`.
 public struct ClampKernel: UnaryKernel {
     public let lower: Float, upper: Float

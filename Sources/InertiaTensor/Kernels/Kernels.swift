@@ -148,7 +148,10 @@ public enum Kernels {
         }
         return [
             ("gemm", gemm),
-            ("vector math (exp, log, sigmoid, silu; Float64 exp, cos)", "\(selection.instructionSet)"),
+            (
+                "vector math (exp, log, sigmoid, silu, gelu and the activations' derivatives; Float64 exp, cos)",
+                "\(selection.instructionSet)"
+            ),
             (
                 "optimizer passes (Adam, AdamW, AMSGrad, NAdam, RAdam, Adagrad, RMSprop, Lion, SGD, AdamP, Lion-K, AuON, AM-AdamW)",
                 "\(selection.instructionSet)"
@@ -161,7 +164,7 @@ public enum Kernels {
 
 /// The functions of `Kernels` that map a Float32 buffer.
 public enum VectorMathFunction: Sendable {
-    case exp, log, sigmoid, silu
+    case exp, log, sigmoid, silu, gelu, geluDerivative, geluSecondDerivative, siluDerivative, siluSecondDerivative
 }
 
 extension Kernels {
@@ -176,6 +179,11 @@ extension Kernels {
         case .log: t.pointee.log_f32(x, y, count)
         case .sigmoid: t.pointee.sigmoid_f32(x, y, count)
         case .silu: t.pointee.silu_f32(x, y, count)
+        case .gelu: t.pointee.gelu_f32(x, y, count)
+        case .geluDerivative: t.pointee.gelu_derivative_f32(x, y, count)
+        case .geluSecondDerivative: t.pointee.gelu_second_derivative_f32(x, y, count)
+        case .siluDerivative: t.pointee.silu_derivative_f32(x, y, count)
+        case .siluSecondDerivative: t.pointee.silu_second_derivative_f32(x, y, count)
         }
     }
 

@@ -6,16 +6,17 @@ extension Tensor {
     /// A unary op on the tape. `backward(g, x, y)` gets the upstream gradient, the input and the
     /// output. With `savesOutput` the tape keeps the output instead of the input, and `x` is the
     /// output again: the rule must then use `y` alone. An elementwise op's Jacobian is diagonal, so
-    /// the same rule maps an input tangent to the output's: `backward(t, x, y)`.
+    /// the same rule maps an input tangent to the output's, `backward(t, x, y)`, unless a fused
+    /// `derivative` (`f′(x)` as one op) is given: then the tangent is `t · derivative(x)`.
     func unaryOp<K: UnaryKernel>(
-        _ name: String, _ kernel: K, savesOutput: Bool = false,
+        _ name: String, _ kernel: K, savesOutput: Bool = false, derivative: ((Tensor) -> Tensor)? = nil,
         backward: @escaping (_ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor
     ) -> Tensor {
         let result = mapForward(kernel)
         let input: Tensor? = savesOutput ? nil : withoutTangent()
+        let rule: TangentRule = { t, x, y in derivative.map { t[0]! * $0(x[0]) } ?? backward(t[0]!, x[0], y) }
         return Tensor.record(
-            name, result, inputs: [self], savesOutput: savesOutput, saving: input.map { [$0] } ?? [],
-            tangent: { t, x, y in backward(t[0]!, x[0], y) }
+            name, result, inputs: [self], savesOutput: savesOutput, saving: input.map { [$0] } ?? [], tangent: rule
         ) { g, y in
             [backward(g, input ?? y, y)]
         }
@@ -76,17 +77,13 @@ extension Tensor {
     /// How `gelu` computes the Gaussian CDF.
     public enum GELUApproximation { case none, tanh }
 
-    /// `x * Φ(x)`: exact with `erf` (PyTorch's default) or the tanh approximation.
+    /// `x * Φ(x)`: with the erf-form CDF (PyTorch's default; `FastMath.normalCDF`, within a few ulp)
+    /// or the tanh approximation.
     public func gelu(approximation: GELUApproximation = .none) -> Tensor {
         switch approximation {
         case .none:
-            let kernel = ScalarUnaryKernel { x in
-                Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot())))
-            }
-            return unaryOp("gelu", kernel) { g, x, _ in
-                let cdf = 0.5 * ((x * Float(1 / 2.0.squareRoot())).erf() + 1)
-                let pdf = (-0.5 * x * x).exp() * Float(1 / (2 * Double.pi).squareRoot())
-                return g * (cdf + x * pdf)
+            return unaryOp("gelu", GeluKernel(), derivative: { $0.geluDerivative() }) { g, x, _ in
+                g * x.geluDerivative()
             }
         case .tanh:
             let c = Float((2 / Double.pi).squareRoot())
@@ -100,9 +97,36 @@ extension Tensor {
         }
     }
 
+    /// `GELU′(x) = Φ(x) + x φ(x)` (erf form) in one vector pass, the tangent and gradient factor;
+    /// its derivative `GELU″(x) = φ(x)(2 − x²)` is fused too, so a loss of a JVP backpropagates
+    /// through two kernels instead of the dozen ops of a composite formula.
+    func geluDerivative() -> Tensor {
+        unaryOp("geluDerivative", GeluDerivativeKernel()) { g, x, _ in g * x.geluSecondDerivative() }
+    }
+
+    /// `GELU″(x)`; its derivative `x φ(x)(x² − 4)` is composite (third order).
+    func geluSecondDerivative() -> Tensor {
+        unaryOp("geluSecondDerivative", GeluSecondDerivativeKernel()) { g, x, _ in
+            g * x * (-0.5 * x * x).exp() * Float(1 / (2 * Double.pi).squareRoot()) * (x * x - 4)
+        }
+    }
+
+    /// `SiLU′(x) = s(1 + x(1 − s))` with `s = σ(x)`, in one vector pass (the tangent rule's factor).
+    func siluDerivative() -> Tensor {
+        unaryOp("siluDerivative", SiluDerivativeKernel()) { g, x, _ in g * x.siluSecondDerivative() }
+    }
+
+    /// `SiLU″(x) = s(1 − s)(2 + x(1 − 2s))`; its derivative is composite (third order).
+    func siluSecondDerivative() -> Tensor {
+        unaryOp("siluSecondDerivative", SiluSecondDerivativeKernel()) { g, x, _ in
+            let s = x.sigmoid(), slope = s * (1 - s)
+            return g * (slope * (1 - 2 * s) * (2 + x * (1 - 2 * s)) + slope * (1 - 2 * s - 2 * x * slope))
+        }
+    }
+
     /// `x * sigmoid(x)` (swish).
     public func silu() -> Tensor {
-        unaryOp("silu", SiluKernel()) { g, x, _ in
+        unaryOp("silu", SiluKernel(), derivative: { $0.siluDerivative() }) { g, x, _ in
             let s = x.sigmoid()
             return g * s * (1 + x * (1 - s))
         }
