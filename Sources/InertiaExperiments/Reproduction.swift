@@ -163,6 +163,7 @@ public enum Reproductions {
         KDiffReproduction(),
         LightSchrodingerBridgeReproduction(),
         FlowMapsReproduction(),
+        MeanFlowPolicyReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -529,9 +529,18 @@ extension CLITests {
             XCTAssertTrue(
                 map.output.contains("flow-map \(distillation) from mixture (flow map), \(steps) steps"), map.output)
         }
+        for target in ["plain", "mp1"] {
+            let mean = try run([
+                "sample", "--method", "meanflow", "--meanflow-target", target, "--train-steps", "20", "--count", "100",
+                "--steps", "1", "--out", out,
+            ])
+            XCTAssertEqual(mean.status, 0, mean.output)
+            XCTAssertTrue(mean.output.contains("meanflow \(target) from mixture (mean flow), 1 steps"), mean.output)
+        }
         for (arguments, message) in [
+            (["--meanflow-target", "mp1"], "--meanflow-target is an option of --method meanflow"),
             (["--distillation", "lsd"], "--distillation is an option of --method flow-map"),
-            (["--method", "flow-map", "--steps", "0"], "(>= 1 for --method flow-map)"),
+            (["--method", "flow-map", "--steps", "0"], "(>= 1 for --method flow-map and meanflow)"),
             (["--schedule", "ko"], "--schedule is an option of --method kinetic-optimal"),
             (["--method", "lightsb", "--epsilon", "0"], "--epsilon must be > 0"),
             (["--epsilon", "0.5"], "options of --method lightsb"),

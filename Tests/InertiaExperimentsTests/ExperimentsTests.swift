@@ -299,6 +299,7 @@ final class ReproductionTests: XCTestCase {
             "k-diff": ["x-pred", "v-pred", "eps-pred", "k-Diff (speed 10)", "samples"],
             "light-schrodinger-bridge": ["D = 2, eps = 0.1", "p0 inputs", "p1 (truth)", "LightSB samples"],
             "flow-maps": ["LSD", "PSD-M", "ESD", "flow matching", "samples"],
+            "meanflow-policy": ["flow matching", "MeanFlow", "MeanFlow + MP1 target (w = 2)", "samples"],
         ]
     }()
 

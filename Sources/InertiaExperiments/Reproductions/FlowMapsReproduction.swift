@@ -13,7 +13,7 @@ public struct FlowMapsReproduction: Reproduction {
         SpecCheck("spec 5 (2)", "8 steps: |KL(LSD) - KL(PSD-M)| / smaller (medians)", .atMost, 0.15),
         SpecCheck("spec 5 (2)", "16 steps: |KL(LSD) - KL(PSD-M)| / smaller (medians)", .atMost, 0.15),
         SpecCheck(
-            "spec 5 (3)", "largest KL(16 steps) / KL(1 step) over the methods and seeds (< 1)", .atMost, 1 - 1e-9),
+            "spec 5 (3)", "largest KL(16 steps) / KL(1 step) over LSD, PSD-M and the seeds (< 1)", .atMost, 1 - 1e-9),
         SpecCheck("spec 5 (3)", "LSD 16-step KL (median)", .atMost, 0.2),
     ]
 
@@ -24,8 +24,8 @@ public struct FlowMapsReproduction: Reproduction {
         "Boffi, Albergo & Vanden-Eijnden, \"How to build a consistency model: Learning flow maps via self-distillation\", arXiv 2505.18825 (NeurIPS 2025)"
     public let claim = """
         On the 2-D checkerboard (MLP 4 x 128 GELU, 8000 Adam steps), the one-step KL of LSD is below PSD-M's on every seed \
-        and at most 0.9x it in median; at 8 and 16 steps the two are within 15 %; every method improves from 1 to 16 \
-        steps and LSD's 16-step KL is below 0.2.
+        and at most 0.9x it in median; at 8 and 16 steps the two are within 15 %; both improve from 1 to 16 steps and \
+        LSD's 16-step KL is below 0.2 (ESD is reported, not gated).
         """
 
     public func defaultSeeds(_ budget: Budget) -> [UInt64] { budget == .quick ? [0] : [0, 1, 2] }
@@ -116,11 +116,12 @@ public struct FlowMapsReproduction: Reproduction {
                 median(lsd, index).flatMap { a in median(psd, index).map { Swift.abs(a - $0) / Swift.min(a, $0) } },
                 .atMost, 0.15, "spec 5 (2)")
         }
-        let flowMaps = Self.methods.filter { $0 != .flowMatching }.map(\.name)
-        let ratios = flowMaps.flatMap { kl[$0] ?? [] }.map { $0[4] / $0[0] }
-        let allRuns = flowMaps.allSatisfy { (kl[$0]?.count ?? 0) == seeds.count }
+        // ESD is reported, not gated (spec 5 (4)): the rule covers the gated methods.
+        let gated = [lsd, psd]
+        let ratios = gated.flatMap { kl[$0] ?? [] }.map { $0[4] / $0[0] }
+        let allRuns = gated.allSatisfy { (kl[$0]?.count ?? 0) == seeds.count }
         check(
-            "largest KL(16 steps) / KL(1 step) over the methods and seeds (< 1)",
+            "largest KL(16 steps) / KL(1 step) over LSD, PSD-M and the seeds (< 1)",
             !partial && allRuns && ratios.allSatisfy(\.isFinite) ? ratios.max() : nil, .atMost, 1 - 1e-9,
             "spec 5 (3)")
         check("LSD 16-step KL (median)", median(lsd, 4), .atMost, 0.2, "spec 5 (3)")

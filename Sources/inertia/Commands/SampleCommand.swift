@@ -15,8 +15,9 @@ struct SampleCommand: ParsableCommand {
     enum Source: String, ExpressibleByArgument, CaseIterable { case mixture, moons }
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case diffusion, cfgMP = "cfg-mp", pfgm = "pfgm++", kDiff = "k-diff", lightSB = "lightsb"
-        case kineticOptimal = "kinetic-optimal", flowMap = "flow-map"
+        case kineticOptimal = "kinetic-optimal", flowMap = "flow-map", meanFlow = "meanflow"
     }
+    enum MeanFlowTarget: String, ExpressibleByArgument, CaseIterable { case plain, mp1 }
     enum Distillation: String, ExpressibleByArgument, CaseIterable {
         case lsd, esd, psdM = "psd-m", psdU = "psd-u", fm
 
@@ -50,7 +51,7 @@ struct SampleCommand: ParsableCommand {
         Prediction = .velocity
     @Option(
         help:
-            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points) | kinetic-optimal (--schedule; flow matching on the source's kinetic-optimal path) | flow-map (--distillation; a flow map trained by self-distillation, sampled in --steps jumps, 1 allowed)"
+            "diffusion (--sampler, any registry sampler) | cfg-mp (CFG manifold projection, --projection) | pfgm++ (--augmentation; trains the moons model on its kernel) | k-diff (--target, --ambient; trains a flow on the source's points) | lightsb (--epsilon, --components; a Schrodinger bridge from N(0, I) to the source's points) | kinetic-optimal (--schedule; flow matching on the source's kinetic-optimal path) | flow-map (--distillation; a flow map trained by self-distillation, sampled in --steps jumps, 1 allowed) | meanflow (--meanflow-target; MeanFlow's average velocity, --steps 1 allowed)"
     )
     var method: Method = .diffusion
     @Option(
@@ -108,6 +109,11 @@ struct SampleCommand: ParsableCommand {
             "flow-map: the self-distillation loss beside diagonal flow matching: lsd (Lagrangian; default) | esd (Eulerian) | psd-m | psd-u (semigroup, gamma 1/2 or uniform) | fm (none: plain flow matching, Euler steps)."
     )
     var distillation: Distillation?
+    @Option(
+        help:
+            "meanflow: the identity's target: plain (v = e - x; default) | mp1 (MP1's code, w = 2: a bootstrapped target, not guidance)."
+    )
+    var meanflowTarget: MeanFlowTarget?
     @Flag(
         help:
             "Also compare every sampler, with its defaults, at 10, 20 and 50 evaluations (sliced W2 to reference data)."
@@ -129,9 +135,9 @@ struct SampleCommand: ParsableCommand {
         if compareSamplers && method != .diffusion {
             throw ValidationError("--compare-samplers compares the registry's samplers: it needs --method diffusion")
         }
-        guard steps >= (method == .flowMap ? 1 : 2), count >= 1, trainSteps >= 1 else {
+        guard steps >= ([.flowMap, .meanFlow].contains(method) ? 1 : 2), count >= 1, trainSteps >= 1 else {
             throw ValidationError(
-                "--steps must be >= 2 (>= 1 for --method flow-map), --count and --train-steps >= 1")
+                "--steps must be >= 2 (>= 1 for --method flow-map and meanflow), --count and --train-steps >= 1")
         }
         if label != nil && source == .mixture {
             throw ValidationError("--label needs --source moons (the mixture has no classes)")
@@ -155,6 +161,9 @@ struct SampleCommand: ParsableCommand {
         }
         if method != .flowMap && distillation != nil {
             throw ValidationError("--distillation is an option of --method flow-map")
+        }
+        if method != .meanFlow && meanflowTarget != nil {
+            throw ValidationError("--meanflow-target is an option of --method meanflow")
         }
         switch method {
         case .diffusion: break
@@ -186,7 +195,7 @@ struct SampleCommand: ParsableCommand {
             guard (epsilon ?? 0.1) > 0 else { throw ValidationError("--epsilon must be > 0") }
             guard (components ?? 50) >= 1 else { throw ValidationError("--components must be >= 1") }
             guard (bridgeSteps ?? 1) >= 1 else { throw ValidationError("--bridge-steps must be >= 1") }
-        case .kineticOptimal, .flowMap:
+        case .kineticOptimal, .flowMap, .meanFlow:
             if label != nil {
                 throw ValidationError("--method \(method.rawValue) trains an unconditional flow: drop --label")
             }
@@ -228,6 +237,7 @@ struct SampleCommand: ParsableCommand {
         case .pfgm: return "edm"
         case .kDiff, .kineticOptimal: return "flow"
         case .flowMap: return "flow map"
+        case .meanFlow: return "mean flow"
         case .lightSB: return "bridge"
         }
     }
@@ -242,6 +252,7 @@ struct SampleCommand: ParsableCommand {
         case .lightSB: return "lightsb eps=\(epsilon ?? 0.1)"
         case .kineticOptimal: return "kinetic-optimal \((schedule ?? .ko).rawValue)"
         case .flowMap: return "flow-map \((distillation ?? .lsd).rawValue)"
+        case .meanFlow: return "meanflow \((meanflowTarget ?? .plain).rawValue)"
         }
     }
 
@@ -319,6 +330,7 @@ struct SampleCommand: ParsableCommand {
         let bridge = method == .lightSB ? try trainedBridge(to: trainingPoints, using: &rng) : nil
         let pathField = method == .kineticOptimal ? try trainedPathField(on: trainingPoints, using: &rng) : nil
         let flowMap = method == .flowMap ? try trainedFlowMap(on: trainingPoints, using: &rng) : nil
+        let meanFlow = method == .meanFlow ? try trainedMeanFlow(on: trainingPoints, using: &rng) : nil
         let began = DispatchTime.now().uptimeNanoseconds
         let samples: Matrix64
         switch method {
@@ -350,6 +362,9 @@ struct SampleCommand: ParsableCommand {
         case .flowMap:
             guard let flowMap else { preconditionFailure("flow-map trains its map first") }
             samples = flowMap.sample(start, steps: steps)
+        case .meanFlow:
+            guard let meanFlow else { preconditionFailure("meanflow trains its model first") }
+            samples = meanFlow.sample(start, steps: steps)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) * 1e-9
         var metric = PhiloxGenerator(seed: 7)
@@ -404,6 +419,9 @@ struct SampleCommand: ParsableCommand {
         case .flowMap:
             description =
                 "flow map (\((distillation ?? .lsd).loss.name)) of the source's points, \(steps) \((distillation ?? .lsd) == .fm ? "Euler steps of v_{t,t}" : "jumps")\(flowMap.map { $0.skippedSteps > 0 ? ", \($0.skippedSteps) non-finite training steps skipped" : "" } ?? "")"
+        case .meanFlow:
+            description =
+                "MeanFlow (\((meanflowTarget ?? .plain) == .mp1 ? "MP1 target, w = 2" : "plain target")) of the source's points, \(steps) \(steps == 1 ? "evaluation" : "jumps")"
         case .kDiff:
             description =
                 "k-Diff (reconstruction) predicting \((target ?? .learned).rawValue)\(flow?.model.k.map { String(format: ", k = %.4f", $0) } ?? ""), embedded in \(ambientDimension) dimensions, \(steps) Euler steps"
@@ -426,6 +444,7 @@ struct SampleCommand: ParsableCommand {
                 "augmentation": method == .pfgm ? dimensions : "", "noise_injection": injection,
                 "target": method == .kDiff ? (target ?? .learned).rawValue : "", "ambient": ambientDimension,
                 "distillation": method == .flowMap ? (distillation ?? .lsd).rawValue : "",
+                "meanflow_target": method == .meanFlow ? (meanflowTarget ?? .plain).rawValue : "",
                 "k": flow?.model.k ?? Double.nan,
                 "steps": steps,
                 "count": count,
@@ -536,6 +555,21 @@ struct SampleCommand: ParsableCommand {
         let data = points ?? Self.mixturePoints(using: &rng)
         let model = FlowMapModel(dimension: 2, distillation: (distillation ?? .lsd).loss, using: &rng)
         try model.fit(points: data, steps: trainSteps, using: &rng) { step, loss in logTraining(step, loss) }
+        try Interrupt.exitIfRequested()
+        return model
+    }
+
+    /// MeanFlow (`meanflow-policy.md` 2) of the source's points (moons: the standardised training
+    /// set; the mixture: 20000 of its samples), 3 x 128 GELU, half of each batch with r = t, trained
+    /// for `--train-steps` AdamW steps of 512 rows.
+    func trainedMeanFlow(on points: Matrix64?, using rng: inout PhiloxGenerator) throws -> MeanFlowModel {
+        let data = points ?? Self.mixturePoints(using: &rng)
+        let target: MeanFlowModel.Target = (meanflowTarget ?? .plain) == .mp1 ? .mp1(w: 2) : .plain
+        let model = MeanFlowModel(
+            dimension: 2, objective: .meanFlow(target: target, flowRatio: 0.5, dispersiveWeight: 0), using: &rng)
+        try model.fit(
+            points: data, steps: trainSteps, warmupSteps: Swift.min(200, trainSteps / 10), using: &rng
+        ) { step, loss in logTraining(step, loss) }
         try Interrupt.exitIfRequested()
         return model
     }
