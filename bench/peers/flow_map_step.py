@@ -11,26 +11,13 @@ Usage: python flow_map_step.py [--batch 512] [--steps 50] [--threads 2 1] [--min
 Prints one JSON line with the same fields as `inertia bench flow-map`.
 """
 import argparse
-import datetime
-import json
 import math
 import os
-import platform
 import time
 
 import torch
 import torch.nn as nn
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from peer_line import print_line
 
 
 def checkerboard(n, generator):
@@ -104,14 +91,8 @@ def main():
             "seconds_median": times[len(times) // 2], "seconds_min": times[0], "reps": len(times),
             "steps_per_s": args.steps / times[0], "last_loss": loss if math.isfinite(loss) else None,
         }
-    print(json.dumps({
-        "bench": "flow-map", "impl": "torch",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpu": cpu_model(), "nproc": os.cpu_count(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__}, "threads": args.threads,
-        "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in os.getloadavg()],
-        "batch": args.batch, "steps": args.steps, "results": results,
-    }))
+    print_line("flow-map", args.threads, load_start, results, {"torch": torch.__version__},
+               batch=args.batch, steps=args.steps)
 
 
 if __name__ == "__main__":

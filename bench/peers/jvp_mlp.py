@@ -10,25 +10,12 @@ Usage: python jvp_mlp.py [--width 256] [--layers 4] [--batch 1024] [--threads 2 
 Prints one JSON line with the same fields as `inertia bench jvp`.
 """
 import argparse
-import datetime
-import json
 import os
-import platform
 import time
 
 import torch
 import torch.nn as nn
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from peer_line import print_line
 
 
 def timed(body, min_time, warmup=3, min_reps=7):
@@ -70,14 +57,8 @@ def main():
             "forward_ms": forward_min * 1e3, "jvp_ms": jvp_min * 1e3, "forward_ms_median": forward_median * 1e3,
             "jvp_ms_median": jvp_median * 1e3, "jvp_over_forward": jvp_min / forward_min,
         }
-    print(json.dumps({
-        "bench": "jvp", "impl": "torch",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpu": cpu_model(), "nproc": os.cpu_count(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__}, "threads": args.threads,
-        "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in os.getloadavg()],
-        "width": args.width, "layers": args.layers, "batch": args.batch, "results": results,
-    }))
+    print_line("jvp", args.threads, load_start, results, {"torch": torch.__version__},
+               width=args.width, layers=args.layers, batch=args.batch)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,14 @@ Usage: python lightsb_step.py [--dimensions 16 64] [--components 50] [--batch 12
 Prints one JSON line with the same fields as `inertia bench lightsb`.
 """
 import argparse
-import datetime
-import json
 import math
 import os
-import platform
 import time
 
 import torch
 import torch.distributions as td
 import torch.nn as nn
+from peer_line import print_line
 
 
 class LightSB(nn.Module):
@@ -46,17 +44,6 @@ class LightSB(nn.Module):
         exp_argument = (x[:, None, :] * S[None, :, :] * x[:, None, :]).sum(dim=-1) / (2 * self.epsilon) \
             + (x[:, None, :] * self.r[None, :, :]).sum(dim=-1) / self.epsilon
         return torch.logsumexp(log_alpha[None, :] + exp_argument, dim=-1)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
@@ -99,15 +86,8 @@ def main():
                 "seconds_median": times[len(times) // 2], "seconds_min": times[0], "reps": len(times),
                 "steps_per_s": args.steps / times[0], "last_loss": loss if math.isfinite(loss) else None,
             }
-    print(json.dumps({
-        "bench": "lightsb", "impl": "torch",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpu": cpu_model(), "nproc": os.cpu_count(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__}, "threads": args.threads,
-        "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in os.getloadavg()],
-        "components": args.components, "batch": args.batch, "steps": args.steps, "dimensions": args.dimensions,
-        "results": results,
-    }))
+    print_line("lightsb", args.threads, load_start, results, {"torch": torch.__version__},
+               components=args.components, batch=args.batch, steps=args.steps, dimensions=args.dimensions)
 
 
 if __name__ == "__main__":

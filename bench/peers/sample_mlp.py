@@ -18,14 +18,12 @@ Usage: python sample_mlp.py [--points 10000] [--steps 50] [--threads 2 1] [--min
 Prints one JSON line with the same fields as `inertia bench sample` (`--train`: `inertia bench sample --train`).
 """
 import argparse
-import datetime
-import json
 import os
-import platform
 import time
 
 import torch
 import torch.nn as nn
+from peer_line import print_line
 
 
 class Denoiser(nn.Module):
@@ -85,17 +83,6 @@ def timed(run, min_time):
     return times, out
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=10_000)
@@ -120,14 +107,8 @@ def main():
                 "seconds_median": times[len(times) // 2], "seconds_min": times[0], "reps": len(times),
                 "steps_per_s": args.train_steps / times[0], "last_loss": loss,
             }
-        print(json.dumps({
-            "bench": "sample-train", "impl": "torch",
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "cpu": cpu_model(), "nproc": os.cpu_count(),
-            "versions": {"python": platform.python_version(), "torch": torch.__version__}, "threads": args.threads,
-            "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in os.getloadavg()],
-            "batch": args.batch, "train_steps": args.train_steps, "dimension": args.dimension, "results": results,
-        }))
+        print_line("sample-train", args.threads, load_start, results, {"torch": torch.__version__},
+                   batch=args.batch, train_steps=args.train_steps, dimension=args.dimension)
         return
     model = Denoiser().eval()
     x0 = torch.randn(args.points, 2)
@@ -141,12 +122,8 @@ def main():
             "seconds_median": times[len(times) // 2], "seconds_min": times[0], "reps": len(times),
             "samples_per_s": args.points / times[0], "checksum": float(out.double().sum()),
         }
-    print(json.dumps({
-        "bench": "sample", "impl": "torch", "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpu": cpu_model(), "nproc": os.cpu_count(), "versions": {"python": platform.python_version(), "torch": torch.__version__},
-        "threads": args.threads, "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in os.getloadavg()],
-        "points": args.points, "steps": args.steps, "evaluations": 2 * args.steps, "results": results,
-    }))
+    print_line("sample", args.threads, load_start, results, {"torch": torch.__version__},
+               points=args.points, steps=args.steps, evaluations=2 * args.steps)
 
 
 if __name__ == "__main__":
