@@ -44,6 +44,17 @@ public struct Check: Codable, Equatable, Sendable {
         self.infinityIsAResult = infinityIsAResult
     }
 
+    /// A check whose measurement may be missing: its note is `reason` exactly when `measured` is
+    /// `nil` (the run did not measure it), so the verdict says why it is inconclusive.
+    public init(
+        name: String, measured: Double?, relation: Relation, threshold: Double, source: String,
+        missingBecause reason: String
+    ) {
+        self.init(
+            name: name, measured: measured, relation: relation, threshold: threshold, source: source,
+            note: measured == nil ? reason : nil)
+    }
+
     /// This check alone.
     public var verdict: Verdict {
         guard let m = measured, m.isFinite || (m.isInfinite && infinityIsAResult) else { return .inconclusive }

@@ -148,14 +148,12 @@ public final class MeanFlowModel {
             return (averageVelocity(z, r: t, t: t, condition: condition) - (e - x)).squared().mean()
         }
         let first = times(b, using: &rng), second = times(b, using: &rng)
-        var upper = zip(first, second).map { Float(Swift.max($0, $1)) }
+        let upper = zip(first, second).map { Float(Swift.max($0, $1)) }
         var lower = zip(first, second).map { Float(Swift.min($0, $1)) }
         var order = Array(0..<b)
         for i in stride(from: b - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
         for i in order.prefix(Int((flowRatio * Double(b)).rounded(.down))) { lower[i] = upper[i] }
         let t = Tensor(shape: [b, 1], scalars: upper), r = Tensor(shape: [b, 1], scalars: lower)
-        upper = []
-        lower = []
         let z = (1 - t) * x + t * e, v = e - x
         var used = condition
         var guided = v

@@ -40,6 +40,15 @@ final class FlowMapTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, tolerance, "\(actual) vs \(expected)", line: line)
     }
 
+    /// An LSD flow map whose every weight is drawn from N(0, 0.5²) (not the zero output layer).
+    func randomlyWeightedModel(hidden: [Int], using rng: inout PhiloxGenerator) -> FlowMapModel {
+        let model = FlowMapModel(dimension: 2, hidden: hidden, distillation: .lagrangian, using: &rng)
+        for (_, p) in model.network.namedParameters() {
+            p.assign(Tensor.normal(p.shape, mean: 0, standardDeviation: 0.5, using: &rng))
+        }
+        return model
+    }
+
     func column(_ values: [Double]) -> Tensor { Tensor(shape: [values.count, 1], scalars: values.map(Float.init)) }
 
     func testTheExactMapMatchesTheFixtureWithItsDerivatives() throws {
@@ -102,10 +111,7 @@ final class FlowMapTests: XCTestCase {
 
     func testTheParameterisationAndTheJVPOfARandomNetwork() {
         var rng = PhiloxGenerator(seed: 3)
-        let model = FlowMapModel(dimension: 2, hidden: [16, 16], distillation: .lagrangian, using: &rng)
-        for (_, p) in model.network.namedParameters() {
-            p.assign(Tensor.normal(p.shape, mean: 0, standardDeviation: 0.5, using: &rng))
-        }
+        let model = randomlyWeightedModel(hidden: [16, 16], using: &rng)
         let v: FlowMapLoss.Velocity = { model.averageVelocity($0, s: $1, t: $2) }
         let x = Tensor.normal([8, 2], mean: 0, standardDeviation: 1, using: &rng)
         let s = Tensor.uniform([8, 1], low: 0, high: 0.5, using: &rng)
@@ -122,10 +128,7 @@ final class FlowMapTests: XCTestCase {
     /// LSD's gradient is that of `|∂_t X − c|²` with `c` a constant equal to its target.
     func testNoGradientLeaksThroughTheLagrangianTarget() {
         var rng = PhiloxGenerator(seed: 4)
-        let model = FlowMapModel(dimension: 2, hidden: [16], distillation: .lagrangian, using: &rng)
-        for (_, p) in model.network.namedParameters() {
-            p.assign(Tensor.normal(p.shape, mean: 0, standardDeviation: 0.5, using: &rng))
-        }
+        let model = randomlyWeightedModel(hidden: [16], using: &rng)
         let v: FlowMapLoss.Velocity = { model.averageVelocity($0, s: $1, t: $2) }
         let x0 = Tensor.normal([32, 2], mean: 0, standardDeviation: 1, using: &rng)
         let x1 = Tensor.normal([32, 2], mean: 1, standardDeviation: 1, using: &rng)
@@ -156,10 +159,7 @@ final class FlowMapTests: XCTestCase {
     /// With γ = 1 the intermediate time is s and the target is the prediction itself.
     func testProgressiveWithGammaOneHasTheFixedPointTarget() {
         var rng = PhiloxGenerator(seed: 5)
-        let model = FlowMapModel(dimension: 2, hidden: [16], distillation: .lagrangian, using: &rng)
-        for (_, p) in model.network.namedParameters() {
-            p.assign(Tensor.normal(p.shape, mean: 0, standardDeviation: 0.5, using: &rng))
-        }
+        let model = randomlyWeightedModel(hidden: [16], using: &rng)
         let x0 = Tensor.normal([16, 2], mean: 0, standardDeviation: 1, using: &rng)
         let x1 = Tensor.normal([16, 2], mean: 1, standardDeviation: 1, using: &rng)
         let s = Tensor.uniform([16, 1], low: 0, high: 0.5, using: &rng)

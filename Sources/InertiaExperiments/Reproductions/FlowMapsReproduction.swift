@@ -98,7 +98,7 @@ public struct FlowMapsReproduction: Reproduction {
             checks.append(
                 Check(
                     name: name, measured: value, relation: relation, threshold: threshold, source: source,
-                    note: value == nil ? "not measured: a run was stopped or gave non-finite samples" : nil))
+                    missingBecause: "not measured: a run was stopped or gave non-finite samples"))
         }
         let perSeed = (kl[lsd] ?? []).indices.compactMap { i -> Double? in
             guard let a = kl[lsd]?[i][0], let b = kl[psd]?[safe: i]?[0], a.isFinite, b.isFinite else { return nil }

@@ -173,7 +173,7 @@ public struct KDiffReproduction: Reproduction {
             checks.append(
                 Check(
                     name: name, measured: value, relation: relation, threshold: threshold, source: source,
-                    note: value == nil ? (skipped ?? "not measured: a run was stopped") : nil))
+                    missingBecause: skipped ?? "not measured: a run was stopped"))
         }
         let x = sw1(largest, "x"), v = sw1(largest, "v"), eps = sw1(largest, "eps")
         check("largest D: SW1(x) / SW1(v)", x.flatMap { a in v.map { a / $0 } }, .atMost, 0.25, "spec 5 (1)")

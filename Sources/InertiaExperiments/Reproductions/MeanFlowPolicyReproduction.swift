@@ -147,7 +147,7 @@ public struct MeanFlowPolicyReproduction: Reproduction {
             checks.append(
                 Check(
                     name: name, measured: value, relation: relation, threshold: threshold, source: source,
-                    note: value == nil ? "not measured: a run was stopped or gave non-finite samples" : nil))
+                    missingBecause: "not measured: a run was stopped or gave non-finite samples"))
         }
         let mf = "mf_wnone_disp0.0", fm = "fm_wnone_disp0.0"
         check(
