@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "InertiaTransport", targets: ["InertiaTransport"]),
         .library(name: "InertiaParticles", targets: ["InertiaParticles"]),
         .library(name: "InertiaGenerative", targets: ["InertiaGenerative"]),
+        .library(name: "InertiaPhysics", targets: ["InertiaPhysics"]),
         .library(name: "InertiaDistributed", targets: ["InertiaDistributed"]),
         .executable(name: "inertia", targets: ["inertia"]),
     ],
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor", "CInertiaKernels"]),
         .target(name: "InertiaParticles", dependencies: ["InertiaOptim", "CInertiaKernels"]),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
+        .target(name: "InertiaPhysics", dependencies: ["InertiaOptim"]),
         // MPI only with the trait: a plain build never reads mpi.h (`InertiaDistributed` then has
         // its single-process communicator alone).
         .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev"])]),
@@ -57,14 +59,16 @@ let package = Package(
             dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(
             name: "InertiaExperiments",
-            dependencies: ["InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative"],
+            dependencies: [
+                "InertiaTraining", "InertiaTransport", "InertiaParticles", "InertiaGenerative", "InertiaPhysics",
+            ],
             // The specs' reference numbers (`shared/fixtures`), read by the reproductions and tests.
             resources: [.copy("Fixtures")]),
         .target(
             name: "Inertia",
             dependencies: [
                 "InertiaTensor", "InertiaData", "InertiaNN", "InertiaOptim", "InertiaTraining", "InertiaTransport",
-                "InertiaParticles", "InertiaGenerative", "InertiaExperiments", "InertiaDistributed",
+                "InertiaParticles", "InertiaGenerative", "InertiaPhysics", "InertiaExperiments", "InertiaDistributed",
             ]),
         .executableTarget(
             name: "inertia",
@@ -89,6 +93,8 @@ let package = Package(
         .testTarget(
             name: "InertiaGenerativeTests",
             dependencies: ["InertiaGenerative", "InertiaExperiments", "InertiaTestSupport"]),
+        .testTarget(
+            name: "InertiaPhysicsTests", dependencies: ["InertiaPhysics", "InertiaTestSupport"]),
         .testTarget(name: "InertiaExperimentsTests", dependencies: ["InertiaExperiments"]),
         .testTarget(name: "InertiaDistributedTests", dependencies: ["InertiaDistributed"]),
         .testTarget(name: "InertiaCLITests", dependencies: ["inertia"]),

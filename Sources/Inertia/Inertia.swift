@@ -6,6 +6,7 @@
 @_exported import InertiaNN
 @_exported import InertiaOptim
 @_exported import InertiaParticles
+@_exported import InertiaPhysics
 @_exported import InertiaTensor
 @_exported import InertiaTraining
 @_exported import InertiaTransport

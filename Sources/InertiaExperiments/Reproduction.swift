@@ -164,6 +164,7 @@ public enum Reproductions {
         LightSchrodingerBridgeReproduction(),
         FlowMapsReproduction(),
         MeanFlowPolicyReproduction(),
+        InformationKoopmanReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }
