@@ -15,7 +15,8 @@ sampler in torch), alternating, best samples/s of all rounds per thread count; s
 same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-D data; lightsb:
 `inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch); jvp:
 `inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP); flow-map:
-`inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step). Optimal transport:
+`inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step); meanflow:
+`inertia bench meanflow` against `bench/peers/meanflow_step.py` (a MeanFlow training step). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -43,7 +44,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map", "ot", "cbo"])
+                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map",
+                             "meanflow", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -64,7 +66,9 @@ def main():
     if "jvp" in args.only and args.torch_python:
         jvp(args)
     if "flow-map" in args.only and args.torch_python:
-        flow_map(args)
+        training_step(args, "flow-map", "flow_map_step.py", "LSD")
+    if "meanflow" in args.only and args.torch_python:
+        training_step(args, "meanflow", "meanflow_step.py", "MeanFlow")
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -347,17 +351,17 @@ def jvp(args):
         print("| %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.2fx |" % (threads, f, j, j / f, tf, tj, tj / tf, j / tj))
 
 
-def flow_map(args):
-    """An LSD training step of the flow-maps spec (4 x 128 GELU, batch 512): Inertia and torch
-    (`torch.func.jvp`) alternating, best steps/s of all rounds."""
+def training_step(args, bench, script, what):
+    """A training step (`inertia bench <bench>` against `bench/peers/<script>`, which uses
+    `torch.func.jvp`), alternating, best steps/s of all rounds."""
     best = {}
     for _ in range(args.rounds):
-        for label, cmd in (("inertia", [args.binary, "bench", "flow-map", "--threads", "2", "1"]),
-                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "flow_map_step.py"),
+        for label, cmd in (("inertia", [args.binary, "bench", bench, "--threads", "2", "1"]),
+                           ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", script),
                                       "--threads", "2", "1"])):
             for key, fig in run_json(cmd)["results"].items():
                 best[(label, key)] = max(best.get((label, key), 0), fig["steps_per_s"])
-    print("\n| threads | Inertia LSD steps/s | torch steps/s | Inertia / torch |")
+    print("\n| threads | Inertia %s steps/s | torch steps/s | Inertia / torch |" % what)
     print("|---|---|---|---|")
     for threads in ("2", "1"):
         key = "%sthr" % threads

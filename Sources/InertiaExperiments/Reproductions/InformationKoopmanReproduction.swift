@@ -208,25 +208,25 @@ public struct InformationKoopmanReproduction: Reproduction {
         }
         var errorSeries: [Series] = [], spectrumSeries: [Series] = [], lossSeries: [Series] = []
         var trajectorySeries: [Series] = []
-        if seeds.count > 0, data.test.shape[0] > 0 {
+        for variant in Self.variants {
+            guard let variantRuns = runs[variant.name], !variantRuns.isEmpty else { continue }
+            let errors = medianCurve(variantRuns, \.errorByStep).dropFirst()
+            errorSeries.append(Series(name: variant.name, x: errors.indices.map(Double.init), y: Array(errors)))
+            let spectrum = medianCurve(variantRuns, \.spectrum)
+            spectrumSeries.append(Series(name: variant.name, x: spectrum.indices.map { Double($0 + 1) }, y: spectrum))
+            let losses = medianCurve(variantRuns) { $0.records.map(\.forward) }
+            lossSeries.append(
+                Series(name: variant.name, x: losses.indices.map { Double($0 + 1) }, y: losses))
+            let trajectory = variantRuns[0].firstTrajectory
+            trajectorySeries.append(
+                Series(name: variant.name, x: (0..<trajectory.count).map(Double.init), y: trajectory))
+        }
+        if !trajectorySeries.isEmpty {
             let truth = data.test.slice(alongAxis: 0, 0..<1).scalars
             trajectorySeries.append(
                 Series(
                     name: "truth", x: (0..<testLength).map(Double.init),
                     y: (0..<testLength).map { Double(truth[$0 * observed]) }, style: .dashed))
-        }
-        for variant in Self.variants {
-            guard let variantRuns = runs[variant.name], !variantRuns.isEmpty else { continue }
-            let errors = medianCurve(variantRuns, \.errorByStep).dropFirst()
-            errorSeries.append(Series(name: variant.name, x: (1...errors.count).map(Double.init), y: Array(errors)))
-            let spectrum = medianCurve(variantRuns, \.spectrum)
-            spectrumSeries.append(Series(name: variant.name, x: (1...spectrum.count).map(Double.init), y: spectrum))
-            let losses = medianCurve(variantRuns) { $0.records.map(\.forward) }
-            lossSeries.append(
-                Series(name: variant.name, x: (1...Swift.max(losses.count, 1)).map(Double.init), y: losses))
-            let trajectory = variantRuns[0].firstTrajectory
-            trajectorySeries.append(
-                Series(name: variant.name, x: (0..<trajectory.count).map(Double.init), y: trajectory))
         }
         let figures: [Figure] = [
             .chart(
@@ -236,7 +236,7 @@ public struct InformationKoopmanReproduction: Reproduction {
             .chart(
                 Plot(
                     title:
-                        "Eigenvalues of the test latents' density matrix (median over seeds): the spread is the effective rank",
+                        "Eigenvalues of the test latents' rho (median over seeds)",
                     xLabel: "index", yLabel: "eigenvalue of rho", series: spectrumSeries, logY: true)),
             .chart(
                 Plot(

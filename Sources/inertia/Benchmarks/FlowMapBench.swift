@@ -23,42 +23,19 @@ struct FlowMapBench: ParsableCommand {
     }
 
     func run() throws {
-        let loadStart = BenchEnvironment.loadAverage
-        var rows: [(String, JSONValue)] = []
-        let saved = Parallel.threadCount
         var dataStream = PhiloxGenerator(seed: 1)
         let data = ToyDistribution.checkerboard.sample(200_000, using: &dataStream)
-        for threads in options.threads {
-            Parallel.threadCount = threads
+        try runTrainingStepBench("flow-map", label: "flow-map LSD", options: options, batch: batch, steps: steps) {
             var rng = PhiloxGenerator(seed: 0)
             let model = FlowMapModel(dimension: 2, distillation: .lagrangian, using: &rng)
-            var loss: Float = 0
-            var failure: Error?
-            let time = measure(warmup: 1, minReps: 3, minTime: options.minTime) {
-                do {
-                    try model.fit(points: data, steps: steps, batchSize: batch, using: &rng) { _, value in
-                        loss = value
-                        return true
-                    }
-                } catch { failure = error }
+            return { steps in
+                var loss: Float = 0
+                try model.fit(points: data, steps: steps, batchSize: batch, using: &rng) { _, value in
+                    loss = value
+                    return true
+                }
+                return loss
             }
-            if let failure { throw failure }
-            rows.append(
-                (
-                    "\(threads)thr",
-                    .object([
-                        ("seconds_median", .number(time.median)), ("seconds_min", .number(time.min)),
-                        ("reps", .number(Double(time.reps))), ("steps_per_s", .number(Double(steps) / time.min)),
-                        ("last_loss", .number(Double(loss))),
-                    ])
-                ))
-            FileHandle.standardError.write(
-                Data(String(format: "flow-map LSD, %d thr: %.0f steps/s\n", threads, Double(steps) / time.min).utf8))
         }
-        Parallel.threadCount = saved
-        print(
-            BenchEnvironment.line(
-                bench: "flow-map", threads: options.threads, loadStart: loadStart, results: .object(rows),
-                extra: [("batch", .number(Double(batch))), ("steps", .number(Double(steps)))]))
     }
 }
