@@ -16,7 +16,8 @@ same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-
 `inertia bench lightsb` against `bench/peers/lightsb_step.py` (the official code's step in torch); jvp:
 `inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP); flow-map:
 `inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step); meanflow:
-`inertia bench meanflow` against `bench/peers/meanflow_step.py` (a MeanFlow training step). Optimal transport:
+`inertia bench meanflow` against `bench/peers/meanflow_step.py` (a MeanFlow training step); wos: `inertia
+bench wos` against `bench/peers/wos_numpy.py` (walk-on-spheres vectorised with numpy). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -45,7 +46,7 @@ def main():
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
                     default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map",
-                             "meanflow", "ot", "cbo"])
+                             "meanflow", "wos", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -69,6 +70,8 @@ def main():
         training_step(args, "flow-map", "flow_map_step.py", "LSD")
     if "meanflow" in args.only and args.torch_python:
         training_step(args, "meanflow", "meanflow_step.py", "MeanFlow")
+    if "wos" in args.only:
+        walk_on_spheres(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -367,6 +370,23 @@ def training_step(args, bench, script, what):
         key = "%sthr" % threads
         a, b = best[("inertia", key)], best[("torch", key)]
         print("| %s | %.0f | %.0f | %.2fx |" % (threads, a, b, a / b))
+
+
+def walk_on_spheres(args):
+    """Walk-on-spheres jumps per second on the fixture's disk problem: `inertia bench wos` against
+    `bench/peers/wos_numpy.py` (numpy, one thread whatever the count), alternating, best of all rounds."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "wos", "--threads", "2", "1"]),
+                           ("numpy", [sys.executable, os.path.join(ROOT, "bench", "peers", "wos_numpy.py")])):
+            for key, fig in run_json(cmd)["results"].items():
+                best[(label, key)] = max(best.get((label, key), 0), fig["steps_per_s"])
+    numpy = best[("numpy", "1thr")]
+    print("\n| threads | Inertia M jumps/s | numpy M jumps/s | Inertia / numpy |")
+    print("|---|---|---|---|")
+    for threads in ("2", "1"):
+        a = best[("inertia", "%sthr" % threads)]
+        print("| %s | %.1f | %.1f | %.2fx |" % (threads, a / 1e6, numpy / 1e6, a / numpy))
 
 
 def record(rows, label, results, rss):

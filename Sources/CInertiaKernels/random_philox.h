@@ -10,7 +10,8 @@ static inline __attribute__((always_inline)) void philox_rounds(vu *c0, vu *c1, 
     const vu low = (vu){0} + 0xFFFFFFFFull;
     unsigned long long k0 = key0, k1 = key1;
     for (int round = 0; round < 10; round++) {
-        vu p0 = *c0 * 0xD2511F53ull, p1 = *c2 * 0xCD9E8D57ull;
+        // Masking the factors lets the compiler use the 32x32 -> 64-bit lane multiply.
+        vu p0 = (*c0 & low) * 0xD2511F53ull, p1 = (*c2 & low) * 0xCD9E8D57ull;
         vu n0 = (p1 >> 32) ^ *c1 ^ k0, n1 = p1 & low, n2 = (p0 >> 32) ^ *c3 ^ k1, n3 = p0 & low;
         *c0 = n0;
         *c1 = n1;
@@ -32,6 +33,26 @@ static void philox_blocks(unsigned *out, long blocks, unsigned long long counter
         vu c0 = counters & 0xFFFFFFFFull, c1 = counters >> 32, c2 = (vu){0}, c3 = (vu){0};
         philox_rounds(&c0, &c1, &c2, &c3, key0, key1);
         long lanes = blocks - b < DLEN ? blocks - b : DLEN;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (lanes == DLEN) {
+            // Block k is the 64-bit words (c0 | c1 << 32, c2 | c3 << 32): interleave the two
+            // vectors of them and store whole vectors instead of 4 * DLEN lane extracts.
+            vu w01 = c0 | (c1 << 32), w23 = c2 | (c3 << 32);
+#if DLEN == 2
+            vu first = __builtin_shufflevector(w01, w23, 0, 2), second = __builtin_shufflevector(w01, w23, 1, 3);
+#elif DLEN == 4
+            vu first = __builtin_shufflevector(w01, w23, 0, 4, 1, 5);
+            vu second = __builtin_shufflevector(w01, w23, 2, 6, 3, 7);
+#else
+            vu first = __builtin_shufflevector(w01, w23, 0, 8, 1, 9, 2, 10, 3, 11);
+            vu second = __builtin_shufflevector(w01, w23, 4, 12, 5, 13, 6, 14, 7, 15);
+#endif
+            memcpy(out + 4 * b, &first, sizeof first);
+            memcpy(out + 4 * b + 2 * DLEN, &second, sizeof second);
+            b += DLEN;
+            continue;
+        }
+#endif
         for (long k = 0; k < lanes; k++) {
             out[4 * (b + k)] = (unsigned)c0[k];
             out[4 * (b + k) + 1] = (unsigned)c1[k];

@@ -650,3 +650,54 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// `inertia wos` solves the fixture's disk Poisson problem within its standard errors, reads
+    /// boundary samples from a CSV, solves on a 3-D box, and refuses bad expressions and points.
+    func testWalkOnSpheresCommand() throws {
+        let r = try run([
+            "wos", "--boundary", "x^2 - y^2", "--source", "4", "--at", "0.3,0.2", "--at=-0.5,0", "--walks", "20000",
+            "--json",
+        ])
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let results = try XCTUnwrap(json["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 2)
+        // u = 1 − r² + x² − y²: 0.92 at (0.3, 0.2), 1 at (−0.5, 0).
+        for (result, exact) in zip(results, [0.92, 1.0]) {
+            let estimate = try XCTUnwrap(result["estimate"] as? Double)
+            let error = try XCTUnwrap(result["standard_error"] as? Double)
+            XCTAssertLessThan(Swift.abs(estimate - exact), 4 * error + 2e-3, "\(result)")
+        }
+
+        // g = x sampled on the unit circle every degree: the harmonic extension is x.
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-wos-\(getpid()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: csv) }
+        let rows = (0..<360).map { k -> String in
+            let a = Double(k) * Double.pi / 180
+            return "\(Foundation.cos(a)),\(Foundation.sin(a)),\(Foundation.cos(a))"
+        }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let sampled = try run(["wos", "--boundary-csv", csv, "--at", "0.4,0.1", "--walks", "20000"])
+        XCTAssertEqual(sampled.status, 0, sampled.output)
+        let row = try XCTUnwrap(sampled.output.split(separator: "\n").first { $0.hasPrefix("(0.4, 0.1)") })
+        let fields = row.split(separator: " ").dropFirst(2).compactMap { Double($0) }
+        XCTAssertLessThan(Swift.abs(fields[0] - 0.4), 4 * fields[1] + 0.01, String(row))
+
+        let box = try run([
+            "wos", "--domain", "box", "--lower", "0,0,0", "--upper", "1,2,1", "--boundary", "x*y - z",
+            "--at", "0.5,0.5,0.5", "--walks", "4000", "--json",
+        ])
+        XCTAssertEqual(box.status, 0, box.output)
+
+        let typo = try run(["wos", "--boundary", "x^2 + q", "--at", "0,0"])
+        XCTAssertNotEqual(typo.status, 0)
+        XCTAssertTrue(typo.output.contains("unknown name 'q'"), typo.output)
+        let outside = try run(["wos", "--boundary", "x", "--at", "2,0"])
+        XCTAssertNotEqual(outside.status, 0)
+        XCTAssertTrue(outside.output.contains("point 1 (2, 0) is not inside the domain"), outside.output)
+        let tooManyAxes = try run(["wos", "--boundary", "z", "--at", "0,0"])
+        XCTAssertTrue(tooManyAxes.output.contains("uses z in 2-D"), tooManyAxes.output)
+    }
+}

@@ -105,6 +105,48 @@ final class MeanFlowTests: XCTestCase {
         XCTAssertEqual(loss, expected, accuracy: 1e-6)
     }
 
+    /// MeanFlow CFG (spec 2.4 a) at r = t, where the target is `v̂` itself: without dropout
+    /// `v̂ = ω v + κ u(z, t, t | c) + (1 − ω − κ) u(z, t, t | ∅)` with the learned null condition;
+    /// with every condition dropped, `v̂ = v` and the network sees the null condition.
+    func testTheGuidedTargetAtEqualTimes() {
+        let omega = 1.5, kappa = 0.3, b = 32
+        func model(dropout: Double) -> MeanFlowModel {
+            var rng = PhiloxGenerator(seed: 5)
+            let model = MeanFlowModel(
+                dimension: 2, conditionDimension: 1, hidden: [16],
+                objective: .meanFlow(
+                    target: .guided(omega: omega, kappa: kappa, dropout: dropout), flowRatio: 1, dispersiveWeight: 0),
+                using: &rng)
+            for (_, p) in model.parameters {
+                p.assign(Tensor.normal(p.shape, mean: 0, standardDeviation: 0.5, using: &rng))
+            }
+            return model
+        }
+        var rng = PhiloxGenerator(seed: 6)
+        let x = Tensor.normal([b, 2], mean: 0, standardDeviation: 1, using: &rng)
+        let c = Tensor.normal([b, 1], mean: 0, standardDeviation: 1, using: &rng)
+        for dropout in [0.0, 1.0] {
+            let guided = model(dropout: dropout)
+            var a = PhiloxGenerator(seed: 3), replay = PhiloxGenerator(seed: 3)
+            let loss = guided.loss(x, condition: c, using: &a).item
+            let e = Tensor(shape: [b, 2], scalars: (0..<(2 * b)).map { _ in Float(replay.nextNormal()) })
+            let first = guided.times(b, using: &replay), second = guided.times(b, using: &replay)
+            let t = Tensor(shape: [b, 1], scalars: zip(first, second).map { Float(Swift.max($0, $1)) })
+            let z = (1 - t) * x + t * e, v = e - x
+            let null = guided.nullCondition!.value.reshaped(to: [1, 1]).expanded(to: [b, 1])
+            let conditional = guided.averageVelocity(z, r: t, t: t, condition: c)
+            let unconditional = guided.averageVelocity(z, r: t, t: t, condition: null)
+            let expected =
+                dropout == 0
+                ? MeanFlowLoss.adaptiveL2(
+                    conditional
+                        - (Float(omega) * v + Float(kappa) * conditional + Float(1 - omega - kappa) * unconditional))
+                : MeanFlowLoss.adaptiveL2(unconditional - v)
+            XCTAssertEqual(
+                loss, expected.item, accuracy: 1e-6 * Swift.max(1, Swift.abs(expected.item)), "dropout \(dropout)")
+        }
+    }
+
     /// A short conditional run on the rotating four-mode toy: the loss falls and one-step samples
     /// move from the Gaussian towards the true actions (sliced W1).
     func testAShortConditionalRunLearns() throws {

@@ -17,10 +17,11 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def print_line(bench, threads, load_start, results, versions, **fields):
-    """Prints one line: `versions` adds to Python's, `fields` are the bench's own settings."""
+def print_line(bench, threads, load_start, results, versions, impl="torch", **fields):
+    """Prints one line: `versions` adds to Python's, `impl` names the peer, `fields` are the
+    bench's own settings."""
     print(json.dumps({
-        "bench": bench, "impl": "torch",
+        "bench": bench, "impl": impl,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpu": cpu_model(), "nproc": os.cpu_count(),
         "versions": dict({"python": platform.python_version()}, **versions), "threads": threads,
