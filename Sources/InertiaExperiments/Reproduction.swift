@@ -165,6 +165,7 @@ public enum Reproductions {
         FlowMapsReproduction(),
         MeanFlowPolicyReproduction(),
         InformationKoopmanReproduction(),
+        WalkOnSpheresReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

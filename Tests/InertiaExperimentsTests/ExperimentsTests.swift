@@ -300,6 +300,7 @@ final class ReproductionTests: XCTestCase {
             "light-schrodinger-bridge": ["D = 2, eps = 0.1", "p0 inputs", "p1 (truth)", "LightSB samples"],
             "flow-maps": ["LSD", "PSD-M", "ESD", "flow matching", "samples"],
             "meanflow-policy": ["flow matching", "MeanFlow", "MeanFlow + MP1 target (w = 2)", "samples"],
+            "walk-on-spheres": ["median rel. L2", "u"],
             "information-koopman": [
                 "(a) plain", "(b) MI only", "(c) MI + entropy, paper sign", "(d) MI + entropy, code sign", "truth",
             ],
