@@ -267,7 +267,7 @@ public struct WalkOnSpheresReproduction: Reproduction {
         figures.append(
             .bars(
                 BarChart(
-                    title: "Median relative L2 error over the test instances (bars: median over seeds; range: seeds)",
+                    title: "Median relative L2 error (median and range over seeds)",
                     xLabel: "method", yLabel: "relative L2", categories: categories,
                     series: [
                         BarChart.Bars(
@@ -304,6 +304,18 @@ public struct WalkOnSpheresReproduction: Reproduction {
                 .row(
                     title: "Test instance 0: the reference and each method's solution (seed \(seeds[0]))",
                     panels: panels))
+            let differences = Method.allCases.compactMap { m in examples[m].map { (m, zip($0, truth).map { $0 - $1 }) }
+            }
+            let largest = Swift.max(differences.flatMap { $0.1.map(Swift.abs) }.filter(\.isFinite).max() ?? 1, 1e-12)
+            figures.append(
+                .row(
+                    title: "Test instance 0: each method's error against the finite-difference solution",
+                    panels: differences.map { m, error in
+                        .heatMap(
+                            HeatMap(
+                                title: m.rawValue, xLabel: "x", yLabel: "y", valueLabel: "error", rows: n, columns: n,
+                                values: field(error), xRange: -1...1, yRange: -1...1, valueRange: -largest...largest))
+                    }))
         }
         let notes = [
             "Family: -Lap u = beta exp(-|x - m|^2 / 0.1) on the unit disk, beta ~ U[0, 10], m uniform in the disk of radius 0.5, g(theta) = a0 + a1 cos theta + b1 sin theta + a2 cos 2 theta + b2 sin 2 theta with coefficients ~ U[-1, 1]; \(trainCount) training and \(testCount) test instances (the same for every seed). Truth: 5-point finite differences on the \(n) x \(n) grid of [-1, 1]^2, neighbours outside the disk at g of their closest boundary point, conjugate gradients to 1e-10 (\(unconverged) did not converge). The nearest-point boundary is first order: on the closed form u = 1 - r^2 + x^2 - y^2 (f = 4) the 65 x 65 reference is off by at most 0.057 (FiniteDifferencePoissonTests), which bounds how small a measured error can be.",
