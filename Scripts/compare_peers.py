@@ -17,7 +17,8 @@ same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-
 `inertia bench jvp` against `bench/peers/jvp_mlp.py` (`torch.func.jvp` of the same SiLU MLP); flow-map:
 `inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step); meanflow:
 `inertia bench meanflow` against `bench/peers/meanflow_step.py` (a MeanFlow training step); wos: `inertia
-bench wos` against `bench/peers/wos_numpy.py` (walk-on-spheres vectorised with numpy). Optimal transport:
+bench wos` against `bench/peers/wos_numpy.py` (walk-on-spheres vectorised with numpy); simp: `inertia bench
+simp` against `bench/peers/top88_scipy.py` (top88's Python port). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -46,7 +47,7 @@ def main():
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
     ap.add_argument("--only", nargs="+",
                     default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map",
-                             "meanflow", "wos", "ot", "cbo"])
+                             "meanflow", "wos", "simp", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit("build first: swift build -c release (missing %s)" % args.binary)
@@ -72,6 +73,8 @@ def main():
         training_step(args, "meanflow", "meanflow_step.py", "MeanFlow")
     if "wos" in args.only:
         walk_on_spheres(args)
+    if "simp" in args.only:
+        simp(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -387,6 +390,21 @@ def walk_on_spheres(args):
     for threads in ("2", "1"):
         a = best[("inertia", "%sthr" % threads)]
         print("| %s | %.1f | %.1f | %.2fx |" % (threads, a / 1e6, numpy / 1e6, a / numpy))
+
+
+def simp(args):
+    """One 88-line SIMP iteration on top88's MBB beam, 120 x 60: `inertia bench simp` (banded
+    Cholesky) against `bench/peers/top88_scipy.py` (`spsolve`), alternating, best of all rounds."""
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd in (("inertia", [args.binary, "bench", "simp"]),
+                           ("scipy", [args.torch_python or sys.executable,
+                                      os.path.join(ROOT, "bench", "peers", "top88_scipy.py")])):
+            fig = run_json(cmd)["results"]["1thr"]
+            best[label] = min(best.get(label, 1e9), fig["seconds_min"])
+    print("\n| Inertia ms per iteration | numpy/scipy ms per iteration | scipy / Inertia |")
+    print("|---|---|---|")
+    print("| %.1f | %.1f | %.2fx |" % (1000 * best["inertia"], 1000 * best["scipy"], best["scipy"] / best["inertia"]))
 
 
 def record(rows, label, results, rss):

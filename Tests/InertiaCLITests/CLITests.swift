@@ -701,3 +701,29 @@ extension CLITests {
         XCTAssertTrue(tooManyAxes.output.contains("uses z in 2-D"), tooManyAxes.output)
     }
 }
+
+extension CLITests {
+    /// `inertia topopt` optimises top88's MBB beam, keeps the volume, writes the report, the
+    /// summary and the densities, and refuses a load row off the mesh.
+    func testTopologyOptimizationCommand() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-topopt-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(["topopt", "--nelx", "30", "--nely", "10", "--iterations", "60", "--out", out, "--json"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("{") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(json["volume"] as? Double), 0.5, accuracy: 5e-3)
+        let summary = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+                as? [String: Any])
+        let history = try XCTUnwrap(summary["compliance_history"] as? [Double])
+        XCTAssertLessThan(history.last!, 0.5 * history.first!, "the design stiffens")
+        let densities = try String(contentsOfFile: out + "/densities.csv", encoding: .utf8)
+        XCTAssertEqual(densities.split(separator: "\n").count, 10)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report.html"))
+
+        let bad = try run(["topopt", "--structure", "cantilever", "--load-row", "11", "--nely", "10"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--load-row must lie in 0...10"), bad.output)
+    }
+}

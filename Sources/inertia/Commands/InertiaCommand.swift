@@ -22,7 +22,7 @@ struct InertiaCommand: ParsableCommand {
         subcommands: [
             CompareCommand.self, TrainCommand.self, ReproduceCommand.self, OTCommand.self, CBOCommand.self,
             PSLCommand.self, SampleCommand.self, OptimizersCommand.self, SamplersCommand.self, VersionCommand.self,
-            BenchCommand.self, DistributedCommand.self, WoSCommand.self,
+            BenchCommand.self, DistributedCommand.self, WoSCommand.self, TopOptCommand.self,
         ]
     )
 }
