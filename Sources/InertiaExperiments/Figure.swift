@@ -303,10 +303,15 @@ public struct HeatMap: Equatable, Sendable {
 
     public func svg(width: Int = 640, height: Int = 440) -> String {
         let left = 62.0, top = 36.0, bottom = 48.0, right = overlays.isEmpty ? 86.0 : 200.0
-        let side = Swift.min(Double(width) - left - right, Double(height) - top - bottom)
+        // The field keeps its aspect ratio (one unit of x as long as one of y) inside the space.
+        let spaceW = Double(width) - left - right, spaceH = Double(height) - top - bottom
+        let aspect = (xRange.upperBound - xRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)
+        let (w, h) =
+            aspect.isFinite && aspect > 0
+            ? (Swift.min(spaceW, spaceH * aspect), Swift.min(spaceH, spaceW / aspect)) : (spaceW, spaceH)
         let (x0, x1, y0, y1) = (xRange.lowerBound, xRange.upperBound, yRange.lowerBound, yRange.upperBound)
-        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * side }
-        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * side }
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * w }
+        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * h }
         let scale =
             (valueRange ?? valueExtent()).map {
                 logValues ? Foundation.log10($0.lowerBound)...Foundation.log10($0.upperBound) : $0
@@ -333,26 +338,26 @@ public struct HeatMap: Equatable, Sendable {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heat-map\" font-family=\"sans-serif\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
         out +=
-            "<text x=\"\(fmt(left + side / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
+            "<text x=\"\(fmt(left + w / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
         out +=
-            "<image class=\"field\" data-series=\"\(escape(valueLabel))\" x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(png)\"/>\n"
+            "<image class=\"field\" data-series=\"\(escape(valueLabel))\" x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(w))\" height=\"\(fmt(h))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(png)\"/>\n"
         out +=
-            "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\" fill=\"none\" stroke=\"#444\"/>\n"
+            "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(w))\" height=\"\(fmt(h))\" fill=\"none\" stroke=\"#444\"/>\n"
         for t in Plot.ticks(x0, x1, count: 5) {
             out +=
-                "<line x1=\"\(fmt(px(t)))\" y1=\"\(fmt(top + side))\" x2=\"\(fmt(px(t)))\" y2=\"\(fmt(top + side + 5))\" stroke=\"#444\"/><text x=\"\(fmt(px(t)))\" y=\"\(fmt(top + side + 18))\" text-anchor=\"middle\" font-size=\"11\">\(Plot.label(t))</text>\n"
+                "<line x1=\"\(fmt(px(t)))\" y1=\"\(fmt(top + h))\" x2=\"\(fmt(px(t)))\" y2=\"\(fmt(top + h + 5))\" stroke=\"#444\"/><text x=\"\(fmt(px(t)))\" y=\"\(fmt(top + h + 18))\" text-anchor=\"middle\" font-size=\"11\">\(Plot.label(t))</text>\n"
         }
         for t in Plot.ticks(y0, y1, count: 5) {
             out +=
                 "<line x1=\"\(fmt(left - 5))\" y1=\"\(fmt(py(t)))\" x2=\"\(fmt(left))\" y2=\"\(fmt(py(t)))\" stroke=\"#444\"/><text x=\"\(fmt(left - 8))\" y=\"\(fmt(py(t) + 4))\" text-anchor=\"end\" font-size=\"11\">\(Plot.label(t))</text>\n"
         }
         out +=
-            "<text x=\"\(fmt(left + side / 2))\" y=\"\(fmt(top + side + 38))\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>\n"
+            "<text x=\"\(fmt(left + w / 2))\" y=\"\(fmt(top + h + 38))\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>\n"
         out +=
-            "<text x=\"16\" y=\"\(fmt(top + side / 2))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 \(fmt(top + side / 2)))\">\(escape(yLabel))</text>\n"
+            "<text x=\"16\" y=\"\(fmt(top + h / 2))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 \(fmt(top + h / 2)))\">\(escape(yLabel))</text>\n"
         let clip = "clip-\(stableIdentifier("\(title) heat \(width)x\(height)"))"
         out +=
-            "<clipPath id=\"\(clip)\"><rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(side))\" height=\"\(fmt(side))\"/></clipPath>\n<g clip-path=\"url(#\(clip))\">\n"
+            "<clipPath id=\"\(clip)\"><rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(w))\" height=\"\(fmt(h))\"/></clipPath>\n<g clip-path=\"url(#\(clip))\">\n"
         let overlayColors = ["#ffffff", "#ff4d4d", "#ff9f1c", "#111111"]
         var legend = ""
         for (index, s) in overlays.enumerated() {
@@ -369,14 +374,14 @@ public struct HeatMap: Equatable, Sendable {
                 out +=
                     "<polyline class=\"series\" data-series=\"\(escape(s.name))\" points=\"\(points.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
             }
-            let ly = top + side - 8 - Double(overlays.count - 1 - index) * 18, lx = left + side + 66
+            let ly = top + h - 8 - Double(overlays.count - 1 - index) * 18, lx = left + w + 66
             legend +=
                 "<rect x=\"\(fmt(lx))\" y=\"\(fmt(ly - 6))\" width=\"14\" height=\"12\" fill=\"\(color)\" stroke=\"#444\"/><text x=\"\(fmt(lx + 18))\" y=\"\(fmt(ly + 4))\" font-size=\"11\">\(escape(s.name))</text>\n"
         }
         out += "</g>\n" + legend
         // The colour bar: a gradient through the same stops, ticked in the value's units.
         let gradient = "bar-\(stableIdentifier("\(title) bar \(width)x\(height)"))"
-        let barX = left + side + 14, barHeight = Swift.min(side, 200.0)
+        let barX = left + w + 14, barHeight = Swift.min(h, 200.0)
         out += "<linearGradient id=\"\(gradient)\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
         for (k, stop) in HeatMap.colorStops.enumerated() {
             out +=
