@@ -166,6 +166,7 @@ public enum Reproductions {
         MeanFlowPolicyReproduction(),
         InformationKoopmanReproduction(),
         WalkOnSpheresReproduction(),
+        DiffusionTrajectoryAlignmentReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

@@ -102,7 +102,13 @@ public struct TopologyOptimization: Sendable {
     public private(set) var design: [Double]
     public private(set) var densities: [Double]
 
-    public init(_ problem: Problem) {
+    /// Starts from `initialDesign` (element order `ex·nely + ey`; physical densities equal to it
+    /// until the first update, as top88 starts) or from the volume fraction everywhere.
+    public init(_ problem: Problem, initialDesign: [Double]? = nil) {
+        precondition(
+            initialDesign.map { $0.count == problem.nelx * problem.nely && $0.allSatisfy { (0...1).contains($0) } }
+                ?? true,
+            "TopologyOptimization: the initial design needs \(problem.nelx * problem.nely) densities in [0, 1]")
         self.problem = problem
         let nelx = problem.nelx, nely = problem.nely
         stiffness = Self.elementStiffness(poissonRatio: problem.poissonRatio).scalars
@@ -144,7 +150,7 @@ public struct TopologyOptimization: Sendable {
         }
         filterNeighbours = neighbours
         filterSums = neighbours.map { $0.reduce(0) { $0 + $1.weight } }
-        design = [Double](repeating: problem.volumeFraction, count: nelx * nely)
+        design = initialDesign ?? [Double](repeating: problem.volumeFraction, count: nelx * nely)
         densities = design
     }
 

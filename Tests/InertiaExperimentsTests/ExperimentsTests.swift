@@ -301,6 +301,7 @@ final class ReproductionTests: XCTestCase {
             "flow-maps": ["LSD", "PSD-M", "ESD", "flow matching", "samples"],
             "meanflow-policy": ["flow matching", "MeanFlow", "MeanFlow + MP1 target (w = 2)", "samples"],
             "walk-on-spheres": ["median rel. L2", "u"],
+            "diffusion-trajectory-alignment": ["TA weight 0", "TA weight 1", "SIMP 10 iterations"],
             "information-koopman": [
                 "(a) plain", "(b) MI only", "(c) MI + entropy, paper sign", "(d) MI + entropy, code sign", "truth",
             ],
