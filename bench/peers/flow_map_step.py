@@ -10,14 +10,11 @@ global gradient-norm clipping at 1 and Adam (lr 1e-3). torch.manual_seed(0).
 Usage: python flow_map_step.py [--batch 512] [--steps 50] [--threads 2 1] [--min-time 0.5]
 Prints one JSON line with the same fields as `inertia bench flow-map`.
 """
-import argparse
-import math
 import os
-import time
 
 import torch
 import torch.nn as nn
-from peer_line import print_line
+from peer_line import print_line, time_training_steps, training_step_arguments
 
 
 def checkerboard(n, generator):
@@ -28,12 +25,7 @@ def checkerboard(n, generator):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--steps", type=int, default=50)
-    ap.add_argument("--threads", type=int, nargs="+", default=[2, 1])
-    ap.add_argument("--min-time", type=float, default=0.5)
-    args = ap.parse_args()
+    args = training_step_arguments()
     load_start = os.getloadavg()
     results = {}
     for threads in args.threads:
@@ -73,24 +65,7 @@ def main():
             optimizer.step()
             return float(loss.detach())
 
-        def run():
-            loss = 0.0
-            for _ in range(args.steps):
-                loss = step()
-            return loss
-
-        loss = run()
-        times = []
-        deadline = time.perf_counter() + args.min_time
-        while len(times) < 3 or time.perf_counter() < deadline:
-            start = time.perf_counter()
-            loss = run()
-            times.append(time.perf_counter() - start)
-        times.sort()
-        results["%dthr" % threads] = {
-            "seconds_median": times[len(times) // 2], "seconds_min": times[0], "reps": len(times),
-            "steps_per_s": args.steps / times[0], "last_loss": loss if math.isfinite(loss) else None,
-        }
+        results["%dthr" % threads] = time_training_steps(step, args.steps, args.min_time)
     print_line("flow-map", args.threads, load_start, results, {"torch": torch.__version__},
                batch=args.batch, steps=args.steps)
 

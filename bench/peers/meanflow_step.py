@@ -11,14 +11,12 @@ the adaptive L2 loss (gamma 0.5, c 1e-3), backward, global gradient-norm clippin
 Usage: python meanflow_step.py [--batch 512] [--steps 50] [--threads 2 1] [--min-time 0.5]
 Prints one JSON line with the same fields as `inertia bench meanflow`.
 """
-import argparse
 import math
 import os
-import time
 
 import torch
 import torch.nn as nn
-from peer_line import print_line
+from peer_line import print_line, time_training_steps, training_step_arguments
 
 
 def actions(n, generator):
@@ -30,12 +28,7 @@ def actions(n, generator):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--steps", type=int, default=50)
-    ap.add_argument("--threads", type=int, nargs="+", default=[2, 1])
-    ap.add_argument("--min-time", type=float, default=0.5)
-    args = ap.parse_args()
+    args = training_step_arguments()
     load_start = os.getloadavg()
     results = {}
     for threads in args.threads:
@@ -78,24 +71,7 @@ def main():
             optimizer.step()
             return float(loss.detach())
 
-        def run():
-            loss = 0.0
-            for _ in range(args.steps):
-                loss = step()
-            return loss
-
-        loss = run()
-        times_ = []
-        deadline = time.perf_counter() + args.min_time
-        while len(times_) < 3 or time.perf_counter() < deadline:
-            start = time.perf_counter()
-            loss = run()
-            times_.append(time.perf_counter() - start)
-        times_.sort()
-        results["%dthr" % threads] = {
-            "seconds_median": times_[len(times_) // 2], "seconds_min": times_[0], "reps": len(times_),
-            "steps_per_s": args.steps / times_[0], "last_loss": loss if math.isfinite(loss) else None,
-        }
+        results["%dthr" % threads] = time_training_steps(step, args.steps, args.min_time)
     print_line("meanflow", args.threads, load_start, results, {"torch": torch.__version__},
                batch=args.batch, steps=args.steps)
 

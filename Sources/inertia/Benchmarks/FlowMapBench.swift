@@ -12,25 +12,19 @@ struct FlowMapBench: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(help: "Rows of each batch.")
-    var batch = 512
-
-    @Option(help: "Training steps per timed run.")
-    var steps = 50
-
-    func validate() throws {
-        guard batch >= 1, steps >= 1 else { throw ValidationError("--batch and --steps must be positive") }
-    }
+    @OptionGroup var training: TrainingStepOptions
 
     func run() throws {
         var dataStream = PhiloxGenerator(seed: 1)
         let data = ToyDistribution.checkerboard.sample(200_000, using: &dataStream)
-        try runTrainingStepBench("flow-map", label: "flow-map LSD", options: options, batch: batch, steps: steps) {
+        try runTrainingStepBench(
+            "flow-map", label: "flow-map LSD", options: options, batch: training.batch, steps: training.steps
+        ) {
             var rng = PhiloxGenerator(seed: 0)
             let model = FlowMapModel(dimension: 2, distillation: .lagrangian, using: &rng)
             return { steps in
                 var loss: Float = 0
-                try model.fit(points: data, steps: steps, batchSize: batch, using: &rng) { _, value in
+                try model.fit(points: data, steps: steps, batchSize: training.batch, using: &rng) { _, value in
                     loss = value
                     return true
                 }

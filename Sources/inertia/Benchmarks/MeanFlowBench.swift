@@ -12,27 +12,22 @@ struct MeanFlowBench: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(help: "Rows of each batch.")
-    var batch = 512
-
-    @Option(help: "Training steps per timed run.")
-    var steps = 50
-
-    func validate() throws {
-        guard batch >= 1, steps >= 1 else { throw ValidationError("--batch and --steps must be positive") }
-    }
+    @OptionGroup var training: TrainingStepOptions
 
     func run() throws {
         var dataStream = PhiloxGenerator(seed: 1)
         let (actions, states) = MultimodalActions().sample(200_000, using: &dataStream)
-        try runTrainingStepBench("meanflow", label: "MeanFlow", options: options, batch: batch, steps: steps) {
+        try runTrainingStepBench(
+            "meanflow", label: "MeanFlow", options: options, batch: training.batch, steps: training.steps
+        ) {
             var rng = PhiloxGenerator(seed: 0)
             let model = MeanFlowModel(
                 dimension: 2, conditionDimension: 1,
                 objective: .meanFlow(target: .plain, flowRatio: 0.5, dispersiveWeight: 0), using: &rng)
             return { steps in
                 var loss: Float = 0
-                try model.fit(points: actions, conditions: states, steps: steps, batchSize: batch, using: &rng) {
+                try model.fit(points: actions, conditions: states, steps: steps, batchSize: training.batch, using: &rng)
+                {
                     loss = $1
                     return true
                 }

@@ -1,5 +1,19 @@
+import ArgumentParser
 import Foundation
 import Inertia
+
+/// The batch and the steps per timed run of a training-step bench.
+struct TrainingStepOptions: ParsableArguments {
+    @Option(help: "Rows of each batch.")
+    var batch = 512
+
+    @Option(help: "Training steps per timed run.")
+    var steps = 50
+
+    func validate() throws {
+        guard batch >= 1, steps >= 1 else { throw ValidationError("--batch and --steps must be positive") }
+    }
+}
 
 /// Training steps per second of a model at each thread count of `options`, printed as one JSON
 /// line `bench` with the fields of the peer scripts (`bench/peers/*_step.py`). `makeTrainer` builds
