@@ -287,7 +287,7 @@ public struct DiffusionTrajectoryAlignmentReproduction: Reproduction {
         let figures: [Figure] = [
             .chart(
                 Plot(
-                    title: "Median CE after generation + 5 SIMP steps against DDIM steps (median over seeds)",
+                    title: "CE after generation + 5 SIMP steps (median over seeds)",
                     xLabel: "DDIM steps N", yLabel: "compliance error", series: series, logY: true, logX: true))
         ]
         let notes = [
