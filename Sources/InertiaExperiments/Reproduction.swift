@@ -167,6 +167,7 @@ public enum Reproductions {
         InformationKoopmanReproduction(),
         WalkOnSpheresReproduction(),
         DiffusionTrajectoryAlignmentReproduction(),
+        EquiNOReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

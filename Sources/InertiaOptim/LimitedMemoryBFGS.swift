@@ -37,7 +37,9 @@ public struct LimitedMemoryBFGS: Sendable {
     public var c1 = 1e-4
     public var c2 = 0.9
 
-    public init(history: Int = 10, maxIterations: Int = 500, gradientTolerance: Double = 1e-10, valueTolerance: Double = 0) {
+    public init(
+        history: Int = 10, maxIterations: Int = 500, gradientTolerance: Double = 1e-10, valueTolerance: Double = 0
+    ) {
         precondition(history >= 1 && maxIterations >= 0, "LimitedMemoryBFGS: history >= 1, maxIterations >= 0")
         self.history = history
         self.maxIterations = maxIterations
@@ -63,10 +65,12 @@ public struct LimitedMemoryBFGS: Sendable {
         var iteration = 0
         while true {
             if maxNorm(g) <= gradientTolerance {
-                return Result(x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .gradient)
+                return Result(
+                    x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .gradient)
             }
             if iteration >= maxIterations {
-                return Result(x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .iterations)
+                return Result(
+                    x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .iterations)
             }
             var direction = twoLoop(g, s: s, y: y, rho: rho).map { -$0 }
             var slope = dot(direction, g)
@@ -83,7 +87,8 @@ public struct LimitedMemoryBFGS: Sendable {
                 let accepted = lineSearch(
                     x: x, value: f, slope: slope, direction: direction, initialStep: initialStep, evaluate: evaluate)
             else {
-                return Result(x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .lineSearch)
+                return Result(
+                    x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .lineSearch)
             }
             let step = direction.map { $0 * accepted.step }
             let change = zip(accepted.gradient, g).map { $0 - $1 }
@@ -104,7 +109,8 @@ public struct LimitedMemoryBFGS: Sendable {
                 }
             }
             if abs(previous - f) <= valueTolerance * Swift.max(abs(previous), abs(f), 1) {
-                return Result(x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .value)
+                return Result(
+                    x: x, value: f, gradient: g, iterations: iteration, evaluations: evaluations, stop: .value)
             }
         }
     }

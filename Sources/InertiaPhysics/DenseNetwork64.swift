@@ -93,7 +93,9 @@ public struct DenseNetwork64: Sendable {
     }
 
     /// Pre-activations of the hidden layers and the activations of every layer (input first).
-    private func forward(_ input: [Double], parameters p: [Double]) -> (
+    private func forward(
+        _ input: [Double], parameters p: [Double]
+    ) -> (
         preActivations: [[Double]], activations: [[Double]]
     ) {
         precondition(input.count == inputSize, "DenseNetwork64: input of size \(input.count), expected \(inputSize)")

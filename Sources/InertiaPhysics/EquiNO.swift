@@ -106,6 +106,18 @@ public struct PeriodicBarEquiNO: Sendable {
             nonUniformity: sigma.reduce(0) { Swift.max($0, abs($1 - mean)) })
     }
 
+    /// The homogenised stress alone: the query an FE² macro solver makes at each integration point.
+    public func homogenizedStress(_ macroStrain: Double) -> Double {
+        let bu = coefficients(macroStrain, parameters: branch.parameters).displacement
+        var sum = 0.0
+        for e in 0..<bar.elements {
+            var eps = macroStrain
+            for k in bu.indices { eps += bu[k] * strainModes[k][e] }
+            sum += bar.materials[bar.phases[e]].stress(eps)
+        }
+        return sum / Double(bar.elements)
+    }
+
     /// The constitutive-consistency loss `mean_{j,e} (law(eps_e) - sigma_nn,e)² / stressScale²`
     /// over the collocation strains, and its gradient in the branch parameters.
     public func loss(parameters: [Double], collocation: [Double]) -> (value: Double, gradient: [Double]) {

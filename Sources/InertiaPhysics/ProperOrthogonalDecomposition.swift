@@ -43,7 +43,9 @@ public struct ProperOrthogonalDecomposition: Sendable {
 
     /// `modes · coefficients`: the field of the given mode coefficients.
     public func field(_ coefficients: [Double]) -> [Double] {
-        precondition(coefficients.count == rank, "ProperOrthogonalDecomposition: \(coefficients.count) coefficients for rank \(rank)")
+        precondition(
+            coefficients.count == rank,
+            "ProperOrthogonalDecomposition: \(coefficients.count) coefficients for rank \(rank)")
         return (0..<modes.rows).map { i in (0..<rank).reduce(0) { $0 + modes[i, $1] * coefficients[$1] } }
     }
 

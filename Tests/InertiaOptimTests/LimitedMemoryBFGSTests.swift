@@ -19,7 +19,8 @@ final class LimitedMemoryBFGSTests: XCTestCase {
     func testRosenbrockFromTheClassicStart() {
         for dimension in [2, 10] {
             let start = (0..<dimension).map { $0 % 2 == 0 ? -1.2 : 1.0 }
-            let result = LimitedMemoryBFGS(maxIterations: 500, gradientTolerance: 1e-10).minimize(from: start, rosenbrock)
+            let result = LimitedMemoryBFGS(maxIterations: 500, gradientTolerance: 1e-10).minimize(
+                from: start, rosenbrock)
             XCTAssertEqual(result.stop, .gradient, "dimension \(dimension)")
             XCTAssertLessThan(result.x.map { abs($0 - 1) }.max()!, 1e-8, "dimension \(dimension)")
             XCTAssertLessThan(result.value, 1e-16)
@@ -61,7 +62,8 @@ final class LimitedMemoryBFGSTests: XCTestCase {
 
     /// A function that is infinite past x = 2 (a barrier): the line search must back off, not fail.
     func testBacksOffFromANonFiniteRegion() {
-        let result = LimitedMemoryBFGS(gradientTolerance: 1e-10).minimize(from: [0]) { x -> (value: Double, gradient: [Double]) in
+        let result = LimitedMemoryBFGS(gradientTolerance: 1e-10).minimize(from: [0]) {
+            x -> (value: Double, gradient: [Double]) in
             let t = x[0]
             guard t < 2 else { return (.infinity, [.nan]) }
             return ((t - 1.9) * (t - 1.9) - Foundation.log(2 - t), [2 * (t - 1.9) + 1 / (2 - t)])

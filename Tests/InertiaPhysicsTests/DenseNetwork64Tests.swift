@@ -22,7 +22,8 @@ final class DenseNetwork64Tests: XCTestCase {
                 var plus = p, minus = p
                 plus[i] += 1e-6
                 minus[i] -= 1e-6
-                XCTAssertEqual(gradient[i], (value(plus) - value(minus)) / 2e-6, accuracy: 1e-8, "\(activation) parameter \(i)")
+                XCTAssertEqual(
+                    gradient[i], (value(plus) - value(minus)) / 2e-6, accuracy: 1e-8, "\(activation) parameter \(i)")
             }
         }
     }

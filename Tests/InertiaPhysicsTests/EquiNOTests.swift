@@ -8,7 +8,8 @@ import XCTest
 final class EquiNOTests: XCTestCase {
     /// The fixture's nonlinear 8-element bar with snapshots at 5 macro strains.
     func model(seed: UInt64 = 0) throws -> PeriodicBarEquiNO {
-        let bar = PeriodicBar(phases: [0, 0, 0, 0, 1, 1, 1, 1], materials: [.init(modulus: 1, cubic: 5), .init(modulus: 10)])
+        let bar = PeriodicBar(
+            phases: [0, 0, 0, 0, 1, 1, 1, 1], materials: [.init(modulus: 1, cubic: 5), .init(modulus: 10)])
         let snapshots = try [-0.1, -0.05, 0.02, 0.06, 0.1].map { try bar.solve(macroStrain: $0) }
         var rng = PhiloxGenerator(seed: seed)
         return PeriodicBarEquiNO(
@@ -19,7 +20,8 @@ final class EquiNOTests: XCTestCase {
         let m = try model()
         for k in 0..<m.displacementBasis.rank {
             XCTAssertEqual(m.displacementBasis.modes[0, k], 0, accuracy: 1e-14, "node 0 stays pinned")
-            XCTAssertEqual(m.strainModes[k].reduce(0, +), 0, accuracy: 1e-12, "a periodic mode averages out of the strain")
+            XCTAssertEqual(
+                m.strainModes[k].reduce(0, +), 0, accuracy: 1e-12, "a periodic mode averages out of the strain")
         }
         let psi = (0..<m.bar.elements).map { m.stressBasis.modes[$0, 0] }
         XCTAssertLessThan(psi.max()! - psi.min()!, 1e-12, "the stress mode is uniform (equilibrated in 1-D)")
@@ -40,7 +42,9 @@ final class EquiNOTests: XCTestCase {
             var plus = p, minus = p
             plus[i] += 1e-6
             minus[i] -= 1e-6
-            let numeric = (m.loss(parameters: plus, collocation: collocation).value - m.loss(parameters: minus, collocation: collocation).value) / 2e-6
+            let numeric =
+                (m.loss(parameters: plus, collocation: collocation).value
+                    - m.loss(parameters: minus, collocation: collocation).value) / 2e-6
             XCTAssertEqual(gradient[i], numeric, accuracy: 1e-7 * max(1, abs(numeric)), "parameter \(i)")
         }
     }

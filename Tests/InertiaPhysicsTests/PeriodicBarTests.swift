@@ -30,7 +30,9 @@ final class PeriodicBarTests: XCTestCase {
             XCTAssertLessThan(maxDifference(solution.fluctuation, doubles(expected["u_nodes"])), 1e-12, key)
             XCTAssertLessThan(maxDifference(solution.strains, doubles(expected["strain_per_element"])), 1e-12, key)
             XCTAssertLessThan(maxDifference(solution.stresses, doubles(expected["stress_per_element"])), 1e-12, key)
-            XCTAssertEqual(solution.homogenizedStress, (expected["homogenized_stress"] as! NSNumber).doubleValue, accuracy: 1e-12, key)
+            XCTAssertEqual(
+                solution.homogenizedStress, (expected["homogenized_stress"] as! NSNumber).doubleValue, accuracy: 1e-12,
+                key)
             XCTAssertEqual(solution.newtonIterations, (expected["newton_iters"] as! NSNumber).intValue, key)
             let spread = solution.stresses.max()! - solution.stresses.min()!
             XCTAssertLessThan(spread, 1e-13, "\(key): equilibrium makes the stress uniform")
@@ -38,13 +40,18 @@ final class PeriodicBarTests: XCTestCase {
         let check = f["nonlinear_check_ebar_0.1"] as! [String: Any]
         let solution = try fixtureBar(nonlinear: true, f).solve(macroStrain: 0.1)
         let phases = fixtureBar(nonlinear: true, f).phases
-        XCTAssertEqual(solution.strains[phases.firstIndex(of: 0)!], (check["eps_matrix"] as! NSNumber).doubleValue, accuracy: 1e-10)
-        XCTAssertEqual(solution.strains[phases.firstIndex(of: 1)!], (check["eps_inclusion"] as! NSNumber).doubleValue, accuracy: 1e-10)
+        XCTAssertEqual(
+            solution.strains[phases.firstIndex(of: 0)!], (check["eps_matrix"] as! NSNumber).doubleValue, accuracy: 1e-10
+        )
+        XCTAssertEqual(
+            solution.strains[phases.firstIndex(of: 1)!], (check["eps_inclusion"] as! NSNumber).doubleValue,
+            accuracy: 1e-10)
         XCTAssertEqual(solution.homogenizedStress, (check["sigma"] as! NSNumber).doubleValue, accuracy: 1e-10)
 
         let linear = fixtureBar(nonlinear: false, f)
         let harmonic = 1 / linear.average(linear.phases.map { 1 / linear.materials[$0].modulus })
-        XCTAssertEqual(harmonic, (f["linear_effective_modulus_harmonic_mean"] as! NSNumber).doubleValue, accuracy: 1e-12)
+        XCTAssertEqual(
+            harmonic, (f["linear_effective_modulus_harmonic_mean"] as! NSNumber).doubleValue, accuracy: 1e-12)
         XCTAssertEqual(try linear.solve(macroStrain: 0.04).homogenizedStress / 0.04, harmonic, accuracy: 1e-12)
     }
 
@@ -63,10 +70,13 @@ final class PeriodicBarTests: XCTestCase {
             XCTAssertLessThan(solution.stresses.max()! - solution.stresses.min()!, 1e-12)
         }
         // 4: linear phases give a linear response; one phase, no fluctuation.
-        let linear = PeriodicBar(phases: bar.phases, materials: [.init(modulus: 1), .init(modulus: 10), .init(modulus: 2)])
-        let a = try linear.solve(macroStrain: 0.01).homogenizedStress, b = try linear.solve(macroStrain: -0.07).homogenizedStress
+        let linear = PeriodicBar(
+            phases: bar.phases, materials: [.init(modulus: 1), .init(modulus: 10), .init(modulus: 2)])
+        let a = try linear.solve(macroStrain: 0.01).homogenizedStress,
+            b = try linear.solve(macroStrain: -0.07).homogenizedStress
         XCTAssertEqual(b, -7 * a, accuracy: 1e-15)
-        let single = try PeriodicBar(phases: [0, 0, 0, 0, 0], materials: [.init(modulus: 3, cubic: 4)]).solve(macroStrain: 0.1)
+        let single = try PeriodicBar(phases: [0, 0, 0, 0, 0], materials: [.init(modulus: 3, cubic: 4)]).solve(
+            macroStrain: 0.1)
         XCTAssertTrue(single.fluctuation.allSatisfy { abs($0) < 1e-15 })
         XCTAssertEqual(single.homogenizedStress, 0.3 + 4e-3, accuracy: 1e-15)
     }

@@ -9,7 +9,8 @@ final class ProperOrthogonalDecompositionTests: XCTestCase {
     func testModesReconstructWithTheDiscardedEnergy() {
         var rng = PhiloxGenerator(seed: 4)
         for (rows, columns) in [(12, 5), (4, 9)] {
-            let w = Matrix64(rows: rows, columns: columns, scalars: (0..<(rows * columns)).map { _ in rng.nextNormal() })
+            let w = Matrix64(
+                rows: rows, columns: columns, scalars: (0..<(rows * columns)).map { _ in rng.nextNormal() })
             for rank in 1...min(rows, columns) {
                 let pod = ProperOrthogonalDecomposition(snapshots: w, rank: rank)
                 let gram = pod.modes.transposed * pod.modes
@@ -23,7 +24,9 @@ final class ProperOrthogonalDecompositionTests: XCTestCase {
                     XCTAssertEqual(cct[k, k], pod.singularValues[k] * pod.singularValues[k], accuracy: 1e-10)
                 }
             }
-            XCTAssertEqual(ProperOrthogonalDecomposition(snapshots: w, rank: min(rows, columns)).discardedEnergy, 0, accuracy: 1e-14)
+            XCTAssertEqual(
+                ProperOrthogonalDecomposition(snapshots: w, rank: min(rows, columns)).discardedEnergy, 0,
+                accuracy: 1e-14)
             XCTAssertEqual(
                 ProperOrthogonalDecomposition(snapshots: w, rank: 1).singularValues.map { $0 * $0 }.reduce(0, +),
                 w.frobeniusNorm * w.frobeniusNorm, accuracy: 1e-10)
