@@ -168,6 +168,7 @@ public enum Reproductions {
         WalkOnSpheresReproduction(),
         DiffusionTrajectoryAlignmentReproduction(),
         EquiNOReproduction(),
+        HardConstraintsMoEReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

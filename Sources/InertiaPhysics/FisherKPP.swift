@@ -13,7 +13,9 @@ public struct FisherKPP: Sendable {
     public var times: Int
     public var duration: Double
 
-    public init(diffusivity: Double = 0.01, growthRate: Double = 5, points: Int = 64, times: Int = 32, duration: Double = 0.5) {
+    public init(
+        diffusivity: Double = 0.01, growthRate: Double = 5, points: Int = 64, times: Int = 32, duration: Double = 0.5
+    ) {
         precondition(points >= 3 && times >= 3 && duration > 0, "FisherKPP: needs at least 3 points and times")
         self.diffusivity = diffusivity
         self.growthRate = growthRate

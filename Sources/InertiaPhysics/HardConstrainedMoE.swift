@@ -75,8 +75,10 @@ public final class HardConstrainedMoE: Module {
             shape: [problem.points, 4],
             scalars: problem.positions.flatMap { x -> [Float] in
                 let angle = 2 * Double.pi * x
-                return [Foundation.sin(angle), Foundation.cos(angle), Foundation.sin(2 * angle), Foundation.cos(2 * angle)]
-                    .map(Float.init)
+                return [
+                    Foundation.sin(angle), Foundation.cos(angle), Foundation.sin(2 * angle), Foundation.cos(2 * angle),
+                ]
+                .map(Float.init)
             })
         timeFeatures = Tensor(
             shape: [problem.times, 1], scalars: problem.gridTimes.map { Float($0 / problem.duration) })
@@ -158,7 +160,9 @@ public final class HardConstrainedMoE: Module {
             rowForms: rowForms, clock: constraintClock)
         let pieces = blocks.enumerated().map { e, block -> Tensor in
             let w = weights.slice(alongAxis: 0, (e * batch)..<((e + 1) * batch)).unsqueezed(axis: 1)  // [B, 1, N]
-            let local = basis.indexSelect(alongAxis: 3, indices: Array(block)).reshaped(to: [batch, n, nt * block.count])
+            let local = basis.indexSelect(alongAxis: 3, indices: Array(block)).reshaped(to: [
+                batch, n, nt * block.count,
+            ])
             return w.matmul(local).reshaped(to: [batch, nt, block.count])
         }
         return experts == 1 ? pieces[0] : Tensor.concatenate(pieces, alongAxis: 2)
@@ -211,7 +215,8 @@ public final class HardConstrainedMoE: Module {
             let parts = loss(field(initial, using: &rng), initial: initial)
             let value = Double(parts.total.item)
             guard value.isFinite else {
-                throw TensorError.invalidArgument(op: "HardConstrainedMoE.fit", detail: "the loss is \(value) at step \(step)")
+                throw TensorError.invalidArgument(
+                    op: "HardConstrainedMoE.fit", detail: "the loss is \(value) at step \(step)")
             }
             parts.total.backward()
             _ = GradientClipping.clipGlobalNorm(parameters, maxNorm: 1)

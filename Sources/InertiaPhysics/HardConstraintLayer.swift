@@ -97,7 +97,8 @@ public struct HardConstraintLayer: Sendable {
         public init(features: [Double], forms: [Int], targets: [Double], featureCount: Int, basisCount: Int) {
             precondition(
                 features.count == forms.count * featureCount * basisCount && targets.count == forms.count,
-                "HardConstraintLayer.Problem: \(features.count) features, \(forms.count) rows, \(targets.count) targets")
+                "HardConstraintLayer.Problem: \(features.count) features, \(forms.count) rows, \(targets.count) targets"
+            )
             self.features = features
             self.forms = forms
             self.targets = targets
@@ -225,10 +226,13 @@ public struct HardConstraintLayer: Sendable {
     /// The implicit-function-theorem backward of `solution` (section 2.2): solves `H λ = upstream`
     /// with the exact Hessian of the objective at `w*` (a Tikhonov term is added only if it is not
     /// positive definite), then returns `-∂/∂θ [λ · ∇_w Φ(w*, θ)]` for the features and targets.
-    public func adjoint(_ p: Problem, _ solution: Solution, upstream: [Double]) -> (features: [Double], targets: [Double]) {
+    public func adjoint(
+        _ p: Problem, _ solution: Solution, upstream: [Double]
+    ) -> (features: [Double], targets: [Double]) {
         let n = p.basisCount, kCount = p.featureCount
         let w = solution.weights, r = solution.residual
-        precondition(upstream.count == n, "HardConstraintLayer.adjoint: \(upstream.count) upstream values for \(n) weights")
+        precondition(
+            upstream.count == n, "HardConstraintLayer.adjoint: \(upstream.count) upstream values for \(n) weights")
         let (_, j) = linearize(p, w, jacobian: true)
         var h = gaussNewton(j, rows: p.rows, n)
         var rowData: [(z: SIMD4<Double>, gradient: SIMD4<Double>, curvature: [SIMD4<Double>])] = []
@@ -316,7 +320,8 @@ public struct HardConstraintLayer: Sendable {
             let adjoints = Self.parallelMap(groups) { index in
                 let body = {
                     layer.adjoint(
-                        problems[index], solutions[index], upstream: g[(index * n)..<((index + 1) * n)].map(Double.init))
+                        problems[index], solutions[index], upstream: g[(index * n)..<((index + 1) * n)].map(Double.init)
+                    )
                 }
                 return clock.map { $0.measure(body) } ?? body()
             }

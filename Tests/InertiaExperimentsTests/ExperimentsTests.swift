@@ -302,6 +302,7 @@ final class ReproductionTests: XCTestCase {
             "meanflow-policy": ["flow matching", "MeanFlow", "MeanFlow + MP1 target (w = 2)", "samples"],
             "walk-on-spheres": ["median rel. L2", "u"],
             "diffusion-trajectory-alignment": ["TA weight 0", "TA weight 1", "SIMP 10 iterations"],
+            "hard-constraints-moe": ["PI-SC", "PI-HC", "PI-HC-MoE", "u"],
             "equino": ["FE (Newton)", "EquiNO", "supervised MLP", "snapshots"],
             "information-koopman": [
                 "(a) plain", "(b) MI only", "(c) MI + entropy, paper sign", "(d) MI + entropy, code sign", "truth",

@@ -15,7 +15,9 @@ final class HardConstrainedMoETests: XCTestCase {
             XCTAssertLessThanOrEqual(blocks.map(\.count).max()! - blocks.map(\.count).min()!, 1)
         }
         let field = Tensor(shape: [2, 3, 10], scalars: (0..<60).map(Float.init))
-        let pieces = HardConstrainedMoE.partition(10, parts: 3).map { field.indexSelect(alongAxis: 2, indices: Array($0)) }
+        let pieces = HardConstrainedMoE.partition(10, parts: 3).map {
+            field.indexSelect(alongAxis: 2, indices: Array($0))
+        }
         XCTAssertEqual(Tensor.concatenate(pieces, alongAxis: 2).scalars, field.scalars)
     }
 
@@ -31,7 +33,8 @@ final class HardConstrainedMoETests: XCTestCase {
     func testLossGradientAgainstCentralDifferences() {
         var rng = PhiloxGenerator(seed: 4)
         let problem = FisherKPP(points: 16, times: 8)
-        let initial = Tensor(shape: [2, 16], scalars: (0..<2).flatMap { _ in problem.initialCondition(using: &rng).map(Float.init) })
+        let initial = Tensor(
+            shape: [2, 16], scalars: (0..<2).flatMap { _ in problem.initialCondition(using: &rng).map(Float.init) })
         for constraint in [HardConstrainedMoE.Constraint.hard(experts: 2, sampledPoints: 10), .soft] {
             let m = model(constraint)
             func lossValue() -> Tensor {
@@ -57,7 +60,8 @@ final class HardConstrainedMoETests: XCTestCase {
                     let plus = value(shiftedBy: h), minus = value(shiftedBy: -h)
                     p.assign(Tensor(shape: p.shape, scalars: original))
                     let numeric = (plus - minus) / Double(2 * h)
-                    XCTAssertEqual(analytic, numeric, accuracy: 2e-2 * max(1, abs(numeric)), "\(constraint) \(name)[\(index)]")
+                    XCTAssertEqual(
+                        analytic, numeric, accuracy: 2e-2 * max(1, abs(numeric)), "\(constraint) \(name)[\(index)]")
                 }
             }
         }

@@ -42,7 +42,8 @@ final class HardConstraintLayerTests: XCTestCase {
         let (gradientA, gradientB) = layer.adjoint(problem, solution, upstream: upstream)
         let loss = 0.5 * aw.reduce(0) { $0 + $1 * $1 } + zip(c, w).reduce(0) { $0 + $1.0 * $1.1 }
         XCTAssertEqual(loss, (f["loss"] as! NSNumber).doubleValue, accuracy: 1e-10)
-        let total = (0..<a.rows).flatMap { i in (0..<a.columns).map { k in aw[i] * w[k] + gradientA[i * a.columns + k] } }
+        let total = (0..<a.rows).flatMap { i in (0..<a.columns).map { k in aw[i] * w[k] + gradientA[i * a.columns + k] }
+        }
         XCTAssertLessThan(maxDifference(total, matrix64(f["grad_A_ift"]).scalars), 1e-10)
         XCTAssertLessThan(maxDifference(gradientB, doubles(f["grad_b_ift"])), 1e-10)
     }
@@ -95,7 +96,8 @@ final class HardConstraintLayerTests: XCTestCase {
         let targets = (0..<rows).map { _ in rng.nextNormal() }
         let layer = HardConstraintLayer(forms: [Self.quadratic], ridge: 1e-2, maxSteps: 400)
         let problem = HardConstraintLayer.Problem(
-            features: features, forms: Array(repeating: 0, count: rows), targets: targets, featureCount: 1, basisCount: n)
+            features: features, forms: Array(repeating: 0, count: rows), targets: targets, featureCount: 1,
+            basisCount: n)
         let upstream = [0.7, -1.1, 0.4]
         let solution = layer.solve(problem)
         XCTAssertLessThan(solution.gradientNorm, 1e-7)
@@ -108,13 +110,15 @@ final class HardConstraintLayerTests: XCTestCase {
             var plus = problem, minus = problem
             plus.features[i] += h
             minus.features[i] -= h
-            XCTAssertEqual(featureGradient[i], (downstream(plus) - downstream(minus)) / (2 * h), accuracy: 1e-4, "feature \(i)")
+            XCTAssertEqual(
+                featureGradient[i], (downstream(plus) - downstream(minus)) / (2 * h), accuracy: 1e-4, "feature \(i)")
         }
         for i in [0, 5, 8] {
             var plus = problem, minus = problem
             plus.targets[i] += h
             minus.targets[i] -= h
-            XCTAssertEqual(targetGradient[i], (downstream(plus) - downstream(minus)) / (2 * h), accuracy: 1e-4, "target \(i)")
+            XCTAssertEqual(
+                targetGradient[i], (downstream(plus) - downstream(minus)) / (2 * h), accuracy: 1e-4, "target \(i)")
         }
     }
 
@@ -128,7 +132,9 @@ final class HardConstraintLayerTests: XCTestCase {
         for i in 0..<rows { features[i * n] = targets[i] }
         let layer = HardConstraintLayer(forms: [.linear], ridge: 1e-8)
         let solution = layer.solve(
-            .init(features: features, forms: Array(repeating: 0, count: rows), targets: targets, featureCount: 1, basisCount: n))
+            .init(
+                features: features, forms: Array(repeating: 0, count: rows), targets: targets, featureCount: 1,
+                basisCount: n))
         XCTAssertEqual(solution.weights[0], 1, accuracy: 1e-6)
         for k in 1..<n { XCTAssertEqual(solution.weights[k], 0, accuracy: 1e-6) }
         XCTAssertLessThan(solution.residual.map(abs).max()!, 1e-6)
