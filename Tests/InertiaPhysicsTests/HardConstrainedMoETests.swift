@@ -35,8 +35,15 @@ final class HardConstrainedMoETests: XCTestCase {
         let problem = FisherKPP(points: 16, times: 8)
         let initial = Tensor(
             shape: [2, 16], scalars: (0..<2).flatMap { _ in problem.initialCondition(using: &rng).map(Float.init) })
-        for constraint in [HardConstrainedMoE.Constraint.hard(experts: 2, sampledPoints: 10), .soft] {
+        for (constraint, form) in [
+            (
+                HardConstrainedMoE.Constraint.hard(experts: 2, sampledPoints: 10),
+                HardConstrainedMoE.LossForm.meanSquares
+            ),
+            (.hard(experts: 2, sampledPoints: 10), .codeNorms), (.soft, .meanSquares),
+        ] {
             let m = model(constraint)
+            m.lossForm = form
             func lossValue() -> Tensor {
                 var draw = PhiloxGenerator(seed: 9)
                 return m.loss(m.field(initial, using: &draw), initial: initial).total
@@ -61,7 +68,8 @@ final class HardConstrainedMoETests: XCTestCase {
                     p.assign(Tensor(shape: p.shape, scalars: original))
                     let numeric = (plus - minus) / Double(2 * h)
                     XCTAssertEqual(
-                        analytic, numeric, accuracy: 2e-2 * max(1, abs(numeric)), "\(constraint) \(name)[\(index)]")
+                        analytic, numeric, accuracy: 2e-2 * max(1, abs(numeric)),
+                        "\(constraint) \(form) \(name)[\(index)]")
                 }
             }
         }

@@ -124,6 +124,9 @@ public struct HardConstraintsMoEReproduction: Reproduction {
                     cell(last.reduce(0) { $0 + $1.initial } / Double(Swift.max(last.count, 1))),
                     String(format: "%.1f", run.medianStepSeconds * 1e3),
                     String(format: "%.2f", run.constraintSecondsPerStep * 1e3),
+                    String(
+                        format: "%.1f",
+                        run.records.reduce(0) { $0 + $1.solverIterations } / Double(Swift.max(run.records.count, 1))),
                 ])
             }
         }
@@ -133,7 +136,7 @@ public struct HardConstraintsMoEReproduction: Reproduction {
                     "Per seed: relative L2 error on the \(testCount) held-out initial conditions, last-50-step losses, times per step (\(Parallel.threadCount) thread(s))",
                 header: [
                     "variant", "seed", "median rel. L2", "max rel. L2", "residual loss", "IC loss", "step (ms)",
-                    "constraint solve + IFT (ms, summed over experts)",
+                    "constraint solve + IFT (ms, summed over experts)", "LM iterations per problem",
                 ], rows: rows)
         ]
 
@@ -186,7 +189,7 @@ public struct HardConstraintsMoEReproduction: Reproduction {
             "PDE: u_t = 0.01 u_xx + 5 u (1 - u), x in [0, 1) periodic (64 points), t in [0, 0.5] (32 times including both ends); u0 = 0.8 s / max s with s = sum_{k=1..3} a_k sin^2(pi k x + c_k), a ~ U(0, 1), c ~ U(0, pi). Reference: central second differences in x and RK4 with the largest step <= 1e-4 dividing the grid step. \(testCount) held-out ICs from their own stream; relative L2 over the whole grid.",
             "Network (all variants): an encoder 64 -> 64 -> 32 of u0; a space head taking (sin 2 pi x, cos 2 pi x, sin 4 pi x, cos 4 pi x, u0(x), code) -> 64 -> 64 -> 32 terms; a time head taking (t / 0.5, code) -> 64 -> 64 -> 32 terms (tanh). Hard constraints: 8 basis fields of 4 separable terms each; PI-SC: one field of 32 separable terms (the same number of terms). Basis derivatives: central time differences (second-order one-sided at the ends) and periodic second differences in x, the same operators as the loss.",
             "Constraint: per expert, residual rows u_t - nu u_xx - rho u (1 - u) at S distinct grid points with t > 0 drawn inside the expert's block each step (S = 512 for PI-HC over the whole grid, 128 for each of PI-HC-MoE's 4 blocks of 16 columns), plus the IC rows u(0, x) - u0(x) on its block (the spec's recommendation, not the code's replicated global IC), ridge 0.5 * 1e-8 ||w||^2 (the code's 1e-4 w rows); Levenberg-Marquardt from w = 0 in Float64, at most 20 iterations; IFT backward with the exact Hessian. Evaluation draws the points from a fixed stream.",
-            "Training: loss = ||residual||_2 over the grid (not squared) + ||u(0) - u0|| / ||u0||, batch means; Adam 1e-3, gradients clipped to global norm 1 (the code's clipping; no learning-rate decay), \(steps) steps of 8 fresh ICs\(quick ? " (quick budget: 1000 steps and 32 test ICs at full)" : ""). Constraint time = LM solves plus IFT backward, summed over the experts and the batch (the experts run in parallel across the threads, so wall time is lower).",
+            "Training: loss = mean squared residual over the grid + mean squared IC error (HardConstrainedMoE.LossForm.meanSquares), batch means. Section 2.3's loss (the code's: the residual's un-squared L2 norm + ||u(0) - u0|| / ||u0||) was run first (commit 1f88099): all nine runs collapsed to u = 0, which solves Fisher-KPP exactly and is a local minimum of that non-smooth norm (relative L2 1.000 for every variant and seed, IC loss 1.0), so it cannot rank the variants; the truth's own finite-difference residual norm is about 0.02. Adam 1e-3, gradients clipped to global norm 1 (the code's clipping; no learning-rate decay), \(steps) steps of 8 fresh ICs\(quick ? " (quick budget: 1000 steps and 32 test ICs at full)" : ""). Constraint time = LM solves plus IFT backward, summed over the experts and the batch (the experts run in parallel across the threads, so wall time is lower).",
         ]
         return ReproductionResult(
             slug: slug, budget: budget, seeds: seeds, checks: checks, tables: tables, figures: figures, notes: notes,
