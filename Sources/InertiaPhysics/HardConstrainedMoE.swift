@@ -56,10 +56,12 @@ public final class HardConstrainedMoE: Module {
     let timeDerivative: Tensor, secondDerivativeTransposed: Tensor, fourier: Tensor, timeFeatures: Tensor
 
     /// `basisCount` fields (hard constraints; the soft constraint gets one field of rank
-    /// `basisCount·rank`, the same number of separable terms), `width` hidden units per head.
+    /// `basisCount·rank`, the same number of separable terms), `width` hidden units per head;
+    /// every constraint solve starts from `w = solverStart` (the code: 0, or 1 for
+    /// diffusion-sorption; on Fisher-KPP `w = 0` is `u = 0`, an exact root of the residual rows).
     public init(
         problem: FisherKPP, constraint: Constraint, basisCount: Int = 8, rank: Int = 4, width: Int = 64,
-        maxSolverSteps: Int = 20, using rng: inout PhiloxGenerator
+        maxSolverSteps: Int = 20, solverStart: Double = 0, using rng: inout PhiloxGenerator
     ) {
         if case .hard(let experts, let sampled) = constraint {
             validated(
@@ -83,7 +85,8 @@ public final class HardConstrainedMoE: Module {
         timeHead = MLP(sizes: [width, width, terms], activation: .tanh, using: &rng)
         // The residual's rows (form 0) and the initial condition's (form 1); the code's ridge rows
         // 1e-4·w are the penalty 0.5·1e-8·||w||².
-        layer = HardConstraintLayer(forms: [problem.residualForm, .linear], ridge: 1e-8, maxSteps: maxSolverSteps)
+        layer = HardConstraintLayer(
+            forms: [problem.residualForm, .linear], ridge: 1e-8, maxSteps: maxSolverSteps, start: solverStart)
         timeDerivative = problem.timeDerivative.tensor
         secondDerivativeTransposed = problem.secondDerivative.transposed.tensor
         fourier = Tensor(
