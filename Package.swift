@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "InertiaNN", dependencies: ["InertiaTensor"]),
         .target(name: "InertiaOptim", dependencies: ["InertiaNN", "CInertiaKernels"]),
         .target(
-            name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim"]),
+            name: "InertiaTraining", dependencies: ["InertiaNN", "InertiaData", "InertiaOptim", "InertiaDistributed"]),
         .target(name: "InertiaTransport", dependencies: ["InertiaTensor", "CInertiaKernels"]),
         .target(name: "InertiaParticles", dependencies: ["InertiaOptim", "CInertiaKernels"]),
         .target(name: "InertiaGenerative", dependencies: ["InertiaOptim"]),
@@ -87,7 +87,7 @@ let package = Package(
             name: "InertiaNNTests", dependencies: ["InertiaNN"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InertiaOptimTests", dependencies: ["InertiaOptim", "InertiaExperiments", "InertiaTestSupport"]),
-        .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining"]),
+        .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining", "InertiaDistributed"]),
         .testTarget(name: "InertiaTransportTests", dependencies: ["InertiaTransport", "InertiaTestSupport"]),
         .testTarget(name: "InertiaParticlesTests", dependencies: ["InertiaParticles", "InertiaTestSupport"]),
         .testTarget(

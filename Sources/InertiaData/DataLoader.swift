@@ -39,7 +39,6 @@ public struct DataLoader {
         return (start..<batchCount).map { batch(epoch: epoch, index: $0, order: order) }
     }
 
-    /// One batch of `epoch`.
     /// Calls `body` with `steps` consecutive batches, epoch after epoch from epoch 0 (each epoch
     /// in its own order), for loops counted in optimizer steps rather than epochs.
     public func forEachBatch(steps: Int, _ body: (_ inputs: Tensor, _ targets: Tensor) throws -> Void) rethrows {
@@ -55,11 +54,29 @@ public struct DataLoader {
         }
     }
 
+    /// Batch `index` of an epoch whose sample order is `order`.
     public func batch(epoch: Int, index: Int, order: [Int]) -> (inputs: Tensor, targets: Tensor) {
-        let indices = Array(order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
+        let shard = batch(epoch: epoch, index: index, order: order, rank: 0, worldSize: 1)
+        return (shard.inputs, shard.targets)
+    }
+
+    /// Rank `rank`'s share of batch `index` in a world of `worldSize` ranks: positions `rank,
+    /// rank + worldSize, ...` of the batch (PyTorch's DistributedSampler, within each batch), so
+    /// the shares of all ranks together are exactly the batch one process reads, and a position
+    /// (epoch, batch) means the same samples at any world size. A share may be empty (a last
+    /// batch smaller than the world); `batchCount` is the whole batch's size.
+    public func batch(
+        epoch: Int, index: Int, order: [Int], rank: Int, worldSize: Int
+    ) -> (
+        inputs: Tensor, targets: Tensor, batchCount: Int
+    ) {
+        precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "DataLoader: rank \(rank) of \(worldSize)")
+        let whole = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
+        let indices = Array(
+            Swift.stride(from: whole.startIndex + rank, to: whole.endIndex, by: worldSize).map { whole[$0] })
         return (
             dataset.inputs.indexSelect(alongAxis: 0, indices: indices),
-            dataset.targets.indexSelect(alongAxis: 0, indices: indices)
+            dataset.targets.indexSelect(alongAxis: 0, indices: indices), whole.count
         )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import InertiaData
+import InertiaDistributed
 import InertiaNN
 import InertiaOptim
 import InertiaTensor
@@ -101,6 +102,10 @@ public final class Trainer {
     public let loader: DataLoader
     public let testSet: Dataset?
     public let options: TrainingOptions
+    /// The data-parallel world: each rank reads its share of every batch, the gradients are averaged
+    /// over the ranks before each step (so every rank takes the same step), and only rank 0 writes
+    /// checkpoints. One process by default.
+    public let communicator: any Communicator
     /// `loss(outputs, targets)`; cross-entropy for classification datasets unless given.
     public let loss: (Tensor, Tensor) -> Tensor
     /// Position: the next micro-batch to run.
@@ -110,7 +115,7 @@ public final class Trainer {
 
     public init(
         model: Module, optimizer: Optimizer, loader: DataLoader, testSet: Dataset? = nil, options: TrainingOptions,
-        loss: ((Tensor, Tensor) -> Tensor)? = nil
+        loss: ((Tensor, Tensor) -> Tensor)? = nil, communicator: any Communicator = SingleProcessCommunicator()
     ) throws {
         guard options.epochs > 0 else {
             throw TrainingError.invalidOptions("epochs must be positive, got \(options.epochs)")
@@ -138,7 +143,26 @@ public final class Trainer {
                 )
             }
         }
+        if communicator.size > 1 {
+            guard !optimizer.stepsFromOutputs else {
+                throw TrainingError.invalidOptions(
+                    "\(optimizer.name) steps from the model's outputs; data-parallel training needs a gradient optimizer"
+                )
+            }
+            if let mkor = optimizer as? MKOR {
+                // MKOR's factor vectors are averaged over the ranks through its reducer hook, so
+                // every rank inverts the same factors.
+                mkor.statisticsReducer = { vector in
+                    var reduced = vector
+                    do { try communicator.allReduce(&reduced, .mean) } catch {
+                        fatalError("MKOR's statistics all-reduce failed on rank \(communicator.rank): \(error)")
+                    }
+                    return reduced
+                }
+            }
+        }
         try optimizer.validate(model.namedParameters().filter { !$0.parameter.isFrozen })
+        self.communicator = communicator
         self.model = model
         self.optimizer = optimizer
         self.loader = loader
@@ -172,6 +196,8 @@ public final class Trainer {
         var lastEvaluation: EvaluationReport?
         let named = model.namedParameters()
         let classification = loader.dataset.classCount != nil
+        let distributed = communicator.size > 1
+        if distributed { try broadcastParameters(named) }
         while epoch < options.epochs {
             let order = loader.order(epoch: epoch)
             model.train()
@@ -179,27 +205,52 @@ public final class Trainer {
                 let stepStart = DispatchTime.now().uptimeNanoseconds
                 let group = min(options.accumulationSteps, loader.batchCount - batch)
                 var lossSum = 0.0, correct = 0.0, samples = 0
+                var nonFinite: Double?
                 model.zeroGradients()
                 for micro in 0..<group {
-                    let (x, y) = loader.batch(epoch: epoch, index: batch + micro, order: order)
+                    let (x, y, whole) = loader.batch(
+                        epoch: epoch, index: batch + micro, order: order, rank: communicator.rank,
+                        worldSize: communicator.size)
+                    let count = x.shape[0]
+                    guard count > 0, nonFinite == nil else { continue }
                     let outputs = optimizer.stepsFromOutputs ? withoutGradients { model(x) } : model(x)
                     let value = loss(outputs, y)
                     let scalar = Double(value.item)
                     guard scalar.isFinite else {
-                        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: scalar)
+                        // Every rank must learn of it before anyone stops (below), never a hang.
+                        nonFinite = scalar
+                        continue
                     }
                     if optimizer.stepsFromOutputs {
                         optimizer.step(named, outputs: { self.model(x) }, lossGradient: { self.lossGradient($0, y) })
                     } else {
-                        (value * Float(1 / Double(group))).backward()
+                        // The whole batch's mean is the mean over the ranks of each share's mean
+                        // weighted by `size` times its share of the batch (1 for equal shares, so
+                        // per-example gradients, and MKOR's statistics of them, have the scale
+                        // they have in one process).
+                        let weight = Double(count * communicator.size) / Double(whole) / Double(group)
+                        (value * Float(weight)).backward()
                     }
-                    lossSum += scalar * Double(x.shape[0])
-                    samples += x.shape[0]
+                    lossSum += scalar * Double(count)
+                    samples += count
                     if classification {
                         correct +=
                             Metrics.accuracy(logits: outputs.detached(), labels: y.scalars.map { Int($0) })
-                            * Double(x.shape[0])
+                            * Double(count)
                     }
+                }
+                if distributed {
+                    var totals = [lossSum, Double(samples), correct, nonFinite == nil ? 0 : 1]
+                    try communicator.allReduce(&totals, .sum)
+                    if totals[3] > 0 {
+                        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: nonFinite ?? .nan)
+                    }
+                    lossSum = totals[0]
+                    samples = Int(totals[1])
+                    correct = totals[2]
+                    try allReduceGradients(named)
+                } else if let nonFinite {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: nonFinite)
                 }
                 if !optimizer.stepsFromOutputs {
                     if let clip = options.clipGradientNorm { GradientClipping.clipGlobalNorm(named, maxNorm: clip) }
@@ -233,8 +284,11 @@ public final class Trainer {
                 if let path = options.checkpointPath,
                     options.checkpointEvery > 0 ? step % options.checkpointEvery == 0 : endOfEpoch
                 {
-                    try saveCheckpoint(to: path)
-                    onEvent(.checkpoint(path: path, step: step))
+                    if communicator.rank == 0 {
+                        try saveCheckpoint(to: path)
+                        onEvent(.checkpoint(path: path, step: step))
+                    }
+                    if distributed { try communicator.barrier() }
                 }
                 if let stop = options.shouldStop, stop() {
                     var summary = TrainingSummary(
@@ -249,6 +303,43 @@ public final class Trainer {
         return TrainingSummary(
             steps: step, epochs: epoch, finalTrainLoss: lastLoss, finalEvaluation: lastEvaluation,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+
+    /// Gradients averaged over the ranks in buckets of about a million values, in the parameters'
+    /// fixed order (a parameter without a gradient on this rank contributes zeros), so every rank
+    /// holds the same gradients.
+    func allReduceGradients(_ named: [NamedParameter]) throws {
+        let trainable = named.map(\.parameter).filter { !$0.isFrozen }
+        var start = 0
+        while start < trainable.count {
+            var end = start, length = 0
+            while end < trainable.count && (end == start || length + trainable[end].value.count <= 1 << 20) {
+                length += trainable[end].value.count
+                end += 1
+            }
+            var bucket: [Float] = []
+            bucket.reserveCapacity(length)
+            for parameter in trainable[start..<end] {
+                bucket += parameter.grad?.scalars ?? [Float](repeating: 0, count: parameter.value.count)
+            }
+            try communicator.allReduce(&bucket, .mean)
+            var offset = 0
+            for parameter in trainable[start..<end] {
+                let count = parameter.value.count
+                parameter.value.grad = Tensor(shape: parameter.shape, scalars: Array(bucket[offset..<(offset + count)]))
+                offset += count
+            }
+            start = end
+        }
+    }
+
+    /// Every rank starts from rank 0's parameters.
+    func broadcastParameters(_ named: [NamedParameter]) throws {
+        for (_, parameter) in named {
+            var values = parameter.value.scalars
+            try communicator.broadcast(&values, root: 0)
+            parameter.assign(Tensor(shape: parameter.shape, scalars: values))
+        }
     }
 
     /// Loss and accuracy on the test set, in evaluation mode, without gradients.

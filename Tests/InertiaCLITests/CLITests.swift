@@ -432,7 +432,18 @@ extension CLITests {
         XCTAssertEqual(check.status, 0, check.output)
         XCTAssertTrue(check.output.contains("ranks 1"), check.output)
         XCTAssertTrue(check.output.contains("ok   every rank passed every check"), check.output)
+        XCTAssertTrue(check.output.contains("ok   every rank passed every training check"), check.output)
         XCTAssertFalse(check.output.contains("FAIL"), check.output)
+
+        // `train --distributed` in a build without MPI says how to get one, before touching --out.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("inertia-dp-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let train = try run(["train", "--distributed", "--epochs", "1", "--out", out])
+        if !check.output.contains("MPI built in") {
+            XCTAssertNotEqual(train.status, 0)
+            XCTAssertTrue(train.output.contains("--distributed: this build has no MPI"), train.output)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
     }
 
     func testSampleCommandWritesSamplesAndAReport() throws {

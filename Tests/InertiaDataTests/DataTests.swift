@@ -53,6 +53,28 @@ final class DataTests: XCTestCase {
         XCTAssertEqual((train.inputs.scalars + test.inputs.scalars).sorted(), (0..<10).map(Float.init))
     }
 
+    /// Each rank's share of a batch: together the shares are the batch, at any world size, and a
+    /// world larger than the last batch leaves some ranks an empty share.
+    func testShardsOfABatchAreTheBatch() throws {
+        let data = try Dataset(
+            inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)), targets: Tensor.zeros([10]))
+        let loader = try DataLoader(data, batchSize: 4, seed: 3)
+        let order = loader.order(epoch: 2)
+        for index in 0..<loader.batchCount {
+            let whole = loader.batch(epoch: 2, index: index, order: order).inputs.scalars
+            for worldSize in [1, 2, 3, 5] {
+                let shares = (0..<worldSize).map {
+                    loader.batch(epoch: 2, index: index, order: order, rank: $0, worldSize: worldSize)
+                }
+                XCTAssertTrue(shares.allSatisfy { $0.batchCount == whole.count })
+                XCTAssertEqual(shares.flatMap { $0.inputs.scalars }.sorted(), whole.sorted(), "world \(worldSize)")
+                XCTAssertEqual(shares.map { $0.inputs.shape[0] }.reduce(0, +), whole.count)
+            }
+        }
+        let last = loader.batch(epoch: 0, index: 2, order: loader.order(epoch: 0), rank: 4, worldSize: 5)
+        XCTAssertEqual(last.inputs.shape, [0, 1], "the last batch has 2 samples; rank 4 of 5 gets none")
+    }
+
     func idxBytes(_ shape: [Int], _ payload: [UInt8], type: UInt8 = 0x08) -> Data {
         var d = Data([0, 0, type, UInt8(shape.count)])
         for s in shape {

@@ -28,3 +28,23 @@ final class CommunicatorTests: XCTestCase {
         XCTAssertNoThrow(try world.reduceScatter([Float](repeating: 1, count: 3)))
     }
 }
+
+/// The in-process world (threads as ranks) passes the same check, and a rank that never calls a
+/// collective makes the others fail after the timeout instead of hanging.
+final class InProcessCommunicatorTests: XCTestCase {
+    func testThreeThreadsPassTheCollectivesCheck() throws {
+        let results = InProcessCommunicator.run(size: 3) { try CollectiveCheck.run(on: $0, length: 101) }
+        for (rank, result) in results.enumerated() {
+            let checks = try result.get()
+            XCTAssertEqual(checks.count, 7)
+            for check in checks { XCTAssertTrue(check.passed, "rank \(rank): \(check.name)") }
+        }
+    }
+
+    func testAMissingRankTimesOut() {
+        let world = InProcessCommunicator.group(size: 2, timeout: 0.2)
+        XCTAssertThrowsError(try world[0].barrier()) { error in
+            XCTAssertTrue("\(error)".contains("barrier on rank 0 timed out"), "\(error)")
+        }
+    }
+}

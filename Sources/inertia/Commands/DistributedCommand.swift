@@ -12,7 +12,9 @@ struct DistributedCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
-            abstract: "Run every collective on rank-dependent buffers and compare with closed forms (all ranks).")
+            abstract:
+                "Run every collective on rank-dependent buffers against closed forms, then train the digits MLP data-parallel against one process (all ranks)."
+        )
 
         @Option(help: "Elements of the all-reduce and broadcast buffers (odd by default).")
         var length = 1001
@@ -23,7 +25,7 @@ struct DistributedCommand: ParsableCommand {
 
         func run() throws {
             let world = try World.communicator()
-            let results = try CollectiveCheck.run(on: world, length: length)
+            let results = try CollectiveCheck.run(on: world, length: length) + DataParallelCheck.run(on: world)
             if world.rank == 0 {
                 print(
                     "ranks \(world.size), MPI \(World.supportsMPI ? "built in" : "not built in (swift build --traits MPI)")"

@@ -72,6 +72,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the checkpoint in --out.")
     var resume = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Data-parallel over the MPI world (launch with mpirun; needs a build with --traits MPI).",
+            discussion:
+                "Each rank reads its share of every --batch-size batch; gradients are averaged over the ranks before each step; rank 0 prints and writes the run folder. A checkpoint resumes with any number of ranks."
+        ))
+    var distributed = false
+
     func validate() throws {
         try requireFinite([
             "lr": lr, "momentum": momentum, "weight-decay": weightDecay, "clip": clip, "test-fraction": testFraction,
@@ -140,7 +148,16 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         common.applyThreads()
-        let folder = try RunFolder(out)
+        if distributed && !World.supportsMPI {
+            throw CommandFailure(
+                "--distributed: this build has no MPI; build with `swift build -c release --traits MPI` and launch with mpirun"
+            )
+        }
+        let world: any Communicator = distributed ? try World.communicator() : SingleProcessCommunicator()
+        let lead = world.rank == 0
+        // Rank 0 holds the run folder; the other ranks only read its checkpoint on --resume.
+        let folder = lead ? try RunFolder(out) : nil
+        func file(_ name: String) -> String { folder?.file(name) ?? out + "/" + name }
         var (train, test) = try common.load(testFraction: testFraction, seed: seed)
         if let limit { train = train.subset(Array(0..<min(limit, train.count))) }
         guard let classes = train.classCount else { throw CommandFailure("the data has no classes") }
@@ -161,12 +178,22 @@ struct TrainCommand: ParsableCommand {
         if let noDecayOn {
             optim.weightDecayMask = .names(ParameterGroup.containing(noDecayOn.split(separator: ",").map(String.init)))
         }
-        let checkpoint = folder.file("checkpoint.safetensors")
+        let checkpoint = file("checkpoint.safetensors")
         Interrupt.install()
         var options = TrainingOptions(
             epochs: common.epochs, accumulationSteps: accumulation, checkpointPath: checkpoint, clipGradientNorm: clip)
-        options.shouldStop = { Interrupt.requested }
-        let trainer = try Trainer(model: network, optimizer: optim, loader: loader, testSet: test, options: options)
+        if world.size > 1 {
+            // Every rank stops at the same step: a stop seen by any rank is summed over the world.
+            options.shouldStop = {
+                var flag = [Interrupt.requested ? 1.0 : 0]
+                do { try world.allReduce(&flag, .sum) } catch { return true }
+                return flag[0] > 0
+            }
+        } else {
+            options.shouldStop = { Interrupt.requested }
+        }
+        let trainer = try Trainer(
+            model: network, optimizer: optim, loader: loader, testSet: test, options: options, communicator: world)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw CommandFailure("--resume: no checkpoint at \(checkpoint)")
@@ -179,17 +206,19 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let metrics = try MetricsLog(
-            path: folder.file("metrics.jsonl"), keepingStepsThrough: resume ? trainer.step : nil)
-        let progress = ProgressDisplay()
-        print(
+            path: lead ? file("metrics.jsonl") : nil, keepingStepsThrough: resume ? trainer.step : nil)
+        let progress = ProgressDisplay(isEnabled: lead)
+        func say(_ line: String) { if lead { print(line) } }
+        say(
             "training \(model.rawValue) (\(network.parameterCount()) parameters) on \(common.data): \(train.count) train / \(test.count) test samples, \(common.epochs) epochs"
         )
-        print(
+        if world.size > 1 { say("data-parallel over \(world.size) ranks: \(common.batchSize) samples a step in all") }
+        say(
             "optimizer \(optim.name): "
                 + optim.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                     separator: " ")
                 + ", schedule \(schedule.rawValue)")
-        if resume { print("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
+        if resume { say("resumed at epoch \(trainer.epoch + 1), step \(trainer.step)") }
         let summary: TrainingSummary
         do {
             summary = try trainer.run { event in
@@ -203,7 +232,7 @@ struct TrainCommand: ParsableCommand {
                     ])
                 case .evaluation(let e):
                     progress.finishLine()
-                    print(
+                    say(
                         String(
                             format: "epoch %d  step %d  test loss %.4f  test accuracy %.4f", e.epoch, e.step, e.loss,
                             e.accuracy ?? .nan))
@@ -216,15 +245,16 @@ struct TrainCommand: ParsableCommand {
             }
         } catch {
             progress.finishLine()
-            throw CommandFailure("\(error)")
+            throw CommandFailure(world.size > 1 ? "rank \(world.rank): \(error)" : "\(error)")
         }
         progress.finishLine()
+        guard lead else { return }
         if summary.interrupted {
             try trainer.saveCheckpoint(to: checkpoint)
             print("interrupted at step \(summary.steps): checkpoint written to \(checkpoint); continue with --resume")
             try Interrupt.exitIfRequested()
         }
-        let weights = folder.file("model.safetensors")
+        let weights = file("model.safetensors")
         try SafeTensors.write(
             SafeTensors.File(
                 tensors: network.stateDictionary().map { (name: $0.name, tensor: $0.value) },
@@ -234,7 +264,7 @@ struct TrainCommand: ParsableCommand {
                 format: "done: %d steps in %.1f s, final train loss %.4f, test accuracy %.4f", summary.steps,
                 summary.seconds,
                 summary.finalTrainLoss, summary.finalEvaluation?.accuracy ?? .nan))
-        print("wrote \(weights), \(checkpoint), \(folder.file("metrics.jsonl"))")
+        print("wrote \(weights), \(checkpoint), \(file("metrics.jsonl"))")
     }
 }
 

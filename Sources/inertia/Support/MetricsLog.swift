@@ -1,14 +1,19 @@
 import Foundation
 import Inertia
 
-/// Metrics as JSON lines, flushed after each line.
+/// Metrics as JSON lines, flushed after each line (nowhere without a path: a data-parallel
+/// run's ranks other than 0).
 final class MetricsLog {
-    let handle: FileHandle
+    let handle: FileHandle?
 
     /// A new log, or with `keepingStepsThrough` the existing one cut back to the lines of steps up
     /// to that step (a run resumed from its checkpoint appends after the checkpoint's step, not
     /// after the steps the interrupted run logged past it).
-    init(path: String, keepingStepsThrough lastStep: Int? = nil) throws {
+    init(path: String?, keepingStepsThrough lastStep: Int? = nil) throws {
+        guard let path else {
+            handle = nil
+            return
+        }
         var kept = Data()
         if let lastStep, let old = FileManager.default.contents(atPath: path) {
             for line in old.split(separator: UInt8(ascii: "\n")) {
@@ -32,17 +37,22 @@ final class MetricsLog {
     }
 
     func write(_ fields: [(String, JSONValue)]) {
-        handle.write(Data((JSONValue.object(fields).text + "\n").utf8))
+        handle?.write(Data((JSONValue.object(fields).text + "\n").utf8))
     }
 }
 
-/// A one-line progress bar on a terminal; a plain log line every few seconds otherwise.
+/// A one-line progress bar on a terminal; a plain log line every few seconds otherwise; nothing
+/// when disabled.
 final class ProgressDisplay {
     let isTerminal = isatty(STDOUT_FILENO) != 0
+    let isEnabled: Bool
     var lastPlain = 0.0
     var onLine = false
 
+    init(isEnabled: Bool = true) { self.isEnabled = isEnabled }
+
     func update(_ r: StepReport) {
+        guard isEnabled else { return }
         let fraction = Double(r.step) / Double(max(r.totalSteps, 1))
         let eta = r.elapsedSeconds / max(fraction, 1e-9) * (1 - fraction)
         let accuracy = r.accuracy.map { String(format: " acc %.3f", $0) } ?? ""
