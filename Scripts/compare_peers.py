@@ -18,7 +18,10 @@ same with `--train` (the denoiser training loop, batch 256, Adam) on 2-D and 16-
 `inertia bench flow-map` against `bench/peers/flow_map_step.py` (an LSD training step); meanflow:
 `inertia bench meanflow` against `bench/peers/meanflow_step.py` (a MeanFlow training step); wos: `inertia
 bench wos` against `bench/peers/wos_numpy.py` (walk-on-spheres vectorised with numpy); simp: `inertia bench
-simp` against `bench/peers/top88_scipy.py` (top88's Python port). Optimal transport:
+simp` against `bench/peers/top88_scipy.py` (top88's Python port); ddp: data-parallel scaling, `inertia bench
+train --distributed` under `mpirun -np 2` (1 thread a rank, `--mpi-binary`, a build with `--traits MPI`)
+against one rank, and PyTorch DDP (gloo, `bench/peers/mlp_ddp.py`) against one torch process, on
+Fashion-MNIST's MLP (second epoch). Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -45,6 +48,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "inertia"))
     ap.add_argument("--torch-python", help="a Python with torch, for the optimizer-step comparison")
+    ap.add_argument("--mpi-binary", default=os.path.join(ROOT, ".build-mpi", "release", "inertia"),
+                    help="an inertia built with --traits MPI, for ddp")
     ap.add_argument("--only", nargs="+",
                     default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map",
                              "meanflow", "wos", "simp", "ot", "cbo"])
@@ -75,6 +80,8 @@ def main():
         walk_on_spheres(args)
     if "simp" in args.only:
         simp(args)
+    if "ddp" in args.only and args.torch_python:
+        ddp(args)
     if "ot" in args.only and args.torch_python:
         ot(args)
     elif "sns" in args.only and args.torch_python:
@@ -405,6 +412,31 @@ def simp(args):
     print("\n| Inertia ms per iteration | numpy/scipy ms per iteration | scipy / Inertia |")
     print("|---|---|---|")
     print("| %.1f | %.1f | %.2fx |" % (1000 * best["inertia"], 1000 * best["scipy"], best["scipy"] / best["inertia"]))
+
+
+def ddp(args):
+    """Data-parallel epoch time on Fashion-MNIST's MLP, 1 thread a process: Inertia 1 rank and 2 MPI
+    ranks, torch 1 process and 2 DDP (gloo) processes, alternating, best second epoch of all rounds."""
+    env = dict(os.environ, INERTIA_THREADS="1", OMP_NUM_THREADS="1")
+    bench = ["bench", "train", "--datasets", "fashion", "--models", "mlp", "--threads", "1"]
+    mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "-x", "INERTIA_THREADS=1"]
+    peer = [args.torch_python, os.path.join(ROOT, "bench", "peers", "mlp_ddp.py")]
+    runs = (("inertia 1", [args.mpi_binary] + bench, lambda j: j["results"]["fashion"]["epoch_s"]),
+            ("inertia 2", mpirun + [args.mpi_binary] + bench + ["--distributed"],
+             lambda j: j["results"]["fashion"]["epoch_s"]),
+            ("torch 1", peer + ["--processes", "1"], lambda j: j["epoch_s"]),
+            ("torch 2", peer + ["--processes", "2"], lambda j: j["epoch_s"]))
+    best = {}
+    for _ in range(args.rounds):
+        for label, cmd, pick in runs:
+            best[label] = min(best.get(label, 1e9), pick(run_json(cmd, env)))
+    print("\n| processes x threads | Inertia epoch s | torch epoch s | Inertia / torch |")
+    print("|---|---|---|---|")
+    for n in ("1", "2"):
+        a, b = best["inertia " + n], best["torch " + n]
+        print("| %s x 1 | %.3f | %.3f | %.2fx |" % (n, a, b, a / b))
+    print("speedup 2 ranks / 1: Inertia %.2fx, torch DDP %.2fx"
+          % (best["inertia 1"] / best["inertia 2"], best["torch 1"] / best["torch 2"]))
 
 
 def record(rows, label, results, rss):

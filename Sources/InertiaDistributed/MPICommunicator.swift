@@ -80,9 +80,20 @@
                         comm)
                 }
             }
-            if operation == .mean {
-                let scale = T(1) / T(size)
-                for i in buffer.indices { buffer[i] *= scale }
+            if operation == .mean { Self.divide(&buffer, by: size) }
+        }
+
+        /// `buffer / size`, specialised for the two scalar types (the generic element loop, called
+        /// through the protocol, costs more than the all-reduce itself).
+        static func divide<T: CommunicatedScalar>(_ buffer: inout [T], by size: Int) {
+            buffer.withUnsafeMutableBytes { bytes in
+                if T.self == Float.self {
+                    let values = bytes.bindMemory(to: Float.self), scale = 1 / Float(size)
+                    for i in values.indices { values[i] *= scale }
+                } else {
+                    let values = bytes.bindMemory(to: Double.self), scale = 1 / Double(size)
+                    for i in values.indices { values[i] *= scale }
+                }
             }
         }
 

@@ -317,17 +317,28 @@ public final class Trainer {
                 length += trainable[end].value.count
                 end += 1
             }
-            var bucket: [Float] = []
-            bucket.reserveCapacity(length)
-            for parameter in trainable[start..<end] {
-                bucket += parameter.grad?.scalars ?? [Float](repeating: 0, count: parameter.value.count)
+            var bucket = [Float](repeating: 0, count: length)
+            bucket.withUnsafeMutableBufferPointer { destination in
+                var offset = 0
+                for parameter in trainable[start..<end] {
+                    parameter.grad?.withUnsafeBufferPointer { source in
+                        (destination.baseAddress! + offset).update(from: source.baseAddress!, count: source.count)
+                    }
+                    offset += parameter.value.count
+                }
             }
             try communicator.allReduce(&bucket, .mean)
-            var offset = 0
-            for parameter in trainable[start..<end] {
-                let count = parameter.value.count
-                parameter.value.grad = Tensor(shape: parameter.shape, scalars: Array(bucket[offset..<(offset + count)]))
-                offset += count
+            bucket.withUnsafeBufferPointer { source in
+                var offset = 0
+                for parameter in trainable[start..<end] {
+                    let count = parameter.value.count
+                    parameter.value.grad = Tensor(
+                        shape: parameter.shape,
+                        unsafeUninitialized: { destination in
+                            destination.baseAddress!.initialize(from: source.baseAddress! + offset, count: count)
+                        })
+                    offset += count
+                }
             }
             start = end
         }

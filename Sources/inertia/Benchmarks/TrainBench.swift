@@ -6,6 +6,7 @@ import Inertia
 /// PyTorch's defaults and lr 1e-3, batch 128, one epoch of 60000 samples = 469 steps, reshuffled
 /// each epoch; two epochs, the second timed), on the peers' random data (SplitMix64 seeds 7 and 8,
 /// bit-identical to theirs) and on Fashion-MNIST when installed; and a small CNN on the same data.
+/// With `--distributed` under `mpirun`, the ranks train data-parallel (the global batch stays 128).
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -24,6 +25,12 @@ struct TrainBench: ParsableCommand {
 
     @Option(help: "Threads.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(
+        help:
+            "Data-parallel over the MPI world (launch with mpirun; a build with --traits MPI): the batch of 128 is split over the ranks; rank 0 reports."
+    )
+    var distributed = false
 
     func validate() throws {
         guard epochs > 0, threads > 0 else { throw ValidationError("--epochs and --threads must be positive") }
@@ -47,6 +54,11 @@ struct TrainBench: ParsableCommand {
 
     func run() throws {
         Parallel.threadCount = threads
+        if distributed && !World.supportsMPI {
+            throw CommandFailure(
+                "--distributed: this build has no MPI; build with `swift build -c release --traits MPI`")
+        }
+        let world: any Communicator = distributed ? try World.communicator() : SingleProcessCommunicator()
         let loadStart = BenchEnvironment.loadAverage
         var results: [(String, JSONValue)] = []
         for dataset in datasets {
@@ -69,7 +81,7 @@ struct TrainBench: ParsableCommand {
                 let trainer = try Trainer(
                     model: network, optimizer: try AdamW(learningRate: 1e-3),
                     loader: try DataLoader(train, batchSize: 128, seed: 0),
-                    testSet: test, options: TrainingOptions(epochs: epochs))
+                    testSet: test, options: TrainingOptions(epochs: epochs), communicator: world)
                 var records: [JSONValue] = []
                 var epochStart = DispatchTime.now().uptimeNanoseconds
                 var lossSum = 0.0, steps = 0
@@ -90,6 +102,7 @@ struct TrainBench: ParsableCommand {
                             fields.append(("test_acc", evaluation.accuracy.map { .number($0) } ?? .null))
                         }
                         records.append(.object(fields))
+                        guard world.rank == 0 else { return }
                         FileHandle.standardError.write(
                             Data(
                                 "\(kind.rawValue) \(name) epoch \(r.epoch + 1): \(String(format: "%.3f", seconds)) s\n"
@@ -113,13 +126,14 @@ struct TrainBench: ParsableCommand {
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
+        guard world.rank == 0 else { return }
         print(
             BenchEnvironment.line(
                 bench: "mlp_train", threads: [threads], loadStart: loadStart, results: .object(results),
                 extra: [
                     ("batch", 128), ("lr", .number(1e-3)), ("optimizer", "AdamW, PyTorch defaults (fused pass)"),
                     ("arch", "784-256-256-10 ReLU; cnn: conv16-pool-conv32-pool-linear"),
-                    ("max_rss_MiB", .number(Double(usage.ru_maxrss) / 1024)),
+                    ("max_rss_MiB", .number(Double(usage.ru_maxrss) / 1024)), ("ranks", .number(Double(world.size))),
                 ]))
     }
 }
