@@ -106,6 +106,14 @@ public final class Muon: FusedOptimizer {
         ["momentum": momentum, "nesterov": nesterov ? 1 : 0, "ns_steps": Double(steps)]
     }
 
+    /// Data-parallel ranks sharing the orthogonalisations (`nil`: this process does them all).
+    public var sharing: MatrixWorkSharing?
+    /// Matrices this process has orthogonalised itself (with `sharing`, its share only).
+    public private(set) var orthogonalizedMatrices = 0
+    private var matrixIndex = 0
+
+    public override func prepare(_ parameters: [NamedParameter]) { matrixIndex = 0 }
+
     public override func update(_ u: inout ParameterUpdate) {
         let n = u.count, p = u.parameter, g = u.gradient, m = u.slots[0]
         let beta = Float(momentum)
@@ -116,8 +124,20 @@ public final class Muon: FusedOptimizer {
                 d[i] = nesterov ? (1 - beta) * g[i] + beta * m[i] : m[i]
             }
         }
-        let orthogonal =
-            exactPolar ? Matrix64(direction).polarFactor.tensor : NewtonSchulz.orthogonalize(direction, steps: steps)
+        let owner = sharing.map { matrixIndex % $0.size }
+        matrixIndex += 1
+        var orthogonal = direction
+        if owner == nil || owner == sharing?.rank {
+            orthogonal =
+                exactPolar
+                ? Matrix64(direction).polarFactor.tensor : NewtonSchulz.orthogonalize(direction, steps: steps)
+            orthogonalizedMatrices += 1
+        }
+        if let sharing, let owner {
+            var values = orthogonal.scalars
+            sharing.broadcast(&values, owner)
+            orthogonal = Tensor(shape: [rows, columns], scalars: values)
+        }
         let step = Float(u.learningRate * scale.factor(rows: rows, columns: columns))
         let decay = Float(1 - u.learningRate * u.weightDecay)
         orthogonal.withUnsafeBufferPointer { o in

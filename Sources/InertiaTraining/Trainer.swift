@@ -149,6 +149,17 @@ public final class Trainer {
                     "\(optimizer.name) steps from the model's outputs; data-parallel training needs a gradient optimizer"
                 )
             }
+            // Muon's orthogonalisations are split over the ranks (each computes its share and
+            // broadcasts it), whether it is the optimizer or the matrix route of one.
+            let muons =
+                [optimizer as? Muon] + ((optimizer as? RoutedOptimizer)?.routes.map { $0.optimizer as? Muon } ?? [])
+            for muon in muons.compactMap({ $0 }) {
+                muon.sharing = MatrixWorkSharing(rank: communicator.rank, size: communicator.size) { values, root in
+                    do { try communicator.broadcast(&values, root: root) } catch {
+                        fatalError("Muon's sharded orthogonalisation failed on rank \(communicator.rank): \(error)")
+                    }
+                }
+            }
             if let mkor = optimizer as? MKOR {
                 // MKOR's factor vectors are averaged over the ranks through its reducer hook, so
                 // every rank inverts the same factors.

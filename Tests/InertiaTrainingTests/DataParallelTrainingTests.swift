@@ -158,12 +158,53 @@ final class DataParallelCheckTests: XCTestCase {
     func testPassesOnTwoThreadsAndOnOneProcess() throws {
         for result in InProcessCommunicator.run(size: 2, { try DataParallelCheck.run(on: $0) }) {
             let checks = try result.get()
-            XCTAssertEqual(checks.count, 3)
+            XCTAssertEqual(checks.count, 5)
             for check in checks { XCTAssertTrue(check.passed, check.name) }
             XCTAssertTrue(checks[0].name.contains("each of 45 steps"), checks[0].name)
+            XCTAssertTrue(checks[2].name.hasPrefix("Muon"), checks[2].name)
         }
         for check in try DataParallelCheck.run(on: SingleProcessCommunicator()) {
             XCTAssertTrue(check.passed, check.name)
         }
+    }
+}
+
+/// Muon (with AdamW on the rest, as the registry routes it) sharded over two ranks: each rank
+/// orthogonalises half of the matrices, the ranks stay bit-identical and equal one process to
+/// rounding.
+final class ShardedMuonTests: XCTestCase {
+    func makeRun(_ communicator: any Communicator, seed: UInt64) throws -> (Trainer, Module) {
+        let (train, _) = try Digits.load().split(testFraction: 0.2, seed: 1)
+        var rng = PhiloxGenerator(seed: seed)
+        let model = MLP(sizes: [64, 32, 10], using: &rng)
+        let optimizer = try OptimizerRegistry.entry(named: "muon")!([:], model: model)
+        let trainer = try Trainer(
+            model: model, optimizer: optimizer, loader: try DataLoader(train, batchSize: 32, seed: 5),
+            options: TrainingOptions(epochs: 1), communicator: communicator)
+        return (trainer, model)
+    }
+
+    func muon(_ trainer: Trainer) -> Muon {
+        (trainer.optimizer as! RoutedOptimizer).routes.compactMap { $0.optimizer as? Muon }.first!
+    }
+
+    func testEachRankOrthogonalisesItsShare() throws {
+        let results = InProcessCommunicator.run(size: 2) { world -> ([Float], Int) in
+            let (trainer, model) = try self.makeRun(world, seed: UInt64(world.rank) + 30)
+            try trainer.run()
+            return (
+                model.namedParameters().flatMap { $0.parameter.value.scalars },
+                self.muon(trainer).orthogonalizedMatrices
+            )
+        }
+        let (rank0, count0) = try results[0].get(), (rank1, count1) = try results[1].get()
+        XCTAssertEqual(rank0, rank1)
+        // Two weight matrices a step, 45 steps: one each.
+        XCTAssertEqual([count0, count1], [45, 45])
+        let (single, singleModel) = try makeRun(SingleProcessCommunicator(), seed: 30)
+        try single.run()
+        XCTAssertEqual(muon(single).orthogonalizedMatrices, 90)
+        let reference = singleModel.namedParameters().flatMap { $0.parameter.value.scalars }
+        XCTAssertLessThan(zip(rank0, reference).map { abs($0 - $1) }.max()!, 1e-5)
     }
 }
