@@ -64,10 +64,12 @@ public final class HardConstrainedMoE: Module {
         maxSolverSteps: Int = 20, solverStart: Double = 0, using rng: inout PhiloxGenerator
     ) {
         if case .hard(let experts, let sampled) = constraint {
+            // Every expert's problem has the same rows (one solve over all of them), so the
+            // blocks must be of equal width.
             validated(
-                experts >= 1 && experts <= problem.points && sampled >= 1
+                experts >= 1 && problem.points % experts == 0 && sampled >= 1
                     && sampled <= (problem.times - 1) * (problem.points / experts),
-                "HardConstrainedMoE: \(experts) experts with \(sampled) points each do not fit a \(problem.times)x\(problem.points) grid"
+                "HardConstrainedMoE: \(experts) experts with \(sampled) points each do not fit a \(problem.times)x\(problem.points) grid (the experts must divide the \(problem.points) points)"
             )
         }
         self.problem = problem
@@ -155,14 +157,14 @@ public final class HardConstrainedMoE: Module {
         let flat = [basis, basisT, basisXX].map { $0.reshaped(to: [batch, n, nt * nx]) }
         let blocks = Self.partition(nx, parts: experts)
         var features: [Tensor] = [], targets: [Tensor] = []
-        var rowForms: [Int] = []
+        let rowForms = Array(repeating: 0, count: sampled) + Array(repeating: 1, count: nx / experts)
         for block in blocks {
             // S residual rows at distinct points with t > 0 inside the block, then its IC rows.
             let candidates = (1..<nt).flatMap { a in block.map { a * nx + $0 } }
             let order = rng.permutation(candidates.count)
             let points = (0..<sampled).map { candidates[order[$0]] }
             let pde = Tensor.stack(flat.map { $0.indexSelect(alongAxis: 2, indices: points) }, alongAxis: 2)
-            let icValues = basis.reshaped(to: [batch, n, nt * nx]).indexSelect(alongAxis: 2, indices: Array(block))
+            let icValues = flat[0].indexSelect(alongAxis: 2, indices: Array(block))
             let ic = Tensor.concatenate(
                 [icValues.unsqueezed(axis: 2), Tensor.zeros([batch, n, 2, block.count])], alongAxis: 2)
             features.append(Tensor.concatenate([pde, ic], alongAxis: 3).permuted([0, 3, 2, 1]))  // [B, rows, 3, N]
@@ -170,7 +172,6 @@ public final class HardConstrainedMoE: Module {
                 Tensor.concatenate(
                     [Tensor.zeros([batch, sampled]), initial.indexSelect(alongAxis: 1, indices: Array(block))],
                     alongAxis: 1))
-            rowForms = Array(repeating: 0, count: sampled) + Array(repeating: 1, count: block.count)
         }
         // Problems ordered (expert, sample).
         let (weights, solutions) = layer(
