@@ -134,6 +134,16 @@ public struct Comparison {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// The median of `values` when there are some and all are finite, else `nil` (a check's
+    /// measurement that a missing or diverged run must leave unmeasured).
+    static func finiteMedian(_ values: [Double]?) -> Double? {
+        guard let values, !values.isEmpty, values.allSatisfy(\.isFinite) else { return nil }
+        return median(values)
+    }
+
+    /// `a / b` when both were measured.
+    static func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
+
     /// The summary table, one row per contender.
     public func table(_ runs: [Run]) -> Table {
         func cell(_ v: [Double], _ format: String) -> String {

@@ -117,11 +117,7 @@ public struct EquiNOReproduction: Reproduction {
             return (error / norm).squareRoot()
         }
         let complete = !partial && runs.count == seeds.count
-        func median(_ pick: (Run) -> Double) -> Double? {
-            guard complete else { return nil }
-            let values = runs.map(pick)
-            return values.allSatisfy(\.isFinite) ? Comparison.median(values) : nil
-        }
+        func median(_ pick: (Run) -> Double) -> Double? { complete ? Comparison.finiteMedian(runs.map(pick)) : nil }
         let insideError = median { relativeL2($0.equino, inside) }
         let outsideEquiNO = median { relativeL2($0.equino, outside) }
         let outsideMLP = median { relativeL2($0.supervised, outside) }

@@ -87,8 +87,7 @@ public struct FlowMapsReproduction: Reproduction {
         }
         func median(_ name: String, _ index: Int) -> Double? {
             guard let runs = kl[name], runs.count == seeds.count, !partial else { return nil }
-            let values = runs.map { $0[index] }
-            return values.allSatisfy(\.isFinite) ? Comparison.median(values) : nil
+            return Comparison.finiteMedian(runs.map { $0[index] })
         }
         let lsd = FlowMapModel.Distillation.lagrangian.name,
             psd = FlowMapModel.Distillation.progressive(gamma: 0.5).name

@@ -97,24 +97,22 @@ public struct HardConstraintsMoEReproduction: Reproduction {
 
         let complete = !partial && Self.variants.allSatisfy { (runs[$0.name]?.count ?? 0) == seeds.count }
         func median(_ variant: Int, _ pick: (Run) -> Double) -> Double? {
-            guard complete, let values = runs[Self.variants[variant].name]?.map(pick), values.allSatisfy(\.isFinite)
-            else { return nil }
-            return Comparison.median(values)
+            complete ? Comparison.finiteMedian(runs[Self.variants[variant].name]?.map(pick)) : nil
         }
-        func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
         let reason = "not measured: a run was stopped or gave a non-finite result"
         let checks = [
             Check(
                 name: "median rel. L2 PI-HC-MoE / PI-SC",
-                measured: ratio(median(2, \.medianError), median(0, \.medianError)),
+                measured: Comparison.ratio(median(2, \.medianError), median(0, \.medianError)),
                 relation: .atMost, threshold: 0.7, source: "spec 5", missingBecause: reason),
             Check(
                 name: "median rel. L2 PI-HC-MoE / PI-HC",
-                measured: ratio(median(2, \.medianError), median(1, \.medianError)),
+                measured: Comparison.ratio(median(2, \.medianError), median(1, \.medianError)),
                 relation: .atMost, threshold: 1.1, source: "spec 5", missingBecause: reason),
             Check(
                 name: "constraint-solve time per step PI-HC-MoE / PI-HC",
-                measured: ratio(median(2, \.constraintSecondsPerStep), median(1, \.constraintSecondsPerStep)),
+                measured: Comparison.ratio(
+                    median(2, \.constraintSecondsPerStep), median(1, \.constraintSecondsPerStep)),
                 relation: .atMost, threshold: 1, source: "spec 5", missingBecause: reason),
         ]
 

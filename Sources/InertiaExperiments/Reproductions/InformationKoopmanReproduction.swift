@@ -155,20 +155,17 @@ public struct InformationKoopmanReproduction: Reproduction {
         }
         let complete = !partial && Self.variants.allSatisfy { (runs[$0.name]?.count ?? 0) == seeds.count }
         func median(_ variant: Int, _ pick: (Run) -> Double) -> Double? {
-            guard complete, let values = runs[Self.variants[variant].name]?.map(pick), values.allSatisfy(\.isFinite)
-            else { return nil }
-            return Comparison.median(values)
+            complete ? Comparison.finiteMedian(runs[Self.variants[variant].name]?.map(pick)) : nil
         }
-        func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
         let reason = "not measured: a run was stopped or gave a non-finite result"
         let checks = [
             Check(
                 name: "median effective rank (c) / median effective rank (b) (> 1)",
-                measured: ratio(median(2, \.effectiveRank), median(1, \.effectiveRank)), relation: .atLeast,
+                measured: Comparison.ratio(median(2, \.effectiveRank), median(1, \.effectiveRank)), relation: .atLeast,
                 threshold: 1 + 1e-9, source: "spec 5", missingBecause: reason),
             Check(
                 name: "median rollout MSE (c) / median rollout MSE (a)",
-                measured: ratio(median(2, \.rolloutError), median(0, \.rolloutError)), relation: .atMost,
+                measured: Comparison.ratio(median(2, \.rolloutError), median(0, \.rolloutError)), relation: .atMost,
                 threshold: 1.05, source: "spec 5", missingBecause: reason),
         ]
 

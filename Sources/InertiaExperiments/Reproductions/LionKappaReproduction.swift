@@ -224,15 +224,14 @@ public struct LionKappaReproduction: Reproduction {
             let median = { (label: String) in finalLoss[label].map(Comparison.median) }
             let adamw = median("AdamW 1e-3, wd 1e-2"), l03 = median("Lion λ=0.3"), l3 = median("Lion λ=3.0"),
                 l30 = median("Lion λ=30.0")
-            func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
             checks.append(
                 Check(
-                    name: "final loss: Lion λ=3 / AdamW", measured: ratio(l3, adamw), relation: .atMost,
+                    name: "final loss: Lion λ=3 / AdamW", measured: Comparison.ratio(l3, adamw), relation: .atMost,
                     threshold: 1.10,
                     source: "spec 5.2 (b)"))
             checks.append(
                 Check(
-                    name: "final loss: Lion λ=30 / Lion λ=3", measured: ratio(l30, l3), relation: .atLeast,
+                    name: "final loss: Lion λ=30 / Lion λ=3", measured: Comparison.ratio(l30, l3), relation: .atLeast,
                     threshold: 1.20,
                     source: "spec 5.2 (b)"))
             checks.append(
@@ -240,7 +239,7 @@ public struct LionKappaReproduction: Reproduction {
                     name: "fraction of weights at the bound, λ=30",
                     measured: atBound["Lion λ=30.0"].map(Comparison.median),
                     relation: .atLeast, threshold: 0.10, source: "spec 5.2 (b)"))
-            let spread = ratio(l03, l3).map { Swift.abs($0 - 1) }
+            let spread = Comparison.ratio(l03, l3).map { Swift.abs($0 - 1) }
             checks.append(
                 Check(
                     name: "final loss: |Lion λ=0.3 / Lion λ=3 − 1|", measured: spread, relation: .atMost,

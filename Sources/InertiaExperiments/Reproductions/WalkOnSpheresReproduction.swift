@@ -194,18 +194,17 @@ public struct WalkOnSpheresReproduction: Reproduction {
 
         let complete = !partial && Method.allCases.allSatisfy { (errors[$0]?.count ?? 0) == seeds.count }
         func median(_ method: Method) -> Double? {
-            guard complete, let runs = errors[method] else { return nil }
-            let perSeed = runs.map { Comparison.median($0) }
-            return perSeed.allSatisfy(\.isFinite) ? Comparison.median(perSeed) : nil
+            complete ? Comparison.finiteMedian(errors[method]?.map { Comparison.median($0) }) : nil
         }
-        func ratio(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { x in b.map { x / $0 } } }
         let reason = "not measured: a run was stopped or gave a non-finite error"
         let checks = [
             Check(
-                name: "median rel. L2, WoS-NO / PINN", measured: ratio(median(.wos), median(.pinn)), relation: .atMost,
+                name: "median rel. L2, WoS-NO / PINN", measured: Comparison.ratio(median(.wos), median(.pinn)),
+                relation: .atMost,
                 threshold: 0.8, source: "spec 5", missingBecause: reason),
             Check(
-                name: "median rel. L2, WoS-NO / supervised", measured: ratio(median(.wos), median(.supervised)),
+                name: "median rel. L2, WoS-NO / supervised",
+                measured: Comparison.ratio(median(.wos), median(.supervised)),
                 relation: .atMost, threshold: 2.5, source: "spec 5", missingBecause: reason),
         ]
 
