@@ -13,8 +13,7 @@ Prints one JSON line with the same fields as `inertia bench flow-map`.
 import os
 
 import torch
-import torch.nn as nn
-from peer_line import print_line, time_training_steps, training_step_arguments
+from peer_line import gelu_mlp, print_line, time_training_steps, training_step_arguments
 
 
 def checkerboard(n, generator):
@@ -31,13 +30,7 @@ def main():
     for threads in args.threads:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        layers = [nn.Linear(5, 128), nn.GELU()]
-        for _ in range(3):
-            layers += [nn.Linear(128, 128), nn.GELU()]
-        layers.append(nn.Linear(128, 2))
-        net = nn.Sequential(*layers)
-        nn.init.zeros_(net[-1].weight)
-        nn.init.zeros_(net[-1].bias)
+        net = gelu_mlp(5, 128, 3, 2)
         optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
         generator = torch.Generator().manual_seed(1)
         data = checkerboard(200_000, generator)

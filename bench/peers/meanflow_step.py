@@ -15,8 +15,7 @@ import math
 import os
 
 import torch
-import torch.nn as nn
-from peer_line import print_line, time_training_steps, training_step_arguments
+from peer_line import gelu_mlp, print_line, time_training_steps, training_step_arguments
 
 
 def actions(n, generator):
@@ -34,13 +33,7 @@ def main():
     for threads in args.threads:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        layers = [nn.Linear(5, 128), nn.GELU()]
-        for _ in range(2):
-            layers += [nn.Linear(128, 128), nn.GELU()]
-        layers.append(nn.Linear(128, 2))
-        net = nn.Sequential(*layers)
-        nn.init.zeros_(net[-1].weight)
-        nn.init.zeros_(net[-1].bias)
+        net = gelu_mlp(5, 128, 2, 2)
         optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-6)
         generator = torch.Generator().manual_seed(1)
         data, states = actions(200_000, generator)

@@ -54,6 +54,20 @@ def time_training_steps(step, steps, min_time):
             "steps_per_s": steps / times[0], "last_loss": loss if math.isfinite(loss) else None}
 
 
+def gelu_mlp(inputs, width, hidden_layers, outputs):
+    """Inertia's `DenoiserNetwork` shape in torch: Linear + GELU layers, `hidden_layers` of them
+    width -> width after the first, and a zero-initialised output layer (seeded by the caller)."""
+    import torch.nn as nn
+    layers = [nn.Linear(inputs, width), nn.GELU()]
+    for _ in range(hidden_layers):
+        layers += [nn.Linear(width, width), nn.GELU()]
+    layers.append(nn.Linear(width, outputs))
+    net = nn.Sequential(*layers)
+    nn.init.zeros_(net[-1].weight)
+    nn.init.zeros_(net[-1].bias)
+    return net
+
+
 def training_step_arguments():
     """The command line of the training-step benches: --batch, --steps, --threads, --min-time."""
     ap = argparse.ArgumentParser()
