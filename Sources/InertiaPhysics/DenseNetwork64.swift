@@ -136,7 +136,7 @@ extension DenseNetwork64 {
         let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7
         var losses: [Double] = []
         losses.reserveCapacity(adamSteps)
-        for step in 1...Swift.max(adamSteps, 1) where adamSteps > 0 {
+        for step in stride(from: 1, through: adamSteps, by: 1) {
             let (value, gradient) = objective(parameters)
             losses.append(value)
             let correction1 = 1 - Foundation.pow(beta1, Double(step))
