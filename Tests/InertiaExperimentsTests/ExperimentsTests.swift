@@ -409,6 +409,37 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(complete.verdict, .held)
     }
 
+    /// EquiNO's quick run measures all four checks; even 300 Adam steps and 100 L-BFGS
+    /// iterations bring the homogenised stress inside the spec's 1e-2 on the training range.
+    func testEquiNOQuickReproductionMeasuresEveryCheck() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("equino"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 4)
+        for check in result.checks {
+            XCTAssertNotNil(check.measured, check.name)
+            XCTAssertTrue(check.measured.map { $0.isFinite && $0 > 0 } ?? false, check.name)
+        }
+        let error = try XCTUnwrap(result.checks.first { $0.name.hasPrefix("EquiNO relative L2") })
+        XCTAssertEqual(error.verdict, .held, "\(error)")
+        XCTAssertEqual(result.tables[0].rows.count, 1)
+    }
+
+    /// The hard-constraint quick run measures its three checks: both error ratios and the
+    /// constraint-solve time ratio (the soft model has no solve, the two hard ones do).
+    func testHardConstraintsQuickReproductionMeasuresEveryCheck() throws {
+        let reproduction = try XCTUnwrap(Reproductions.named("hard-constraints-moe"))
+        let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
+        XCTAssertEqual(result.checks.count, 3)
+        for check in result.checks {
+            XCTAssertTrue(check.measured.map { $0.isFinite && $0 > 0 } ?? false, "\(check)")
+        }
+        // Five variants, one seed: PI-SC spends no time in a constraint solve.
+        let rows = result.tables[0].rows
+        XCTAssertEqual(rows.count, 5)
+        XCTAssertEqual(rows[0].last, "0.0")
+        XCTAssertTrue(rows[1...].allSatisfy { Double($0.last!)! > 0 }, "\(rows)")
+    }
+
     func testFISMOQuickReproductionRunsEndToEnd() throws {
         let reproduction = try XCTUnwrap(Reproductions.named("fismo"))
         let result = try reproduction.run(budget: .quick, seeds: [0], shouldStop: { false }) { _ in }
