@@ -343,6 +343,10 @@ static void cos_f64(const double *x, double *y, long n) {
     }
 }
 
+// MARK: Layout
+
+#include "layout_f32.h"
+
 // MARK: Transport
 
 #include "transport_f64.h"
@@ -370,6 +374,10 @@ const inertia_kernel_table KERNEL_TABLE = {
     .sgemm_nr = GEMM_NR,
     .sgemm_kc = 256,
     .sgemm_tile = sgemm_tile,
+    .transpose_f32 = transpose_f32,
+    .max_pool_taps_f32 = max_pool_taps_f32,
+    .gather_patch_row_f32 = gather_patch_row_f32,
+    .scatter_patch_row_f32 = scatter_patch_row_f32,
     .exp_f32 = exp_f32,
     .log_f32 = log_f32,
     .sigmoid_f32 = sigmoid_f32,

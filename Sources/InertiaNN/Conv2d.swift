@@ -1,7 +1,7 @@
 import InertiaTensor
 
 /// 2-d convolution (cross-correlation, as PyTorch) over `[N, C, H, W]`, with stride, zero
-/// padding, dilation and groups, computed as im2col (`Tensor.windows`) plus a batched GEMM.
+/// padding, dilation and groups (`Tensor.convolution2D`: chunked im2col and packed GEMMs).
 /// Weight `[out, in / groups, kh, kw]`, bias `[out]`.
 public final class Conv2d: Module {
     public let weight: Parameter
@@ -42,22 +42,16 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let outChannels = weight.shape[0], perGroup = weight.shape[1]
+        let perGroup = weight.shape[1]
         validated(
             x.rank == 4 && x.shape[1] == perGroup * groups,
             "Conv2d: input has shape \(x.shape), expected [N, \(perGroup * groups), H, W]")
-        let n = x.shape[0]
-        let (oh, ow) = try! window.outputSize(height: x.shape[2], width: x.shape[3])
-        let k = perGroup * window.kernel.height * window.kernel.width
-        let columns = x.windows(window).reshaped(to: [n, groups, k, oh * ow])
-        let w = weight.value.reshaped(to: [1, groups, outChannels / groups, k])
-        var y = Tensor.matmul(w, columns).reshaped(to: [n, outChannels, oh, ow])
-        if let b = bias { y = y + b.value.reshaped(to: [1, outChannels, 1, 1]) }
-        if let statistics {
-            validated(groups == 1, "Conv2d: layer statistics need groups == 1, this layer has \(groups) groups")
-            let patches = columns.reshaped(to: [n, k, oh * ow]).mean(alongAxis: 2)
-            y = statistics.record(inputRows: patches, output: y) { $0.mean(alongAxes: [2, 3]) }
+        let y = Tensor.convolution2D(x, weight: weight.value, bias: bias?.value, window: window, groups: groups)
+        guard let statistics else { return y }
+        validated(groups == 1, "Conv2d: layer statistics need groups == 1, this layer has \(groups) groups")
+        let n = x.shape[0], k = perGroup * window.kernel.height * window.kernel.width
+        return statistics.record(inputRows: x.windows(window).reshaped(to: [n, k, -1]).mean(alongAxis: 2), output: y) {
+            $0.mean(alongAxes: [2, 3])
         }
-        return y
     }
 }

@@ -1,7 +1,7 @@
 import InertiaTensor
 
 /// Maximum over `kernel` windows of `[N, C, H, W]` (padding counts as -inf); the gradient goes to
-/// the first maximal element of each window, as PyTorch.
+/// the first maximal element of each window, as PyTorch (`Tensor.maxPooled2D`).
 public final class MaxPool2d: Module {
     public let window: Window2D
 
@@ -16,9 +16,7 @@ public final class MaxPool2d: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         validated(x.rank == 4, "MaxPool2d: needs [N, C, H, W], got \(x.shape)")
-        let (oh, ow) = try! window.outputSize(height: x.shape[2], width: x.shape[3])
-        return x.windows(window, paddingValue: -.infinity).max(alongAxis: 2).values
-            .reshaped(to: [x.shape[0], x.shape[1], oh, ow])
+        return x.maxPooled2D(window)
     }
 }
 

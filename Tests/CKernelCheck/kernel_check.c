@@ -133,6 +133,75 @@ static void check_math(const inertia_kernel_table *t, const char *isa) {
     check(worst <= 4, isa, "accumulate_exp_f64 within 4 ulp", worst);
 }
 
+/// The layout kernels move values only: each must match its scalar definition exactly.
+static void check_layout(const inertia_kernel_table *t, const char *isa) {
+    enum { R = 21, C = 19, LDS = 23, LDD = 25 };
+    float src[R * LDS], dst[C * LDD];
+    for (int i = 0; i < R * LDS; i++) src[i] = (float)uniform();
+    int exact = 1;
+    for (int rows = 1; rows <= R; rows += 4) {
+        for (int columns = 1; columns <= C; columns += 3) {
+            for (int i = 0; i < C * LDD; i++) dst[i] = -1;
+            t->transpose_f32(src, LDS, rows, columns, dst, LDD);
+            for (int r = 0; r < R; r++) {
+                for (int c = 0; c < C; c++) {
+                    float want = (r < rows && c < columns) ? src[r * LDS + c] : -1;
+                    if (r < LDD && dst[c * LDD + r] != want) exact = 0;
+                }
+            }
+        }
+    }
+    check(exact, isa, "transpose_f32 exact, untouched outside", 0);
+
+    // Max pooling: two taps over 3 rows of 5 outputs, with a NaN and a -inf value.
+    enum { W = 11 };
+    float plane[4 * W], best[3 * 5];
+    int place[3 * 5];
+    for (int i = 0; i < 4 * W; i++) plane[i] = (float)(i % 7) - 3;
+    plane[W + 4] = NAN;
+    plane[2 * W] = -INFINITY;
+    for (int i = 0; i < 15; i++) {
+        best[i] = -INFINITY;
+        place[i] = -1;
+    }
+    for (int tap = 0; tap < 2; tap++) t->max_pool_taps_f32(plane + tap, W, 3, 2, 5, tap, best, place, 5);
+    exact = 1;
+    for (int y = 0; y < 3; y++) {
+        for (int x = 0; x < 5; x++) {
+            int a = y * W + 2 * x, b = a + 1;
+            float va = plane[a], vb = plane[b];
+            int want = (vb > va || isnan(vb)) ? b : a;
+            float got = best[y * 5 + x];
+            if (place[y * 5 + x] != want) exact = 0;
+            if (!(got == plane[want] || (isnan(got) && isnan(plane[want])))) exact = 0;
+        }
+    }
+    check(exact, isa, "max_pool_taps_f32 exact (NaN wins, -inf)", 0);
+
+    // im2col rows: a 5x6 plane, 4x4 outputs, rows 2 apart from -1, columns 2 apart from -1.
+    enum { H = 5, PW = 6, OH = 4, OW = 4 };
+    float image[H * PW], patch[OH * OW], back[H * PW];
+    for (int i = 0; i < H * PW; i++) image[i] = (float)i + 1;
+    long lo = 1, hi = 3;  // columns -1 + 2x inside 0..<6
+    t->gather_patch_row_f32(image, H, PW, OH, OW, -1, 2, -1, 2, lo, hi, patch);
+    exact = 1;
+    for (int y = 0; y < OH; y++) {
+        for (int x = 0; x < OW; x++) {
+            int iy = -1 + 2 * y, ix = -1 + 2 * x;
+            float want = (iy >= 0 && iy < H && ix >= 0 && ix < PW) ? image[iy * PW + ix] : 0;
+            if (patch[y * OW + x] != want) exact = 0;
+        }
+    }
+    for (int i = 0; i < H * PW; i++) back[i] = 0;
+    t->scatter_patch_row_f32(patch, H, PW, OH, OW, -1, 2, -1, 2, lo, hi, back);
+    for (int i = 0; i < H * PW; i++) {
+        int iy = i / PW, ix = i % PW;
+        float want = (iy % 2 == 1 && ix % 2 == 1) ? image[i] : 0;
+        if (back[i] != want) exact = 0;
+    }
+    check(exact, isa, "gather / scatter_patch_row_f32 exact (stride 2, padding)", 0);
+}
+
 int main(void) {
     const char *names[] = {"baseline", "avx2", "avx512"};
     for (int isa = INERTIA_ISA_BASELINE; isa <= INERTIA_ISA_AVX512; isa++) {
@@ -144,6 +213,7 @@ int main(void) {
         printf("%s (baseline = %s): gemm tile %ldx%ld\n", names[isa], inertia_baseline_description(), t->sgemm_mr, t->sgemm_nr);
         check_gemm(t, names[isa]);
         check_math(t, names[isa]);
+        check_layout(t, names[isa]);
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

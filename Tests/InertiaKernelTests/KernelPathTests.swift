@@ -372,6 +372,27 @@ final class KernelPathTests: XCTestCase {
         }
     }
 
+    func testConvolutionAndPoolingAgreeAcrossPaths() throws {
+        // The im2col gather / scatter, the panel transposes and max pooling move values only; the
+        // GEMM tile differs by rounding.
+        func run() -> [Float] {
+            var rng = PhiloxGenerator(seed: 5)
+            let x = Tensor.normal([9, 3, 13, 11], standardDeviation: 1, using: &rng).requiringGrad()
+            let w = Tensor.normal([10, 3, 3, 3], standardDeviation: 0.3, using: &rng).requiringGrad()
+            let y = Tensor.convolution2D(
+                x, weight: w, window: Window2D(kernel: (3, 3), stride: (1, 2), padding: (1, 1))
+            ).relu().maxPooled2D(Window2D(kernel: (3, 2), stride: (2, 2), padding: (1, 0)))
+            (y * y).sum().backward()
+            return y.scalars + x.grad!.scalars + w.grad!.scalars
+        }
+        let baseline = try Kernels.with(.baseline) { run() }
+        for isa in paths where isa != .baseline {
+            let got = try Kernels.with(isa) { run() }
+            let worst = zip(got, baseline).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!
+            XCTAssertLessThan(worst, 1e-5, "\(isa): convolution and pooling values and gradients vs the baseline path")
+        }
+    }
+
     func testLogSinkhornAgreesAcrossPaths() throws {
         var rng = PhiloxGenerator(seed: 5)
         let n = 37, m = 45

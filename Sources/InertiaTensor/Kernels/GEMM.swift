@@ -56,12 +56,12 @@ public enum GEMMKernel {
                 let kcb = min(kc, k - pc)
                 run(columnPanels) { panel in
                     packPanelB(
-                        transposeB, b, ldb, row: pc, column: jc + panel * nr, depth: kcb,
+                        transposeB, using: kernels, b, ldb, row: pc, column: jc + panel * nr, depth: kcb,
                         width: min(nr, ncb - panel * nr), panelWidth: nr, into: packedB + panel * nr * kcb)
                 }
                 run(rowPanels) { panel in
                     packPanelA(
-                        transposeA, a, lda, row: panel * mr, column: pc, depth: kcb,
+                        transposeA, using: kernels, a, lda, row: panel * mr, column: pc, depth: kcb,
                         height: min(mr, m - panel * mr), panelHeight: mr, into: packedA + panel * mr * kcb)
                 }
                 let betaBlock = pc == 0 ? beta : 1
@@ -96,8 +96,8 @@ public enum GEMMKernel {
     /// (a multiple of 8; zero padded).
     @inline(__always)
     static func packPanelB(
-        _ transposed: Bool, _ b: UnsafePointer<Float>, _ ldb: Int, row: Int, column: Int, depth: Int, width: Int,
-        panelWidth nr: Int, into dst: UnsafeMutablePointer<Float>
+        _ transposed: Bool, using kernels: UnsafePointer<inertia_kernel_table>, _ b: UnsafePointer<Float>, _ ldb: Int,
+        row: Int, column: Int, depth: Int, width: Int, panelWidth nr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
         if !transposed && width == nr {
             for p in 0..<depth {
@@ -115,13 +115,10 @@ public enum GEMMKernel {
             }
             return
         }
-        for j in 0..<nr {
-            if j < width {
-                let src = b + (column + j) * ldb + row
-                for p in 0..<depth { dst[p * nr + j] = src[p] }
-            } else {
-                for p in 0..<depth { dst[p * nr + j] = 0 }
-            }
+        // op(B) rows are B's columns: a blocked transpose, then the zero padding.
+        kernels.pointee.transpose_f32(b + column * ldb + row, ldb, width, depth, dst, nr)
+        if width < nr {
+            for p in 0..<depth { (dst + p * nr + width).update(repeating: 0, count: nr - width) }
         }
     }
 
@@ -129,8 +126,8 @@ public enum GEMMKernel {
     /// (zero padded).
     @inline(__always)
     static func packPanelA(
-        _ transposed: Bool, _ a: UnsafePointer<Float>, _ lda: Int, row: Int, column: Int, depth: Int, height: Int,
-        panelHeight mr: Int, into dst: UnsafeMutablePointer<Float>
+        _ transposed: Bool, using kernels: UnsafePointer<inertia_kernel_table>, _ a: UnsafePointer<Float>, _ lda: Int,
+        row: Int, column: Int, depth: Int, height: Int, panelHeight mr: Int, into dst: UnsafeMutablePointer<Float>
     ) {
         if transposed {
             for p in 0..<depth {
@@ -139,26 +136,10 @@ public enum GEMMKernel {
             }
             return
         }
-        // Rows two at a time: two read streams, the panel written in step.
-        var i = 0
-        while i + 2 <= height {
-            let r0 = a + (row + i) * lda + column, r1 = r0 + lda
-            var out = dst + i
-            for p in 0..<depth {
-                out[0] = r0[p]
-                out[1] = r1[p]
-                out += mr
-            }
-            i += 2
-        }
-        while i < mr {
-            if i < height {
-                let src = a + (row + i) * lda + column
-                for p in 0..<depth { dst[p * mr + i] = src[p] }
-            } else {
-                for p in 0..<depth { dst[p * mr + i] = 0 }
-            }
-            i += 1
+        // The panel holds A's rows as columns: a blocked transpose, then the zero padding.
+        kernels.pointee.transpose_f32(a + row * lda + column, lda, height, depth, dst, mr)
+        if height < mr {
+            for p in 0..<depth { (dst + p * mr + height).update(repeating: 0, count: mr - height) }
         }
     }
 

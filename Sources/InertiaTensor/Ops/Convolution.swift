@@ -23,11 +23,23 @@ public struct Window2D: Equatable, Sendable {
     /// (empty when `lo > hi`).
     @inline(__always)
     func validColumns(j: Int, width: Int, outputWidth: Int) -> (lo: Int, hi: Int) {
-        let offset = j * dilation.width - padding.width
-        // x * stride + offset >= 0  and  x * stride + offset <= width - 1
-        let lo = offset >= 0 ? 0 : (-offset + stride.width - 1) / stride.width
-        let top = width - 1 - offset
-        let hi = top < 0 ? -1 : Swift.min(outputWidth - 1, top / stride.width)
+        Self.validOutputs(
+            offset: j * dilation.width - padding.width, stride: stride.width, size: width, outputs: outputWidth)
+    }
+
+    /// The output rows `lo...hi` whose input row `y * sh - ph + i * dh` lies in `0..<height`.
+    @inline(__always)
+    func validRows(i: Int, height: Int, outputHeight: Int) -> (lo: Int, hi: Int) {
+        Self.validOutputs(
+            offset: i * dilation.height - padding.height, stride: stride.height, size: height, outputs: outputHeight)
+    }
+
+    /// The outputs `lo...hi` with `x * stride + offset` in `0..<size`.
+    @inline(__always)
+    static func validOutputs(offset: Int, stride: Int, size: Int, outputs: Int) -> (lo: Int, hi: Int) {
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let top = size - 1 - offset
+        let hi = top < 0 ? -1 : Swift.min(outputs - 1, top / stride)
         return (lo, hi)
     }
 
