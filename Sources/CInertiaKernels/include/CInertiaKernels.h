@@ -120,24 +120,6 @@ typedef struct {
     long sgemm_nr;
     long sgemm_kc;
     inertia_sgemm_tile_fn sgemm_tile;
-    /// `dst[c * ldd + r] = src[r * lds + c]` for `r < rows`, `c < columns` (the GEMM's transposing
-    /// panel packs; 8x8 and 4x4 blocks in registers).
-    void (*transpose_f32)(const float *src, long lds, long rows, long columns, float *dst, long ldd);
-    /// One tap of max pooling over `rows` output rows: for `x < count`, `v = source[y * row_step +
-    /// x * stride]` replaces `best[y * output_width + x]` (and the place, `first_place + y * row_step
-    /// + x * stride`) when it is larger, NaN, or the place is still -1.
-    void (*max_pool_taps_f32)(const float *source, long row_step, long rows, long stride, long count, int first_place,
-                              float *best, int *place, long output_width);
-    /// One row of an im2col patch matrix, `output_height * output_width` values: input row
-    /// `row_start + y * row_step` and column `column_offset + x * column_step` of `plane`
-    /// (`height x width`), 0 outside the input; `lo...hi` are the output columns whose input column
-    /// is inside. And its adjoint, adding such a row back onto `plane`.
-    void (*gather_patch_row_f32)(const float *plane, long height, long width, long output_height, long output_width,
-                                 long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
-                                 float *dst);
-    void (*scatter_patch_row_f32)(const float *src, long height, long width, long output_height, long output_width,
-                                  long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
-                                  float *plane);
     /// Cephes-style `exp` (at most 2 ulp on [-87, 88]; overflow +inf, underflow 0, NaN kept).
     inertia_map_f32_fn exp_f32;
     /// Natural logarithm (at most 2 ulp on positive normal and subnormal floats; log 0 = -inf,
@@ -201,6 +183,24 @@ typedef struct {
     void (*lionk_sign)(float *c, long n);
     void (*lionk_step)(float *p, const float *g, float *m, const float *d, long n, float learning_rate, float decay,
                        float beta2, float sign);
+    /// `dst[c * ldd + r] = src[r * lds + c]` for `r < rows`, `c < columns` (the GEMM's transposing
+    /// panel packs; 8x8 and 4x4 blocks in registers).
+    void (*transpose_f32)(const float *src, long lds, long rows, long columns, float *dst, long ldd);
+    /// One tap of max pooling over `rows` output rows: for `x < count`, `v = source[y * row_step +
+    /// x * stride]` replaces `best[y * output_width + x]` (and the place, `first_place + y * row_step
+    /// + x * stride`) when it is larger, NaN, or the place is still -1.
+    void (*max_pool_taps_f32)(const float *source, long row_step, long rows, long stride, long count, int first_place,
+                              float *best, int *place, long output_width);
+    /// One row of an im2col patch matrix, `output_height * output_width` values: input row
+    /// `row_start + y * row_step` and column `column_offset + x * column_step` of `plane`
+    /// (`height x width`), 0 outside the input; `lo...hi` are the output columns whose input column
+    /// is inside. And its adjoint, adding such a row back onto `plane`.
+    void (*gather_patch_row_f32)(const float *plane, long height, long width, long output_height, long output_width,
+                                 long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
+                                 float *dst);
+    void (*scatter_patch_row_f32)(const float *src, long height, long width, long output_height, long output_width,
+                                  long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
+                                  float *plane);
 } inertia_kernel_table;
 
 /// 1 when this build has kernels for `isa` and the running CPU (and its operating system) supports
