@@ -21,7 +21,9 @@ bench wos` against `bench/peers/wos_numpy.py` (walk-on-spheres vectorised with n
 simp` against `bench/peers/top88_scipy.py` (top88's Python port); ddp: data-parallel scaling, `inertia bench
 train --distributed` under `mpirun -np 2` (1 thread a rank, `--mpi-binary`, a build with `--traits MPI`)
 against one rank, and PyTorch DDP (gloo, `bench/peers/mlp_ddp.py`) against one torch process, on
-Fashion-MNIST's MLP (second epoch). Optimal transport:
+Fashion-MNIST's MLP (second epoch); cnn: `inertia bench train --models cnn` against
+`bench/peers/cnn_train.py` (the same CNN, AdamW and batch in torch) on Fashion-MNIST at 1 and 2
+threads, alternating, best second epoch and peak RSS. Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -51,7 +53,7 @@ def main():
     ap.add_argument("--mpi-binary", default=os.path.join(ROOT, ".build-mpi", "release", "inertia"),
                     help="an inertia built with --traits MPI, for ddp")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "sample", "sample-train", "lightsb", "jvp", "flow-map",
+                    default=["gemm", "elementwise", "optim", "train", "cnn", "sample", "sample-train", "lightsb", "jvp", "flow-map",
                              "meanflow", "wos", "simp", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
@@ -64,6 +66,8 @@ def main():
         optim(args)
     if "train" in args.only and args.torch_python:
         train(args)
+    if "cnn" in args.only and args.torch_python:
+        cnn(args)
     if "sample" in args.only and args.torch_python:
         sample(args)
     if "sample-train" in args.only and args.torch_python:
@@ -288,6 +292,30 @@ def train(args):
     for label, v in rows.items():
         print("| %s | %.3f | %.3f | %.2f / %.2f | %.4f | %.0f |" % (
             label, v["random"], v["fashion"], v["random"] / torch["random"], v["fashion"] / torch["fashion"], v["acc"], v["rss"]))
+
+
+def cnn(args):
+    """The small CNN of `bench train` (conv16-pool-conv32-pool-linear, AdamW, batch 128) on
+    Fashion-MNIST: second-epoch time at 1 and 2 threads, Inertia and torch alternating, best of the
+    rounds; test accuracy after 2 epochs and peak RSS."""
+    peer = [args.torch_python, os.path.join(ROOT, "bench", "peers", "cnn_train.py")]
+    best = {}
+    for _ in range(args.rounds):
+        for threads in (1, 2):
+            r, rss = peak_rss_run([args.binary, "bench", "train", "--datasets", "fashion", "--models", "cnn",
+                                   "--threads", str(threads)])
+            fashion = r["results"]["cnn_fashion"]
+            mine = best.setdefault(("inertia", threads), [1e9, 0, 0])
+            mine[:] = [min(mine[0], fashion["epoch_s"]), fashion["epochs"][-1]["test_acc"], max(mine[2], rss)]
+            r, rss = peak_rss_run(peer + ["--threads", str(threads)])
+            theirs = best.setdefault(("torch", threads), [1e9, 0, 0])
+            theirs[:] = [min(theirs[0], r["epoch_s"]), r["test_acc"], max(theirs[2], rss)]
+    print("\n| threads | Inertia epoch s | torch epoch s | Inertia / torch | test acc (Inertia / torch) | peak RSS MiB (Inertia / torch) |")
+    print("|---|---|---|---|---|---|")
+    for threads in (1, 2):
+        a, b = best[("inertia", threads)], best[("torch", threads)]
+        print("| %d | %.3f | %.3f | %.2fx | %.4f / %.4f | %.0f / %.0f |" % (
+            threads, a[0], b[0], a[0] / b[0], a[1], b[1], a[2], b[2]))
 
 
 def sample(args):

@@ -100,10 +100,34 @@ static void max_pool_taps_f32(const float *source, long row_step, long rows, lon
 }
 
 // Rows here are short (a feature map's width): plain loops, kept from becoming memset / memcpy
-// calls, whose per-call cost would exceed the copy.
+// calls, whose per-call cost would exceed the copy. When the rows are consecutive input rows of the
+// output's width (stride 1, "same" width), the valid rows are one shifted block: one long copy (or
+// add), then the columns that fall outside the input are fixed up.
 __attribute__((no_builtin("memset", "memcpy", "memmove"))) static void gather_patch_row_f32(
     const float *plane, long height, long width, long output_height, long output_width, long row_start,
     long row_step, long column_offset, long column_step, long lo, long hi, float *dst) {
+    if (row_step == 1 && column_step == 1 && output_width == width && lo <= hi) {
+        long y0 = row_start < 0 ? (-row_start < output_height ? -row_start : output_height) : 0;
+        long y1 = height - row_start < output_height ? height - row_start : output_height;
+        for (long i = 0; i < y0 * output_width; i++) dst[i] = 0;
+        if (y1 > y0) {
+            // Outputs (y0, lo) ... (y1 - 1, hi) read inside the plane; the ones in between that
+            // wrap to a neighbouring row are the out-of-range columns, zeroed below.
+            const float *source = plane + (row_start + y0) * width + column_offset;
+            float *line = dst + y0 * output_width;
+            long first = lo, last = (y1 - y0 - 1) * output_width + hi;
+            for (long x = 0; x < first; x++) line[x] = 0;
+            for (long x = first; x <= last; x++) line[x] = source[x];
+            for (long y = 0; y < y1 - y0; y++) {
+                float *row = line + y * output_width;
+                for (long x = 0; x < lo; x++) row[x] = 0;
+                for (long x = hi + 1; x < output_width; x++) row[x] = 0;
+            }
+        }
+        long from = (y1 > y0 ? y1 : y0) * output_width;
+        for (long i = from; i < output_height * output_width; i++) dst[i] = 0;
+        return;
+    }
     for (long y = 0; y < output_height; y++) {
         long iy = row_start + y * row_step;
         float *line = dst + y * output_width;
@@ -122,10 +146,26 @@ __attribute__((no_builtin("memset", "memcpy", "memmove"))) static void gather_pa
     }
 }
 
-static void scatter_patch_row_f32(const float *src, long height, long width, long output_height, long output_width,
+static void scatter_patch_row_f32(float *src, long height, long width, long output_height, long output_width,
                                   long row_start, long row_step, long column_offset, long column_step, long lo,
                                   long hi, float *plane) {
     if (lo > hi) return;
+    if (row_step == 1 && column_step == 1 && output_width == width) {
+        long y0 = row_start < 0 ? -row_start : 0;
+        long y1 = height - row_start < output_height ? height - row_start : output_height;
+        if (y1 <= y0) return;
+        float *line = src + y0 * output_width;
+        // The entries that read padding are dropped: zero them, then add the block in one pass.
+        for (long y = 0; y < y1 - y0; y++) {
+            float *row = line + y * output_width;
+            for (long x = 0; x < lo; x++) row[x] = 0;
+            for (long x = hi + 1; x < output_width; x++) row[x] = 0;
+        }
+        float *target = plane + (row_start + y0) * width + column_offset;
+        long last = (y1 - y0 - 1) * output_width + hi;
+        for (long x = lo; x <= last; x++) target[x] += line[x];
+        return;
+    }
     for (long y = 0; y < output_height; y++) {
         long iy = row_start + y * row_step;
         if (iy < 0 || iy >= height) continue;

@@ -178,28 +178,45 @@ static void check_layout(const inertia_kernel_table *t, const char *isa) {
     }
     check(exact, isa, "max_pool_taps_f32 exact (NaN wins, -inf)", 0);
 
-    // im2col rows: a 5x6 plane, 4x4 outputs, rows 2 apart from -1, columns 2 apart from -1.
-    enum { H = 5, PW = 6, OH = 4, OW = 4 };
-    float image[H * PW], patch[OH * OW], back[H * PW];
+    // im2col rows against their definition: strided rows and columns with padding, and the
+    // stride-1 "same width" block path with every kernel offset (rows above, below, beside).
+    enum { H = 5, PW = 6 };
+    long setups[][7] = {
+        // output height, output width, row start, row step, column offset, column step
+        {4, 4, -1, 2, -1, 2}, {5, 6, -1, 1, -1, 1}, {5, 6, 1, 1, 1, 1}, {5, 6, 0, 1, 0, 1},
+        {5, 6, -2, 1, 2, 1},  {5, 6, 4, 1, -5, 1},  {3, 6, -7, 1, 0, 1}, {5, 6, 9, 1, 0, 1},
+    };
+    float image[H * PW], patch[8 * 8], back[H * PW], scratch[8 * 8];
     for (int i = 0; i < H * PW; i++) image[i] = (float)i + 1;
-    long lo = 1, hi = 3;  // columns -1 + 2x inside 0..<6
-    t->gather_patch_row_f32(image, H, PW, OH, OW, -1, 2, -1, 2, lo, hi, patch);
     exact = 1;
-    for (int y = 0; y < OH; y++) {
-        for (int x = 0; x < OW; x++) {
-            int iy = -1 + 2 * y, ix = -1 + 2 * x;
-            float want = (iy >= 0 && iy < H && ix >= 0 && ix < PW) ? image[iy * PW + ix] : 0;
-            if (patch[y * OW + x] != want) exact = 0;
+    for (unsigned k = 0; k < sizeof setups / sizeof setups[0]; k++) {
+        long oh = setups[k][0], ow = setups[k][1], rs = setups[k][2], rstep = setups[k][3];
+        long co = setups[k][4], cstep = setups[k][5];
+        long lo = 0, hi = -1;  // output columns whose input column co + x * cstep is inside
+        for (long x = ow - 1; x >= 0; x--) {
+            if (co + x * cstep >= 0 && co + x * cstep < PW) lo = x;
+        }
+        for (long x = 0; x < ow; x++) {
+            if (co + x * cstep >= 0 && co + x * cstep < PW) hi = x;
+        }
+        t->gather_patch_row_f32(image, H, PW, oh, ow, rs, rstep, co, cstep, lo, hi, patch);
+        for (int i = 0; i < H * PW; i++) back[i] = 0;
+        for (long i = 0; i < oh * ow; i++) scratch[i] = (float)(i + 1) * 0.5f;
+        t->scatter_patch_row_f32(scratch, H, PW, oh, ow, rs, rstep, co, cstep, lo, hi, back);
+        float want_back[H * PW] = {0};
+        for (long y = 0; y < oh; y++) {
+            for (long x = 0; x < ow; x++) {
+                long iy = rs + y * rstep, ix = co + x * cstep;
+                int inside = iy >= 0 && iy < H && ix >= 0 && ix < PW;
+                if (patch[y * ow + x] != (inside ? image[iy * PW + ix] : 0)) exact = 0;
+                if (inside) want_back[iy * PW + ix] += (float)(y * ow + x + 1) * 0.5f;
+            }
+        }
+        for (int i = 0; i < H * PW; i++) {
+            if (back[i] != want_back[i]) exact = 0;
         }
     }
-    for (int i = 0; i < H * PW; i++) back[i] = 0;
-    t->scatter_patch_row_f32(patch, H, PW, OH, OW, -1, 2, -1, 2, lo, hi, back);
-    for (int i = 0; i < H * PW; i++) {
-        int iy = i / PW, ix = i % PW;
-        float want = (iy % 2 == 1 && ix % 2 == 1) ? image[i] : 0;
-        if (back[i] != want) exact = 0;
-    }
-    check(exact, isa, "gather / scatter_patch_row_f32 exact (stride 2, padding)", 0);
+    check(exact, isa, "gather / scatter_patch_row_f32 exact (strides, padding, the same-width block path)", 0);
 }
 
 int main(void) {

@@ -194,11 +194,12 @@ typedef struct {
     /// One row of an im2col patch matrix, `output_height * output_width` values: input row
     /// `row_start + y * row_step` and column `column_offset + x * column_step` of `plane`
     /// (`height x width`), 0 outside the input; `lo...hi` are the output columns whose input column
-    /// is inside. And its adjoint, adding such a row back onto `plane`.
+    /// is inside. And its adjoint, adding such a row back onto `plane` (it may zero the entries of
+    /// `src` that read padding, which the adjoint drops).
     void (*gather_patch_row_f32)(const float *plane, long height, long width, long output_height, long output_width,
                                  long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
                                  float *dst);
-    void (*scatter_patch_row_f32)(const float *src, long height, long width, long output_height, long output_width,
+    void (*scatter_patch_row_f32)(float *src, long height, long width, long output_height, long output_width,
                                   long row_start, long row_step, long column_offset, long column_step, long lo, long hi,
                                   float *plane);
 } inertia_kernel_table;

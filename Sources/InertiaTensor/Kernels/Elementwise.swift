@@ -299,6 +299,13 @@ public struct ReluKernel: UnaryKernel {
         x.replacing(with: 0, where: x .< 0)
     }
 }
+/// The ReLU's backward, PyTorch's `threshold_backward` at 0: `g` where `x > 0` or `x` is NaN, else 0.
+public struct ReluGradientKernel: BinaryKernel {
+    public init() {}
+    @inlinable @inline(__always) public func callAsFunction(_ g: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
+        g.replacing(with: 0, where: x .<= 0)
+    }
+}
 /// `x` where positive, `slope · x` elsewhere.
 public struct LeakyReluKernel: UnaryKernel {
     public let slope: Float

@@ -239,9 +239,10 @@ struct ConvolutionGeometry {
     }
 
     /// Adds columns `column ..< column + positions` of the patch-gradient matrix back onto the
-    /// input positions they were read from (the adjoint of `gatherPatches`).
+    /// input positions they were read from (the adjoint of `gatherPatches`); entries that read
+    /// padding may be zeroed.
     private func scatterPatches(
-        _ columns: UnsafePointer<Float>, stride: Int, column: Int, sample: Int, group: Int,
+        _ columns: UnsafeMutablePointer<Float>, stride: Int, column: Int, sample: Int, group: Int,
         into dx: UnsafeMutablePointer<Float>
     ) {
         let scatter = Kernels.table.pointee.scatter_patch_row_f32!

@@ -65,7 +65,28 @@ extension Tensor {
         }
     }
 
-    public func relu() -> Tensor { unaryOp("relu", ReluKernel()) { g, x, _ in g * (x .> 0) } }
+    public func relu() -> Tensor { unaryOp("relu", ReluKernel()) { g, x, _ in g.reluGradient(at: x) } }
+
+    /// `self` where `x > 0` (or `x` is NaN), else 0, in one pass: the ReLU's chain rule, as
+    /// PyTorch's `threshold_backward`. Linear in `self`; `x` is a constant (the ReLU's derivative
+    /// is zero almost everywhere), so its own derivative is the same masking.
+    func reluGradient(at x: Tensor) -> Tensor {
+        validated(shape == x.shape, "reluGradient: gradient \(shape) and input \(x.shape) differ")
+        let result = Tensor(shape: shape) { out in
+            storage.withUnsafeBufferPointer { g in
+                x.storage.withUnsafeBufferPointer { xs in
+                    ElementwiseKernels.zip(
+                        ReluGradientKernel(), g.baseAddress!, xs.baseAddress!, out.baseAddress!, count: count)
+                }
+            }
+        }
+        let mask = x.detached()
+        return Tensor.record(
+            "reluGradient", result, inputs: [self], tangent: { t, _, _ in t[0]!.reluGradient(at: mask) }
+        ) {
+            g, _ in [g.reluGradient(at: mask)]
+        }
+    }
 
     public func leakyRelu(negativeSlope: Float = 0.01) -> Tensor {
         unaryOp("leakyRelu", LeakyReluKernel(slope: negativeSlope)) { g, x, _ in
