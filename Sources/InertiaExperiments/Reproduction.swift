@@ -169,6 +169,7 @@ public enum Reproductions {
         DiffusionTrajectoryAlignmentReproduction(),
         EquiNOReproduction(),
         HardConstraintsMoEReproduction(),
+        MomentumSMoEReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

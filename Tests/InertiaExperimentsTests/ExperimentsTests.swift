@@ -278,6 +278,7 @@ final class ReproductionTests: XCTestCase {
             atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
         return [
             "heavy-ball-diffusion-sampling": ["PLMS-4", "HB 3.8", "GHVB 3.8", "DDIM", "reference", "sampler"],
+            "momentum-smoe": ["SMoE", "MomentumSMoE mu 0.7"],
             "sinkhorn-newton-sparse": ["SNS", "Sinkhorn"],
             "anderson-acceleration": ["Picard", "AA m = 1", "AA m = 5"],
             "consensus-based-optimization": [
