@@ -23,7 +23,10 @@ train --distributed` under `mpirun -np 2` (1 thread a rank, `--mpi-binary`, a bu
 against one rank, and PyTorch DDP (gloo, `bench/peers/mlp_ddp.py`) against one torch process, on
 Fashion-MNIST's MLP (second epoch); cnn: `inertia bench train --models cnn` against
 `bench/peers/cnn_train.py` (the same CNN, AdamW and batch in torch) on Fashion-MNIST at 1 and 2
-threads, alternating, best second epoch and peak RSS. Optimal transport:
+threads, alternating, best second epoch and peak RSS; moe: `inertia bench moe` against
+`bench/peers/moe_layer.py` (the same top-k MoE layer in torch), forward + backward at the spec 5.1
+layer (1024 tokens, d 64, experts 64->128->64, E 8, top-2) and the paper's medium layer (d = d_ff = 352,
+E 16, top-2), alternating, best of the rounds. Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -53,7 +56,7 @@ def main():
     ap.add_argument("--mpi-binary", default=os.path.join(ROOT, ".build-mpi", "release", "inertia"),
                     help="an inertia built with --traits MPI, for ddp")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "cnn", "sample", "sample-train", "lightsb", "jvp", "flow-map",
+                    default=["gemm", "elementwise", "optim", "train", "cnn", "moe", "sample", "sample-train", "lightsb", "jvp", "flow-map",
                              "meanflow", "wos", "simp", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
@@ -68,6 +71,8 @@ def main():
         train(args)
     if "cnn" in args.only and args.torch_python:
         cnn(args)
+    if "moe" in args.only and args.torch_python:
+        moe(args)
     if "sample" in args.only and args.torch_python:
         sample(args)
     if "sample-train" in args.only and args.torch_python:
@@ -316,6 +321,28 @@ def cnn(args):
         a, b = best[("inertia", threads)], best[("torch", threads)]
         print("| %d | %.3f | %.3f | %.2fx | %.4f / %.4f | %.0f / %.0f |" % (
             threads, a[0], b[0], a[0] / b[0], a[1], b[1], a[2], b[2]))
+
+
+def moe(args):
+    """A top-k MoE layer's forward + backward (`inertia bench moe` against `bench/peers/moe_layer.py`)
+    at two sizes, 1 and 2 threads, alternating, best of the rounds."""
+    sizes = (("spec 5.1 layer", ["--tokens", "1024", "--dimension", "64", "--hidden", "128", "--experts", "8"]),
+             ("medium layer", ["--tokens", "1024", "--dimension", "352", "--hidden", "352", "--experts", "16"]))
+    best = {}
+    for _ in range(args.rounds):
+        for label, size in sizes:
+            for impl, cmd in (("inertia", [args.binary, "bench", "moe"]),
+                              ("torch", [args.torch_python, os.path.join(ROOT, "bench", "peers", "moe_layer.py")])):
+                results = run_json(cmd + size)["results"]
+                for threads, row in results.items():
+                    key = (label, threads, impl)
+                    best[key] = min(best.get(key, 1e9), row["step_ms"])
+    print("\n| layer | threads | Inertia fwd+bwd ms | torch fwd+bwd ms | Inertia / torch |")
+    print("|---|---|---|---|---|")
+    for label, _ in sizes:
+        for threads in ("1thr", "2thr"):
+            a, b = best[(label, threads, "inertia")], best[(label, threads, "torch")]
+            print("| %s | %s | %.3f | %.3f | %.2fx |" % (label, threads[0], a, b, a / b))
 
 
 def sample(args):
