@@ -113,7 +113,7 @@ public struct MomentumSMoEReproduction: Reproduction {
     ) throws
         -> ReproductionResult
     {
-        var checks: [Check] = [], notes: [String] = [], plots: [Plot] = []
+        var checks: [Check] = [], notes: [String] = []
         var partial = false
         // The data: Fashion-MNIST 10k / 2k, or the digits fallback (1400 / 397) of the spec.
         let train: Dataset, test: Dataset, dataName: String
@@ -242,20 +242,21 @@ public struct MomentumSMoEReproduction: Reproduction {
                 note:
                     "not run: the character-level SMoE transformer (attention with learned positions, a bundled plain-English corpus) is not built yet"
             ))
-        plots.append(
-            Plot(
-                title: "Training loss (cross-entropy + 0.01 x balance)", xLabel: "epoch", yLabel: "loss",
-                series: lossCurves, logY: true))
-        if complete > 0 {
-            let seedAxis = (0..<complete).map { Double(seeds[$0]) }
-            plots.append(
+        var figures = [
+            Figure.chart(
                 Plot(
-                    title: "Mean accuracy under the three corruptions, per seed", xLabel: "seed",
-                    yLabel: "accuracy (fraction)",
-                    series: arms.indices.map {
-                        Series(name: arms[$0].0, x: seedAxis, y: Array(corrupted[$0].prefix(complete)))
-                    },
-                    logY: false))
+                    title: "Training loss (cross-entropy + 0.01 x balance)", xLabel: "epoch", yLabel: "loss",
+                    series: lossCurves, logY: true))
+        ]
+        if complete > 0 {
+            figures.append(
+                .bars(
+                    BarChart(
+                        title: "Mean accuracy under the three corruptions", xLabel: "seed",
+                        yLabel: "accuracy (fraction)", categories: seeds.prefix(complete).map { "seed \($0)" },
+                        series: arms.indices.map {
+                            BarChart.Bars(name: arms[$0].0, values: Array(corrupted[$0].prefix(complete)))
+                        })))
         }
         notes.append(
             "Arms share initial weights, batches and dropout streams per seed; balance loss weight 0.01 in both (the official scripts effectively train without it, pitfall P1); Adam lr 1e-3, batch 128; expert dropout and MoE-output dropout 0.1. Corruptions: Gaussian noise 0.2 and 0.4 (clipped to [0, 1]) and 10 % impulse noise, on the test images only."
@@ -264,7 +265,7 @@ public struct MomentumSMoEReproduction: Reproduction {
             "The spec's own calibration (JAX, digits) found momentum worse under corruption in 4 of 5 seeds; at this scale a negative difference is expected and is not a failure of the implementation."
         )
         return ReproductionResult(
-            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: plots.map(Figure.chart),
+            slug: slug, budget: budget, seeds: seeds, checks: checks, tables: [table], figures: figures,
             notes: notes, isPartial: partial)
     }
 }
