@@ -8,8 +8,10 @@ import InertiaTensor
 /// For tokens `x` (`[..., d]`): router logits `s = W_g x + b_g` (`E` of them); the `k` largest
 /// (ties to the lower index; the selection is not differentiated); gate weights = softmax over
 /// the selected logits only; output `Σ_j g_j u_{K_j}(x)` with expert `u_e(x) = W2_e ·
-/// Dropout(ReLU(W1_e x + b1_e)) + b2_e`. Each expert runs once on the rows routed to it (gathered,
-/// then added back scaled by their gates). The experts' weights are stacked as FMoE stores them:
+/// Dropout(ReLU(W1_e x + b1_e)) + b2_e`. The rows routed to each expert are gathered into one
+/// `[E, C, d]` batch (C the largest load, the shorter lists padded with rows that carry gate 0),
+/// the experts run as two batched products against the stacked weights (so each weight gradient is
+/// one product, not a full-size sum per expert), and the outputs are added back scaled by their gates. The experts' weights are stacked as FMoE stores them:
 /// `experts.fc1.weight` `[E, d_ff, d]`, `experts.fc1.bias` `[E, d_ff]`, `experts.fc2.weight`
 /// `[E, d, d_ff]`, `experts.fc2.bias` `[E, d]`.
 ///
@@ -103,19 +105,30 @@ public final class SparseMixtureOfExperts: Module {
         var routed = [[Int]](repeating: [], count: experts)
         for (slot, expert) in chosen.indices.enumerated() { routed[expert].append(slot) }
         expertLoads = routed.map(\.count)
-        var output = Tensor.zeros([n, dimension])
-        for expert in 0..<experts where !routed[expert].isEmpty {
-            let slots = routed[expert], tokens = slots.map { $0 / k }
-            let rows = x.indexSelect(alongAxis: 0, indices: tokens)
-            let w1 = firstWeight.value.indexSelect(alongAxis: 0, indices: [expert]).squeezed(axis: 0)
-            let b1 = firstBias.value.indexSelect(alongAxis: 0, indices: [expert]).squeezed(axis: 0)
-            let w2 = secondWeight.value.indexSelect(alongAxis: 0, indices: [expert]).squeezed(axis: 0)
-            let b2 = secondBias.value.indexSelect(alongAxis: 0, indices: [expert]).squeezed(axis: 0)
-            let hidden = dropout((Tensor.matmul(rows, w1, transposingB: true) + b1).relu())
-            let expertOutput = Tensor.matmul(hidden, w2, transposingB: true) + b2
-            let weights = gates.indexSelect(alongAxis: 0, indices: slots).unsqueezed(axis: 1)
-            output = output.indexAdding(alongAxis: 0, indices: tokens, values: expertOutput * weights)
+        // The experts run as one batched product over [E, C, d], C the largest load: row
+        // e * C + s holds expert e's s-th (token, slot) pair; the rows past a load read token 0,
+        // carry gate 0 and add into a spare output row n that is dropped, so they change nothing.
+        let capacity = expertLoads.max() ?? 0
+        var sources = [Int](repeating: 0, count: experts * capacity)
+        var targets = [Int](repeating: n, count: experts * capacity)
+        var slots = [Int](repeating: 0, count: experts * capacity)
+        var used = [Float](repeating: 0, count: experts * capacity)
+        for expert in 0..<experts {
+            for (position, slot) in routed[expert].enumerated() {
+                let row = expert * capacity + position
+                (sources[row], targets[row], slots[row], used[row]) = (slot / k, slot / k, slot, 1)
+            }
         }
+        let rows = x.indexSelect(alongAxis: 0, indices: sources).reshaped(to: [experts, capacity, dimension])
+        let hidden = dropout(
+            (Tensor.matmul(rows, firstWeight.value, transposingB: true) + firstBias.value.unsqueezed(axis: 1)).relu())
+        let expertOutput =
+            Tensor.matmul(hidden, secondWeight.value, transposingB: true) + secondBias.value.unsqueezed(axis: 1)
+        let weights = (gates.indexSelect(alongAxis: 0, indices: slots) * Tensor(used)).unsqueezed(axis: 1)
+        let output = Tensor.zeros([n + 1, dimension]).indexAdding(
+            alongAxis: 0, indices: targets,
+            values: expertOutput.reshaped(to: [experts * capacity, dimension]) * weights
+        ).slice(alongAxis: 0, 0..<n)
         let pairs = Float(n * k)
         let fraction = Tensor(shape: [experts], scalars: expertLoads.map { Float($0) / pairs })
         let probability = logits.softmax(alongAxis: 1).sum(alongAxis: 0) / pairs
