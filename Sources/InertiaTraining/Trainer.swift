@@ -364,10 +364,13 @@ public final class Trainer {
         }
     }
 
-    /// Loss and accuracy on the test set, in evaluation mode, without gradients.
+    /// Loss and accuracy on the test set, in evaluation mode, without gradients; the model returns
+    /// to training mode afterwards if it was in it.
     public func evaluate(batchSize: Int = 1000) -> EvaluationReport {
         guard let testSet else { return EvaluationReport(epoch: epoch, step: step, loss: .nan, accuracy: nil) }
+        let wasTraining = model.isTraining
         model.eval()
+        defer { if wasTraining { model.train() } }
         return withoutGradients {
             var lossSum = 0.0, correct = 0.0
             for start in stride(from: 0, to: testSet.count, by: batchSize) {

@@ -45,6 +45,17 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(summary.finalEvaluation?.accuracy), 0.9)
     }
 
+    func testEvaluationLeavesTheModelInItsMode() throws {
+        // A caller's evaluate() between training steps must not leave dropout switched off.
+        let (trainer, model) = try makeRun(epochs: 1)
+        XCTAssertTrue(model.isTraining)
+        _ = trainer.evaluate()
+        XCTAssertTrue(model.isTraining)
+        model.eval()
+        _ = trainer.evaluate()
+        XCTAssertFalse(model.isTraining)
+    }
+
     func testResumeFromACheckpointIsBitIdentical() throws {
         let (straight, straightModel) = try makeRun(epochs: 2)
         try straight.run()
