@@ -202,4 +202,32 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(text.decode([Int(data.targets.scalars[0])]), "l")
         XCTAssertThrowsError(try CharacterText(text: "ab", contextLength: 3))
     }
+
+    func testCharacterTextWindowsPredictEveryNextCharacter() throws {
+        let text = try CharacterText(text: "the quick brown fox jumps", contextLength: 4)
+        let (inputs, targets) = try text.windows(count: 6, in: 4..<20, seed: 3)
+        XCTAssertEqual(inputs.shape, [6, 4])
+        for row in 0..<6 {
+            let codes = Array(inputs.indices[(row * 4)..<(row * 4 + 4)])
+            let next = Array(targets[(row * 4)..<(row * 4 + 4)])
+            XCTAssertEqual(Array(next.dropLast()), Array(codes.dropFirst()))
+            // The window lies inside the range: its text occurs there.
+            let window = text.decode(codes + [next.last!])
+            XCTAssertTrue(text.decode(Array(text.encoded[4..<20])).contains(window), window)
+        }
+        XCTAssertEqual(try text.windows(count: 6, in: 4..<20, seed: 3).inputs, inputs)
+        XCTAssertNotEqual(try text.windows(count: 6, in: 4..<20, seed: 4).inputs, inputs)
+        XCTAssertThrowsError(try text.windows(count: 2, in: 0..<4, seed: 0))
+        XCTAssertThrowsError(try text.windows(count: 2, in: 20..<40, seed: 0))
+    }
+
+    func testKingJamesBibleWhenInstalled() throws {
+        guard FileManager.default.isExecutableFile(atPath: CharacterText.bibleProgram) else {
+            throw XCTSkip("apt-get install bible-kjv")
+        }
+        let text = try CharacterText.kingJamesBible(characters: 5000, contextLength: 8)
+        XCTAssertEqual(text.encoded.count, 5000)
+        XCTAssertTrue(text.decode(text.encoded).contains("In the beginning God created the heaven and the earth."))
+        XCTAssertLessThan(text.vocabulary.count, 80)
+    }
 }
