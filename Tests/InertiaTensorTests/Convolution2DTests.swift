@@ -117,4 +117,20 @@ final class Convolution2DTests: XCTestCase {
         }
         XCTAssertEqual(run(threads: 1), run(threads: 2))
     }
+
+    func testEmptyBatchesAndChannelsGiveTheBiasAndZeroGradients() {
+        let window = Window2D(kernel: (3, 3), padding: (1, 1))
+        let b = randomTensor([4], seed: 14)
+        let empty = Tensor.zeros([0, 2, 5, 5]).requiringGrad()
+        let w = randomTensor([4, 2, 3, 3], seed: 15).requiringGrad()
+        let y = Tensor.convolution2D(empty, weight: w, bias: b, window: window)
+        XCTAssertEqual(y.shape, [0, 4, 5, 5])
+        y.sum().backward()
+        XCTAssertEqual(w.grad!.scalars, [Float](repeating: 0, count: w.count))
+        // No input channels: every output is its channel's bias.
+        let noChannels = Tensor.convolution2D(
+            Tensor.zeros([2, 0, 4, 4]), weight: Tensor.zeros([4, 0, 3, 3]), bias: b, window: window)
+        XCTAssertEqual(noChannels.shape, [2, 4, 4, 4])
+        XCTAssertEqual(noChannels.scalars, (0..<(2 * 4 * 16)).map { b.scalars[($0 / 16) % 4] })
+    }
 }

@@ -28,20 +28,29 @@ extension Tensor {
                 }
             }
         }
-        let result = Tensor(shape: geometry.outputShape) { out in
-            input.storage.withUnsafeBufferPointer { x in
-                weight.storage.withUnsafeBufferPointer { w in
-                    if let bias {
-                        bias.storage.withUnsafeBufferPointer { b in
-                            geometry.forward(
-                                x.baseAddress!, w.baseAddress!, bias: b.baseAddress!, into: out.baseAddress!)
+        // Empty batches or channels have nothing to multiply: the bias (or zeros) broadcast.
+        let result =
+            geometry.hasProducts
+            ? Tensor(shape: geometry.outputShape) { out in
+                input.storage.withUnsafeBufferPointer { x in
+                    weight.storage.withUnsafeBufferPointer { w in
+                        if let bias {
+                            bias.storage.withUnsafeBufferPointer { b in
+                                geometry.forward(
+                                    x.baseAddress!, w.baseAddress!, bias: b.baseAddress!, into: out.baseAddress!)
+                            }
+                        } else {
+                            geometry.forward(x.baseAddress!, w.baseAddress!, bias: nil, into: out.baseAddress!)
                         }
-                    } else {
-                        geometry.forward(x.baseAddress!, w.baseAddress!, bias: nil, into: out.baseAddress!)
                     }
                 }
             }
-        }
+            : withoutGradients {
+                bias.map {
+                    $0.detached().reshaped(to: [1, geometry.outChannels, 1, 1]).expanded(to: geometry.outputShape)
+                }
+                    ?? Tensor.zeros(geometry.outputShape)
+            }
         let window = geometry.window
         let needInput = input.node != nil, needWeight = weight.node != nil, needBias = bias?.node != nil
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
@@ -82,10 +91,12 @@ extension Tensor {
             return geometry
         }
         var result = Tensor.zeros(inputShape)
-        result.storage.withUnsafeMutableBufferPointer { dx in
-            outputGradient.storage.withUnsafeBufferPointer { gy in
-                weight.storage.withUnsafeBufferPointer { w in
-                    geometry.inputGradient(gy.baseAddress!, w.baseAddress!, into: dx.baseAddress!)
+        if geometry.hasProducts {
+            result.storage.withUnsafeMutableBufferPointer { dx in
+                outputGradient.storage.withUnsafeBufferPointer { gy in
+                    weight.storage.withUnsafeBufferPointer { w in
+                        geometry.inputGradient(gy.baseAddress!, w.baseAddress!, into: dx.baseAddress!)
+                    }
                 }
             }
         }
@@ -128,13 +139,15 @@ extension Tensor {
             try geometry.checkOutputGradient(outputGradient.shape, op: "convolution2DWeightGradient")
             return geometry
         }
-        let result = Tensor(shape: weightShape) { dw in
-            outputGradient.storage.withUnsafeBufferPointer { gy in
-                input.storage.withUnsafeBufferPointer { x in
-                    geometry.weightGradient(gy.baseAddress!, x.baseAddress!, into: dw.baseAddress!)
+        let result =
+            geometry.hasProducts
+            ? Tensor(shape: weightShape) { dw in
+                outputGradient.storage.withUnsafeBufferPointer { gy in
+                    input.storage.withUnsafeBufferPointer { x in
+                        geometry.weightGradient(gy.baseAddress!, x.baseAddress!, into: dw.baseAddress!)
+                    }
                 }
-            }
-        }
+            } : Tensor.zeros(weightShape)
         let window = geometry.window
         let needUpstream = outputGradient.node != nil, needInput = input.node != nil
         let inputs = [outputGradient, input]
@@ -205,6 +218,8 @@ struct ConvolutionGeometry {
     }
 
     var outputShape: [Int] { [batch, outChannels, outputHeight, outputWidth] }
+    /// Whether any product is formed (no empty batch, channel or kernel dimension).
+    var hasProducts: Bool { batch > 0 && outChannels > 0 && patchRows > 0 }
     var groupInChannels: Int { inChannels / groups }
     var groupOutChannels: Int { outChannels / groups }
     /// Rows of the patch matrix: one per (channel of the group, kernel row, kernel column).
