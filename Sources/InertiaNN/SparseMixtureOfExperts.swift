@@ -100,6 +100,12 @@ public final class SparseMixtureOfExperts: Module {
             "SparseMixtureOfExperts: input has shape \(input.shape), expected last dimension \(dimension)")
         let x = input.reshaped(to: [-1, dimension])
         let n = x.shape[0], experts = expertCount, k = topK
+        guard n > 0 else {
+            // No tokens: nothing routed, no balance to keep.
+            expertLoads = [Int](repeating: 0, count: experts)
+            balanceLoss = Tensor(0)
+            return input.detached()
+        }
         let (logits, chosen, gateRows) = route(x)
         let gates = gateRows.reshaped(to: [n * k])
         var routed = [[Int]](repeating: [], count: experts)

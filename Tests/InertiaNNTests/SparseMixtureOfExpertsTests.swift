@@ -89,6 +89,15 @@ final class SparseMixtureOfExpertsTests: XCTestCase {
         XCTAssertLessThan(maxDifference(before.map(Double.init), after.map(Double.init)), 1e-6)
     }
 
+    func testNoTokensGiveAnEmptyOutputAndNoBalanceLoss() {
+        var rng = PhiloxGenerator(seed: 6)
+        let layer = SparseMixtureOfExperts(dimension: 3, hidden: 4, experts: 4, topK: 2, using: &rng)
+        let y = layer(Tensor.zeros([2, 0, 3]))
+        XCTAssertEqual(y.shape, [2, 0, 3])
+        XCTAssertEqual(layer.balanceLoss!.item, 0)
+        XCTAssertEqual(layer.expertLoads, [0, 0, 0, 0])
+    }
+
     func testBalanceLossIsOneOverKForEqualLogits() {
         // Equal logits (zero router weight, equal bias): prob_e = 1/(kE) and the loss is 1/k,
         // whatever experts the tie-break picked (the lowest indices).
