@@ -228,14 +228,28 @@ struct ConvolutionGeometry {
     var samplesPerChunk: Int { max(1, min(batch, Self.chunkFloats / max(1, patchRows * positions))) }
     var chunkCount: Int { (batch + samplesPerChunk - 1) / samplesPerChunk }
 
-    /// Runs `body(firstSample, sampleCount)` for every chunk, side by side; the GEMMs inside use the
-    /// selected backend when there is one chunk (they may then parallelise themselves), else the
-    /// Swift kernel, whose results do not depend on the thread that runs it.
-    private func forEachChunk(_ body: (_ first: Int, _ count: Int, _ backend: GEMM.Backend?) -> Void) {
+    /// Runs `body` for every chunk, side by side, with the chunk's first sample and sample count,
+    /// the GEMM backend (the selected one when there is one chunk, where the GEMMs may parallelise
+    /// themselves, else the Swift kernel, whose results do not depend on the thread that runs it),
+    /// and two workspaces of `samples * positions` columns: the patch matrix (`patchRows` rows) and
+    /// a matrix of `O / groups` rows (the output product, or the gathered output gradient).
+    private func forEachChunk(
+        _ body: (
+            _ first: Int, _ count: Int, _ backend: GEMM.Backend?, _ patches: UnsafeMutablePointer<Float>,
+            _ channels: UnsafeMutablePointer<Float>
+        ) -> Void
+    ) {
         let size = samplesPerChunk, chunks = chunkCount
         let backend: GEMM.Backend? = chunks > 1 ? .swift : nil
         Parallel.forEach(chunks: chunks) { chunk in
-            body(chunk * size, min(size, batch - chunk * size), backend)
+            let count = min(size, batch - chunk * size), columns = count * positions
+            let patches = GEMMKernel.allocateAligned(patchRows * columns)
+            let channels = GEMMKernel.allocateAligned(groupOutChannels * columns)
+            defer {
+                patches.deallocate()
+                channels.deallocate()
+            }
+            body(chunk * size, count, backend, patches, channels)
         }
     }
 
@@ -307,13 +321,8 @@ struct ConvolutionGeometry {
         into y: UnsafeMutablePointer<Float>
     ) {
         let k = patchRows, og = groupOutChannels, l = positions
-        forEachChunk { first, count, backend in
+        forEachChunk { first, count, backend, columns, product in
             let stride = count * l
-            let columns = GEMMKernel.allocateAligned(k * stride), product = GEMMKernel.allocateAligned(og * stride)
-            defer {
-                columns.deallocate()
-                product.deallocate()
-            }
             for group in 0..<groups {
                 for s in 0..<count {
                     gatherPatches(x, sample: first + s, group: group, into: columns, stride: stride, column: s * l)
@@ -341,13 +350,8 @@ struct ConvolutionGeometry {
     /// `dx += W^T dy` chunk by chunk; `dx` starts zeroed. Chunks own disjoint samples.
     func inputGradient(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
         let k = patchRows, og = groupOutChannels, l = positions
-        forEachChunk { first, count, backend in
+        forEachChunk { first, count, backend, columns, upstream in
             let stride = count * l
-            let columns = GEMMKernel.allocateAligned(k * stride), upstream = GEMMKernel.allocateAligned(og * stride)
-            defer {
-                columns.deallocate()
-                upstream.deallocate()
-            }
             for group in 0..<groups {
                 gatherOutputGradient(gy, first: first, count: count, group: group, into: upstream)
                 GEMM.sgemm(
@@ -361,23 +365,14 @@ struct ConvolutionGeometry {
     }
 
     /// `dw = sum over chunks of dy · patches^T`, each chunk's product in its own slot, summed in
-    /// chunk order.
+    /// chunk order (at least one chunk: callers check `hasProducts`).
     func weightGradient(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
         let k = patchRows, og = groupOutChannels, l = positions, size = outChannels * k
-        guard batch > 0 else {
-            dw.update(repeating: 0, count: size)
-            return
-        }
         let partials = GEMMKernel.allocateAligned(chunkCount * size)
         defer { partials.deallocate() }
         let chunk = samplesPerChunk
-        forEachChunk { first, count, backend in
+        forEachChunk { first, count, backend, columns, upstream in
             let stride = count * l
-            let columns = GEMMKernel.allocateAligned(k * stride), upstream = GEMMKernel.allocateAligned(og * stride)
-            defer {
-                columns.deallocate()
-                upstream.deallocate()
-            }
             let slot = partials + (first / chunk) * size
             for group in 0..<groups {
                 for s in 0..<count {
