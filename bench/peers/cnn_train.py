@@ -10,7 +10,6 @@ Prints one JSON line: {"bench": "cnn_train", "threads": T, "epoch_s": ..., "ms_p
 Usage: python cnn_train.py [--threads 2] [--epochs 2] [--data DIR]
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -18,19 +17,10 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+from peer_line import read_idx_gz
 
 BATCH, LR = 128, 1e-3
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx_gz(path):
-    """IDX: big-endian magic (0x0000 0x08=ubyte, ndim), then ndim uint32 sizes, then the data."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    assert raw[0] == 0 and raw[1] == 0 and raw[2] == 0x08, "expected an unsigned-byte IDX file"
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def load(d):

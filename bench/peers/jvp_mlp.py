@@ -11,24 +11,10 @@ Prints one JSON line with the same fields as `inertia bench jvp`.
 """
 import argparse
 import os
-import time
 
 import torch
 import torch.nn as nn
-from peer_line import print_line
-
-
-def timed(body, min_time, warmup=3, min_reps=7):
-    for _ in range(warmup):
-        body()
-    times = []
-    deadline = time.perf_counter() + min_time
-    while len(times) < min_reps or time.perf_counter() < deadline:
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[0], times[len(times) // 2]
+from peer_line import print_line, timed
 
 
 def main():

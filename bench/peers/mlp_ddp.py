@@ -11,7 +11,6 @@ Prints one JSON line: {"bench": "mlp_ddp", "processes": N, "epoch_s": ..., "ms_p
 Usage: python mlp_ddp.py [--processes 2] [--epochs 2] [--data DIR]
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -21,17 +20,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn as nn
+from peer_line import read_idx_gz
 
 BATCH, LR = 128, 1e-3
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx_gz(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def load(d):

@@ -33,6 +33,36 @@ def print_line(bench, threads, load_start, results, versions, impl="torch", **fi
     }))
 
 
+def timed(body, min_time, warmup=3, min_reps=7):
+    """`warmup` untimed calls of `body`, then at least `min_reps` timed ones and `min_time` seconds:
+    the best and the median time in seconds."""
+    for _ in range(warmup):
+        body()
+    times = []
+    deadline = time.perf_counter() + min_time
+    while len(times) < min_reps or time.perf_counter() < deadline:
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[0], times[len(times) // 2]
+
+
+def read_idx_gz(path):
+    """A gzipped IDX file of unsigned bytes (big-endian magic 0x0000 0x08 ndim, then ndim uint32
+    sizes, then the data) as a numpy array of its shape."""
+    import gzip
+
+    import numpy as np
+
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    assert raw[0] == 0 and raw[1] == 0 and raw[2] == 0x08, "expected an unsigned-byte IDX file"
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
 def time_training_steps(step, steps, min_time):
     """Times `steps` calls of `step` (which returns the loss) after one untimed round, at least three
     rounds and `min_time` seconds; the fields of the training-step benches (best and median)."""
