@@ -84,7 +84,8 @@ let package = Package(
             dependencies: ["InertiaTensor", "InertiaNN", "InertiaOptim", "InertiaTransport"]),
         .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData"]),
         .testTarget(
-            name: "InertiaNNTests", dependencies: ["InertiaNN", "InertiaTestSupport"], resources: [.copy("Fixtures")]),
+            name: "InertiaNNTests", dependencies: ["InertiaNN", "InertiaData", "InertiaTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InertiaOptimTests", dependencies: ["InertiaOptim", "InertiaExperiments", "InertiaTestSupport"]),
         .testTarget(name: "InertiaTrainingTests", dependencies: ["InertiaTraining", "InertiaDistributed"]),

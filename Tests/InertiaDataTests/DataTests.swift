@@ -230,4 +230,28 @@ final class DataTests: XCTestCase {
         XCTAssertTrue(text.decode(text.encoded).contains("In the beginning God created the heaven and the earth."))
         XCTAssertLessThan(text.vocabulary.count, 80)
     }
+
+    /// The momentum-attention toy: A occurs exactly twice (at i and at the end), i is in range,
+    /// the label is the token after i, and a seed gives the same batch.
+    func testInductionTaskPlantsExactlyTwoCopies() throws {
+        let task = try InductionTask(vocabulary: 16, length: 24)
+        var rng = PhiloxGenerator(seed: 4)
+        let batch = task.batch(count: 500, using: &rng)
+        XCTAssertEqual(batch.tokens.shape, [500, 24])
+        var firstPositions = Set<Int>()
+        for n in 0..<500 {
+            let sequence = Array(batch.tokens.indices[(n * 24)..<((n + 1) * 24)])
+            let a = sequence[23], i = batch.plantedPositions[n]
+            XCTAssertTrue((0...20).contains(i))
+            XCTAssertEqual(sequence.indices.filter { sequence[$0] == a }, [i, 23])
+            XCTAssertEqual(batch.labels[n], sequence[i + 1])
+            XCTAssertTrue(sequence.allSatisfy { (0..<16).contains($0) })
+            firstPositions.insert(i)
+        }
+        XCTAssertEqual(firstPositions, Set(0...20))
+        var again = PhiloxGenerator(seed: 4)
+        XCTAssertEqual(task.batch(count: 500, using: &again), batch)
+        XCTAssertThrowsError(try InductionTask(vocabulary: 1, length: 24))
+        XCTAssertThrowsError(try InductionTask(vocabulary: 16, length: 3))
+    }
 }

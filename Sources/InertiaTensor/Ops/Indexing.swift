@@ -1,5 +1,5 @@
 /// Integer indices with a shape, for gather / scatter, index-select, one-hot and argmax results.
-public struct IndexTensor: Equatable, CustomStringConvertible {
+public struct IndexTensor: Equatable, Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let indices: [Int]
 
