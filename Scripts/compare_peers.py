@@ -26,7 +26,10 @@ Fashion-MNIST's MLP (second epoch); cnn: `inertia bench train --models cnn` agai
 threads, alternating, best second epoch and peak RSS; moe: `inertia bench moe` against
 `bench/peers/moe_layer.py` (the same top-k MoE layer in torch), forward + backward at the spec 5.1
 layer (1024 tokens, d 64, experts 64->128->64, E 8, top-2) and the paper's medium layer (d = d_ff = 352,
-E 16, top-2), alternating, best of the rounds. Optimal transport:
+E 16, top-2), alternating, best of the rounds; attention: `inertia bench attention` against
+`bench/peers/momentum_attention.py` (a training step of the same attention-only model with momentum
+attention in torch) at the momentum-attention spec's toy size and a longer context, alternating,
+best of the rounds. Optimal transport:
 `inertia bench ot` against POT (`sinkhorn.py`); CBO: `inertia bench cbo` against CBXpy (`cbo.py`).
 `--torch-python` is the peers' venv python (`shared/peers/setup.sh`), which has all of them.
 Needs numpy and threadpoolctl (pip install threadpoolctl).
@@ -56,7 +59,7 @@ def main():
     ap.add_argument("--mpi-binary", default=os.path.join(ROOT, ".build-mpi", "release", "inertia"),
                     help="an inertia built with --traits MPI, for ddp")
     ap.add_argument("--only", nargs="+",
-                    default=["gemm", "elementwise", "optim", "train", "cnn", "moe", "sample", "sample-train", "lightsb", "jvp", "flow-map",
+                    default=["gemm", "elementwise", "optim", "train", "cnn", "moe", "attention", "sample", "sample-train", "lightsb", "jvp", "flow-map",
                              "meanflow", "wos", "simp", "ot", "cbo"])
     args = ap.parse_args()
     if not os.path.exists(args.binary):
@@ -73,6 +76,8 @@ def main():
         cnn(args)
     if "moe" in args.only and args.torch_python:
         moe(args)
+    if "attention" in args.only and args.torch_python:
+        attention(args)
     if "sample" in args.only and args.torch_python:
         sample(args)
     if "sample-train" in args.only and args.torch_python:
@@ -338,6 +343,31 @@ def moe(args):
                     key = (label, threads, impl)
                     best[key] = min(best.get(key, 1e9), row["step_ms"])
     print("\n| layer | threads | Inertia fwd+bwd ms | torch fwd+bwd ms | Inertia / torch |")
+    print("|---|---|---|---|---|")
+    for label, _ in sizes:
+        for threads in ("1thr", "2thr"):
+            a, b = best[(label, threads, "inertia")], best[(label, threads, "torch")]
+            print("| %s | %s | %.3f | %.3f | %.2fx |" % (label, threads[0], a, b, a / b))
+
+
+def attention(args):
+    """A training step of an attention-only model with momentum attention (`inertia bench attention`
+    against `bench/peers/momentum_attention.py`) at two sizes, 1 and 2 threads, alternating, best of
+    the rounds."""
+    sizes = (("spec 5 toy (B 64, T 24, D 64, 2 heads, 1 layer)", []),
+             ("context 128 (B 16, T 128, D 128, 4 heads, 2 layers)",
+              ["--batch", "16", "--length", "128", "--dimension", "128", "--heads", "4", "--layers", "2",
+               "--vocabulary", "64"]))
+    best = {}
+    for _ in range(args.rounds):
+        for label, size in sizes:
+            for impl, cmd in (("inertia", [args.binary, "bench", "attention"]),
+                              ("torch", [args.torch_python,
+                                         os.path.join(ROOT, "bench", "peers", "momentum_attention.py")])):
+                for threads, row in run_json(cmd + size)["results"].items():
+                    key = (label, threads, impl)
+                    best[key] = min(best.get(key, 1e9), row["step_ms"])
+    print("\n| model | threads | Inertia step ms | torch step ms | Inertia / torch |")
     print("|---|---|---|---|---|")
     for label, _ in sizes:
         for threads in ("1thr", "2thr"):

@@ -170,6 +170,7 @@ public enum Reproductions {
         EquiNOReproduction(),
         HardConstraintsMoEReproduction(),
         MomentumSMoEReproduction(),
+        MomentumAttentionReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

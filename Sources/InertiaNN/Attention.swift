@@ -163,11 +163,14 @@ public final class CausalSelfAttention: Module {
         var lastQuery: Tensor, lastKey: Tensor
     }
 
-    /// Queries, keys and values of `x` `[batch, length, dimension]` at positions
-    /// `offset..<offset + length`; `restarts` `[batch, 1, length, 1]` marks segment starts and
-    /// `previous` the last unsheared query and key of the positions before.
-    func headInputs(
-        _ x: Tensor, offset: Int = 0, restarts: Tensor? = nil, previous: (query: Tensor, key: Tensor)? = nil
+    /// Queries, keys and values of `x` `[batch, length, dimension]` as one forward pass computes
+    /// them (for inspecting a head: its scores, its spectrum).
+    public func headInputs(_ x: Tensor) -> HeadInputs { projectedHeads(x, offset: 0, restarts: nil, previous: nil) }
+
+    /// `headInputs` at positions `offset..<offset + length`; `restarts` `[batch, 1, length, 1]`
+    /// marks segment starts and `previous` the last unsheared query and key of the positions before.
+    func projectedHeads(
+        _ x: Tensor, offset: Int, restarts: Tensor?, previous: (query: Tensor, key: Tensor)?
     ) -> HeadInputs {
         validated(
             x.rank == 3 && x.shape[2] == dimension,
@@ -236,7 +239,8 @@ public final class CausalSelfAttention: Module {
                 }
             }
         }
-        let inputs = headInputs(x, restarts: Tensor(shape: [b, 1, t, 1], scalars: starts))
+        let inputs = projectedHeads(
+            x, offset: 0, restarts: Tensor(shape: [b, 1, t, 1], scalars: starts), previous: nil)
         return attended(
             queries: inputs.queries, keys: inputs.keys, values: inputs.values,
             mask: Tensor(shape: [b, 1, t, t], scalars: mask))
@@ -254,7 +258,7 @@ public final class CausalSelfAttention: Module {
         }
         let offset = cache.length
         let previous = cache.lastQuery.flatMap { q in cache.lastKey.map { (query: q, key: $0) } }
-        let inputs = headInputs(x, offset: offset, previous: previous)
+        let inputs = projectedHeads(x, offset: offset, restarts: nil, previous: previous)
         if x.shape[1] == 0 { return output(x) }
         cache.append(
             keys: inputs.keys, values: inputs.values, lastQuery: inputs.lastQuery, lastKey: inputs.lastKey)

@@ -14,6 +14,8 @@ public enum GEMMKernel {
     public static let nc = 4096
     /// Columns of one chunk of work (a multiple of every tile's columns).
     public static let columnGroup = 128
+    /// Elements of a `B` block packed without a parallel region.
+    static let smallPack = 16 * 1024
 
     /// `C[m x n] = alpha * op(A) * op(B) + beta * C`. `op(A)` is `m x k`: `A` is stored `m x k`
     /// (leading dimension `lda`) or, with `transposeA`, `k x m`; likewise `B`. With `beta == 0`,
@@ -54,20 +56,32 @@ public enum GEMMKernel {
             let groups = (ncb + columnGroup - 1) / columnGroup
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcb = min(kc, k - pc)
-                run(columnPanels) { panel in
+                let packB = { (panel: Int) in
                     packPanelB(
                         transposeB, using: kernels, b, ldb, row: pc, column: jc + panel * nr, depth: kcb,
                         width: min(nr, ncb - panel * nr), panelWidth: nr, into: packedB + panel * nr * kcb)
                 }
-                run(rowPanels) { panel in
+                // A small B is packed by the caller: a parallel region costs more than the copy.
+                if ncb * kcb <= smallPack {
+                    for panel in 0..<columnPanels { packB(panel) }
+                } else {
+                    run(columnPanels, packB)
+                }
+                let packA = { (panel: Int) in
                     packPanelA(
                         transposeA, using: kernels, a, lda, row: panel * mr, column: pc, depth: kcb,
                         height: min(mr, m - panel * mr), panelHeight: mr, into: packedA + panel * mr * kcb)
                 }
+                // With one column group a row block's panels are used by one chunk only, which packs
+                // them itself: one parallel region instead of two.
+                if groups > 1 { run(rowPanels, packA) }
                 let betaBlock = pc == 0 ? beta : 1
                 run(rowBlocks * groups) { index in
                     let ic = (index / groups) * mc
                     let mcb = min(mc, m - ic)
+                    if groups == 1 {
+                        for panel in stride(from: ic / mr, to: (ic + mcb + mr - 1) / mr, by: 1) { packA(panel) }
+                    }
                     let firstColumn = (index % groups) * columnGroup
                     let lastColumn = min(ncb, firstColumn + columnGroup)
                     for jr in stride(from: firstColumn, to: lastColumn, by: nr) {
@@ -110,8 +124,9 @@ public enum GEMMKernel {
         }
         if !transposed {
             for p in 0..<depth {
-                let src = b + (row + p) * ldb + column
-                for j in 0..<nr { dst[p * nr + j] = j < width ? src[j] : 0 }
+                let src = b + (row + p) * ldb + column, out = dst + p * nr
+                for j in 0..<width { out[j] = src[j] }
+                for j in width..<nr { out[j] = 0 }
             }
             return
         }
@@ -131,8 +146,9 @@ public enum GEMMKernel {
     ) {
         if transposed {
             for p in 0..<depth {
-                let src = a + (column + p) * lda + row
-                for i in 0..<mr { dst[p * mr + i] = i < height ? src[i] : 0 }
+                let src = a + (column + p) * lda + row, out = dst + p * mr
+                for i in 0..<height { out[i] = src[i] }
+                for i in height..<mr { out[i] = 0 }
             }
             return
         }

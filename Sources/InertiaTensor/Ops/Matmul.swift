@@ -14,14 +14,22 @@ extension Tensor {
         let outShape = validated { try Shape.matmul(logical(a.shape, transposingA), logical(b.shape, transposingB)) }
         let m = outShape[outShape.count - 2], n = outShape[outShape.count - 1]
         let k = transposingA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
+        // A batch of matrices times one matrix (a linear layer on [..., T, k]) is one product of
+        // all the rows: one packing of `b`, and `b`'s gradient comes out summed, in one product.
+        if a.rank > 2 && b.rank == 2 && !transposingA {
+            return matmul(a.reshaped(to: [-1, k]), b, transposingB: transposingB).reshaped(to: outShape)
+        }
         let batchShape = Array(outShape.dropLast(2))
         let batches = Shape.count(batchShape)
         let offsetsA = batchOffsets(a.shape, batchShape: batchShape)
         let offsetsB = batchOffsets(b.shape, batchShape: batchShape)
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
-        // Many small products run side by side, each on one thread (with the Swift kernel, whose
-        // per-element order does not depend on the thread); large ones parallelize inside.
-        let small = batches > 1 && m * n * k <= 64 * 64 * 64
+        // Many small products, or a long batch of mid-sized ones (attention's per-head products),
+        // run side by side, each on one thread (with the Swift kernel, whose per-element order
+        // does not depend on the thread); large ones parallelize inside. The choice depends on the
+        // sizes only.
+        let product = m * n * k
+        let small = batches > 1 && (product <= 64 * 64 * 64 || (batches >= 8 && product <= 256 * 256 * 256))
         let result = Tensor(shape: outShape) { out in
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in

@@ -310,7 +310,11 @@ func permuteKernel(_ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Floa
     for _ in 0..<rows {
         var s = 0
         for k in 0..<(rank - 1) { s += index[k] * strides[k] }
-        for j in 0..<inner { out[o + j] = src[s + j * innerStride] }
+        if innerStride == 1 {
+            (out + o).update(from: src + s, count: inner)
+        } else {
+            for j in 0..<inner { out[o + j] = src[s + j * innerStride] }
+        }
         o += inner
         var k = rank - 2
         while k >= 0 {

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             GEMMBench.self, ElementwiseBench.self, OptimBench.self, TrainBench.self, NewtonSchulzBench.self,
             MKORBench.self, OTBench.self, CBOBench.self, SampleBench.self, LightSBBench.self, JVPBench.self,
-            FlowMapBench.self, MeanFlowBench.self, WoSBench.self, SIMPBench.self, MoEBench.self,
+            FlowMapBench.self, MeanFlowBench.self, WoSBench.self, SIMPBench.self, MoEBench.self, AttentionBench.self,
         ]
     )
 }
