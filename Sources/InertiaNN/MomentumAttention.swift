@@ -62,6 +62,7 @@ public struct MomentumShear: Sendable, Equatable {
         validated(x.rank >= 2, "MomentumShear: needs [..., length, width], got \(x.shape)")
         let length = x.shape[x.rank - 2]
         if length == 0 { return x }
+        if previous == nil && restarts == nil { return fused(x, adjoint: false) }
         let first: Tensor
         if let previous {
             var expected = x.shape
@@ -83,6 +84,59 @@ public struct MomentumShear: Sendable, Equatable {
             predecessors = predecessors + (atRestart - predecessors) * restarts
         }
         return x + (x - predecessors) * gamma
+    }
+
+    /// The shear of whole sequences (`adjoint: false`) or its transpose (`adjoint: true`) as one
+    /// op: one pass over `x` instead of a slice, a concatenation and three arithmetic ops, each
+    /// the other's backward and its own tangent (both are linear). The shear row is
+    /// `x_t + (x_t − x_{t−1}) γ`, as the general path computes it; the transpose's row is
+    /// `g_t + (g_t − g_{t+1}) γ`, with `g_{T}` taken as 0 and, for `p_0 = 0`, `g_0 − γ g_1` at the
+    /// first row.
+    private func fused(_ x: Tensor, adjoint: Bool) -> Tensor {
+        let (length, width) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        let sequences = length * width == 0 ? 0 : x.count / (length * width)
+        let (gamma, keepsFirst) = (gamma, firstPosition == .noVelocity)
+        let result = Tensor(
+            shape: x.shape,
+            unsafeUninitialized: { out in
+                x.withUnsafeBufferPointer { input in
+                    let grain = Swift.max(1, Parallel.elementwiseGrain / Swift.max(1, length * width))
+                    Parallel.forEachRange(count: sequences, grain: grain) { range in
+                        for sequence in range {
+                            let src = input.baseAddress! + sequence * length * width
+                            let dst = out.baseAddress! + sequence * length * width
+                            for t in 0..<length {
+                                let row = src + t * width, target = dst + t * width
+                                if adjoint {
+                                    if t + 1 < length {
+                                        let next = row + width
+                                        if t == 0 && keepsFirst {
+                                            for c in 0..<width { target[c] = row[c] - gamma * next[c] }
+                                        } else {
+                                            for c in 0..<width { target[c] = row[c] + (row[c] - next[c]) * gamma }
+                                        }
+                                    } else if t == 0 && keepsFirst {
+                                        for c in 0..<width { target[c] = row[c] }
+                                    } else {
+                                        for c in 0..<width { target[c] = row[c] + row[c] * gamma }
+                                    }
+                                } else if t > 0 {
+                                    let before = row - width
+                                    for c in 0..<width { target[c] = row[c] + (row[c] - before[c]) * gamma }
+                                } else if keepsFirst {
+                                    for c in 0..<width { target[c] = row[c] }
+                                } else {
+                                    for c in 0..<width { target[c] = row[c] + row[c] * gamma }
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+        let rule: TangentRule = { t, _, _ in fused(t[0]!, adjoint: adjoint) }
+        return Tensor.custom(
+            adjoint ? "momentum_shear_adjoint" : "momentum_shear", inputs: [x], output: result,
+            backward: { g, _ in [fused(g, adjoint: !adjoint)] }, tangent: rule)
     }
 
     /// The predecessor the first-position convention gives rows `x`.

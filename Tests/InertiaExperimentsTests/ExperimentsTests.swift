@@ -279,6 +279,7 @@ final class ReproductionTests: XCTestCase {
         return [
             "heavy-ball-diffusion-sampling": ["PLMS-4", "HB 3.8", "GHVB 3.8", "DDIM", "reference", "sampler"],
             "momentum-smoe": ["SMoE", "MomentumSMoE mu 0.7"],
+            "momentum-attention": ["MA, 1 layer", "M1 standard, 1 layer", "M2 standard, 2 layers"],
             "sinkhorn-newton-sparse": ["SNS", "Sinkhorn"],
             "anderson-acceleration": ["Picard", "AA m = 1", "AA m = 5"],
             "consensus-based-optimization": [

@@ -168,6 +168,43 @@ final class MomentumAttentionTests: XCTestCase {
         }
     }
 
+    /// The one-op shear of whole sequences equals the general path (here through restarts that
+    /// mark only the first row): values bit for bit, gradients, double backward and tangents.
+    func testFusedShearEqualsTheGeneralPath() {
+        var rng = PhiloxGenerator(seed: 15)
+        for length in [1, 2, 5] {
+            let x = Tensor.normal([2, 3, length, 4], using: &rng), w = Tensor.normal([2, 3, length, 4], using: &rng)
+            var firstRow = [Float](repeating: 0, count: length)
+            firstRow[0] = 1
+            let restarts = Tensor(shape: [length, 1], scalars: firstRow)
+            for convention in [MomentumShear.FirstPosition.noVelocity, .zeroPadding] {
+                let shear = MomentumShear(gamma: 1.7, firstPosition: convention)
+                XCTAssertEqual(
+                    shear(x).scalars, shear(x, restarts: restarts).scalars, "length \(length), \(convention)")
+                // The loss sum(w * shear(x)^2): its gradient S^T (2 w * S x) depends on x, and
+                // the gradient of <gradient, v> is S^T (2 w * S v), through the ops' backwards.
+                let v = Tensor.normal(x.shape, using: &rng)
+                func gradients(_ f: (Tensor) -> Tensor) -> (first: Tensor, second: Tensor) {
+                    let leaf = x.requiringGrad()
+                    let y = f(leaf)
+                    (y * y * w).sum().backward(createGraph: true)
+                    let first = leaf.grad!
+                    leaf.zeroGrad()
+                    (first * v).sum().backward()
+                    return (first.detached(), leaf.grad!)
+                }
+                let fused = gradients { shear($0) }, general = gradients { shear($0, restarts: restarts) }
+                assertClose(fused.first, general.first, tolerance: 1e-6, "gradient, length \(length), \(convention)")
+                assertClose(fused.second, general.second, tolerance: 1e-5, "double backward, length \(length)")
+                let tangent = Tensor.normal(x.shape, using: &rng)
+                assertClose(
+                    Tensor.jvp(of: { shear($0) }, at: x, tangent: tangent).jvp,
+                    Tensor.jvp(of: { shear($0, restarts: restarts) }, at: x, tangent: tangent).jvp, tolerance: 1e-6,
+                    "tangent, length \(length)")
+            }
+        }
+    }
+
     /// Invariants 3 and 4: prefix invariance, linearity, the recursive inverse.
     func testPrefixInvarianceLinearityAndInverse() {
         var rng = PhiloxGenerator(seed: 6)
