@@ -167,7 +167,7 @@ public struct MomentumAttentionReproduction: Reproduction {
         figures.append(
             .chart(
                 Plot(
-                    title: "Held-out accuracy against the coupling (median and range over seeds)", xLabel: "gamma",
+                    title: "Held-out accuracy against gamma (median, seed range)", xLabel: "gamma",
                     yLabel: "accuracy (fraction)",
                     series: complete == 0
                         ? []
@@ -186,7 +186,7 @@ public struct MomentumAttentionReproduction: Reproduction {
         figures.append(
             .chart(
                 Plot(
-                    title: "Training loss (mean over \(p.lossWindow)-step windows, median over seeds)", xLabel: "step",
+                    title: "Training loss (\(p.lossWindow)-step means, median of seeds)", xLabel: "step",
                     yLabel: "cross-entropy",
                     series: arms.indices.compactMap { i in
                         Series(name: arms[i].label, curves: curves[i]) { Double(($0 + 1) * p.lossWindow) }
@@ -283,7 +283,7 @@ public struct MomentumAttentionReproduction: Reproduction {
         let grid = (0...60).map { Double.pi * Double($0) / 60 }
         let figure = Figure.chart(
             Plot(
-                title: "Bode plot of the shear: |H(e^{iw})| for the sweep, and the trained head's empirical gain",
+                title: "Bode plot: |H(e^{iw})| and a trained head's gain",
                 xLabel: "angular frequency w (rad / token)", yLabel: "gain (dB)",
                 series: sweep.map { g in
                     Series(
