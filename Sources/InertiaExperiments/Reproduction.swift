@@ -171,6 +171,7 @@ public enum Reproductions {
         HardConstraintsMoEReproduction(),
         MomentumSMoEReproduction(),
         MomentumAttentionReproduction(),
+        MomentumAuxiliaryNetworkReproduction(),
     ]
 
     public static func named(_ slug: String) -> (any Reproduction)? { all.first { $0.slug == slug } }

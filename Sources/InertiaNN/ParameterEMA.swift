@@ -34,10 +34,11 @@ public final class ParameterEMA {
         _ = target.freeze(where: { _ in true })
     }
 
-    /// Moves the average towards `online`'s current parameters and copies its buffers. Throws a
-    /// `ModuleError` naming the first parameter or buffer whose name or shape differs from the
-    /// target's; nothing changes then.
-    public func update(from online: Module) throws {
+    /// Moves the average towards `online`'s current parameters and, unless `copyingBuffers` is
+    /// false (MAN's average keeps the running statistics of its own forward passes), copies its
+    /// buffers. Throws a `ModuleError` naming the first parameter or buffer whose name or shape
+    /// differs from the target's; nothing changes then.
+    public func update(from online: Module, copyingBuffers: Bool = true) throws {
         let state = Dictionary(uniqueKeysWithValues: online.stateDictionary().map { ($0.name, $0.value) })
         try target.checkStateDictionary(state)
         let keep = decay, take = 1 - decay
@@ -48,6 +49,6 @@ public final class ParameterEMA {
                 }
             }
         }
-        for (name, buffer) in target.namedBuffers() { buffer.value = state[name]! }
+        if copyingBuffers { for (name, buffer) in target.namedBuffers() { buffer.value = state[name]! } }
     }
 }

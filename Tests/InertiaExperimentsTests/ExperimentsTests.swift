@@ -280,6 +280,7 @@ final class ReproductionTests: XCTestCase {
             "heavy-ball-diffusion-sampling": ["PLMS-4", "HB 3.8", "GHVB 3.8", "DDIM", "reference", "sampler"],
             "momentum-smoe": ["SMoE", "MomentumSMoE mu 0.7"],
             "momentum-attention": ["MA, 1 layer", "M1 standard, 1 layer", "M2 standard, 2 layers"],
+            "momentum-auxiliary-network": ["E2E", "Local", "Local + MAN"],
             "sinkhorn-newton-sparse": ["SNS", "Sinkhorn"],
             "anderson-acceleration": ["Picard", "AA m = 1", "AA m = 5"],
             "consensus-based-optimization": [
