@@ -179,20 +179,15 @@ public final class CausalSelfAttention: Module {
         let headDimension = dimension / heads
         func split(_ y: Tensor) -> Tensor { y.reshaped(to: [b, t, heads, headDimension]).permuted([0, 2, 1, 3]) }
         func rotated(_ y: Tensor) -> Tensor { rotary.map { $0(y, offset: offset) } ?? y }
+        func lastRow(_ y: Tensor) -> Tensor { t == 0 ? y : y.slice(alongAxis: 2, (t - 1)..<t) }
         func positioned(_ raw: Tensor, shears: Bool, previous: Tensor?) -> (rotated: Tensor, used: Tensor, last: Tensor)
         {
-            let last = t == 0 ? raw : raw.slice(alongAxis: 2, (t - 1)..<t)
-            guard let momentum, shears else {
-                let r = rotated(raw)
-                return (r, r, t == 0 ? r : r.slice(alongAxis: 2, (t - 1)..<t))
-            }
-            if momentum.beforeRotary {
-                return (rotated(raw), rotated(momentum(raw, previous: previous, restarts: restarts)), last)
-            }
             let r = rotated(raw)
-            return (
-                r, momentum(r, previous: previous, restarts: restarts), t == 0 ? r : r.slice(alongAxis: 2, (t - 1)..<t)
-            )
+            guard let momentum, shears else { return (r, r, lastRow(r)) }
+            if momentum.beforeRotary {
+                return (r, rotated(momentum(raw, previous: previous, restarts: restarts)), lastRow(raw))
+            }
+            return (r, momentum(r, previous: previous, restarts: restarts), lastRow(r))
         }
         let q = positioned(split(query(x)), shears: momentum?.shearsQueries ?? false, previous: previous?.query)
         let k = positioned(split(key(x)), shears: momentum?.shearsKeys ?? false, previous: previous?.key)
