@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "InertiaKernelTests",
             dependencies: ["InertiaTensor", "InertiaNN", "InertiaOptim", "InertiaTransport"]),
-        .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData"]),
+        .testTarget(name: "InertiaDataTests", dependencies: ["InertiaData", "InertiaTestSupport"]),
         .testTarget(
             name: "InertiaNNTests", dependencies: ["InertiaNN", "InertiaData", "InertiaTestSupport"],
             resources: [.copy("Fixtures")]),

@@ -21,7 +21,7 @@ public final class AttentionOnlyTransformer: Module {
     /// The longest sequence the position table covers (rotary positions have no limit).
     public let length: Int
 
-    /// - Parameter momentum: one shear per layer (nil for standard attention), `layers` of them.
+    /// `momentum` holds one shear per layer (nil for standard attention): its count is the depth.
     public init(
         vocabulary: Int, length: Int, dimension: Int, heads: Int, momentum: [MomentumShear?],
         positions: Positions = .learned, using rng: inout PhiloxGenerator

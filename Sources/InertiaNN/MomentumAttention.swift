@@ -53,6 +53,7 @@ public struct MomentumShear: Sendable, Equatable {
 
     /// Shears `x` of shape `[..., length, width]` along its second-to-last (time) axis.
     /// - Parameters:
+    ///   - x: rows `[..., length, width]`, time along the second-to-last axis.
     ///   - previous: the row `[..., 1, width]` before `x`'s first row, when `x` continues a
     ///     sequence (incremental decoding); without it the first row follows `firstPosition`.
     ///   - restarts: 1 where a new sequence starts (the first real token after padding, a

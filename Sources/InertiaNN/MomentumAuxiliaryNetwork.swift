@@ -37,6 +37,7 @@ public final class LocalLearningNetwork: Module {
     /// - Parameters:
     ///   - stages: the modules `B_1 ... B_K` (K >= 2), applied in order.
     ///   - heads: the auxiliary heads `A_1 ... A_{K−1}`, from the auxiliary input to logits.
+    ///   - auxiliaryInput: what the heads read: the module's output, or MAN's branch.
     ///   - firstLayer: `F_{j+1}` for `j` in `0..<K−1`: the first layer of `stages[j + 1]`.
     ///   - freshLayer: a new layer of `firstLayer(j)`'s architecture, called twice per boundary
     ///     with MAN (for `LB_j` and `E_j`). The official code initialises `LB_j`, `E_j` and
